@@ -1,0 +1,148 @@
+/**
+ * Fetch across partitions, with a total byte budget and an optional long poll: when nothing is
+ * available the request waits (polling the partition heads) until data arrives or maxWaitMs passes.
+ */
+import { DynalogError } from "../errors.js";
+import { FETCH_DEFAULT_MAX_BYTES, FETCH_DEFAULT_MAX_RECORDS, FETCH_MAX_BYTES, FETCH_MAX_RECORDS, FETCH_MAX_WAIT_MS, MAX_FETCH_PARTITIONS, MAX_OFFSET } from "../limits.js";
+import type { BrokerContext } from "./context.js";
+import { recordBytes, type FetchedRecord, type LogReader } from "./log-reader.js";
+import type { PartitionRef } from "./ports.js";
+import { mapWithConcurrency, requirePartition, type TopicCatalog } from "./topics.js";
+
+export interface PartitionFetchRequest {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Per-partition cap; defaults to the request's. */
+  readonly maxRecords?: number;
+  readonly maxBytes?: number;
+}
+
+export interface FetchInput {
+  readonly partitions: readonly PartitionFetchRequest[];
+  readonly maxRecords?: number;
+  /** Total record bytes (keys + values + headers) across partitions. */
+  readonly maxBytes?: number;
+  readonly maxWaitMs?: number;
+}
+
+export type PartitionFetchResult =
+  | {
+      readonly topic: string;
+      readonly partition: number;
+      readonly records: readonly FetchedRecord[];
+      readonly nextOffset: number;
+      readonly highWatermark: number;
+      readonly logStartOffset: number;
+    }
+  | { readonly topic: string; readonly partition: number; readonly error: DynalogError };
+
+const READ_CONCURRENCY = 8;
+
+export class Fetcher {
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly topics: TopicCatalog,
+    private readonly reader: LogReader,
+  ) {}
+
+  async fetch(input: FetchInput): Promise<PartitionFetchResult[]> {
+    const limits = validateFetch(input);
+    const deadline = this.ctx.clock() + limits.maxWaitMs;
+    let results = await this.readAll(input.partitions, limits);
+    while (limits.maxWaitMs > 0 && !results.some(hasRecords) && this.ctx.clock() < deadline) {
+      await this.ctx.sleep(Math.min(this.ctx.config.longPollIntervalMs, Math.max(0, deadline - this.ctx.clock())));
+      const waiting = await this.partitionsWithNewData(input.partitions, results);
+      if (waiting.length === 0) continue;
+      results = await this.readAll(input.partitions, limits);
+    }
+    return results;
+  }
+
+  private async readAll(partitions: readonly PartitionFetchRequest[], limits: ValidatedLimits): Promise<PartitionFetchResult[]> {
+    let bytesLeft = limits.maxBytes;
+    const reads = await mapWithConcurrency(partitions, READ_CONCURRENCY, async (request): Promise<PartitionFetchResult> => {
+      try {
+        const topic = await this.topics.require(request.topic);
+        const ref = requirePartition(topic, request.partition);
+        const read = await this.reader.read(topic, ref, request.offset, {
+          maxRecords: Math.min(request.maxRecords ?? limits.maxRecords, limits.maxRecords),
+          maxBytes: Math.min(request.maxBytes ?? limits.maxBytes, limits.maxBytes),
+        });
+        return { topic: topic.name, partition: ref.partition, records: read.records, nextOffset: read.nextOffset, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset };
+      } catch (error) {
+        if (error instanceof DynalogError) return { topic: request.topic, partition: request.partition, error };
+        throw error;
+      }
+    });
+    // Enforce the total budget in request order (each partition read at most its own share).
+    return reads.map((result) => {
+      if (!hasRecords(result)) return result;
+      const kept: FetchedRecord[] = [];
+      for (const record of result.records) {
+        const size = recordBytes(record);
+        if (kept.length > 0 && size > bytesLeft) break;
+        if (kept.length === 0 && size > bytesLeft && bytesLeft < limits.maxBytes) break;
+        kept.push(record);
+        bytesLeft -= size;
+      }
+      if (kept.length === result.records.length) return result;
+      const nextOffset = kept.length > 0 ? kept[kept.length - 1]!.offset + 1 : result.records[0]!.offset;
+      return { ...result, records: kept, nextOffset };
+    });
+  }
+
+  /** Partitions whose counter moved past the position we read up to. */
+  private async partitionsWithNewData(partitions: readonly PartitionFetchRequest[], results: readonly PartitionFetchResult[]): Promise<number[]> {
+    const refs: { index: number; ref: PartitionRef; position: number }[] = [];
+    for (const [index, result] of results.entries()) {
+      if ("error" in result) continue;
+      const topic = await this.topics.require(result.topic);
+      refs.push({ index, ref: { topicId: topic.topicId, partition: result.partition }, position: Math.max(result.nextOffset, partitions[index]!.offset) });
+    }
+    const heads = await this.ctx.storage.log.readHeads(refs.map((r) => r.ref));
+    return refs.filter((r, i) => heads[i]!.nextOffset > r.position).map((r) => r.index);
+  }
+}
+
+interface ValidatedLimits {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+  readonly maxWaitMs: number;
+}
+
+function validateFetch(input: FetchInput): ValidatedLimits {
+  if (input.partitions.length === 0 || input.partitions.length > MAX_FETCH_PARTITIONS) {
+    throw new DynalogError("INVALID_REQUEST", `A fetch names 1 to ${MAX_FETCH_PARTITIONS} partitions, got ${input.partitions.length}`, {
+      details: { limit: MAX_FETCH_PARTITIONS, actual: input.partitions.length },
+    });
+  }
+  for (const p of input.partitions) {
+    if (!Number.isInteger(p.offset) || p.offset < 0 || p.offset > MAX_OFFSET) {
+      throw new DynalogError("OFFSET_OUT_OF_RANGE", `Offset ${p.offset} for ${p.topic}-${p.partition} is not a valid offset (0 to ${MAX_OFFSET})`, {
+        details: { topic: p.topic, partition: p.partition, offset: p.offset },
+      });
+    }
+    checkRange("maxRecords", p.maxRecords, 1, FETCH_MAX_RECORDS);
+    checkRange("maxBytes", p.maxBytes, 1, FETCH_MAX_BYTES);
+  }
+  checkRange("maxRecords", input.maxRecords, 1, FETCH_MAX_RECORDS);
+  checkRange("maxBytes", input.maxBytes, 1, FETCH_MAX_BYTES);
+  checkRange("maxWaitMs", input.maxWaitMs, 0, FETCH_MAX_WAIT_MS);
+  return {
+    maxRecords: input.maxRecords ?? FETCH_DEFAULT_MAX_RECORDS,
+    maxBytes: input.maxBytes ?? FETCH_DEFAULT_MAX_BYTES,
+    maxWaitMs: input.maxWaitMs ?? 0,
+  };
+}
+
+function checkRange(name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new DynalogError("INVALID_REQUEST", `${name} must be an integer from ${min} to ${max}, got ${value}`, { details: { field: name, min, max } });
+  }
+}
+
+function hasRecords(result: PartitionFetchResult): result is Extract<PartitionFetchResult, { records: readonly FetchedRecord[] }> {
+  return "records" in result && result.records.length > 0;
+}

@@ -1,0 +1,287 @@
+/**
+ * Reading a partition: walk the write-once entries in offset order, never past an unfilled gap,
+ * filling gaps older than the hole timeout with voids (DESIGN.md §1.4-1.5). Also computes the
+ * high watermark (end of the contiguous filled prefix) and the log-start offset (end of the
+ * expired prefix), and keeps both as hints on the counter item so the next reader starts there.
+ */
+import { DynalogError } from "../errors.js";
+import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
+import { decodeRecordBatch, decompressBlob, type RecordHeader } from "../record-batch.js";
+import type { BrokerContext } from "./context.js";
+import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord } from "./ports.js";
+import { itemExpiry } from "./topics.js";
+
+export interface FetchedRecord {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: readonly RecordHeader[];
+}
+
+export interface ReadLimits {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+}
+
+export interface PartitionRead {
+  readonly records: FetchedRecord[];
+  readonly bytes: number;
+  readonly nextOffset: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
+interface WalkResult {
+  readonly records: FetchedRecord[];
+  readonly bytes: number;
+  /** Every offset below this was seen filled. */
+  readonly contiguousEnd: number;
+  /** Where the next read should start (first offset not returned). */
+  readonly nextOffset: number;
+  /** The entry holding the first requested offset, if the walk reached it. */
+  readonly firstEntry?: LogEntry;
+}
+
+const PAGE_SIZE = 50;
+
+export class LogReader {
+  constructor(private readonly ctx: BrokerContext) {}
+
+  /** Records from `offset`, bounded by `limits`; OFFSET_OUT_OF_RANGE outside [log start, high watermark]. */
+  async read(topic: TopicRecord, ref: PartitionRef, offset: number, limits: ReadLimits): Promise<PartitionRead> {
+    const head = await this.ctx.storage.log.readHead(ref);
+    if (offset < head.logStartHint) throw await this.outOfRange(topic, ref, head, offset);
+    // Contiguity is known only below the hint: a start above it is checked from the hint up.
+    const from = Math.min(offset, head.highWatermarkHint);
+    const walk = await this.walk(topic, ref, head, from, offset, limits);
+    const highWatermark = Math.max(head.highWatermarkHint, walk.contiguousEnd);
+    if (offset > highWatermark) throw await this.outOfRange(topic, ref, head, offset, highWatermark);
+    let logStartOffset = head.logStartHint;
+    if (walk.firstEntry && this.isExpired(topic, walk.firstEntry)) {
+      logStartOffset = await this.refreshLogStart(topic, ref, head);
+      if (offset < logStartOffset) throw await this.outOfRange(topic, ref, head, offset, highWatermark);
+    }
+    await this.raiseHighWatermark(ref, head, highWatermark);
+    return { records: walk.records, bytes: walk.bytes, nextOffset: walk.nextOffset, highWatermark, logStartOffset };
+  }
+
+  /** High watermark: walks from the hint to the first unfilled gap (filling old ones). */
+  async highWatermark(topic: TopicRecord, ref: PartitionRef, head?: PartitionHead): Promise<number> {
+    const current = head ?? (await this.ctx.storage.log.readHead(ref));
+    if (current.highWatermarkHint >= current.nextOffset) return current.highWatermarkHint;
+    const walk = await this.walk(topic, ref, current, current.highWatermarkHint, current.nextOffset, null);
+    const highWatermark = Math.max(current.highWatermarkHint, walk.contiguousEnd);
+    await this.raiseHighWatermark(ref, current, highWatermark);
+    return highWatermark;
+  }
+
+  /** Log-start offset: moves the hint past entries whose retention has run out. */
+  async refreshLogStart(topic: TopicRecord, ref: PartitionRef, head?: PartitionHead): Promise<number> {
+    const current = head ?? (await this.ctx.storage.log.readHead(ref));
+    if (topic.retentionMs === null) return current.logStartHint;
+    let position = current.logStartHint;
+    for (;;) {
+      const page = await this.ctx.storage.log.entriesFrom(ref, position, PAGE_SIZE);
+      let stopped = false;
+      for (const entry of page.entries) {
+        const end = entry.baseOffset + entry.count;
+        if (end <= position) continue;
+        // A gap is not expired data: stop. (Gaps below the high watermark were filled long ago.)
+        if (entry.baseOffset > position || !this.isExpired(topic, entry)) {
+          stopped = true;
+          break;
+        }
+        position = end;
+      }
+      if (stopped || !page.more) break;
+    }
+    if (position > current.logStartHint) {
+      await this.ctx.storage.log.raiseHints(ref, {
+        logStart: position,
+        ...(position > current.highWatermarkHint ? { highWatermark: position } : {}),
+      });
+    }
+    return position;
+  }
+
+  /** Voids hold no data, so for retention they count as expired at once. */
+  private isExpired(topic: TopicRecord, entry: LogEntry): boolean {
+    if (topic.retentionMs === null) return false;
+    return entry.kind === "void" || entry.appendTime + topic.retentionMs <= this.ctx.clock();
+  }
+
+  private async raiseHighWatermark(ref: PartitionRef, head: PartitionHead, highWatermark: number): Promise<void> {
+    // Raised before answering: a consumer's next offset is then never above the stored hint, so
+    // an eventually consistent read cannot make its position look out of range.
+    if (highWatermark > head.highWatermarkHint) await this.ctx.storage.log.raiseHints(ref, { highWatermark });
+  }
+
+  private async outOfRange(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, offset: number, knownHighWatermark?: number): Promise<DynalogError> {
+    const highWatermark = knownHighWatermark ?? (await this.highWatermark(topic, ref, head));
+    const logStartOffset = await this.refreshLogStart(topic, ref, head);
+    return new DynalogError(
+      "OFFSET_OUT_OF_RANGE",
+      `Offset ${offset} is out of range for ${topic.name}-${ref.partition}: valid offsets are ${logStartOffset} to ${highWatermark}`,
+      { details: { topic: topic.name, partition: ref.partition, offset, logStartOffset, highWatermark } },
+    );
+  }
+
+  /**
+   * Walk entries from `from` in offset order, collecting records at offsets >= `collectFrom`
+   * (no records when `limits` is null). Stops at a young gap, at the end of the log, or when the
+   * limits are reached.
+   */
+  private async walk(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, from: number, collectFrom: number, limits: ReadLimits | null): Promise<WalkResult> {
+    const { log } = this.ctx.storage;
+    const { holeTimeoutMs, maxVoidFillPerRead } = this.ctx.config;
+    const records: FetchedRecord[] = [];
+    let bytes = 0;
+    let position = from;
+    let fillBudget = maxVoidFillPerRead;
+    let queue: LogEntry[] = [];
+    let more = true;
+    let firstPage = true;
+    let firstEntry: LogEntry | undefined;
+    let stoppedAt: number | undefined;
+
+    const nextEntry = async (): Promise<LogEntry | undefined> => {
+      if (queue.length === 0 && more) {
+        const page = await log.entriesFrom(ref, position, PAGE_SIZE);
+        queue = page.entries;
+        more = page.more;
+        if (firstPage) {
+          firstPage = false;
+          // A seek into the middle of a batch: the batch holding `position` starts before it.
+          if (queue[0]?.baseOffset !== position) {
+            const previous = await log.entryBefore(ref, position);
+            if (previous && previous.baseOffset + previous.count > position) queue.unshift(previous);
+          }
+        }
+      }
+      return queue.shift();
+    };
+
+    /** Fill [position, end) if old enough. Returns false when the walk must stop here. */
+    const fillGap = async (end: number, gapIsOld: boolean): Promise<boolean> => {
+      if (!gapIsOld || fillBudget <= 0) return false;
+      const target = Math.min(end, position + fillBudget);
+      const now = this.ctx.clock();
+      const fill = await log.fillWithVoids(ref, position, target, now, itemExpiry(topic, now));
+      fillBudget -= fill.filledUpTo - position;
+      position = fill.filledUpTo;
+      if (fill.blocked) {
+        // A real entry appeared where our (eventually consistent) page showed none: read it.
+        const entry = await log.entryAt(ref, position);
+        queue = entry ? [entry] : [];
+        more = true;
+        return entry !== undefined;
+      }
+      return position >= end;
+    };
+
+    for (;;) {
+      if (limits && (records.length >= limits.maxRecords || (records.length > 0 && bytes >= limits.maxBytes))) break;
+      const entry = await nextEntry();
+      if (!entry) {
+        // The tail: offsets reserved (counter) but not written. Old only if the last reservation is.
+        if (position < head.nextOffset && (await fillGap(head.nextOffset, head.reservedAt <= this.ctx.clock() - holeTimeoutMs))) continue;
+        break;
+      }
+      const end = entry.baseOffset + entry.count;
+      if (end <= position) continue;
+      if (entry.baseOffset > position) {
+        // Everything in this gap was reserved before the entry after it was written.
+        const gapIsOld = entry.appendTime <= this.ctx.clock() - holeTimeoutMs;
+        const gapEnd = entry.baseOffset;
+        if (!(await fillGap(gapEnd, gapIsOld))) break;
+        if (position < gapEnd) continue; // blocked by a newly seen entry, now queued
+      }
+      if (firstEntry === undefined && end > collectFrom && entry.baseOffset <= collectFrom) firstEntry = entry;
+      if (limits && entry.kind === "batch" && end > collectFrom) {
+        const taken = this.collect(entry, Math.max(position, collectFrom), limits, records, bytes);
+        bytes = taken.bytes;
+        if (taken.stoppedAt !== undefined) {
+          stoppedAt = taken.stoppedAt;
+          position = end;
+          break;
+        }
+      }
+      position = end;
+    }
+    return { records, bytes, contiguousEnd: position, nextOffset: stoppedAt ?? Math.max(collectFrom, position), firstEntry };
+  }
+
+  /** Append the batch's records at offsets >= start while the limits allow. */
+  private collect(entry: BatchEntry, start: number, limits: ReadLimits, records: FetchedRecord[], bytes: number): { bytes: number; stoppedAt?: number } {
+    const raw = decompressBlob(entry.codec, entry.blob, BATCH_ITEM_BUDGET_BYTES * 2);
+    const decoded = decodeRecordBatch(raw);
+    for (let i = start - entry.baseOffset; i < decoded.length; i++) {
+      const record = decoded[i]!;
+      const size = recordBytes(record);
+      // Always return at least one record, even one larger than maxBytes, so consumers progress.
+      if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) {
+        return { bytes, stoppedAt: entry.baseOffset + i };
+      }
+      records.push({ offset: entry.baseOffset + i, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers });
+      bytes += size;
+    }
+    return { bytes };
+  }
+
+  /**
+   * First offset whose record timestamp is >= `timestamp`, or null. Binary search over batches by
+   * their max timestamp (exact when timestamps do not decrease along the log, as with
+   * LogAppendTime; like Kafka's time index otherwise), then a scan inside the batch found.
+   */
+  async offsetForTimestamp(topic: TopicRecord, ref: PartitionRef, timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
+    const head = await this.ctx.storage.log.readHead(ref);
+    const highWatermark = await this.highWatermark(topic, ref, head);
+    let low = await this.refreshLogStart(topic, ref, head);
+    let high = highWatermark;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const batch = await this.batchAtOrAfter(ref, middle, high);
+      if (!batch) high = middle; // no data in [middle, high)
+      else if (batch.maxTimestamp >= timestamp) high = Math.max(low, batch.baseOffset);
+      else low = batch.baseOffset + batch.count;
+    }
+    // Scan forward from `low` for the first matching record.
+    let position = low;
+    while (position < highWatermark) {
+      const batch = await this.batchAtOrAfter(ref, position, highWatermark);
+      if (!batch) return null;
+      if (batch.maxTimestamp >= timestamp) {
+        const decoded = decodeRecordBatch(decompressBlob(batch.codec, batch.blob, BATCH_ITEM_BUDGET_BYTES * 2));
+        const index = decoded.findIndex((r, i) => batch.baseOffset + i >= position && r.timestamp >= timestamp);
+        if (index >= 0) return { offset: batch.baseOffset + index, timestamp: decoded[index]!.timestamp };
+      }
+      position = batch.baseOffset + batch.count;
+    }
+    return null;
+  }
+
+  /** The batch holding `offset`, or the first batch after it below `limit` (voids skipped). */
+  private async batchAtOrAfter(ref: PartitionRef, offset: number, limit: number): Promise<BatchEntry | undefined> {
+    const { log } = this.ctx.storage;
+    const holding = await log.entryBefore(ref, offset + 1);
+    if (holding && holding.kind === "batch" && holding.baseOffset + holding.count > offset) return holding;
+    let position = offset;
+    while (position < limit) {
+      const page = await log.entriesFrom(ref, position, PAGE_SIZE);
+      const batch = page.entries.find((e): e is BatchEntry => e.kind === "batch" && e.baseOffset < limit);
+      if (batch) return batch;
+      if (!page.more || page.entries.length === 0) return undefined;
+      const last = page.entries[page.entries.length - 1]!;
+      position = last.baseOffset + last.count;
+    }
+    return undefined;
+  }
+}
+
+/** Bytes a record counts against fetch limits: key, value and header bytes. */
+export function recordBytes(record: { key: Uint8Array | null; value: Uint8Array | null; headers: readonly RecordHeader[] }): number {
+  let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const header of record.headers) size += header.key.length + (header.value?.length ?? 0);
+  return size;
+}

@@ -1,0 +1,181 @@
+/**
+ * What the broker core needs from storage. The core decides; the storage adapter
+ * (shared/storage/) is the only code that knows DynamoDB item layouts and builds requests.
+ */
+import type { CompressionCodec } from "../record-batch.js";
+
+export type TimestampType = "CreateTime" | "LogAppendTime";
+
+export interface TopicRecord {
+  readonly name: string;
+  /** Unique per creation: log keys use it, so a deleted-then-recreated topic never sees old data. */
+  readonly topicId: string;
+  readonly partitions: number;
+  /** null = keep forever. */
+  readonly retentionMs: number | null;
+  readonly compression: CompressionCodec;
+  readonly timestampType: TimestampType;
+  readonly createdAt: number;
+}
+
+export interface PartitionRef {
+  readonly topicId: string;
+  readonly partition: number;
+}
+
+/** The partition's counter item: the sequencer and the hints readers keep. */
+export interface PartitionHead {
+  /** First offset not yet reserved. */
+  readonly nextOffset: number;
+  /** When the latest reservation was made (ms); 0 if never. */
+  readonly reservedAt: number;
+  /** Every offset below this is filled (batch or void). */
+  readonly highWatermarkHint: number;
+  /** Every offset below this is expired. */
+  readonly logStartHint: number;
+}
+
+export interface BatchEntry {
+  readonly kind: "batch";
+  readonly baseOffset: number;
+  readonly count: number;
+  readonly codec: CompressionCodec;
+  readonly blob: Uint8Array;
+  readonly maxTimestamp: number;
+  readonly appendTime: number;
+}
+
+export interface VoidEntry {
+  readonly kind: "void";
+  readonly baseOffset: number;
+  readonly count: number;
+  readonly appendTime: number;
+}
+
+export type LogEntry = BatchEntry | VoidEntry;
+
+/** One write-once batch item to put, with its records already encoded (and maybe compressed). */
+export interface EncodedBatch {
+  readonly baseOffset: number;
+  readonly count: number;
+  readonly codec: CompressionCodec;
+  readonly blob: Uint8Array;
+  readonly maxTimestamp: number;
+}
+
+/** What an idempotent producer's append asserts about, and writes to, its per-partition state. */
+export interface ProducerAppend {
+  readonly producerId: number;
+  readonly epoch: number;
+  readonly baseSequence: number;
+  readonly lastSequence: number;
+}
+
+/** A batch remembered in producer state, so a retry can get its original offsets back. */
+export interface RememberedBatch {
+  readonly epoch: number;
+  readonly baseSequence: number;
+  readonly lastSequence: number;
+  readonly baseOffset: number;
+}
+
+export interface ProducerState {
+  readonly epoch: number;
+  readonly lastSequence: number;
+  /** Oldest first, at most 5. */
+  readonly recent: readonly RememberedBatch[];
+}
+
+export interface AppendRequest {
+  readonly ref: PartitionRef;
+  readonly batches: readonly EncodedBatch[];
+  readonly producer?: ProducerAppend;
+  readonly appendTime: number;
+  /** TTL (epoch seconds) for the items, or undefined to keep forever. */
+  readonly expiresAtSeconds?: number;
+  /** Distinguishes retries of the same reservation for DynamoDB's idempotency token. */
+  readonly attempt: number;
+}
+
+export type AppendResult =
+  | { readonly status: "appended" }
+  /** A reader voided our reservation (we were slower than the hole timeout). */
+  | { readonly status: "slot-taken" }
+  /** The producer-state condition failed; `state` is the stored state (undefined = none). */
+  | { readonly status: "producer-state-mismatch"; readonly state: ProducerState | undefined }
+  /** Concurrent transaction on the same items (AWS only): retry the same reservation. */
+  | { readonly status: "conflict" };
+
+export interface FillResult {
+  /** Offsets [from, filledUpTo) are now voids. */
+  readonly filledUpTo: number;
+  /** True if a real batch blocked the fill at `filledUpTo`: re-read from there. */
+  readonly blocked: boolean;
+}
+
+export interface LogStore {
+  readHead(ref: PartitionRef): Promise<PartitionHead>;
+  readHeads(refs: readonly PartitionRef[]): Promise<PartitionHead[]>;
+  /** Reserve `count` offsets; returns the base offset of the range. Never fails on contention. */
+  reserve(ref: PartitionRef, count: number, now: number): Promise<number>;
+  append(request: AppendRequest): Promise<AppendResult>;
+  /** The writer voids its own failed reservation with one item. False if the slot is taken. */
+  voidOwnReservation(ref: PartitionRef, baseOffset: number, count: number, now: number, expiresAtSeconds?: number): Promise<boolean>;
+  /** The entry keyed exactly at `offset`, read consistently. */
+  entryAt(ref: PartitionRef, offset: number): Promise<LogEntry | undefined>;
+  /** The entry with the greatest base offset below `offset`. */
+  entryBefore(ref: PartitionRef, offset: number): Promise<LogEntry | undefined>;
+  /** Entries with base offset >= from, ascending; pages of at most `limit` entries. */
+  entriesFrom(ref: PartitionRef, from: number, limit: number): Promise<{ entries: LogEntry[]; more: boolean }>;
+  /** Void every offset in [from, to) one item per offset, in increasing order (DESIGN.md §1.4). */
+  fillWithVoids(ref: PartitionRef, from: number, to: number, now: number, expiresAtSeconds?: number): Promise<FillResult>;
+  /** Raise the stored hints monotonically (never lowers them). */
+  raiseHints(ref: PartitionRef, hints: { highWatermark?: number; logStart?: number }): Promise<void>;
+  /** Remove every item of the partition (topic deletion). */
+  purge(ref: PartitionRef): Promise<void>;
+}
+
+export interface TopicStore {
+  /** Throws TOPIC_ALREADY_EXISTS when the name is taken. */
+  create(topic: TopicRecord): Promise<void>;
+  get(name: string): Promise<TopicRecord | undefined>;
+  list(): Promise<TopicRecord[]>;
+  /** Removes the topic item; returns what was removed. */
+  remove(name: string): Promise<TopicRecord | undefined>;
+}
+
+export interface ProducerStore {
+  /** A fresh producer id (never reused). */
+  allocateProducerId(): Promise<number>;
+  /** Producer state of every producer of a partition, to purge on topic deletion. */
+  purgePartition(ref: PartitionRef): Promise<void>;
+}
+
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly metadata: string;
+  readonly committedAt: number;
+}
+
+export interface OffsetCommit {
+  readonly topic: string;
+  readonly topicId: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly metadata: string;
+}
+
+export interface OffsetStore {
+  commit(group: string, offsets: readonly OffsetCommit[], now: number): Promise<void>;
+  /** Committed offsets of `group` for the topic, only those written for this incarnation of it. */
+  read(group: string, topic: string, topicId: string): Promise<CommittedOffset[]>;
+}
+
+export interface Storage {
+  readonly topics: TopicStore;
+  readonly log: LogStore;
+  readonly producers: ProducerStore;
+  readonly offsets: OffsetStore;
+}

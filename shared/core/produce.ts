@@ -1,0 +1,316 @@
+/**
+ * Produce: validate everything, then per partition reserve an offset range from the sequencer and
+ * write the batch items once (DESIGN.md §1). Nothing reaches DynamoDB before the whole request has
+ * been validated, so a refusal writes nothing.
+ */
+import { DynalogError } from "../errors.js";
+import {
+  BATCH_ITEM_BUDGET_BYTES,
+  MAX_OFFSET,
+  MAX_PARTITION_REQUEST_BYTES,
+  MAX_PRODUCER_EPOCH,
+  MAX_RECORD_BYTES,
+  MAX_RECORDS_PER_REQUEST,
+  MAX_SEQUENCE,
+} from "../limits.js";
+import { partitionForKey, RoundRobinPartitioner } from "../partitioner.js";
+import {
+  batchHeaderSize,
+  compressBlob,
+  COMPRESSION_CODECS,
+  encodedRecordSize,
+  encodeRecordBatch,
+  type BatchRecord,
+  type CompressionCodec,
+  type RecordHeader,
+} from "../record-batch.js";
+import type { BrokerContext } from "./context.js";
+import type { EncodedBatch, PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";
+import { judgeSequence } from "./sequence.js";
+import { itemExpiry, requirePartition, type TopicCatalog } from "./topics.js";
+
+export interface ProduceRecord {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: readonly RecordHeader[];
+  /** CreateTime in ms; omitted = append time. */
+  readonly timestamp?: number;
+  /** Explicit partition; omitted = by key (murmur2) or, for null keys, one partition per request. */
+  readonly partition?: number;
+}
+
+export interface ProducePartitionInput {
+  readonly partition: number;
+  /** Idempotent producers only: sequence number of the first record. */
+  readonly baseSequence?: number;
+  readonly records: readonly ProduceRecord[];
+}
+
+export interface ProduceInput {
+  readonly topic: string;
+  /** Records the broker partitions. Exactly one of `records` and `partitions`. */
+  readonly records?: readonly ProduceRecord[];
+  /** Records the client already partitioned (required for idempotent producers). */
+  readonly partitions?: readonly ProducePartitionInput[];
+  readonly producer?: { readonly producerId: number; readonly epoch: number };
+  readonly compression?: CompressionCodec;
+}
+
+export type PartitionProduceResult =
+  | { readonly partition: number; readonly baseOffset: number; readonly lastOffset: number; readonly recordCount: number; readonly duplicate: boolean }
+  | { readonly partition: number; readonly error: DynalogError };
+
+export interface ProduceResult {
+  readonly topic: string;
+  readonly partitions: readonly PartitionProduceResult[];
+}
+
+/** One partition's share of a request, validated and encoded, ready to append. */
+interface PreparedAppend {
+  readonly ref: PartitionRef;
+  readonly recordCount: number;
+  /** Encoded chunks without offsets yet (offsets come from the reservation). */
+  readonly chunks: readonly Omit<EncodedBatch, "baseOffset">[];
+  readonly producer?: Omit<ProducerAppend, "lastSequence"> & { readonly lastSequence: number };
+}
+
+const MAX_APPEND_ATTEMPTS = 6;
+
+export class Producer {
+  private readonly nullKeyPartitioner: RoundRobinPartitioner;
+
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly topics: TopicCatalog,
+  ) {
+    this.nullKeyPartitioner = new RoundRobinPartitioner(ctx.random);
+  }
+
+  async produce(input: ProduceInput): Promise<ProduceResult> {
+    const topic = await this.topics.require(input.topic);
+    const appendTime = this.ctx.clock();
+    const prepared = this.prepare(topic, input, appendTime);
+    const results = await Promise.all(
+      prepared.map(async (p): Promise<PartitionProduceResult> => {
+        try {
+          return await this.append(topic, p, appendTime);
+        } catch (error) {
+          if (error instanceof DynalogError) return { partition: p.ref.partition, error };
+          throw error;
+        }
+      }),
+    );
+    return { topic: topic.name, partitions: results };
+  }
+
+  /** All validation and encoding; throws before any write. */
+  private prepare(topic: TopicRecord, input: ProduceInput, appendTime: number): PreparedAppend[] {
+    const groups = this.partitionGroups(topic, input);
+    const total = groups.reduce((sum, g) => sum + g.records.length, 0);
+    if (total === 0) throw new DynalogError("INVALID_REQUEST", "A produce request needs at least one record");
+    if (total > MAX_RECORDS_PER_REQUEST) {
+      throw new DynalogError("REQUEST_TOO_LARGE", `A produce request may carry at most ${MAX_RECORDS_PER_REQUEST} records, got ${total}`, {
+        details: { limit: MAX_RECORDS_PER_REQUEST, actual: total },
+      });
+    }
+    const compression = input.compression ?? topic.compression;
+    if (!COMPRESSION_CODECS.includes(compression)) {
+      throw new DynalogError("UNSUPPORTED_COMPRESSION_TYPE", `Compression must be one of ${COMPRESSION_CODECS.join(", ")}`);
+    }
+    const producer = input.producer;
+    if (producer) validateProducerIdentity(producer.producerId, producer.epoch);
+    return groups.map((group) => {
+      const ref = requirePartition(topic, group.partition);
+      const records = group.records.map((r, i) => toBatchRecord(r, topic, appendTime, group.partition, i));
+      const chunks = encodeChunks(records, compression, group.partition);
+      if (!producer) {
+        if (group.baseSequence !== undefined) {
+          throw new DynalogError("INVALID_PRODUCER_EPOCH", "baseSequence is only meaningful with producerId and producerEpoch", { details: { partition: group.partition } });
+        }
+        return { ref, recordCount: records.length, chunks };
+      }
+      const baseSequence = group.baseSequence;
+      if (baseSequence === undefined || !Number.isInteger(baseSequence) || baseSequence < 0 || baseSequence > MAX_SEQUENCE) {
+        throw new DynalogError("INVALID_PRODUCER_EPOCH", `An idempotent produce needs baseSequence from 0 to ${MAX_SEQUENCE} for every partition`, {
+          details: { partition: group.partition, baseSequence: baseSequence ?? null },
+        });
+      }
+      const lastSequence = baseSequence + records.length - 1;
+      if (lastSequence > MAX_SEQUENCE) {
+        throw new DynalogError("INVALID_PRODUCER_EPOCH", `Sequences would pass ${MAX_SEQUENCE}; initialize a new producer id`, {
+          details: { partition: group.partition, baseSequence, recordCount: records.length },
+        });
+      }
+      return { ref, recordCount: records.length, chunks, producer: { ...producer, baseSequence, lastSequence } };
+    });
+  }
+
+  private partitionGroups(topic: TopicRecord, input: ProduceInput): { partition: number; baseSequence?: number; records: readonly ProduceRecord[] }[] {
+    if ((input.records === undefined) === (input.partitions === undefined)) {
+      throw new DynalogError("INVALID_REQUEST", "Give exactly one of 'records' (the broker partitions them) and 'partitions' (already partitioned)");
+    }
+    if (input.partitions) {
+      const seen = new Set<number>();
+      for (const p of input.partitions) {
+        if (seen.has(p.partition)) throw new DynalogError("INVALID_REQUEST", `Partition ${p.partition} appears twice in one request`, { details: { partition: p.partition } });
+        seen.add(p.partition);
+        if (p.records.length === 0) throw new DynalogError("INVALID_REQUEST", `Partition ${p.partition} has no records`, { details: { partition: p.partition } });
+      }
+      return input.partitions.map((p) => ({ partition: p.partition, baseSequence: p.baseSequence, records: p.records }));
+    }
+    if (input.producer) {
+      throw new DynalogError("INVALID_REQUEST", "An idempotent producer sends 'partitions' with a baseSequence each (sequences are per partition)");
+    }
+    // Null-key records of one request all go to one partition (sticky per request, KIP-480).
+    let stickyPartition: number | undefined;
+    const byPartition = new Map<number, ProduceRecord[]>();
+    for (const record of input.records!) {
+      let partition = record.partition;
+      if (partition === undefined) {
+        partition = record.key !== null ? partitionForKey(record.key, topic.partitions) : (stickyPartition ??= this.nullKeyPartitioner.next(topic.partitions));
+      }
+      const list = byPartition.get(partition) ?? [];
+      list.push(record);
+      byPartition.set(partition, list);
+    }
+    return [...byPartition.entries()].sort(([a], [b]) => a - b).map(([partition, records]) => ({ partition, records }));
+  }
+
+  private async append(topic: TopicRecord, prepared: PreparedAppend, appendTime: number): Promise<PartitionProduceResult> {
+    const { log } = this.ctx.storage;
+    const { ref, recordCount } = prepared;
+    const expiresAtSeconds = itemExpiry(topic, appendTime);
+    const label = `${topic.name}-${ref.partition}`;
+    let lastError: DynalogError | undefined;
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      if (attempt > 0) await this.ctx.sleep(backoffMs(attempt, this.ctx.random));
+      const baseOffset = await log.reserve(ref, recordCount, this.ctx.clock());
+      const batches = placeChunks(prepared.chunks, baseOffset);
+      const success = { partition: ref.partition, baseOffset, lastOffset: baseOffset + recordCount - 1, recordCount, duplicate: false };
+      const producer = prepared.producer;
+      let conflictRetries = 0;
+      for (;;) {
+        let result;
+        try {
+          result = await log.append({ ref, batches, producer, appendTime: this.ctx.clock(), expiresAtSeconds, attempt: attempt * 100 + conflictRetries });
+        } catch (error) {
+          if (!(error instanceof DynalogError) || error.outcome === "definite") {
+            await log.voidOwnReservation(ref, baseOffset, recordCount, this.ctx.clock(), expiresAtSeconds).catch(() => false);
+            throw error;
+          }
+          // Outcome unknown: claim our own slot with a void. If that fails, the slot holds our batch
+          // (only we write a batch at our base offset) or a reader's void.
+          const voided = await log.voidOwnReservation(ref, baseOffset, recordCount, this.ctx.clock(), expiresAtSeconds);
+          if (!voided && (await log.entryAt(ref, baseOffset))?.kind === "batch") return success;
+          lastError = error;
+          break;
+        }
+        if (result.status === "appended") return success;
+        if (result.status === "conflict" && conflictRetries < 3) {
+          conflictRetries++;
+          await this.ctx.sleep(backoffMs(conflictRetries, this.ctx.random));
+          continue;
+        }
+        if (result.status === "producer-state-mismatch") {
+          await log.voidOwnReservation(ref, baseOffset, recordCount, this.ctx.clock(), expiresAtSeconds);
+          const verdict = judgeSequence(producer!, result.state, label);
+          if (verdict.kind === "duplicate") {
+            return { partition: ref.partition, baseOffset: verdict.baseOffset, lastOffset: verdict.baseOffset + recordCount - 1, recordCount, duplicate: true };
+          }
+          if (verdict.kind === "refuse") throw verdict.error;
+        } else if (result.status === "conflict") {
+          await log.voidOwnReservation(ref, baseOffset, recordCount, this.ctx.clock(), expiresAtSeconds);
+        }
+        // slot-taken (a reader voided our slow reservation), a race on producer state, or
+        // persistent conflicts: nothing was written; take a new reservation.
+        break;
+      }
+    }
+    throw lastError ?? new DynalogError("STORAGE_ERROR", `Could not append to ${label} after ${MAX_APPEND_ATTEMPTS} attempts; nothing was written`);
+  }
+}
+
+export function validateProducerIdentity(producerId: number, epoch: number): void {
+  if (!Number.isInteger(producerId) || producerId < 1 || producerId > MAX_OFFSET) {
+    throw new DynalogError("INVALID_PRODUCER_EPOCH", `producerId must be an integer from 1 to ${MAX_OFFSET}`, { details: { producerId } });
+  }
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > MAX_PRODUCER_EPOCH) {
+    throw new DynalogError("INVALID_PRODUCER_EPOCH", `producerEpoch must be an integer from 0 to ${MAX_PRODUCER_EPOCH}`, { details: { producerEpoch: epoch } });
+  }
+}
+
+/** Jittered exponential backoff: 10, 20, 40 … ms, capped at 500 ms. */
+function backoffMs(attempt: number, random: () => number): number {
+  const ceiling = Math.min(500, 10 * 2 ** attempt);
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
+const MAX_TIMESTAMP = 8_640_000_000_000_000; // the largest date JavaScript can represent
+
+function toBatchRecord(record: ProduceRecord, topic: TopicRecord, appendTime: number, partition: number, index: number): BatchRecord {
+  let timestamp = appendTime;
+  if (record.timestamp !== undefined && topic.timestampType === "CreateTime") {
+    if (!Number.isInteger(record.timestamp) || record.timestamp < 0 || record.timestamp > MAX_TIMESTAMP) {
+      throw new DynalogError("INVALID_RECORD", `Record ${index} for partition ${partition}: timestamp must be integer milliseconds since 1970 (0 to ${MAX_TIMESTAMP})`, {
+        details: { partition, record: index },
+      });
+    }
+    timestamp = record.timestamp;
+  }
+  return { timestamp, key: record.key, value: record.value, headers: [...record.headers] };
+}
+
+/** Split records into chunks that each fit one batch item, then encode and compress each. */
+function encodeChunks(records: readonly BatchRecord[], compression: CompressionCodec, partition: number): Omit<EncodedBatch, "baseOffset">[] {
+  const chunks: BatchRecord[][] = [];
+  let current: BatchRecord[] = [];
+  let currentBytes = 0;
+  let totalBytes = 0;
+  records.forEach((record, index) => {
+    const size = encodedRecordSize(record, record.timestamp);
+    if (size > MAX_RECORD_BYTES) {
+      throw new DynalogError("RECORD_TOO_LARGE", `Record ${index} for partition ${partition} is ${size} bytes encoded; the limit is ${MAX_RECORD_BYTES}`, {
+        details: { partition, record: index, size, limit: MAX_RECORD_BYTES },
+      });
+    }
+    totalBytes += size;
+    // Sizes are measured against the chunk's own base timestamp once it is chosen.
+    const base = current[0]?.timestamp ?? record.timestamp;
+    const sizeInChunk = encodedRecordSize(record, base);
+    if (current.length > 0 && batchHeaderSize(current.length + 1, base) + currentBytes + sizeInChunk > BATCH_ITEM_BUDGET_BYTES) {
+      chunks.push(current);
+      current = [record];
+      currentBytes = size;
+    } else {
+      current.push(record);
+      currentBytes += sizeInChunk;
+    }
+  });
+  if (current.length > 0) chunks.push(current);
+  if (totalBytes > MAX_PARTITION_REQUEST_BYTES) {
+    throw new DynalogError("REQUEST_TOO_LARGE", `Records for partition ${partition} total ${totalBytes} bytes; one request may carry at most ${MAX_PARTITION_REQUEST_BYTES} per partition`, {
+      details: { partition, size: totalBytes, limit: MAX_PARTITION_REQUEST_BYTES },
+    });
+  }
+  return chunks.map((chunk) => {
+    const raw = encodeRecordBatch(chunk);
+    let codec = compression;
+    let blob = raw;
+    if (codec !== "none") {
+      const compressed = compressBlob(codec, raw);
+      // Tiny or incompressible batches are stored raw: the codec is recorded per batch.
+      if (compressed.length < raw.length) blob = compressed;
+      else codec = "none";
+    }
+    return { count: chunk.length, codec, blob, maxTimestamp: Math.max(...chunk.map((r) => r.timestamp)) };
+  });
+}
+
+function placeChunks(chunks: readonly Omit<EncodedBatch, "baseOffset">[], baseOffset: number): EncodedBatch[] {
+  let offset = baseOffset;
+  return chunks.map((chunk) => {
+    const placed = { ...chunk, baseOffset: offset };
+    offset += chunk.count;
+    return placed;
+  });
+}

@@ -1,0 +1,138 @@
+/** Topic administration and the per-instance topic metadata cache. */
+import { randomUUID } from "node:crypto";
+import { DynalogError } from "../errors.js";
+import { DEFAULT_RETENTION_MS, MAX_PARTITIONS, MAX_RETENTION_MS, MIN_RETENTION_MS, TOPIC_NAME_PATTERN, TTL_GRACE_MS } from "../limits.js";
+import { COMPRESSION_CODECS, type CompressionCodec } from "../record-batch.js";
+import type { BrokerContext } from "./context.js";
+import type { PartitionRef, TimestampType, TopicRecord } from "./ports.js";
+
+export interface CreateTopicInput {
+  readonly name: string;
+  readonly partitions: number;
+  /** Omitted = 7 days; null = forever. */
+  readonly retentionMs?: number | null;
+  readonly compression?: CompressionCodec;
+  readonly timestampType?: TimestampType;
+}
+
+export function validateTopicName(name: string): void {
+  if (!TOPIC_NAME_PATTERN.test(name) || name === "." || name === "..") {
+    throw new DynalogError(
+      "INVALID_TOPIC_EXCEPTION",
+      `Topic name '${name.slice(0, 260)}' is invalid: use 1-249 characters of a-z, A-Z, 0-9, '.', '_' and '-' (not '.' or '..')`,
+      { details: { topic: name.slice(0, 260) } },
+    );
+  }
+}
+
+export function validateCreateTopic(input: CreateTopicInput): void {
+  validateTopicName(input.name);
+  if (!Number.isInteger(input.partitions) || input.partitions < 1 || input.partitions > MAX_PARTITIONS) {
+    throw new DynalogError("INVALID_PARTITIONS", `Partition count must be an integer from 1 to ${MAX_PARTITIONS}, got ${input.partitions}`, {
+      details: { partitions: input.partitions, max: MAX_PARTITIONS },
+    });
+  }
+  const retention = input.retentionMs;
+  if (retention !== undefined && retention !== null && (!Number.isInteger(retention) || retention < MIN_RETENTION_MS || retention > MAX_RETENTION_MS)) {
+    throw new DynalogError("INVALID_CONFIG", `retentionMs must be an integer from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}, or null to keep records forever`, {
+      details: { retentionMs: retention, min: MIN_RETENTION_MS, max: MAX_RETENTION_MS },
+    });
+  }
+  if (input.compression !== undefined && !COMPRESSION_CODECS.includes(input.compression)) {
+    throw new DynalogError("UNSUPPORTED_COMPRESSION_TYPE", `Compression must be one of ${COMPRESSION_CODECS.join(", ")}`);
+  }
+}
+
+/** Topic metadata as the data path sees it: cached per warm instance for `topicCacheTtlMs`. */
+export class TopicCatalog {
+  private readonly cache = new Map<string, { topic: TopicRecord | undefined; expiresAt: number }>();
+
+  constructor(private readonly ctx: BrokerContext) {}
+
+  async create(input: CreateTopicInput): Promise<TopicRecord> {
+    validateCreateTopic(input);
+    const topic: TopicRecord = {
+      name: input.name,
+      topicId: randomUUID(),
+      partitions: input.partitions,
+      retentionMs: input.retentionMs === undefined ? DEFAULT_RETENTION_MS : input.retentionMs,
+      compression: input.compression ?? this.ctx.config.defaultCompression,
+      timestampType: input.timestampType ?? "CreateTime",
+      createdAt: this.ctx.clock(),
+    };
+    await this.ctx.storage.topics.create(topic);
+    this.cache.delete(topic.name);
+    return topic;
+  }
+
+  /** The topic, or UNKNOWN_TOPIC_OR_PARTITION. */
+  async require(name: string): Promise<TopicRecord> {
+    const now = this.ctx.clock();
+    const cached = this.cache.get(name);
+    let topic: TopicRecord | undefined;
+    if (cached && cached.expiresAt > now) {
+      topic = cached.topic;
+    } else {
+      topic = await this.ctx.storage.topics.get(name);
+      if (this.ctx.config.topicCacheTtlMs > 0) this.cache.set(name, { topic, expiresAt: now + this.ctx.config.topicCacheTtlMs });
+    }
+    if (!topic) throw unknownTopic(name);
+    return topic;
+  }
+
+  async list(): Promise<TopicRecord[]> {
+    return this.ctx.storage.topics.list();
+  }
+
+  /** Deletes the topic item first (producers stop finding it), then its data. */
+  async delete(name: string): Promise<TopicRecord> {
+    validateTopicName(name);
+    const removed = await this.ctx.storage.topics.remove(name);
+    this.cache.delete(name);
+    if (!removed) throw unknownTopic(name);
+    const refs = partitionRefs(removed);
+    await mapWithConcurrency(refs, 8, async (ref) => {
+      await this.ctx.storage.log.purge(ref);
+      await this.ctx.storage.producers.purgePartition(ref);
+    });
+    return removed;
+  }
+}
+
+export function unknownTopic(name: string): DynalogError {
+  return new DynalogError("UNKNOWN_TOPIC_OR_PARTITION", `Topic '${name}' does not exist`, { details: { topic: name } });
+}
+
+export function requirePartition(topic: TopicRecord, partition: number): PartitionRef {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
+    throw new DynalogError(
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      `Topic '${topic.name}' has partitions 0-${topic.partitions - 1}; there is no partition ${partition}`,
+      { details: { topic: topic.name, partition, partitions: topic.partitions } },
+    );
+  }
+  return { topicId: topic.topicId, partition };
+}
+
+export function partitionRefs(topic: TopicRecord): PartitionRef[] {
+  return Array.from({ length: topic.partitions }, (_, partition) => ({ topicId: topic.topicId, partition }));
+}
+
+/** Runs `fn` over items with at most `limit` in flight, keeping result order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** TTL attribute (epoch seconds) for an item written now: logical expiry plus a grace day (see TTL_GRACE_MS). */
+export function itemExpiry(topic: TopicRecord, now: number): number | undefined {
+  return topic.retentionMs === null ? undefined : Math.ceil((now + topic.retentionMs + TTL_GRACE_MS) / 1000);
+}

@@ -1,0 +1,85 @@
+/**
+ * The one error hierarchy of the broker. Every refusal the API can give is a code in ERROR_TABLE;
+ * the HTTP layer maps codes to status codes here and nowhere else.
+ *
+ * `outcome` tells a client whether it may have written: "definite" = nothing was written (safe to
+ * retry with anything), "indefinite" = it may have been written (retry only with the same producer
+ * id, epoch and sequence numbers, so the broker can deduplicate).
+ */
+
+export type Outcome = "definite" | "indefinite";
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly retriable: boolean;
+  readonly outcome: Outcome;
+  readonly description: string;
+}
+
+export const ERROR_TABLE = {
+  // --- request shape -------------------------------------------------------------------------
+  INVALID_REQUEST: { status: 400, retriable: false, outcome: "definite", description: "The request is malformed: bad JSON, a wrong type, an unknown or missing field." },
+  INVALID_RECORD: { status: 400, retriable: false, outcome: "definite", description: "A record is invalid: bad base64/UTF-8 encoding, bad header, bad timestamp." },
+  INVALID_TOPIC_EXCEPTION: { status: 400, retriable: false, outcome: "definite", description: "Topic name breaks Kafka's rules: 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'." },
+  INVALID_PARTITIONS: { status: 400, retriable: false, outcome: "definite", description: "Partition count outside 1-1000." },
+  INVALID_CONFIG: { status: 400, retriable: false, outcome: "definite", description: "A topic setting is out of range (retention, compression, timestamp type)." },
+  INVALID_GROUP_ID: { status: 400, retriable: false, outcome: "definite", description: "Group id is empty, too long, or has forbidden characters." },
+  INVALID_COMMIT_OFFSET: { status: 400, retriable: false, outcome: "definite", description: "A committed offset is negative or beyond the supported range." },
+  OFFSET_METADATA_TOO_LARGE: { status: 400, retriable: false, outcome: "definite", description: "Offset commit metadata is longer than allowed." },
+  UNSUPPORTED_COMPRESSION_TYPE: { status: 400, retriable: false, outcome: "definite", description: "Unknown compression codec." },
+  INVALID_PRODUCER_EPOCH: { status: 400, retriable: false, outcome: "definite", description: "Producer id, epoch or sequence outside its valid range, or given without the others." },
+  RECORD_TOO_LARGE: { status: 413, retriable: false, outcome: "definite", description: "One record is larger than the per-record limit (a batch item must fit DynamoDB's 400 KB item cap)." },
+  REQUEST_TOO_LARGE: { status: 413, retriable: false, outcome: "definite", description: "The request body, record count or total bytes exceed the per-request limit." },
+  NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such route." },
+  METHOD_NOT_ALLOWED: { status: 405, retriable: false, outcome: "definite", description: "The route exists but not for this HTTP method." },
+  // --- resources -----------------------------------------------------------------------------
+  UNKNOWN_TOPIC_OR_PARTITION: { status: 404, retriable: false, outcome: "definite", description: "The topic does not exist, or it has no such partition." },
+  TOPIC_ALREADY_EXISTS: { status: 409, retriable: false, outcome: "definite", description: "A topic with this name exists." },
+  OFFSET_OUT_OF_RANGE: { status: 416, retriable: false, outcome: "definite", description: "The offset is below the log-start offset or above the high watermark; details carry the valid range." },
+  // --- idempotent producer -------------------------------------------------------------------
+  OUT_OF_ORDER_SEQUENCE_NUMBER: { status: 409, retriable: false, outcome: "definite", description: "The batch's base sequence is not the next one expected for this producer and partition (a gap: an earlier batch was lost)." },
+  DUPLICATE_SEQUENCE_NUMBER: { status: 409, retriable: false, outcome: "definite", description: "The batch was written before but is older than the last 5 batches remembered, so its original offsets are unknown." },
+  PRODUCER_FENCED: { status: 409, retriable: false, outcome: "definite", description: "A newer epoch of this producer exists; this instance is a zombie and must stop." },
+  UNKNOWN_PRODUCER_ID: { status: 409, retriable: false, outcome: "definite", description: "No state for this producer on this partition and the sequence does not start at 0." },
+  // --- storage and server --------------------------------------------------------------------
+  STORAGE_THROTTLED: { status: 503, retriable: true, outcome: "definite", description: "DynamoDB throttled the request before writing; retry with backoff." },
+  REQUEST_TIMED_OUT: { status: 504, retriable: true, outcome: "indefinite", description: "The write may or may not have happened; retry with the same producer id, epoch and sequence." },
+  STORAGE_ERROR: { status: 503, retriable: true, outcome: "indefinite", description: "DynamoDB failed in a way that leaves the outcome unknown." },
+  UNKNOWN_SERVER_ERROR: { status: 500, retriable: false, outcome: "indefinite", description: "A bug: the broker failed unexpectedly." },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** JSON-safe extra facts about a refusal (valid range, limit hit, partition, …). */
+export type ErrorDetails = Readonly<Record<string, string | number | boolean | null | readonly (string | number)[]>>;
+
+export class DynalogError extends Error {
+  override readonly name = "DynalogError";
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  get status(): number {
+    return ERROR_TABLE[this.code].status;
+  }
+  get retriable(): boolean {
+    return ERROR_TABLE[this.code].retriable;
+  }
+  get outcome(): Outcome {
+    return ERROR_TABLE[this.code].outcome;
+  }
+
+  /** The `error` object of an API response body. */
+  toJSON(): { code: ErrorCode; message: string; retriable: boolean; outcome: Outcome } & ErrorDetails {
+    return { ...this.details, code: this.code, message: this.message, retriable: this.retriable, outcome: this.outcome };
+  }
+}
+
+export function isDynalogError(value: unknown): value is DynalogError {
+  return value instanceof DynalogError;
+}

@@ -1,0 +1,268 @@
+/**
+ * The HTTP API as a Hono app: Request → Response, runtime-agnostic. Lambda (via the adapter in
+ * shared/runtime), the local server and in-process tests all serve this same app. Handlers here
+ * parse and validate, call the broker core, and shape the response; nothing else.
+ */
+import { Hono, type Context } from "hono";
+import type { z } from "zod";
+import type { Broker, OffsetSpec } from "../core/broker.js";
+import type { FetchedRecord } from "../core/log-reader.js";
+import type { PartitionFetchResult } from "../core/fetch.js";
+import type { ProduceRecord } from "../core/produce.js";
+import type { TopicRecord } from "../core/ports.js";
+import { DynalogError } from "../errors.js";
+import { MAX_REQUEST_BODY_BYTES } from "../limits.js";
+import { decodeHeaders, decodeNullableBytes, encodeBytes } from "./encoding.js";
+import { errorResponse, toDynalogError } from "./responses.js";
+import { ROUTES, matchesPath, type FunctionName, type RouteId } from "./routes.js";
+import {
+  commitBodySchema,
+  createTopicBodySchema,
+  encodingSchema,
+  fetchBodySchema,
+  initProducerBodySchema,
+  produceBodySchema,
+  queryInteger,
+  type Encoding,
+  type RecordBody,
+} from "./schemas.js";
+
+export interface ApiOptions {
+  /** Serve only the routes of these functions (a Lambda serves its own); default all. */
+  readonly functions?: readonly FunctionName[];
+  /** Called for every unexpected (500) error, e.g. to log it. */
+  readonly onUnexpectedError?: (error: unknown) => void;
+}
+
+type Handler = (c: Context, broker: Broker) => Promise<Response>;
+
+export function createApi(broker: Broker, options: ApiOptions = {}): Hono {
+  const app = new Hono();
+  const served = ROUTES.filter((r) => !options.functions || options.functions.includes(r.fn));
+  for (const route of served) {
+    const handler = HANDLERS[route.id];
+    app.on(route.method, route.path, (c) => handler(c, broker));
+  }
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const known = served.filter((r) => matchesPath(r, path));
+    if (known.length > 0) {
+      const allowed = [...new Set(known.map((r) => r.method))].join(", ");
+      const response = errorResponse(new DynalogError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed on ${path}; use ${allowed}`));
+      response.headers.set("Allow", allowed);
+      return response;
+    }
+    return errorResponse(new DynalogError("NOT_FOUND", `No route ${c.req.method} ${path}`));
+  });
+  app.onError((error) => {
+    const mapped = toDynalogError(error);
+    if (mapped.code === "UNKNOWN_SERVER_ERROR") options.onUnexpectedError?.(error);
+    return errorResponse(mapped);
+  });
+  return app;
+}
+
+// ---- request parsing -------------------------------------------------------------------------
+
+async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(declared);
+  const text = await c.req.text();
+  const size = Buffer.byteLength(text, "utf8");
+  if (size > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(size);
+  let body: unknown;
+  try {
+    body = text.length === 0 ? {} : JSON.parse(text);
+  } catch (error) {
+    throw new DynalogError("INVALID_REQUEST", `Request body is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseWith(schema, body, "body");
+}
+
+function bodyTooLarge(size: number): DynalogError {
+  return new DynalogError("REQUEST_TOO_LARGE", `Request body is ${size} bytes; the limit is ${MAX_REQUEST_BODY_BYTES}`, {
+    details: { size, limit: MAX_REQUEST_BODY_BYTES },
+  });
+}
+
+function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 5).map((issue) => {
+    const path = issue.path.length > 0 ? `${where}.${issue.path.join(".")}` : where;
+    return `${path}: ${issue.message}`;
+  });
+  throw new DynalogError("INVALID_REQUEST", `Invalid request: ${issues.join("; ")}`, { details: { issues } });
+}
+
+function queryInt(c: Context, name: string): number | undefined {
+  const raw = c.req.query(name);
+  return raw === undefined ? undefined : parseWith(queryInteger, raw, `query.${name}`);
+}
+
+function pathInt(c: Context, name: string): number {
+  return parseWith(queryInteger, c.req.param(name), `path.${name}`);
+}
+
+function queryEncoding(c: Context): Encoding {
+  const raw = c.req.query("encoding");
+  return raw === undefined ? "base64" : parseWith(encodingSchema, raw, "query.encoding");
+}
+
+function toProduceRecord(record: Omit<RecordBody, "partition"> & { partition?: number }, encoding: Encoding, where: string): ProduceRecord {
+  return {
+    key: decodeNullableBytes(record.key, encoding, `${where}.key`),
+    value: decodeNullableBytes(record.value, encoding, `${where}.value`),
+    headers: decodeHeaders(record.headers, encoding, where),
+    timestamp: record.timestamp,
+    partition: record.partition,
+  };
+}
+
+// ---- response shaping ------------------------------------------------------------------------
+
+function topicJson(topic: TopicRecord) {
+  return {
+    name: topic.name,
+    topicId: topic.topicId,
+    partitionCount: topic.partitions,
+    retentionMs: topic.retentionMs,
+    compression: topic.compression,
+    timestampType: topic.timestampType,
+    createdAt: new Date(topic.createdAt).toISOString(),
+  };
+}
+
+function recordJson(record: FetchedRecord, encoding: Encoding) {
+  const json: Record<string, unknown> = { offset: record.offset, timestamp: record.timestamp };
+  const key = record.key ? encodeBytes(record.key, encoding) : null;
+  const value = record.value ? encodeBytes(record.value, encoding) : null;
+  json["key"] = key?.text ?? null;
+  json["value"] = value?.text ?? null;
+  // In utf8 mode, bytes that are not UTF-8 come back as base64 and say so.
+  if (key && key.encoding !== encoding) json["keyEncoding"] = key.encoding;
+  if (value && value.encoding !== encoding) json["valueEncoding"] = value.encoding;
+  json["headers"] = record.headers.map((h) => {
+    const headerValue = h.value ? encodeBytes(h.value, encoding) : null;
+    return headerValue && headerValue.encoding !== encoding
+      ? { key: h.key, value: headerValue.text, valueEncoding: headerValue.encoding }
+      : { key: h.key, value: headerValue?.text ?? null };
+  });
+  return json;
+}
+
+function fetchResultJson(result: PartitionFetchResult, encoding: Encoding) {
+  if ("error" in result) return { topic: result.topic, partition: result.partition, error: result.error.toJSON() };
+  return {
+    topic: result.topic,
+    partition: result.partition,
+    records: result.records.map((r) => recordJson(r, encoding)),
+    nextOffset: result.nextOffset,
+    highWatermark: result.highWatermark,
+    logStartOffset: result.logStartOffset,
+  };
+}
+
+// ---- handlers --------------------------------------------------------------------------------
+
+const HANDLERS: Record<RouteId, Handler> = {
+  async createTopic(c, broker) {
+    const body = await readJson(c, createTopicBodySchema);
+    const topic = await broker.createTopic(body);
+    return c.json(topicJson(topic), 201);
+  },
+
+  async listTopics(c, broker) {
+    const topics = await broker.listTopics();
+    return c.json({ topics: topics.map(topicJson) });
+  },
+
+  async describeTopic(c, broker) {
+    const description = await broker.describeTopic(c.req.param("topic")!);
+    return c.json({ ...topicJson(description.topic), partitions: description.partitions });
+  },
+
+  async deleteTopic(c, broker) {
+    const removed = await broker.deleteTopic(c.req.param("topic")!);
+    return c.json({ deleted: removed.name, topicId: removed.topicId });
+  },
+
+  async initProducer(c, broker) {
+    await readJson(c, initProducerBodySchema);
+    return c.json(await broker.initProducer());
+  },
+
+  async produce(c, broker) {
+    const body = await readJson(c, produceBodySchema);
+    const encoding = body.encoding ?? "base64";
+    if ((body.producerId === undefined) !== (body.producerEpoch === undefined)) {
+      throw new DynalogError("INVALID_PRODUCER_EPOCH", "producerId and producerEpoch go together");
+    }
+    const result = await broker.produce({
+      topic: c.req.param("topic")!,
+      compression: body.compression,
+      producer: body.producerId !== undefined ? { producerId: body.producerId, epoch: body.producerEpoch! } : undefined,
+      records: body.records?.map((r, i) => toProduceRecord(r, encoding, `records[${i}]`)),
+      partitions: body.partitions?.map((p, i) => ({
+        partition: p.partition,
+        baseSequence: p.baseSequence,
+        records: p.records.map((r, j) => toProduceRecord(r, encoding, `partitions[${i}].records[${j}]`)),
+      })),
+    });
+    const partitions = result.partitions.map((p) => ("error" in p ? { partition: p.partition, error: p.error.toJSON() } : p));
+    const failures = result.partitions.flatMap((p) => ("error" in p ? [p.error] : []));
+    if (failures.length === 0) return c.json({ topic: result.topic, partitions });
+    // All failed: the first failure's status. Some failed: 207, and each partition says how it went.
+    if (failures.length === result.partitions.length) {
+      return c.json({ error: failures[0]!.toJSON(), topic: result.topic, partitions }, failures[0]!.status as 400);
+    }
+    return c.json({ topic: result.topic, partitions }, 207);
+  },
+
+  async fetch(c, broker) {
+    const body = await readJson(c, fetchBodySchema);
+    const results = await broker.fetch(body);
+    return c.json({ partitions: results.map((r) => fetchResultJson(r, body.encoding ?? "base64")) });
+  },
+
+  async fetchPartition(c, broker) {
+    const encoding = queryEncoding(c);
+    const offset = queryInt(c, "offset");
+    if (offset === undefined) throw new DynalogError("INVALID_REQUEST", "query.offset is required");
+    const [result] = await broker.fetch({
+      partitions: [{ topic: c.req.param("topic")!, partition: pathInt(c, "partition"), offset }],
+      maxRecords: queryInt(c, "maxRecords"),
+      maxBytes: queryInt(c, "maxBytes"),
+      maxWaitMs: queryInt(c, "maxWaitMs"),
+    });
+    if ("error" in result!) throw result.error;
+    return c.json(fetchResultJson(result!, encoding));
+  },
+
+  async listOffsets(c, broker) {
+    const at = c.req.query("at") ?? "latest";
+    let spec: OffsetSpec;
+    if (at === "earliest" || at === "latest") spec = { kind: at };
+    else spec = { kind: "timestamp", timestamp: parseWith(queryInteger, at, "query.at (earliest, latest or a timestamp in ms)") };
+    return c.json(await broker.listOffsets(c.req.param("topic")!, pathInt(c, "partition"), spec));
+  },
+
+  async commitOffsets(c, broker) {
+    const body = await readJson(c, commitBodySchema);
+    const group = c.req.param("group")!;
+    await broker.commitOffsets(group, body.offsets);
+    return c.json({ group, offsets: body.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })) });
+  },
+
+  async committedOffsets(c, broker) {
+    const topic = c.req.query("topic");
+    if (topic === undefined) throw new DynalogError("INVALID_REQUEST", "query.topic is required");
+    const group = c.req.param("group")!;
+    const partitions = await broker.committedOffsets(group, topic);
+    return c.json({
+      group,
+      topic,
+      partitions: partitions.map((p) => ({ ...p, committedAt: p.committedAt === null ? null : new Date(p.committedAt).toISOString() })),
+    });
+  },
+};

@@ -1,0 +1,57 @@
+/**
+ * Every HTTP route and the Lambda function that serves it. The API app registers routes from this
+ * table, the local gateway dispatches by it, and the CDK stack creates API routes from it, so the
+ * three cannot disagree.
+ */
+
+/** The deployed Lambda functions; each gets only the IAM permissions its routes need. */
+export type FunctionName = "admin" | "produce" | "fetch" | "commit";
+export const FUNCTION_NAMES: readonly FunctionName[] = ["admin", "produce", "fetch", "commit"];
+
+export type HttpMethod = "GET" | "POST" | "DELETE";
+
+export type RouteId =
+  | "createTopic"
+  | "listTopics"
+  | "describeTopic"
+  | "deleteTopic"
+  | "initProducer"
+  | "produce"
+  | "fetch"
+  | "fetchPartition"
+  | "listOffsets"
+  | "commitOffsets"
+  | "committedOffsets";
+
+export interface RouteDefinition {
+  readonly id: RouteId;
+  readonly method: HttpMethod;
+  /** Hono-style path (`:name` parameters). */
+  readonly path: string;
+  readonly fn: FunctionName;
+}
+
+export const ROUTES: readonly RouteDefinition[] = [
+  { id: "createTopic", method: "POST", path: "/v1/topics", fn: "admin" },
+  { id: "listTopics", method: "GET", path: "/v1/topics", fn: "admin" },
+  { id: "describeTopic", method: "GET", path: "/v1/topics/:topic", fn: "admin" },
+  { id: "deleteTopic", method: "DELETE", path: "/v1/topics/:topic", fn: "admin" },
+  { id: "initProducer", method: "POST", path: "/v1/producers", fn: "produce" },
+  { id: "produce", method: "POST", path: "/v1/topics/:topic/records", fn: "produce" },
+  { id: "fetch", method: "POST", path: "/v1/fetch", fn: "fetch" },
+  { id: "fetchPartition", method: "GET", path: "/v1/topics/:topic/partitions/:partition/records", fn: "fetch" },
+  { id: "listOffsets", method: "GET", path: "/v1/topics/:topic/partitions/:partition/offsets", fn: "fetch" },
+  { id: "commitOffsets", method: "POST", path: "/v1/groups/:group/offsets", fn: "commit" },
+  { id: "committedOffsets", method: "GET", path: "/v1/groups/:group/offsets", fn: "commit" },
+];
+
+/** API Gateway's path syntax (`{name}`) for a route. */
+export function apiGatewayPath(route: RouteDefinition): string {
+  return route.path.replace(/:([A-Za-z]+)/g, "{$1}");
+}
+
+/** Does `path` match the route's pattern (any method)? */
+export function matchesPath(route: RouteDefinition, path: string): boolean {
+  const pattern = new RegExp(`^${route.path.replace(/:[A-Za-z]+/g, "[^/]+")}/?$`);
+  return pattern.test(path);
+}

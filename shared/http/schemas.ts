@@ -1,0 +1,89 @@
+/**
+ * Request body shapes. Objects are strict: an unknown field is refused, so a client cannot
+ * smuggle in a field the broker owns (offset, producer state, append time) — mass assignment.
+ * Value ranges with Kafka-named errors are checked in the core; here only shape and type.
+ */
+import { z } from "zod";
+import { COMPRESSION_CODECS } from "../record-batch.js";
+
+const integer = z.number().int();
+
+export const encodingSchema = z.enum(["base64", "utf8"]);
+export type Encoding = z.infer<typeof encodingSchema>;
+
+const headerSchema = z.strictObject({
+  key: z.string(),
+  value: z.string().nullable(),
+});
+
+export const recordSchema = z.strictObject({
+  key: z.string().nullable().optional(),
+  value: z.string().nullable(),
+  headers: z.array(headerSchema).optional(),
+  timestamp: integer.optional(),
+  partition: integer.optional(),
+});
+export type RecordBody = z.infer<typeof recordSchema>;
+
+const partitionRecordSchema = recordSchema.omit({ partition: true });
+
+export const produceBodySchema = z.strictObject({
+  encoding: encodingSchema.optional(),
+  compression: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),
+  producerId: integer.optional(),
+  producerEpoch: integer.optional(),
+  records: z.array(recordSchema).optional(),
+  partitions: z
+    .array(
+      z.strictObject({
+        partition: integer,
+        baseSequence: integer.optional(),
+        records: z.array(partitionRecordSchema),
+      }),
+    )
+    .optional(),
+});
+export type ProduceBody = z.infer<typeof produceBodySchema>;
+
+export const createTopicBodySchema = z.strictObject({
+  name: z.string(),
+  partitions: integer,
+  retentionMs: integer.nullable().optional(),
+  compression: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),
+  timestampType: z.enum(["CreateTime", "LogAppendTime"]).optional(),
+});
+
+export const initProducerBodySchema = z.strictObject({});
+
+export const fetchBodySchema = z.strictObject({
+  encoding: encodingSchema.optional(),
+  maxRecords: integer.optional(),
+  maxBytes: integer.optional(),
+  maxWaitMs: integer.optional(),
+  partitions: z.array(
+    z.strictObject({
+      topic: z.string(),
+      partition: integer,
+      offset: integer,
+      maxRecords: integer.optional(),
+      maxBytes: integer.optional(),
+    }),
+  ),
+});
+
+export const commitBodySchema = z.strictObject({
+  offsets: z.array(
+    z.strictObject({
+      topic: z.string(),
+      partition: integer,
+      offset: integer,
+      metadata: z.string().optional(),
+    }),
+  ),
+});
+
+/** Query strings: integers written as digits only (no signs, exponents or blanks). */
+export const queryInteger = z
+  .string()
+  .regex(/^\d{1,16}$/, "must be a non-negative integer")
+  .transform(Number);

@@ -1,0 +1,60 @@
+/**
+ * Every size and count the broker enforces, in one place (documented in docs/api.md).
+ * They are checked before DynamoDB is touched.
+ */
+
+/** Kafka's topic-name rules. */
+export const TOPIC_NAME_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
+export const MAX_PARTITIONS = 1000;
+
+/** Largest offset/id the broker hands out: offsets are exact JSON numbers. */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Uncompressed bytes of encoded records one batch item may hold. DynamoDB's item cap is 400 KB
+ * (409,600 bytes, attribute names included); the rest is keys, attributes and margin.
+ */
+export const BATCH_ITEM_BUDGET_BYTES = 380_000;
+/** A single record (key + value + headers, encoded) must fit one batch item on its own. */
+export const MAX_RECORD_BYTES = BATCH_ITEM_BUDGET_BYTES - 64;
+/**
+ * Encoded record bytes per partition per produce request. A partition's records are written by one
+ * TransactWriteItems, which DynamoDB caps at 4 MB: 3 MB leaves room for item overhead.
+ */
+export const MAX_PARTITION_REQUEST_BYTES = 3_000_000;
+export const MAX_RECORDS_PER_REQUEST = 10_000;
+/** HTTP body cap: a Lambda request payload is at most 6 MB. */
+export const MAX_REQUEST_BODY_BYTES = 5_800_000;
+
+export const MAX_HEADERS_PER_RECORD = 100;
+export const MAX_HEADER_KEY_BYTES = 1024;
+
+/** Kafka's producer epoch is an int16 and sequences are int32. */
+export const MAX_PRODUCER_EPOCH = 32_767;
+export const MAX_SEQUENCE = 2_147_483_647;
+
+export const FETCH_DEFAULT_MAX_RECORDS = 500;
+export const FETCH_MAX_RECORDS = 10_000;
+export const FETCH_DEFAULT_MAX_BYTES = 1_048_576;
+/** Base64 grows bytes by 4/3 and a Lambda response is at most 6 MB. */
+export const FETCH_MAX_BYTES = 3_145_728;
+/** API Gateway's HTTP API gives an integration at most 30 s. */
+export const FETCH_MAX_WAIT_MS = 20_000;
+export const MAX_FETCH_PARTITIONS = 100;
+
+export const MAX_GROUP_ID_LENGTH = 255;
+export const GROUP_ID_PATTERN = /^[a-zA-Z0-9._:@\-]{1,255}$/;
+/** Kafka's offset.metadata.max.bytes default. */
+export const MAX_OFFSET_METADATA_BYTES = 4096;
+export const MAX_OFFSETS_PER_COMMIT = 1000;
+
+/** Retention bounds: one minute to ten years, or null for forever. */
+export const MIN_RETENTION_MS = 60_000;
+export const MAX_RETENTION_MS = 10 * 365 * 24 * 3_600_000;
+export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+/**
+ * Items expire logically at appendTime + retention; the TTL attribute DynamoDB deletes by is one
+ * day later, so readers always see an expired item (and move the log start past it) before it
+ * vanishes — a vanished item must never look like an abandoned reservation.
+ */
+export const TTL_GRACE_MS = 24 * 3_600_000;

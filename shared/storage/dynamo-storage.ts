@@ -1,0 +1,22 @@
+/** Wires the DynamoDB adapters into the core's Storage port. */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Storage } from "../core/ports.js";
+import { createDynamoLogStore } from "./log-store.js";
+import { createDynamoOffsetStore } from "./offset-store.js";
+import { createDynamoProducerStore } from "./producer-store.js";
+import type { TableNames } from "./tables.js";
+import { createDynamoTopicStore } from "./topic-store.js";
+
+export function createDynamoStorage(client: DynamoDBClient, tables: TableNames): Storage {
+  const documents = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+    unmarshallOptions: { wrapNumbers: false },
+  });
+  return {
+    topics: createDynamoTopicStore(documents, tables),
+    log: createDynamoLogStore(documents, tables),
+    producers: createDynamoProducerStore(documents, tables),
+    offsets: createDynamoOffsetStore(documents, tables),
+  };
+}

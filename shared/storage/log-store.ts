@@ -1,0 +1,392 @@
+/**
+ * DynamoDB adapter for the partition log (DESIGN.md §1-2).
+ *
+ * Log table item (batch or void), key `p` = "<topicId>#<partition>", sort key `o` = base offset:
+ *   k  "B" batch | "V" void        c  record count (offsets covered)
+ *   d  record blob (binary)        z  compression codec, absent = none
+ *   t  max record timestamp (ms)   a  append time (ms, writer's clock)
+ *   x  TTL, epoch seconds (absent = keep forever)
+ * Counter item (partitions table), key `p`:
+ *   next  first unreserved offset  ra  time of the latest reservation (ms)
+ *   hw    high-watermark hint      ls  log-start hint
+ * Producer state item (producers table), pk "<topicId>#<partition>", sk "<producerId>":
+ *   e epoch, q last sequence, r0..r4 the last five batches as [epoch, baseSeq, lastSeq, baseOffset]
+ * Attribute names are one or two letters because every byte of an item is billed.
+ */
+import { createHash } from "node:crypto";
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import type {
+  AppendRequest,
+  AppendResult,
+  FillResult,
+  LogEntry,
+  LogStore,
+  PartitionHead,
+  PartitionRef,
+  ProducerState,
+  RememberedBatch,
+} from "../core/ports.js";
+import type { CompressionCodec } from "../record-batch.js";
+import { cancelledActions, describeCancellation, isTransactionCanceled, storageFailure, type LabelledAction } from "./dynamo-errors.js";
+import { DynalogError } from "../errors.js";
+import type { TableNames } from "./tables.js";
+
+/** DynamoDB's limit on actions in one TransactWriteItems. */
+export const MAX_TRANSACTION_ACTIONS = 100;
+const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+const REMEMBERED_BATCHES = 5;
+
+export function partitionKey(ref: PartitionRef): string {
+  return `${ref.topicId}#${ref.partition}`;
+}
+
+type Item = Record<string, unknown>;
+
+function num(item: Item, name: string, fallback = 0): number {
+  const value = item[name];
+  return typeof value === "number" ? value : fallback;
+}
+
+function toEntry(item: Item): LogEntry {
+  const baseOffset = num(item, "o");
+  const count = num(item, "c", 1);
+  const appendTime = num(item, "a");
+  if (item["k"] === "V") return { kind: "void", baseOffset, count, appendTime };
+  const blob = item["d"];
+  return {
+    kind: "batch",
+    baseOffset,
+    count,
+    appendTime,
+    codec: (typeof item["z"] === "string" ? item["z"] : "none") as CompressionCodec,
+    blob: blob instanceof Uint8Array ? blob : new Uint8Array(0),
+    maxTimestamp: num(item, "t"),
+  };
+}
+
+function toHead(item: Item | undefined): PartitionHead {
+  return {
+    nextOffset: item ? num(item, "next") : 0,
+    reservedAt: item ? num(item, "ra") : 0,
+    highWatermarkHint: item ? num(item, "hw") : 0,
+    logStartHint: item ? num(item, "ls") : 0,
+  };
+}
+
+function rememberedBatch(value: unknown): RememberedBatch | undefined {
+  if (!Array.isArray(value) || value.length !== 4 || !value.every((v) => typeof v === "number")) return undefined;
+  const [epoch, baseSequence, lastSequence, baseOffset] = value as number[];
+  return { epoch: epoch!, baseSequence: baseSequence!, lastSequence: lastSequence!, baseOffset: baseOffset! };
+}
+
+export function toProducerState(item: Item | undefined): ProducerState | undefined {
+  if (!item || typeof item["e"] !== "number") return undefined;
+  const recent: RememberedBatch[] = [];
+  for (let i = 0; i < REMEMBERED_BATCHES; i++) {
+    const batch = rememberedBatch(item[`r${i}`]);
+    if (batch) recent.push(batch);
+  }
+  return { epoch: num(item, "e"), lastSequence: num(item, "q", -1), recent };
+}
+
+/** DynamoDB idempotency tokens are 1-36 characters; derive one per (partition, reservation, attempt). */
+function requestToken(parts: string): string {
+  return createHash("sha256").update(parts).digest("base64url").slice(0, 36);
+}
+
+type AppendLabel = { kind: "batch"; baseOffset: number } | { kind: "producer-state" };
+
+export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: TableNames): LogStore {
+  const counterKey = (ref: PartitionRef) => ({ p: partitionKey(ref) });
+
+  function batchPut(request: AppendRequest, batch: AppendRequest["batches"][number]): Item {
+    const item: Item = {
+      p: partitionKey(request.ref),
+      o: batch.baseOffset,
+      k: "B",
+      c: batch.count,
+      d: batch.blob,
+      t: batch.maxTimestamp,
+      a: request.appendTime,
+    };
+    if (batch.codec !== "none") item["z"] = batch.codec;
+    if (request.expiresAtSeconds !== undefined) item["x"] = request.expiresAtSeconds;
+    return { TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" };
+  }
+
+  function producerStateUpdate(request: AppendRequest): Item {
+    const producer = request.producer!;
+    const first = request.batches[0]!;
+    const startsEpoch = producer.baseSequence === 0;
+    return {
+      TableName: tables.producers,
+      Key: { pk: partitionKey(request.ref), sk: String(producer.producerId) },
+      // SET evaluates every right-hand side against the item as it was: the list shifts by one.
+      UpdateExpression:
+        "SET e = :e, q = :last, r0 = if_not_exists(r1, :nil), r1 = if_not_exists(r2, :nil), " +
+        "r2 = if_not_exists(r3, :nil), r3 = if_not_exists(r4, :nil), r4 = :batch",
+      ConditionExpression: startsEpoch ? "attribute_not_exists(pk) OR e < :e" : "e = :e AND q = :prev",
+      ExpressionAttributeValues: {
+        ":e": producer.epoch,
+        ":last": producer.lastSequence,
+        ":nil": null,
+        ":batch": [producer.epoch, producer.baseSequence, producer.lastSequence, first.baseOffset],
+        ...(startsEpoch ? {} : { ":prev": producer.baseSequence - 1 }),
+      },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    };
+  }
+
+  async function appendWithPut(request: AppendRequest): Promise<AppendResult> {
+    try {
+      await client.send(new PutCommand(batchPut(request, request.batches[0]!) as never));
+      return { status: "appended" };
+    } catch (error) {
+      if (error instanceof Error && error.name === "ConditionalCheckFailedException") return { status: "slot-taken" };
+      throw storageFailure(error, "PutItem (append)");
+    }
+  }
+
+  async function appendWithTransaction(request: AppendRequest): Promise<AppendResult> {
+    const actions: LabelledAction<AppendLabel>[] = request.batches.map((batch) => ({
+      label: { kind: "batch", baseOffset: batch.baseOffset },
+      action: { Put: batchPut(request, batch) },
+    }));
+    if (request.producer) actions.push({ label: { kind: "producer-state" }, action: { Update: producerStateUpdate(request) } });
+    const first = request.batches[0]!;
+    try {
+      await client.send(
+        new TransactWriteCommand({
+          TransactItems: actions.map((a) => a.action) as never,
+          ClientRequestToken: requestToken(`${partitionKey(request.ref)}#${first.baseOffset}#${request.attempt}`),
+        }),
+      );
+      return { status: "appended" };
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw storageFailure(error, "TransactWriteItems (append)");
+      const failed = cancelledActions(error, actions);
+      const stateMismatch = failed.find((f) => f.label.kind === "producer-state" && f.code === "ConditionalCheckFailed");
+      if (stateMismatch) return { status: "producer-state-mismatch", state: toProducerState(stateMismatch.oldItem) };
+      if (failed.some((f) => f.label.kind === "batch" && f.code === "ConditionalCheckFailed")) return { status: "slot-taken" };
+      if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict" };
+      const mapped = storageFailure(error, "TransactWriteItems (append)");
+      if (mapped.code !== "STORAGE_ERROR") throw mapped;
+      throw new DynalogError("STORAGE_ERROR", `append cancelled: ${describeCancellation(failed)}`, { cause: error });
+    }
+  }
+
+  async function putVoids(ref: PartitionRef, from: number, to: number, now: number, expiresAtSeconds?: number): Promise<number | "done"> {
+    // One transaction: the voids land in order or not at all. Returns the index of the first
+    // offset that already holds an item, or "done".
+    const actions: LabelledAction<number>[] = [];
+    for (let offset = from; offset < to; offset++) {
+      const item: Item = { p: partitionKey(ref), o: offset, k: "V", c: 1, a: now };
+      if (expiresAtSeconds !== undefined) item["x"] = expiresAtSeconds;
+      actions.push({ label: offset, action: { Put: { TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" } } });
+    }
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: actions.map((a) => a.action) as never }));
+      return "done";
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw storageFailure(error, "TransactWriteItems (fill voids)");
+      const blockers = cancelledActions(error, actions).filter((f) => f.code === "ConditionalCheckFailed");
+      if (blockers.length === 0) throw storageFailure(error, "TransactWriteItems (fill voids)");
+      return Math.min(...blockers.map((b) => b.label));
+    }
+  }
+
+  return {
+    async readHead(ref) {
+      try {
+        const result = await client.send(new GetCommand({ TableName: tables.partitions, Key: counterKey(ref) }));
+        return toHead(result.Item);
+      } catch (error) {
+        throw storageFailure(error, "GetItem (partition head)");
+      }
+    },
+
+    async readHeads(refs) {
+      const byKey = new Map<string, Item>();
+      try {
+        for (let i = 0; i < refs.length; i += BATCH_GET_LIMIT) {
+          let keys: Item[] = refs.slice(i, i + BATCH_GET_LIMIT).map(counterKey);
+          while (keys.length > 0) {
+            const result = await client.send(new BatchGetCommand({ RequestItems: { [tables.partitions]: { Keys: keys } } }));
+            for (const item of result.Responses?.[tables.partitions] ?? []) byKey.set(String(item["p"]), item);
+            keys = (result.UnprocessedKeys?.[tables.partitions]?.Keys ?? []) as Item[];
+          }
+        }
+      } catch (error) {
+        throw storageFailure(error, "BatchGetItem (partition heads)");
+      }
+      return refs.map((ref) => toHead(byKey.get(partitionKey(ref))));
+    },
+
+    async reserve(ref, count, now) {
+      try {
+        const result = await client.send(
+          new UpdateCommand({
+            TableName: tables.partitions,
+            Key: counterKey(ref),
+            UpdateExpression: "ADD #next :n SET ra = :now",
+            ExpressionAttributeNames: { "#next": "next" },
+            ExpressionAttributeValues: { ":n": count, ":now": now },
+            ReturnValues: "UPDATED_NEW",
+          }),
+        );
+        return num(result.Attributes ?? {}, "next") - count;
+      } catch (error) {
+        throw storageFailure(error, "UpdateItem (reserve offsets)");
+      }
+    },
+
+    async append(request) {
+      if (request.batches.length === 0) throw new Error("append needs at least one batch");
+      return request.batches.length === 1 && !request.producer ? appendWithPut(request) : appendWithTransaction(request);
+    },
+
+    async voidOwnReservation(ref, baseOffset, count, now, expiresAtSeconds) {
+      const item: Item = { p: partitionKey(ref), o: baseOffset, k: "V", c: count, a: now };
+      if (expiresAtSeconds !== undefined) item["x"] = expiresAtSeconds;
+      try {
+        await client.send(new PutCommand({ TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" }));
+        return true;
+      } catch (error) {
+        if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
+        throw storageFailure(error, "PutItem (void own reservation)");
+      }
+    },
+
+    async entryAt(ref, offset) {
+      try {
+        const result = await client.send(
+          new GetCommand({ TableName: tables.log, Key: { p: partitionKey(ref), o: offset }, ConsistentRead: true }),
+        );
+        return result.Item ? toEntry(result.Item) : undefined;
+      } catch (error) {
+        throw storageFailure(error, "GetItem (log entry)");
+      }
+    },
+
+    async entryBefore(ref, offset) {
+      try {
+        const result = await client.send(
+          new QueryCommand({
+            TableName: tables.log,
+            KeyConditionExpression: "p = :p AND o < :o",
+            ExpressionAttributeValues: { ":p": partitionKey(ref), ":o": offset },
+            ScanIndexForward: false,
+            Limit: 1,
+          }),
+        );
+        const item = result.Items?.[0];
+        return item ? toEntry(item) : undefined;
+      } catch (error) {
+        throw storageFailure(error, "Query (entry before)");
+      }
+    },
+
+    async entriesFrom(ref, from, limit) {
+      try {
+        // Eventually consistent on purpose: a batch not yet visible is just a gap for a moment,
+        // and readers never pass a gap (DESIGN.md §1.5). Half the read cost.
+        const result = await client.send(
+          new QueryCommand({
+            TableName: tables.log,
+            KeyConditionExpression: "p = :p AND o >= :o",
+            ExpressionAttributeValues: { ":p": partitionKey(ref), ":o": from },
+            Limit: limit,
+          }),
+        );
+        return { entries: (result.Items ?? []).map(toEntry), more: result.LastEvaluatedKey !== undefined };
+      } catch (error) {
+        throw storageFailure(error, "Query (log entries)");
+      }
+    },
+
+    async fillWithVoids(ref, from, to, now, expiresAtSeconds): Promise<FillResult> {
+      let position = from;
+      while (position < to) {
+        const chunkEnd = Math.min(to, position + MAX_TRANSACTION_ACTIONS);
+        const outcome = await putVoids(ref, position, chunkEnd, now, expiresAtSeconds);
+        if (outcome === "done") {
+          position = chunkEnd;
+          continue;
+        }
+        // A real item sits at `outcome`: void what lies before it, then stop so the caller re-reads.
+        if (outcome > position) {
+          const retry = await putVoids(ref, position, outcome, now, expiresAtSeconds);
+          if (retry !== "done") return { filledUpTo: retry, blocked: true };
+        }
+        return { filledUpTo: outcome, blocked: true };
+      }
+      return { filledUpTo: to, blocked: false };
+    },
+
+    async raiseHints(ref, hints) {
+      const raise = async (attribute: "hw" | "ls", value: number) => {
+        try {
+          await client.send(
+            new UpdateCommand({
+              TableName: tables.partitions,
+              Key: counterKey(ref),
+              UpdateExpression: `SET ${attribute} = :v`,
+              ConditionExpression: `attribute_not_exists(${attribute}) OR ${attribute} < :v`,
+              ExpressionAttributeValues: { ":v": value },
+            }),
+          );
+        } catch (error) {
+          if (error instanceof Error && error.name === "ConditionalCheckFailedException") return;
+          throw storageFailure(error, "UpdateItem (raise hint)");
+        }
+      };
+      await Promise.all([
+        hints.highWatermark !== undefined ? raise("hw", hints.highWatermark) : undefined,
+        hints.logStart !== undefined ? raise("ls", hints.logStart) : undefined,
+      ]);
+    },
+
+    async purge(ref) {
+      try {
+        let startKey: Item | undefined;
+        do {
+          const page = await client.send(
+            new QueryCommand({
+              TableName: tables.log,
+              KeyConditionExpression: "p = :p",
+              ExpressionAttributeValues: { ":p": partitionKey(ref) },
+              ProjectionExpression: "p, o",
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          await batchDelete(client, tables.log, (page.Items ?? []) as Item[]);
+          startKey = page.LastEvaluatedKey as Item | undefined;
+        } while (startKey);
+        await batchDelete(client, tables.partitions, [counterKey(ref)]);
+      } catch (error) {
+        throw storageFailure(error, "purge partition");
+      }
+    },
+  };
+}
+
+/** Delete keys 25 at a time, retrying what DynamoDB leaves unprocessed. */
+export async function batchDelete(client: DynamoDBDocumentClient, table: string, keys: readonly Item[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
+    let requests: Item[] = keys.slice(i, i + BATCH_WRITE_LIMIT).map((Key) => ({ DeleteRequest: { Key } }));
+    while (requests.length > 0) {
+      const result = await client.send(new BatchWriteCommand({ RequestItems: { [table]: requests as never } }));
+      requests = (result.UnprocessedItems?.[table] ?? []) as Item[];
+    }
+  }
+}

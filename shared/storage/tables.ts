@@ -1,0 +1,79 @@
+/**
+ * The DynamoDB tables of one broker. The local setup (local/, test/) and the CDK stack (infra/)
+ * both build their tables from these definitions, so local and AWS cannot drift.
+ *
+ * Five tables rather than one, so that IAM can give each function only the tables it needs
+ * (fetch never touches producer state or offsets; commit never touches the log).
+ */
+import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+
+export type TableId = "topics" | "partitions" | "log" | "producers" | "offsets";
+export type KeyType = "S" | "N";
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: KeyType;
+}
+
+export interface TableDefinition {
+  readonly id: TableId;
+  readonly purpose: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Epoch-seconds attribute DynamoDB's TTL deletes items by. */
+  readonly ttlAttribute?: string;
+}
+
+export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
+  topics: {
+    id: "topics",
+    purpose: "One item per topic: id, partition count, retention, compression.",
+    partitionKey: { name: "name", type: "S" },
+  },
+  partitions: {
+    id: "partitions",
+    purpose: "One counter item per partition (the sequencer): next offset, reservation time, high-watermark and log-start hints.",
+    partitionKey: { name: "p", type: "S" },
+  },
+  log: {
+    id: "log",
+    purpose: "Write-once record batches and voids, keyed by partition and base offset.",
+    partitionKey: { name: "p", type: "S" },
+    sortKey: { name: "o", type: "N" },
+    ttlAttribute: "x",
+  },
+  producers: {
+    id: "producers",
+    purpose: "Producer-id allocation, transactional ids, and per-partition idempotent producer state.",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+  },
+  offsets: {
+    id: "offsets",
+    purpose: "Committed consumer-group offsets per (group, topic, partition).",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+  },
+};
+
+export const TABLE_IDS = Object.keys(TABLES) as TableId[];
+
+export type TableNames = Readonly<Record<TableId, string>>;
+
+/** Table names for a deployment: `<prefix>-<table>`, e.g. `dynalog-log`. */
+export function tableNames(prefix: string): TableNames {
+  const names = {} as Record<TableId, string>;
+  for (const id of TABLE_IDS) names[id] = `${prefix}-${id}`;
+  return names;
+}
+
+/** CreateTable input for DynamoDB Local and tests (the CDK stack maps the same definition). */
+export function createTableInput(definition: TableDefinition, tableName: string): CreateTableCommandInput {
+  const keys = [definition.partitionKey, ...(definition.sortKey ? [definition.sortKey] : [])];
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    KeySchema: keys.map((key, index) => ({ AttributeName: key.name, KeyType: index === 0 ? "HASH" : "RANGE" })),
+    AttributeDefinitions: keys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * DynamoDB adapter for topic metadata. Item (topics table), key `name`:
+ *   id, partitions, retentionMs (absent = forever), compression, timestampType, createdAt
+ */
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynalogError } from "../errors.js";
+import type { TimestampType, TopicRecord, TopicStore } from "../core/ports.js";
+import type { CompressionCodec } from "../record-batch.js";
+import { storageFailure } from "./dynamo-errors.js";
+import type { TableNames } from "./tables.js";
+
+type Item = Record<string, unknown>;
+
+function toItem(topic: TopicRecord): Item {
+  const item: Item = {
+    name: topic.name,
+    id: topic.topicId,
+    partitions: topic.partitions,
+    compression: topic.compression,
+    timestampType: topic.timestampType,
+    createdAt: topic.createdAt,
+  };
+  if (topic.retentionMs !== null) item["retentionMs"] = topic.retentionMs;
+  return item;
+}
+
+function toTopic(item: Item): TopicRecord {
+  return {
+    name: String(item["name"]),
+    topicId: String(item["id"]),
+    partitions: Number(item["partitions"]),
+    retentionMs: typeof item["retentionMs"] === "number" ? item["retentionMs"] : null,
+    compression: String(item["compression"] ?? "none") as CompressionCodec,
+    timestampType: String(item["timestampType"] ?? "CreateTime") as TimestampType,
+    createdAt: Number(item["createdAt"] ?? 0),
+  };
+}
+
+export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: TableNames): TopicStore {
+  return {
+    async create(topic) {
+      try {
+        await client.send(
+          new PutCommand({ TableName: tables.topics, Item: toItem(topic), ConditionExpression: "attribute_not_exists(#n)", ExpressionAttributeNames: { "#n": "name" } }),
+        );
+      } catch (error) {
+        if (error instanceof Error && error.name === "ConditionalCheckFailedException") {
+          throw new DynalogError("TOPIC_ALREADY_EXISTS", `Topic '${topic.name}' already exists`, { details: { topic: topic.name } });
+        }
+        throw storageFailure(error, "PutItem (create topic)");
+      }
+    },
+
+    async get(name) {
+      try {
+        const result = await client.send(new GetCommand({ TableName: tables.topics, Key: { name } }));
+        return result.Item ? toTopic(result.Item) : undefined;
+      } catch (error) {
+        throw storageFailure(error, "GetItem (topic)");
+      }
+    },
+
+    async list() {
+      const topics: TopicRecord[] = [];
+      try {
+        let startKey: Item | undefined;
+        do {
+          const page = await client.send(new ScanCommand({ TableName: tables.topics, ExclusiveStartKey: startKey }));
+          topics.push(...(page.Items ?? []).map(toTopic));
+          startKey = page.LastEvaluatedKey as Item | undefined;
+        } while (startKey);
+      } catch (error) {
+        throw storageFailure(error, "Scan (topics)");
+      }
+      return topics.sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    async remove(name) {
+      try {
+        const result = await client.send(new DeleteCommand({ TableName: tables.topics, Key: { name }, ReturnValues: "ALL_OLD" }));
+        return result.Attributes ? toTopic(result.Attributes) : undefined;
+      } catch (error) {
+        throw storageFailure(error, "DeleteItem (topic)");
+      }
+    },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Test harness: real tables on DynamoDB Local (unique per test file), a DynamoDB client that counts
+ * writes and can inject faults, a controllable clock, and the HTTP API served on a real port.
+ */
+import type { AddressInfo } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { serve } from "@hono/node-server";
+import type { Hono } from "hono";
+import { createBroker, type Broker } from "../../shared/core/broker.js";
+import type { BrokerConfig } from "../../shared/core/context.js";
+import { createApi } from "../../shared/http/app.js";
+import { ensureTables } from "../../shared/storage/create-tables.js";
+import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
+import { tableNames, type TableNames } from "../../shared/storage/tables.js";
+import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
+import { testEndpoint, uniqueName } from "./dynamodb.js";
+
+const WRITE_COMMANDS = /^(Put|Update|Delete|TransactWrite|BatchWrite)/;
+
+/** Counts DynamoDB write requests by command name (e.g. "TransactWriteItemsCommand"). */
+export class WriteCounter {
+  readonly byCommand = new Map<string, number>();
+  get total(): number {
+    let sum = 0;
+    for (const n of this.byCommand.values()) sum += n;
+    return sum;
+  }
+  record(command: string): void {
+    this.byCommand.set(command, (this.byCommand.get(command) ?? 0) + 1);
+  }
+  reset(): void {
+    this.byCommand.clear();
+  }
+}
+
+export type Fault =
+  /** Let the request reach DynamoDB, then lose the response: the caller sees this error. */
+  | { readonly kind: "drop-response"; readonly error: Error }
+  /** Fail before anything is sent. */
+  | { readonly kind: "fail-before"; readonly error: Error };
+
+/** Decides per request whether to inject a fault; return undefined to pass through. */
+export type FaultRule = (command: string, input: Record<string, unknown>) => Fault | undefined;
+
+export class FaultInjector {
+  private rules: FaultRule[] = [];
+  add(rule: FaultRule): void {
+    this.rules.push(rule);
+  }
+  /** Inject `fault` into the next `times` requests whose command matches. */
+  once(commandPattern: RegExp, fault: Fault, times = 1): void {
+    let left = times;
+    this.add((command) => (left > 0 && commandPattern.test(command) ? (left--, fault) : undefined));
+  }
+  clear(): void {
+    this.rules = [];
+  }
+  decide(command: string, input: Record<string, unknown>): Fault | undefined {
+    for (const rule of this.rules) {
+      const fault = rule(command, input);
+      if (fault) return fault;
+    }
+    return undefined;
+  }
+}
+
+export function timeoutError(): Error {
+  const error = new Error("Injected: socket timed out before the response arrived");
+  error.name = "TimeoutError";
+  return error;
+}
+
+/** A clock tests move by hand; starts at the real time so TTLs look sensible. */
+export class TestClock {
+  constructor(public time = Date.now()) {}
+  readonly now = (): number => this.time;
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+export interface Instrumented {
+  readonly client: DynamoDBClient;
+  readonly writes: WriteCounter;
+  readonly faults: FaultInjector;
+}
+
+export function instrumentedClient(): Instrumented {
+  const client = new DynamoDBClient({ ...localDynamoDbClientConfig(testEndpoint()), maxAttempts: 3 });
+  const writes = new WriteCounter();
+  const faults = new FaultInjector();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = String(context.commandName ?? "");
+      const fault = faults.decide(command, (args.input ?? {}) as Record<string, unknown>);
+      if (fault?.kind === "fail-before") throw fault.error;
+      if (WRITE_COMMANDS.test(command)) writes.record(command);
+      const result = await next(args);
+      if (fault?.kind === "drop-response") throw fault.error;
+      return result;
+    },
+    { step: "initialize", name: "dynalogTestInstrumentation" },
+  );
+  return { client, writes, faults };
+}
+
+/** Fresh tables for one test file. */
+export async function createTestTables(label = "t"): Promise<TableNames> {
+  const names = tableNames(uniqueName(label));
+  const setup = new DynamoDBClient(localDynamoDbClientConfig(testEndpoint()));
+  await ensureTables(setup, names);
+  setup.destroy();
+  return names;
+}
+
+export interface TestBroker extends Instrumented {
+  readonly broker: Broker;
+  readonly app: Hono;
+  readonly clock: TestClock;
+  readonly tables: TableNames;
+}
+
+export interface TestBrokerOptions {
+  readonly config?: Partial<BrokerConfig>;
+  /** Use a manual clock (default: the real clock, exposed read-only). */
+  readonly clock?: TestClock;
+}
+
+/** A broker over `tables`; several can share tables to act as separate Lambda instances. */
+export function createTestBroker(tables: TableNames, options: TestBrokerOptions = {}): TestBroker {
+  const instrumented = instrumentedClient();
+  const clock = options.clock ?? new TestClock();
+  const broker = createBroker({
+    storage: createDynamoStorage(instrumented.client, tables),
+    clock: options.clock ? clock.now : Date.now,
+    config: { topicCacheTtlMs: 0, ...options.config },
+  });
+  return { ...instrumented, broker, app: createApi(broker), clock, tables };
+}
+
+export interface Served {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Serve a Hono app on a random local port (end-to-end tests go through real HTTP). */
+export function serveApp(app: Hono): Promise<Served> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+export function topicName(label = "topic"): string {
+  return uniqueName(label);
+}
