@@ -1,0 +1,86 @@
+/**
+ * The whole broker on one machine: DynamoDB Local (embedded), the tables, and the deployed Lambda
+ * handlers behind the local API Gateway stand-in.
+ */
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { FUNCTION_NAMES, type FunctionName } from "../shared/http/routes.js";
+import { ensureTables } from "../shared/storage/create-tables.js";
+import { tableNames } from "../shared/storage/tables.js";
+import { assertLocalEndpoint, localDynamoDbClientConfig, startDynamoDbLocal, type DynamoDbLocalHandle } from "./dynamodb-local.js";
+import { createGateway, type FunctionHandlers, type LambdaHandler } from "./gateway.js";
+
+export interface LocalBrokerOptions {
+  /** HTTP port; 0 picks a free one. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Persist DynamoDB Local's data here; default in-memory. */
+  readonly dataDir?: string;
+  /** Use this already running DynamoDB Local instead of starting one. */
+  readonly dynamodbEndpoint?: string;
+  readonly tablePrefix?: string;
+  /**
+   * Where the handler modules live: the TypeScript sources (default) or a directory of bundles
+   * built for Lambda (`<dir>/<function>/index.mjs`), so what ships is what runs.
+   */
+  readonly handlers?: { readonly kind: "source" } | { readonly kind: "bundled"; readonly dir: string };
+  /** Extra DYNALOG_* settings for the handlers (e.g. DYNALOG_HOLE_TIMEOUT_MS). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly onDynamoDbLog?: (line: string) => void;
+}
+
+export interface LocalBroker {
+  readonly url: string;
+  readonly dynamodbEndpoint: string;
+  readonly tablePrefix: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalBroker(options: LocalBrokerOptions = {}): Promise<LocalBroker> {
+  let dynamodb: DynamoDbLocalHandle | undefined;
+  const endpoint = options.dynamodbEndpoint ?? (dynamodb = await startDynamoDbLocal({ dataDir: options.dataDir, onLog: options.onDynamoDbLog })).endpoint;
+  assertLocalEndpoint(endpoint);
+  const tablePrefix = options.tablePrefix ?? "dynalog";
+  try {
+    const client = new DynamoDBClient(localDynamoDbClientConfig(endpoint));
+    await ensureTables(client, tableNames(tablePrefix));
+    client.destroy();
+
+    // The handlers read their configuration from the environment at import, as on Lambda.
+    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, ...options.env });
+    const handlers = await loadHandlers(options.handlers ?? { kind: "source" });
+
+    const server = createGateway(handlers);
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+    const address = server.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return {
+      url: `http://${host}:${address.port}`,
+      dynamodbEndpoint: endpoint,
+      tablePrefix,
+      async stop() {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await dynamodb?.stop();
+      },
+    };
+  } catch (error) {
+    await dynamodb?.stop();
+    throw error;
+  }
+}
+
+async function loadHandlers(source: NonNullable<LocalBrokerOptions["handlers"]>): Promise<FunctionHandlers> {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+  const entries = await Promise.all(
+    FUNCTION_NAMES.map(async (fn): Promise<[FunctionName, LambdaHandler]> => {
+      const file = source.kind === "source" ? path.join(root, "functions", `${fn}.ts`) : path.join(source.dir, fn, "index.mjs");
+      const module = (await import(pathToFileURL(file).href)) as { handler?: LambdaHandler };
+      if (typeof module.handler !== "function") throw new Error(`${file} does not export a handler function`);
+      return [fn, module.handler];
+    }),
+  );
+  return Object.fromEntries(entries) as FunctionHandlers;
+}
