@@ -7,11 +7,11 @@ import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { generateEvents } from "./payload.js";
 
-/** Reference figures (bytes and ratios) for batches of the first N reference events. */
+/** The team's reference figures for a batch of the first N events (KB as printed there). */
 const REFERENCE = [
-  { n: 10, rawKB: 10.8, gzipKB: 3.0, gzipRatio: 3.7, brotliKB: 2.7, brotliRatio: 4.0 },
-  { n: 100, rawKB: 106, gzipKB: 20.3, gzipRatio: 5.2, brotliKB: 18.2, brotliRatio: 5.8 },
-  { n: 300, rawKB: 318, gzipKB: 57.8, gzipRatio: 5.5, brotliKB: 47.4, brotliRatio: 6.7 },
+  { n: 10, rawKB: "10.8", gzipKB: "3.0", gzipRatio: 3.7, brotliKB: "2.7", brotliRatio: 4.0 },
+  { n: 100, rawKB: "106", gzipKB: "20.3", gzipRatio: 5.2, brotliKB: "18.2", brotliRatio: 5.8 },
+  { n: 300, rawKB: "318", gzipKB: "57.8", gzipRatio: 5.5, brotliKB: "47.4", brotliRatio: 6.7 },
 ] as const;
 
 interface BatchFigures {
@@ -31,29 +31,39 @@ function measure(lines: readonly string[], n: number): BatchFigures {
   return { n, raw: batch.length, gzip, brotli };
 }
 
-const kb = (bytes: number): string => (bytes / 1000).toFixed(1).padStart(6);
-const ratio = (x: number): string => `×${x.toFixed(2)}`;
-const diff = (actual: number, reference: number): string => {
-  const pct = ((actual - reference) / reference) * 100;
-  return `${pct >= 0 ? "+" : ""}${pct.toFixed(1)}%`.padStart(7);
+const kb = (bytes: number): string => (bytes / 1000).toFixed(1);
+const pct = (actual: number, reference: number): string => {
+  const d = ((actual - reference) / reference) * 100;
+  return `${d >= 0 ? "+" : ""}${d.toFixed(1)}%`;
 };
 
+/** Prints one table: measured figures, with the reference figures in brackets and the difference. */
 function printTable(title: string, lines: readonly string[]): void {
-  console.log(`\n${title}`);
-  console.log("    N |  raw KB | gzip -6 KB  ratio (ref    diff) | brotli q5 KB  ratio (ref    diff)");
-  console.log("------+---------+-----------------------------------+-----------------------------------");
+  const rows = [["N", "raw KB (ref)", "gzip -6 KB (ref)", "ratio (ref)", "diff", "brotli q5 KB (ref)", "ratio (ref)", "diff"]];
   for (const ref of REFERENCE) {
     const f = measure(lines, ref.n);
     const g = f.raw / f.gzip;
     const b = f.raw / f.brotli;
-    console.log(
-      `${String(ref.n).padStart(5)} | ${kb(f.raw)}  | ${kb(f.gzip)}      ${ratio(g)} (${ratio(ref.gzipRatio)} ${diff(g, ref.gzipRatio)}) |` +
-        ` ${kb(f.brotli)}        ${ratio(b)} (${ratio(ref.brotliRatio)} ${diff(b, ref.brotliRatio)})`,
-    );
+    rows.push([
+      String(ref.n),
+      `${kb(f.raw)} (${ref.rawKB})`,
+      `${kb(f.gzip)} (${ref.gzipKB})`,
+      `×${g.toFixed(2)} (×${ref.gzipRatio.toFixed(1)})`,
+      pct(g, ref.gzipRatio),
+      `${kb(f.brotli)} (${ref.brotliKB})`,
+      `×${b.toFixed(2)} (×${ref.brotliRatio.toFixed(1)})`,
+      pct(b, ref.brotliRatio),
+    ]);
   }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  console.log(`\n${title}`);
+  rows.forEach((r, i) => {
+    console.log(r.map((cell, c) => cell.padStart(widths[c]!)).join(" | "));
+    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("-+-"));
+  });
   const sample = lines.slice(0, 1000);
-  const avg = sample.reduce((s, l) => s + Buffer.byteLength(l, "utf8"), 0) / sample.length;
-  console.log(`average event size over ${sample.length} events: ${avg.toFixed(0)} bytes`);
+  const avg = sample.reduce((sum, l) => sum + Buffer.byteLength(l, "utf8"), 0) / sample.length;
+  console.log(`average event: ${avg.toFixed(0)} bytes over the first ${sample.length} events (reference: 1,060)`);
 }
 
 function main(): void {

@@ -46,6 +46,7 @@ export interface DynamoDbLocalHandle {
 const DEFAULT_HEAP_MB = 512;
 const READY_TIMEOUT_MS = 30_000;
 const POLL_INTERVAL_MS = 100;
+const PROBE_TIMEOUT_MS = 2_500;
 const STOP_GRACE_MS = 3_000;
 const LOG_TAIL_LINES = 40;
 const LOCAL_HOSTNAMES = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
@@ -252,7 +253,7 @@ async function launch(opts: {
   const client = new DynamoDBClient({
     ...localDynamoDbClientConfig(endpoint),
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
   });
 
   const describeTail = (): string =>
@@ -275,11 +276,20 @@ async function launch(opts: {
         const ErrorClass = isPortInUse(tail) ? PortInUseError : DynamoDbLocalStartError;
         throw new ErrorClass(`DynamoDB Local on port ${opts.port} ${how}.${describeTail()}`);
       }
+      // Something else may be listening on the port and never answer: bound every probe.
+      const probe = new AbortController();
+      const probeTimer = setTimeout(() => probe.abort(), PROBE_TIMEOUT_MS);
       try {
-        await client.send(new ListTablesCommand({ Limit: 1 }));
-        break;
+        const ready = await Promise.race([
+          client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: probe.signal }).then(() => true),
+          exited.then(() => false),
+        ]);
+        if (ready) break;
       } catch {
         // not ready yet
+      } finally {
+        clearTimeout(probeTimer);
+        probe.abort();
       }
       if (Date.now() >= deadline) {
         await stop();

@@ -50,7 +50,8 @@ export class Fetcher {
     const limits = validateFetch(input);
     const deadline = this.ctx.clock() + limits.maxWaitMs;
     let results = await this.readAll(input.partitions, limits);
-    while (limits.maxWaitMs > 0 && !results.some(hasRecords) && this.ctx.clock() < deadline) {
+    // Like Kafka, answer at once when any partition has records or an error (waiting cannot fix an error).
+    while (limits.maxWaitMs > 0 && !results.some((r) => hasRecords(r) || "error" in r) && this.ctx.clock() < deadline) {
       await this.ctx.sleep(Math.min(this.ctx.config.longPollIntervalMs, Math.max(0, deadline - this.ctx.clock())));
       const waiting = await this.partitionsWithNewData(input.partitions, results);
       if (waiting.length === 0) continue;
@@ -118,9 +119,11 @@ function validateFetch(input: FetchInput): ValidatedLimits {
     });
   }
   for (const p of input.partitions) {
-    if (!Number.isInteger(p.offset) || p.offset < 0 || p.offset > MAX_OFFSET) {
-      throw new DynalogError("OFFSET_OUT_OF_RANGE", `Offset ${p.offset} for ${p.topic}-${p.partition} is not a valid offset (0 to ${MAX_OFFSET})`, {
-        details: { topic: p.topic, partition: p.partition, offset: p.offset },
+    // Negative or huge integer offsets are not refused here: the reader answers them per partition
+    // with OFFSET_OUT_OF_RANGE and the valid range, like any other offset outside the log.
+    if (!Number.isSafeInteger(p.offset)) {
+      throw new DynalogError("INVALID_REQUEST", `Offset ${p.offset} for ${p.topic}-${p.partition} is not an integer up to ${MAX_OFFSET}`, {
+        details: { topic: p.topic, partition: p.partition },
       });
     }
     checkRange("maxRecords", p.maxRecords, 1, FETCH_MAX_RECORDS);

@@ -39,8 +39,8 @@ interface WalkResult {
   readonly contiguousEnd: number;
   /** Where the next read should start (first offset not returned). */
   readonly nextOffset: number;
-  /** The entry holding the first requested offset, if the walk reached it. */
-  readonly firstEntry?: LogEntry;
+  /** The first batch at or after the first requested offset, if the walk reached one. */
+  readonly firstBatch?: BatchEntry;
 }
 
 const PAGE_SIZE = 50;
@@ -58,7 +58,8 @@ export class LogReader {
     const highWatermark = Math.max(head.highWatermarkHint, walk.contiguousEnd);
     if (offset > highWatermark) throw await this.outOfRange(topic, ref, head, offset, highWatermark);
     let logStartOffset = head.logStartHint;
-    if (walk.firstEntry && this.isExpired(topic, walk.firstEntry)) {
+    // The first batch served has expired: the log start has moved past it (or past this offset).
+    if (walk.firstBatch && this.isExpired(topic, walk.firstBatch)) {
       logStartOffset = await this.refreshLogStart(topic, ref, head);
       if (offset < logStartOffset) throw await this.outOfRange(topic, ref, head, offset, highWatermark);
     }
@@ -67,12 +68,12 @@ export class LogReader {
   }
 
   /** High watermark: walks from the hint to the first unfilled gap (filling old ones). */
-  async highWatermark(topic: TopicRecord, ref: PartitionRef, head?: PartitionHead): Promise<number> {
+  async highWatermark(topic: TopicRecord, ref: PartitionRef, head?: PartitionHead, raiseHint = true): Promise<number> {
     const current = head ?? (await this.ctx.storage.log.readHead(ref));
     if (current.highWatermarkHint >= current.nextOffset) return current.highWatermarkHint;
     const walk = await this.walk(topic, ref, current, current.highWatermarkHint, current.nextOffset, null);
     const highWatermark = Math.max(current.highWatermarkHint, walk.contiguousEnd);
-    await this.raiseHighWatermark(ref, current, highWatermark);
+    if (raiseHint) await this.raiseHighWatermark(ref, current, highWatermark);
     return highWatermark;
   }
 
@@ -80,21 +81,26 @@ export class LogReader {
   async refreshLogStart(topic: TopicRecord, ref: PartitionRef, head?: PartitionHead): Promise<number> {
     const current = head ?? (await this.ctx.storage.log.readHead(ref));
     if (topic.retentionMs === null) return current.logStartHint;
-    let position = current.logStartHint;
-    for (;;) {
-      const page = await this.ctx.storage.log.entriesFrom(ref, position, PAGE_SIZE);
-      let stopped = false;
+    let position = current.logStartHint; // the log start: end of the last expired batch
+    let scanned = position;
+    scanning: for (;;) {
+      const page = await this.ctx.storage.log.entriesFrom(ref, scanned, PAGE_SIZE);
       for (const entry of page.entries) {
         const end = entry.baseOffset + entry.count;
-        if (end <= position) continue;
+        if (end <= scanned) continue;
         // A gap is not expired data: stop. (Gaps below the high watermark were filled long ago.)
-        if (entry.baseOffset > position || !this.isExpired(topic, entry)) {
-          stopped = true;
-          break;
+        if (entry.baseOffset > scanned) break scanning;
+        // Voids hold no data: the log start moves past them only together with expired data after
+        // them, so a consumer positioned on a void is never told its offset is gone.
+        if (entry.kind === "void") {
+          scanned = end;
+          continue;
         }
+        if (!this.isExpired(topic, entry)) break scanning;
+        scanned = end;
         position = end;
       }
-      if (stopped || !page.more) break;
+      if (!page.more) break;
     }
     if (position > current.logStartHint) {
       await this.ctx.storage.log.raiseHints(ref, {
@@ -105,10 +111,10 @@ export class LogReader {
     return position;
   }
 
-  /** Voids hold no data, so for retention they count as expired at once. */
+  /** A batch is expired once its retention has run out (voids never are: they hold no data). */
   private isExpired(topic: TopicRecord, entry: LogEntry): boolean {
-    if (topic.retentionMs === null) return false;
-    return entry.kind === "void" || entry.appendTime + topic.retentionMs <= this.ctx.clock();
+    if (topic.retentionMs === null || entry.kind === "void") return false;
+    return entry.appendTime + topic.retentionMs <= this.ctx.clock();
   }
 
   private async raiseHighWatermark(ref: PartitionRef, head: PartitionHead, highWatermark: number): Promise<void> {
@@ -118,7 +124,8 @@ export class LogReader {
   }
 
   private async outOfRange(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, offset: number, knownHighWatermark?: number): Promise<DynalogError> {
-    const highWatermark = knownHighWatermark ?? (await this.highWatermark(topic, ref, head));
+    // A refusal writes nothing, not even a hint.
+    const highWatermark = knownHighWatermark ?? (await this.highWatermark(topic, ref, head, false));
     const logStartOffset = await this.refreshLogStart(topic, ref, head);
     return new DynalogError(
       "OFFSET_OUT_OF_RANGE",
@@ -142,7 +149,7 @@ export class LogReader {
     let queue: LogEntry[] = [];
     let more = true;
     let firstPage = true;
-    let firstEntry: LogEntry | undefined;
+    let firstBatch: BatchEntry | undefined;
     let stoppedAt: number | undefined;
 
     const nextEntry = async (): Promise<LogEntry | undefined> => {
@@ -197,7 +204,7 @@ export class LogReader {
         if (!(await fillGap(gapEnd, gapIsOld))) break;
         if (position < gapEnd) continue; // blocked by a newly seen entry, now queued
       }
-      if (firstEntry === undefined && end > collectFrom && entry.baseOffset <= collectFrom) firstEntry = entry;
+      if (firstBatch === undefined && entry.kind === "batch" && end > collectFrom) firstBatch = entry;
       if (limits && entry.kind === "batch" && end > collectFrom) {
         const taken = this.collect(entry, Math.max(position, collectFrom), limits, records, bytes);
         bytes = taken.bytes;
@@ -209,7 +216,7 @@ export class LogReader {
       }
       position = end;
     }
-    return { records, bytes, contiguousEnd: position, nextOffset: stoppedAt ?? Math.max(collectFrom, position), firstEntry };
+    return { records, bytes, contiguousEnd: position, nextOffset: stoppedAt ?? Math.max(collectFrom, position), firstBatch };
   }
 
   /** Append the batch's records at offsets >= start while the limits allow. */

@@ -3,6 +3,8 @@
  * the action that caused them (castore's flaw avoided: a cancelled transaction always says which
  * item failed and why).
  */
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { DynalogError } from "../errors.js";
 
 /** One action of a transaction, labelled so a cancellation can name it. */
@@ -51,9 +53,25 @@ export function cancelledActions<Label>(
     const code = reason.Code ?? "None";
     const labelled = actions[index];
     if (code === "None" || labelled === undefined) return;
-    failed.push({ index, label: labelled.label, code, message: reason.Message, oldItem: reason.Item });
+    failed.push({ index, label: labelled.label, code, message: reason.Message, oldItem: reason.Item && plainItem(reason.Item) });
   });
   return failed;
+}
+
+const ATTRIBUTE_VALUE_TYPES = new Set(["S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"]);
+
+/**
+ * The document client unmarshalls responses but not the items inside a TransactionCanceledException:
+ * CancellationReasons[i].Item arrives as raw AttributeValues ({e: {N: "3"}}). Unmarshall it here so
+ * callers always get plain values (left as is if it is already plain).
+ */
+function plainItem(item: Record<string, unknown>): Record<string, unknown> {
+  const raw = Object.values(item).every((v) => {
+    if (typeof v !== "object" || v === null) return false;
+    const keys = Object.keys(v);
+    return keys.length === 1 && ATTRIBUTE_VALUE_TYPES.has(keys[0]!);
+  });
+  return raw ? unmarshall(item as Record<string, AttributeValue>) : item;
 }
 
 export function describeCancellation<Label>(failed: readonly CancelledAction<Label>[]): string {
