@@ -79,7 +79,7 @@ export function createBroker(deps: BrokerDependencies) {
 
     async describeTopic(name: string): Promise<TopicDescription> {
       validateTopicName(name);
-      const topic = await topics.require(name);
+      const topic = await topics.require(name, { fresh: true });
       const refs = partitionRefs(topic);
       const heads = await ctx.storage.log.readHeads(refs);
       const partitions = await mapWithConcurrency(refs, 16, async (ref, i) => {
@@ -102,7 +102,7 @@ export function createBroker(deps: BrokerDependencies) {
 
     async listOffsets(topicName: string, partition: number, spec: OffsetSpec): Promise<ListedOffset> {
       validateTopicName(topicName);
-      const topic = await topics.require(topicName);
+      const topic = await topics.require(topicName, { fresh: true });
       const ref = requirePartition(topic, partition);
       if (spec.kind === "earliest") return { topic: topic.name, partition, offset: await reader.refreshLogStart(topic, ref), timestamp: null };
       if (spec.kind === "latest") return { topic: topic.name, partition, offset: await reader.highWatermark(topic, ref), timestamp: null };

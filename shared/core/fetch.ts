@@ -64,13 +64,14 @@ export class Fetcher {
     let bytesLeft = limits.maxBytes;
     const reads = await mapWithConcurrency(partitions, READ_CONCURRENCY, async (request): Promise<PartitionFetchResult> => {
       try {
-        const topic = await this.topics.require(request.topic);
-        const ref = requirePartition(topic, request.partition);
-        const read = await this.reader.read(topic, ref, request.offset, {
-          maxRecords: Math.min(request.maxRecords ?? limits.maxRecords, limits.maxRecords),
-          maxBytes: Math.min(request.maxBytes ?? limits.maxBytes, limits.maxBytes),
+        return await this.topics.withTopic(request.topic, async (topic) => {
+          const ref = requirePartition(topic, request.partition);
+          const read = await this.reader.read(topic, ref, request.offset, {
+            maxRecords: Math.min(request.maxRecords ?? limits.maxRecords, limits.maxRecords),
+            maxBytes: Math.min(request.maxBytes ?? limits.maxBytes, limits.maxBytes),
+          });
+          return { topic: topic.name, partition: ref.partition, records: read.records, nextOffset: read.nextOffset, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset };
         });
-        return { topic: topic.name, partition: ref.partition, records: read.records, nextOffset: read.nextOffset, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset };
       } catch (error) {
         if (error instanceof DynalogError) return { topic: request.topic, partition: request.partition, error };
         throw error;

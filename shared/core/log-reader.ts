@@ -9,7 +9,7 @@ import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { decodeRecordBatch, decompressBlob, type RecordHeader } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord } from "./ports.js";
-import { itemExpiry } from "./topics.js";
+import { itemExpiry, StaleTopicError } from "./topics.js";
 
 export interface FetchedRecord {
   readonly offset: number;
@@ -51,6 +51,7 @@ export class LogReader {
   /** Records from `offset`, bounded by `limits`; OFFSET_OUT_OF_RANGE outside [log start, high watermark]. */
   async read(topic: TopicRecord, ref: PartitionRef, offset: number, limits: ReadLimits): Promise<PartitionRead> {
     const head = await this.ctx.storage.log.readHead(ref);
+    if (!head.exists) throw new StaleTopicError(topic.topicId);
     if (offset < head.logStartHint) throw await this.outOfRange(topic, ref, head, offset);
     // Contiguity is known only below the hint: a start above it is checked from the hint up.
     const from = Math.min(offset, head.highWatermarkHint);

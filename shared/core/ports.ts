@@ -25,6 +25,8 @@ export interface PartitionRef {
 
 /** The partition's counter item: the sequencer and the hints readers keep. */
 export interface PartitionHead {
+  /** False when the counter item is missing: the partition (topic incarnation) was deleted. */
+  readonly exists: boolean;
   /** First offset not yet reserved. */
   readonly nextOffset: number;
   /** When the latest reservation was made (ms); 0 if never. */
@@ -116,8 +118,13 @@ export interface FillResult {
 export interface LogStore {
   readHead(ref: PartitionRef): Promise<PartitionHead>;
   readHeads(refs: readonly PartitionRef[]): Promise<PartitionHead[]>;
-  /** Reserve `count` offsets; returns the base offset of the range. Never fails on contention. */
-  reserve(ref: PartitionRef, count: number, now: number): Promise<number>;
+  /** Create the counter items of new partitions (before the topic becomes visible). */
+  createPartitions(refs: readonly PartitionRef[]): Promise<void>;
+  /**
+   * Reserve `count` offsets; returns the base offset of the range, or undefined if the partition
+   * does not exist (its topic was deleted). Never fails on contention.
+   */
+  reserve(ref: PartitionRef, count: number, now: number): Promise<number | undefined>;
   append(request: AppendRequest): Promise<AppendResult>;
   /** The writer voids its own failed reservation with one item. False if the slot is taken. */
   voidOwnReservation(ref: PartitionRef, baseOffset: number, count: number, now: number, expiresAtSeconds?: number): Promise<boolean>;
@@ -131,7 +138,7 @@ export interface LogStore {
   fillWithVoids(ref: PartitionRef, from: number, to: number, now: number, expiresAtSeconds?: number): Promise<FillResult>;
   /** Raise the stored hints monotonically (never lowers them). */
   raiseHints(ref: PartitionRef, hints: { highWatermark?: number; logStart?: number }): Promise<void>;
-  /** Remove every item of the partition (topic deletion). */
+  /** Remove every item of the partition, the counter first so no new reservation succeeds. */
   purge(ref: PartitionRef): Promise<void>;
 }
 

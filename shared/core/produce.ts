@@ -27,7 +27,7 @@ import {
 import type { BrokerContext } from "./context.js";
 import type { EncodedBatch, PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";
 import { judgeSequence } from "./sequence.js";
-import { itemExpiry, requirePartition, type TopicCatalog } from "./topics.js";
+import { itemExpiry, requirePartition, StaleTopicError, unknownTopic, type TopicCatalog } from "./topics.js";
 
 export interface ProduceRecord {
   readonly key: Uint8Array | null;
@@ -87,19 +87,27 @@ export class Producer {
   }
 
   async produce(input: ProduceInput): Promise<ProduceResult> {
-    const topic = await this.topics.require(input.topic);
+    return this.topics.withTopic(input.topic, (topic) => this.produceTo(topic, input));
+  }
+
+  private async produceTo(topic: TopicRecord, input: ProduceInput): Promise<ProduceResult> {
     const appendTime = this.ctx.clock();
     const prepared = this.prepare(topic, input, appendTime);
-    const results = await Promise.all(
+    const stale: number[] = [];
+    const results: PartitionProduceResult[] = await Promise.all(
       prepared.map(async (p): Promise<PartitionProduceResult> => {
         try {
-          return await this.append(topic, p, appendTime);
+          const result = await this.append(topic, p, appendTime);
+          if (result === "stale") stale.push(p.ref.partition);
+          return result === "stale" ? { partition: p.ref.partition, error: unknownTopic(topic.name) } : result;
         } catch (error) {
           if (error instanceof DynalogError) return { partition: p.ref.partition, error };
           throw error;
         }
       }),
     );
+    // Every partition gone (the whole request hit a deleted topic): retry on the current one.
+    if (stale.length === prepared.length) throw new StaleTopicError(topic.topicId);
     return { topic: topic.name, partitions: results };
   }
 
@@ -176,7 +184,7 @@ export class Producer {
     return [...byPartition.entries()].sort(([a], [b]) => a - b).map(([partition, records]) => ({ partition, records }));
   }
 
-  private async append(topic: TopicRecord, prepared: PreparedAppend, appendTime: number): Promise<PartitionProduceResult> {
+  private async append(topic: TopicRecord, prepared: PreparedAppend, appendTime: number): Promise<PartitionProduceResult | "stale"> {
     const { log } = this.ctx.storage;
     const { ref, recordCount } = prepared;
     const expiresAtSeconds = itemExpiry(topic, appendTime);
@@ -185,6 +193,7 @@ export class Producer {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.ctx.sleep(backoffMs(attempt, this.ctx.random));
       const baseOffset = await log.reserve(ref, recordCount, this.ctx.clock());
+      if (baseOffset === undefined) return "stale";
       const batches = placeChunks(prepared.chunks, baseOffset);
       const success = { partition: ref.partition, baseOffset, lastOffset: baseOffset + recordCount - 1, recordCount, duplicate: false };
       const producer = prepared.producer;

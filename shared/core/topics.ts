@@ -60,17 +60,24 @@ export class TopicCatalog {
       timestampType: input.timestampType ?? "CreateTime",
       createdAt: this.ctx.clock(),
     };
-    await this.ctx.storage.topics.create(topic);
+    // Counters first: once the topic item is visible, every partition can be appended to.
+    await this.ctx.storage.log.createPartitions(partitionRefs(topic));
+    try {
+      await this.ctx.storage.topics.create(topic);
+    } catch (error) {
+      await mapWithConcurrency(partitionRefs(topic), 8, (ref) => this.ctx.storage.log.purge(ref));
+      throw error;
+    }
     this.cache.delete(topic.name);
     return topic;
   }
 
-  /** The topic, or UNKNOWN_TOPIC_OR_PARTITION. */
-  async require(name: string): Promise<TopicRecord> {
+  /** The topic, or UNKNOWN_TOPIC_OR_PARTITION. `fresh` skips the cache. */
+  async require(name: string, options: { fresh?: boolean } = {}): Promise<TopicRecord> {
     // Before any lookup: a name DynamoDB cannot use as a key (> 2 KB) would fail as a 5xx.
     validateTopicName(name);
     const now = this.ctx.clock();
-    const cached = this.cache.get(name);
+    const cached = options.fresh ? undefined : this.cache.get(name);
     let topic: TopicRecord | undefined;
     if (cached && cached.expiresAt > now) {
       topic = cached.topic;
@@ -80,6 +87,27 @@ export class TopicCatalog {
     }
     if (!topic) throw unknownTopic(name);
     return topic;
+  }
+
+  /**
+   * Run `operation` with the topic; if it finds the topic's partitions gone (deleted, and maybe
+   * recreated, since this instance cached it), look the topic up afresh and run it once more.
+   */
+  async withTopic<T>(name: string, operation: (topic: TopicRecord) => Promise<T>): Promise<T> {
+    const topic = await this.require(name);
+    try {
+      return await operation(topic);
+    } catch (error) {
+      if (!(error instanceof StaleTopicError)) throw error;
+      const current = await this.require(name, { fresh: true });
+      if (current.topicId === topic.topicId) throw unknownTopic(name);
+      try {
+        return await operation(current);
+      } catch (retryError) {
+        if (retryError instanceof StaleTopicError) throw unknownTopic(name);
+        throw retryError;
+      }
+    }
   }
 
   async list(): Promise<TopicRecord[]> {
@@ -100,6 +128,14 @@ export class TopicCatalog {
       await this.ctx.storage.producers.purgePartition(ref);
     });
     return removed;
+  }
+}
+
+/** Internal signal: a partition of the topic incarnation at hand no longer exists. */
+export class StaleTopicError extends Error {
+  override readonly name = "StaleTopicError";
+  constructor(readonly topicId: string) {
+    super(`Topic incarnation ${topicId} no longer exists`);
   }
 }
 

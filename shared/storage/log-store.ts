@@ -76,6 +76,7 @@ function toEntry(item: Item): LogEntry {
 
 function toHead(item: Item | undefined): PartitionHead {
   return {
+    exists: item !== undefined,
     nextOffset: item ? num(item, "next") : 0,
     reservedAt: item ? num(item, "ra") : 0,
     highWatermarkHint: item ? num(item, "hw") : 0,
@@ -234,12 +235,29 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
       return refs.map((ref) => toHead(byKey.get(partitionKey(ref))));
     },
 
+    async createPartitions(refs) {
+      try {
+        for (let i = 0; i < refs.length; i += BATCH_WRITE_LIMIT) {
+          let requests: Item[] = refs.slice(i, i + BATCH_WRITE_LIMIT).map((ref) => ({ PutRequest: { Item: { ...counterKey(ref), next: 0, ra: 0, hw: 0, ls: 0 } } }));
+          while (requests.length > 0) {
+            const result = await client.send(new BatchWriteCommand({ RequestItems: { [tables.partitions]: requests as never } }));
+            requests = (result.UnprocessedItems?.[tables.partitions] ?? []) as Item[];
+          }
+        }
+      } catch (error) {
+        throw storageFailure(error, "BatchWriteItem (create partitions)");
+      }
+    },
+
     async reserve(ref, count, now) {
       try {
         const result = await client.send(
           new UpdateCommand({
             TableName: tables.partitions,
             Key: counterKey(ref),
+            // The counter must exist: a writer holding a deleted topic's id (a stale cache) must
+            // not recreate it and append records nobody can see.
+            ConditionExpression: "attribute_exists(p)",
             UpdateExpression: "ADD #next :n SET ra = :now",
             ExpressionAttributeNames: { "#next": "next" },
             ExpressionAttributeValues: { ":n": count, ":now": now },
@@ -248,6 +266,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
         );
         return num(result.Attributes ?? {}, "next") - count;
       } catch (error) {
+        if (error instanceof Error && error.name === "ConditionalCheckFailedException") return undefined;
         throw storageFailure(error, "UpdateItem (reserve offsets)");
       }
     },
@@ -343,7 +362,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
               TableName: tables.partitions,
               Key: counterKey(ref),
               UpdateExpression: `SET ${attribute} = :v`,
-              ConditionExpression: `attribute_not_exists(${attribute}) OR ${attribute} < :v`,
+              ConditionExpression: `attribute_exists(p) AND (attribute_not_exists(${attribute}) OR ${attribute} < :v)`,
               ExpressionAttributeValues: { ":v": value },
             }),
           );
@@ -360,6 +379,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
 
     async purge(ref) {
       try {
+        await batchDelete(client, tables.partitions, [counterKey(ref)]);
         let startKey: Item | undefined;
         do {
           const page = await client.send(
@@ -374,7 +394,6 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
           await batchDelete(client, tables.log, (page.Items ?? []) as Item[]);
           startKey = page.LastEvaluatedKey as Item | undefined;
         } while (startKey);
-        await batchDelete(client, tables.partitions, [counterKey(ref)]);
       } catch (error) {
         throw storageFailure(error, "purge partition");
       }

@@ -115,7 +115,7 @@ describe("a writer that dies after reserving", () => {
   it("a gap in the middle: readers stop at it until the hole timeout, then it is voided and they move on", async () => {
     const { topic, ref } = await newTopic();
     await produce(topic, ["a", "b"]); // 0-1
-    const dead = await storage.log.reserve(ref, 3, clock.now()); // 2-4, never written
+    const dead = (await storage.log.reserve(ref, 3, clock.now()))!; // 2-4, never written
     expect(dead).toBe(2);
     expect(await produce(topic, ["c", "d"], other.broker)).toMatchObject({ baseOffset: 5, lastOffset: 6 });
 
@@ -168,7 +168,7 @@ describe("a writer that dies after reserving", () => {
   it("a gap's age is that of the entry after it: a batch written later keeps the gap young", async () => {
     const { topic, ref } = await newTopic();
     await produce(topic, ["a"]); // 0
-    await storage.log.reserve(ref, 2, clock.now()); // 1-2, never written
+    (await storage.log.reserve(ref, 2, clock.now()))!; // 1-2, never written
     clock.advance(HOLE_TIMEOUT_MS - 1000);
     await produce(topic, ["b"]); // 3, appended 4 s after the reservation
     clock.advance(1000); // the reservation is now 5 s old, the batch after it 1 s
@@ -181,7 +181,7 @@ describe("a writer that dies after reserving", () => {
   it("a tail gap (nothing after it): readers wait, then the hole timeout voids it up to the counter", async () => {
     const { topic, ref } = await newTopic();
     await produce(topic, ["a", "b"]); // 0-1
-    await storage.log.reserve(ref, 3, clock.now()); // 2-4, never written
+    (await storage.log.reserve(ref, 3, clock.now()))!; // 2-4, never written
 
     expect(await fetchOk(topic, 0)).toMatchObject({ nextOffset: 2, highWatermark: 2 });
     expect(await highWatermark(topic, other.broker)).toBe(2);
@@ -211,7 +211,7 @@ describe("a writer that dies after reserving", () => {
   it("a gap larger than one read's fill budget is filled over several reads, never skipped", async () => {
     const thrifty = createTestBroker(tables, { clock, config: { holeTimeoutMs: HOLE_TIMEOUT_MS, maxVoidFillPerRead: 4 } }).broker;
     const { topic, ref } = await newTopic();
-    await storage.log.reserve(ref, 10, clock.now()); // 0-9, never written
+    (await storage.log.reserve(ref, 10, clock.now()))!; // 0-9, never written
     await produce(topic, ["after"]); // 10
     clock.advance(HOLE_TIMEOUT_MS);
     expect(await fetchOk(topic, 0, thrifty)).toMatchObject({ records: [], highWatermark: 4 });
@@ -229,8 +229,8 @@ describe("a gap holding two dead reservations", () => {
   it("is filled after the timeout; both late writers then fail cleanly and no offsets overlap", async () => {
     const { topic, ref } = await newTopic();
     await produce(topic, ["first"]); // 0
-    const deadA = await storage.log.reserve(ref, 2, clock.now()); // 1-2
-    const deadB = await storage.log.reserve(ref, 3, clock.now()); // 3-5
+    const deadA = (await storage.log.reserve(ref, 2, clock.now()))!; // 1-2
+    const deadB = (await storage.log.reserve(ref, 3, clock.now()))!; // 3-5
     expect([deadA, deadB]).toEqual([1, 3]);
     expect(await produce(topic, ["after-0", "after-1"])).toMatchObject({ baseOffset: 6, lastOffset: 7 });
 
@@ -302,8 +302,8 @@ describe("a gap holding two dead reservations", () => {
   it("a slow writer that is alive writes before the timeout; only the dead one is voided", async () => {
     const { topic, ref } = await newTopic();
     await produce(topic, ["first"]); // 0
-    const slow = await storage.log.reserve(ref, 2, clock.now()); // 1-2
-    const dead = await storage.log.reserve(ref, 2, clock.now()); // 3-4
+    const slow = (await storage.log.reserve(ref, 2, clock.now()))!; // 1-2
+    const dead = (await storage.log.reserve(ref, 2, clock.now()))!; // 3-4
     await produce(topic, ["after"]); // 5
     expect(await fetchOk(topic, 0)).toMatchObject({ highWatermark: 1 });
 

@@ -8,6 +8,7 @@ import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import { createBroker, type Broker } from "../../shared/core/broker.js";
 import type { BrokerConfig } from "../../shared/core/context.js";
+import type { Storage } from "../../shared/core/ports.js";
 import { createApi } from "../../shared/http/app.js";
 import { ensureTables } from "../../shared/storage/create-tables.js";
 import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
@@ -115,6 +116,8 @@ export async function createTestTables(label = "t"): Promise<TableNames> {
 
 export interface TestBroker extends Instrumented {
   readonly broker: Broker;
+  /** The storage adapter under the broker, for tests that play a writer or inspect items. */
+  readonly storage: Storage;
   readonly app: Hono;
   readonly clock: TestClock;
   readonly tables: TableNames;
@@ -130,12 +133,13 @@ export interface TestBrokerOptions {
 export function createTestBroker(tables: TableNames, options: TestBrokerOptions = {}): TestBroker {
   const instrumented = instrumentedClient();
   const clock = options.clock ?? new TestClock();
+  const storage = createDynamoStorage(instrumented.client, tables);
   const broker = createBroker({
-    storage: createDynamoStorage(instrumented.client, tables),
+    storage,
     clock: options.clock ? clock.now : Date.now,
     config: { topicCacheTtlMs: 0, ...options.config },
   });
-  return { ...instrumented, broker, app: createApi(broker), clock, tables };
+  return { ...instrumented, broker, storage, app: createApi(broker), clock, tables };
 }
 
 export interface Served {
