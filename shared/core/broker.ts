@@ -2,11 +2,10 @@
  * The broker core: every operation the API offers, with no knowledge of HTTP or of how storage
  * lays out items. Built by a factory from named dependencies.
  */
-import { DynalogError } from "../errors.js";
-import { GROUP_ID_PATTERN, MAX_OFFSET, MAX_OFFSET_METADATA_BYTES, MAX_OFFSETS_PER_COMMIT } from "../limits.js";
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type Clock } from "./context.js";
 import { Fetcher, type FetchInput, type PartitionFetchResult } from "./fetch.js";
 import { LogReader } from "./log-reader.js";
+import { validateGroupId, validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
 import type { Storage, TopicRecord } from "./ports.js";
 import { Producer, type ProduceInput, type ProduceResult } from "./produce.js";
 import { mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
@@ -30,13 +29,6 @@ export interface ListedOffset {
   /** null when no record has a timestamp at or after the one asked for. */
   readonly offset: number | null;
   readonly timestamp: number | null;
-}
-
-export interface OffsetCommitInput {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly metadata?: string;
 }
 
 export interface CommittedPartitionOffset {
@@ -111,32 +103,7 @@ export function createBroker(deps: BrokerDependencies) {
     },
 
     async commitOffsets(group: string, offsets: readonly OffsetCommitInput[]): Promise<void> {
-      validateGroupId(group);
-      if (offsets.length === 0 || offsets.length > MAX_OFFSETS_PER_COMMIT) {
-        throw new DynalogError("INVALID_REQUEST", `An offset commit carries 1 to ${MAX_OFFSETS_PER_COMMIT} partitions, got ${offsets.length}`);
-      }
-      const seen = new Set<string>();
-      const commits = [];
-      for (const o of offsets) {
-        const key = `${o.topic}#${o.partition}`;
-        if (seen.has(key)) throw new DynalogError("INVALID_REQUEST", `${o.topic}-${o.partition} appears twice in one commit`);
-        seen.add(key);
-        validateTopicName(o.topic);
-        const topic = await topics.require(o.topic);
-        requirePartition(topic, o.partition);
-        if (!Number.isInteger(o.offset) || o.offset < 0 || o.offset > MAX_OFFSET) {
-          throw new DynalogError("INVALID_COMMIT_OFFSET", `Committed offset for ${o.topic}-${o.partition} must be an integer from 0 to ${MAX_OFFSET}`, {
-            details: { topic: o.topic, partition: o.partition },
-          });
-        }
-        const metadata = o.metadata ?? "";
-        if (Buffer.byteLength(metadata, "utf8") > MAX_OFFSET_METADATA_BYTES) {
-          throw new DynalogError("OFFSET_METADATA_TOO_LARGE", `Offset metadata for ${o.topic}-${o.partition} exceeds ${MAX_OFFSET_METADATA_BYTES} bytes`, {
-            details: { topic: o.topic, partition: o.partition, limit: MAX_OFFSET_METADATA_BYTES },
-          });
-        }
-        commits.push({ topic: o.topic, topicId: topic.topicId, partition: o.partition, offset: o.offset, metadata });
-      }
+      const commits = await validateOffsetCommits(topics, group, offsets);
       await ctx.storage.offsets.commit(group, commits, ctx.clock());
     },
 
@@ -153,12 +120,4 @@ export function createBroker(deps: BrokerDependencies) {
       });
     },
   };
-}
-
-export function validateGroupId(group: string): void {
-  if (!GROUP_ID_PATTERN.test(group)) {
-    throw new DynalogError("INVALID_GROUP_ID", `Group id must be 1-255 characters of a-z, A-Z, 0-9, '.', '_', '-', ':' and '@'`, {
-      details: { group: group.slice(0, 260) },
-    });
-  }
 }
