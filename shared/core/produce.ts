@@ -4,40 +4,16 @@
  * been validated, so a refusal writes nothing.
  */
 import { DynalogError } from "../errors.js";
-import {
-  BATCH_ITEM_BUDGET_BYTES,
-  MAX_OFFSET,
-  MAX_PARTITION_REQUEST_BYTES,
-  MAX_PRODUCER_EPOCH,
-  MAX_RECORD_BYTES,
-  MAX_RECORDS_PER_REQUEST,
-  MAX_SEQUENCE,
-} from "../limits.js";
-import { partitionForKey, RoundRobinPartitioner } from "../partitioner.js";
-import {
-  batchHeaderSize,
-  compressBlob,
-  COMPRESSION_CODECS,
-  encodedRecordSize,
-  encodeRecordBatch,
-  type BatchRecord,
-  type CompressionCodec,
-  type RecordHeader,
-} from "../record-batch.js";
+import { MAX_OFFSET, MAX_PRODUCER_EPOCH, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
+import { RoundRobinPartitioner } from "../partitioner.js";
+import type { CompressionCodec } from "../record-batch.js";
+import { encodePartition, groupByPartition, placeChunks, type ProduceRecord, type UnplacedBatch } from "./batches.js";
 import type { BrokerContext } from "./context.js";
-import type { EncodedBatch, PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";
+import type { PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";
 import { judgeSequence } from "./sequence.js";
-import { itemExpiry, requirePartition, StaleTopicError, unknownTopic, type TopicCatalog } from "./topics.js";
+import { itemExpiry, StaleTopicError, unknownTopic, type TopicCatalog } from "./topics.js";
 
-export interface ProduceRecord {
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-  readonly headers: readonly RecordHeader[];
-  /** CreateTime in ms; omitted = append time. */
-  readonly timestamp?: number;
-  /** Explicit partition; omitted = by key (murmur2) or, for null keys, one partition per request. */
-  readonly partition?: number;
-}
+export type { ProduceRecord } from "./batches.js";
 
 export interface ProducePartitionInput {
   readonly partition: number;
@@ -70,7 +46,7 @@ interface PreparedAppend {
   readonly ref: PartitionRef;
   readonly recordCount: number;
   /** Encoded chunks without offsets yet (offsets come from the reservation). */
-  readonly chunks: readonly Omit<EncodedBatch, "baseOffset">[];
+  readonly chunks: readonly UnplacedBatch[];
   readonly producer?: Omit<ProducerAppend, "lastSequence"> & { readonly lastSequence: number };
 }
 
@@ -122,20 +98,15 @@ export class Producer {
       });
     }
     const compression = input.compression ?? topic.compression;
-    if (!COMPRESSION_CODECS.includes(compression)) {
-      throw new DynalogError("UNSUPPORTED_COMPRESSION_TYPE", `Compression must be one of ${COMPRESSION_CODECS.join(", ")}`);
-    }
     const producer = input.producer;
     if (producer) validateProducerIdentity(producer.producerId, producer.epoch);
     return groups.map((group) => {
-      const ref = requirePartition(topic, group.partition);
-      const records = group.records.map((r, i) => toBatchRecord(r, topic, appendTime, group.partition, i));
-      const chunks = encodeChunks(records, compression, group.partition);
+      const { ref, recordCount, chunks } = encodePartition(topic, group.partition, group.records, compression, appendTime);
       if (!producer) {
         if (group.baseSequence !== undefined) {
           throw new DynalogError("INVALID_PRODUCER_EPOCH", "baseSequence is only meaningful with producerId and producerEpoch", { details: { partition: group.partition } });
         }
-        return { ref, recordCount: records.length, chunks };
+        return { ref, recordCount, chunks };
       }
       const baseSequence = group.baseSequence;
       if (baseSequence === undefined || !Number.isInteger(baseSequence) || baseSequence < 0 || baseSequence > MAX_SEQUENCE) {
@@ -143,13 +114,13 @@ export class Producer {
           details: { partition: group.partition, baseSequence: baseSequence ?? null },
         });
       }
-      const lastSequence = baseSequence + records.length - 1;
+      const lastSequence = baseSequence + recordCount - 1;
       if (lastSequence > MAX_SEQUENCE) {
         throw new DynalogError("INVALID_PRODUCER_EPOCH", `Sequences would pass ${MAX_SEQUENCE}; initialize a new producer id`, {
-          details: { partition: group.partition, baseSequence, recordCount: records.length },
+          details: { partition: group.partition, baseSequence, recordCount },
         });
       }
-      return { ref, recordCount: records.length, chunks, producer: { ...producer, baseSequence, lastSequence } };
+      return { ref, recordCount, chunks, producer: { ...producer, baseSequence, lastSequence } };
     });
   }
 
@@ -169,19 +140,7 @@ export class Producer {
     if (input.producer) {
       throw new DynalogError("INVALID_REQUEST", "An idempotent producer sends 'partitions' with a baseSequence each (sequences are per partition)");
     }
-    // Null-key records of one request all go to one partition (sticky per request, KIP-480).
-    let stickyPartition: number | undefined;
-    const byPartition = new Map<number, ProduceRecord[]>();
-    for (const record of input.records!) {
-      let partition = record.partition;
-      if (partition === undefined) {
-        partition = record.key !== null ? partitionForKey(record.key, topic.partitions) : (stickyPartition ??= this.nullKeyPartitioner.next(topic.partitions));
-      }
-      const list = byPartition.get(partition) ?? [];
-      list.push(record);
-      byPartition.set(partition, list);
-    }
-    return [...byPartition.entries()].sort(([a], [b]) => a - b).map(([partition, records]) => ({ partition, records }));
+    return groupByPartition(topic, input.records!, this.nullKeyPartitioner);
   }
 
   private async append(topic: TopicRecord, prepared: PreparedAppend, appendTime: number): Promise<PartitionProduceResult | "stale"> {
@@ -252,74 +211,4 @@ export function validateProducerIdentity(producerId: number, epoch: number): voi
 function backoffMs(attempt: number, random: () => number): number {
   const ceiling = Math.min(500, 10 * 2 ** attempt);
   return ceiling / 2 + random() * (ceiling / 2);
-}
-
-const MAX_TIMESTAMP = 8_640_000_000_000_000; // the largest date JavaScript can represent
-
-function toBatchRecord(record: ProduceRecord, topic: TopicRecord, appendTime: number, partition: number, index: number): BatchRecord {
-  let timestamp = appendTime;
-  if (record.timestamp !== undefined && topic.timestampType === "CreateTime") {
-    if (!Number.isInteger(record.timestamp) || record.timestamp < 0 || record.timestamp > MAX_TIMESTAMP) {
-      throw new DynalogError("INVALID_RECORD", `Record ${index} for partition ${partition}: timestamp must be integer milliseconds since 1970 (0 to ${MAX_TIMESTAMP})`, {
-        details: { partition, record: index },
-      });
-    }
-    timestamp = record.timestamp;
-  }
-  return { timestamp, key: record.key, value: record.value, headers: [...record.headers] };
-}
-
-/** Split records into chunks that each fit one batch item, then encode and compress each. */
-function encodeChunks(records: readonly BatchRecord[], compression: CompressionCodec, partition: number): Omit<EncodedBatch, "baseOffset">[] {
-  const chunks: BatchRecord[][] = [];
-  let current: BatchRecord[] = [];
-  let currentBytes = 0;
-  let totalBytes = 0;
-  records.forEach((record, index) => {
-    const size = encodedRecordSize(record, record.timestamp);
-    if (size > MAX_RECORD_BYTES) {
-      throw new DynalogError("RECORD_TOO_LARGE", `Record ${index} for partition ${partition} is ${size} bytes encoded; the limit is ${MAX_RECORD_BYTES}`, {
-        details: { partition, record: index, size, limit: MAX_RECORD_BYTES },
-      });
-    }
-    totalBytes += size;
-    // Sizes are measured against the chunk's own base timestamp once it is chosen.
-    const base = current[0]?.timestamp ?? record.timestamp;
-    const sizeInChunk = encodedRecordSize(record, base);
-    if (current.length > 0 && batchHeaderSize(current.length + 1, base) + currentBytes + sizeInChunk > BATCH_ITEM_BUDGET_BYTES) {
-      chunks.push(current);
-      current = [record];
-      currentBytes = size;
-    } else {
-      current.push(record);
-      currentBytes += sizeInChunk;
-    }
-  });
-  if (current.length > 0) chunks.push(current);
-  if (totalBytes > MAX_PARTITION_REQUEST_BYTES) {
-    throw new DynalogError("REQUEST_TOO_LARGE", `Records for partition ${partition} total ${totalBytes} bytes; one request may carry at most ${MAX_PARTITION_REQUEST_BYTES} per partition`, {
-      details: { partition, size: totalBytes, limit: MAX_PARTITION_REQUEST_BYTES },
-    });
-  }
-  return chunks.map((chunk) => {
-    const raw = encodeRecordBatch(chunk);
-    let codec = compression;
-    let blob = raw;
-    if (codec !== "none") {
-      const compressed = compressBlob(codec, raw);
-      // Tiny or incompressible batches are stored raw: the codec is recorded per batch.
-      if (compressed.length < raw.length) blob = compressed;
-      else codec = "none";
-    }
-    return { count: chunk.length, codec, blob, maxTimestamp: Math.max(...chunk.map((r) => r.timestamp)) };
-  });
-}
-
-function placeChunks(chunks: readonly Omit<EncodedBatch, "baseOffset">[], baseOffset: number): EncodedBatch[] {
-  let offset = baseOffset;
-  return chunks.map((chunk) => {
-    const placed = { ...chunk, baseOffset: offset };
-    offset += chunk.count;
-    return placed;
-  });
 }
