@@ -3,8 +3,9 @@
  * request for `ReturnConsumedCapacity: "TOTAL"` and sums what comes back, and that also computes
  * the capacity units AWS would bill, from item sizes.
  *
- * Two figures, because DynamoDB Local's ConsumedCapacity is not what AWS bills: it does not double
- * transactional writes (DESIGN.md §5) and reports nothing for a write whose condition failed.
+ * Two figures, because DynamoDB Local's ConsumedCapacity need not be what AWS bills: DESIGN.md §5
+ * notes it did not double transactional writes (the 3.3.0 jar measured by this bench does double
+ * them), and it reports nothing for a write whose condition failed.
  *
  * The computed figure follows the AWS rules:
  *   item size = Σ (attribute name UTF-8 bytes + value size); value size: string UTF-8 bytes, number
@@ -246,6 +247,15 @@ export function computeReadUnits(command: string, input: Input, output: Input): 
   return 0;
 }
 
+function countItems(output: Input): number {
+  if (output["Item"]) return 1;
+  if (Array.isArray(output["Items"])) return output["Items"].length;
+  let n = 0;
+  if (Array.isArray(output["Responses"])) for (const r of output["Responses"] as Input[]) n += r["Item"] ? 1 : 0;
+  else if (output["Responses"]) for (const items of Object.values(output["Responses"] as Record<string, unknown[]>)) n += items.length;
+  return n;
+}
+
 function sumConsumed(consumed: unknown): number {
   if (!consumed) return 0;
   const list = Array.isArray(consumed) ? consumed : [consumed];
@@ -276,6 +286,8 @@ export interface CapacitySnapshot {
   /** Bytes and count of items put into the log table (batches and voids). */
   readonly logPutBytes: number;
   readonly logPutItems: number;
+  /** Items returned by reads (Get, Query, Scan, BatchGet, TransactGet). */
+  readonly itemsRead: number;
 }
 
 export class CapacityMeter {
@@ -287,6 +299,7 @@ export class CapacityMeter {
   private retries = 0;
   private logPutBytes = 0;
   private logPutItems = 0;
+  private itemsRead = 0;
   private readonly requests: Record<string, number> = {};
   private readonly computedWriteByCommand: Record<string, number> = {};
 
@@ -304,6 +317,7 @@ export class CapacityMeter {
       retries: this.retries,
       logPutBytes: this.logPutBytes,
       logPutItems: this.logPutItems,
+      itemsRead: this.itemsRead,
     };
   }
 
@@ -343,6 +357,7 @@ export class CapacityMeter {
         else {
           this.reportedRead += consumed;
           this.computedRead += computeReadUnits(command, input, output);
+          this.itemsRead += countItems(output);
         }
         return result;
       },
@@ -372,5 +387,6 @@ export function diff(after: CapacitySnapshot, before: CapacitySnapshot): Capacit
     retries: after.retries - before.retries,
     logPutBytes: after.logPutBytes - before.logPutBytes,
     logPutItems: after.logPutItems - before.logPutItems,
+    itemsRead: after.itemsRead - before.itemsRead,
   };
 }

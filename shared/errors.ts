@@ -41,6 +41,10 @@ export const ERROR_TABLE = {
   DUPLICATE_SEQUENCE_NUMBER: { status: 409, retriable: false, outcome: "definite", description: "The batch was written before but is older than the last 5 batches remembered, so its original offsets are unknown." },
   PRODUCER_FENCED: { status: 409, retriable: false, outcome: "definite", description: "A newer epoch of this producer exists; this instance is a zombie and must stop." },
   UNKNOWN_PRODUCER_ID: { status: 409, retriable: false, outcome: "definite", description: "No state for this producer on this partition and the sequence does not start at 0." },
+  // --- transactions --------------------------------------------------------------------------
+  TRANSACTIONAL_ID_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such transactional id: initialize the producer with it first." },
+  TRANSACTION_TOO_LARGE: { status: 413, retriable: false, outcome: "definite", description: "The transaction cannot fit one DynamoDB transaction (100 items, 4 MB); details name the limit and the numbers." },
+  CONCURRENT_TRANSACTIONS: { status: 409, retriable: true, outcome: "definite", description: "Another request on the same transactional id or items won the race; nothing was written, retry." },
   // --- storage and server --------------------------------------------------------------------
   STORAGE_THROTTLED: { status: 503, retriable: true, outcome: "definite", description: "DynamoDB throttled the request before writing; retry with backoff." },
   REQUEST_TIMED_OUT: { status: 504, retriable: true, outcome: "indefinite", description: "The write may or may not have happened; retry with the same producer id, epoch and sequence." },

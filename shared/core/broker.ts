@@ -8,6 +8,7 @@ import { LogReader } from "./log-reader.js";
 import { validateGroupId, validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
 import type { Storage, TopicRecord } from "./ports.js";
 import { Producer, type ProduceInput, type ProduceResult } from "./produce.js";
+import { Transactions, type TransactionCommitInput, type TransactionCommitResult } from "./transactions.js";
 import { mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
 
 export interface PartitionDescription {
@@ -61,6 +62,7 @@ export function createBroker(deps: BrokerDependencies) {
   const reader = new LogReader(ctx);
   const producer = new Producer(ctx, topics);
   const fetcher = new Fetcher(ctx, topics, reader);
+  const transactions = new Transactions(ctx, topics);
 
   return {
     config: ctx.config,
@@ -83,10 +85,17 @@ export function createBroker(deps: BrokerDependencies) {
       return { topic, partitions };
     },
 
-    /** A fresh idempotent producer: a new id at epoch 0. */
-    async initProducer(): Promise<{ producerId: number; epoch: number }> {
+    /**
+     * Without a transactional id: a fresh idempotent producer (new id, epoch 0). With one: that
+     * id's producer with its epoch bumped, which fences every earlier instance.
+     */
+    async initProducer(options: { transactionalId?: string } = {}): Promise<{ producerId: number; epoch: number }> {
+      if (options.transactionalId !== undefined) return transactions.initTransactional(options.transactionalId);
       return { producerId: await ctx.storage.producers.allocateProducerId(), epoch: 0 };
     },
+
+    /** Commit a transaction (or an atomic multi-partition write) in one DynamoDB transaction. */
+    commitTransaction: (input: TransactionCommitInput): Promise<TransactionCommitResult> => transactions.commit(input),
 
     produce: (input: ProduceInput): Promise<ProduceResult> => producer.produce(input),
 

@@ -180,9 +180,59 @@ export interface OffsetStore {
   read(group: string, topic: string, topicId: string): Promise<CommittedOffset[]>;
 }
 
+/** Where a committed transaction put one partition's records (remembered for retries). */
+export interface TransactionPartitionResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+}
+
+/** The state of a transactional id: who owns it and which transaction comes next. */
+export interface TransactionalState {
+  readonly producerId: number;
+  readonly epoch: number;
+  readonly nextSequence: number;
+  /** The last committed transaction's sequence and results, for answering its retries. */
+  readonly lastResult: readonly TransactionPartitionResult[];
+}
+
+/** Everything one transaction writes, applied by one TransactWriteItems. */
+export interface TransactionWrite {
+  readonly transactional?: {
+    readonly transactionalId: string;
+    readonly producerId: number;
+    readonly epoch: number;
+    readonly sequence: number;
+    readonly result: readonly TransactionPartitionResult[];
+  };
+  readonly partitions: readonly { readonly ref: PartitionRef; readonly batches: readonly EncodedBatch[]; readonly expiresAtSeconds?: number }[];
+  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[] };
+  readonly appendTime: number;
+  /** Idempotency token of this attempt (DynamoDB ClientRequestToken, 1-36 characters). */
+  readonly token: string;
+}
+
+export type TransactionWriteResult =
+  | { readonly status: "committed" }
+  /** The transactional id's condition failed; `state` is what is stored (undefined = unknown id). */
+  | { readonly status: "transaction-state-mismatch"; readonly state: TransactionalState | undefined }
+  /** A reader voided one of our reservations. */
+  | { readonly status: "slot-taken" }
+  /** Concurrent transaction on the same items (AWS only). */
+  | { readonly status: "conflict" };
+
+export interface TransactionStore {
+  /** Register the transactional id or bump its epoch (fencing every older instance). */
+  initTransactional(transactionalId: string, maxEpoch: number): Promise<{ producerId: number; epoch: number }>;
+  read(transactionalId: string): Promise<TransactionalState | undefined>;
+  commit(write: TransactionWrite): Promise<TransactionWriteResult>;
+}
+
 export interface Storage {
   readonly topics: TopicStore;
   readonly log: LogStore;
   readonly producers: ProducerStore;
   readonly offsets: OffsetStore;
+  readonly transactions: TransactionStore;
 }

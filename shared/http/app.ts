@@ -23,6 +23,7 @@ import {
   initProducerBodySchema,
   produceBodySchema,
   queryInteger,
+  transactionBodySchema,
   queryOffset,
   type Encoding,
   type RecordBody,
@@ -189,8 +190,24 @@ const HANDLERS: Record<RouteId, Handler> = {
   },
 
   async initProducer(c, broker) {
-    await readJson(c, initProducerBodySchema);
-    return c.json(await broker.initProducer());
+    const body = await readJson(c, initProducerBodySchema);
+    const producer = await broker.initProducer(body);
+    return c.json(body.transactionalId === undefined ? producer : { ...producer, transactionalId: body.transactionalId });
+  },
+
+  async commitTransaction(c, broker) {
+    const body = await readJson(c, transactionBodySchema);
+    const encoding = body.encoding ?? "base64";
+    const result = await broker.commitTransaction({
+      transactionalId: body.transactionalId,
+      producerId: body.producerId,
+      producerEpoch: body.producerEpoch,
+      transactionSequence: body.transactionSequence,
+      compression: body.compression,
+      records: (body.records ?? []).map((r, i) => ({ ...toProduceRecord(r, encoding, `records[${i}]`), topic: r.topic })),
+      offsets: body.offsets,
+    });
+    return c.json({ committed: true, ...result });
   },
 
   async produce(c, broker) {

@@ -5,8 +5,8 @@
  */
 
 /** The deployed Lambda functions; each gets only the IAM permissions its routes need. */
-export type FunctionName = "admin" | "produce" | "fetch" | "commit";
-export const FUNCTION_NAMES: readonly FunctionName[] = ["admin", "produce", "fetch", "commit"];
+export type FunctionName = "admin" | "produce" | "fetch" | "commit" | "transactions";
+export const FUNCTION_NAMES: readonly FunctionName[] = ["admin", "produce", "fetch", "commit", "transactions"];
 
 export type HttpMethod = "GET" | "POST" | "DELETE";
 
@@ -17,6 +17,7 @@ export type RouteId =
   | "deleteTopic"
   | "initProducer"
   | "produce"
+  | "commitTransaction"
   | "fetch"
   | "fetchPartition"
   | "listOffsets"
@@ -38,6 +39,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "deleteTopic", method: "DELETE", path: "/v1/topics/:topic", fn: "admin" },
   { id: "initProducer", method: "POST", path: "/v1/producers", fn: "produce" },
   { id: "produce", method: "POST", path: "/v1/topics/:topic/records", fn: "produce" },
+  // Transactions write records AND offsets: their own function, so plain produce never can.
+  { id: "commitTransaction", method: "POST", path: "/v1/transactions", fn: "transactions" },
   { id: "fetch", method: "POST", path: "/v1/fetch", fn: "fetch" },
   { id: "fetchPartition", method: "GET", path: "/v1/topics/:topic/partitions/:partition/records", fn: "fetch" },
   { id: "listOffsets", method: "GET", path: "/v1/topics/:topic/partitions/:partition/offsets", fn: "fetch" },

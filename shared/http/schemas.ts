@@ -53,7 +53,27 @@ export const createTopicBodySchema = z.strictObject({
   timestampType: z.enum(["CreateTime", "LogAppendTime"]).optional(),
 });
 
-export const initProducerBodySchema = z.strictObject({});
+export const initProducerBodySchema = z.strictObject({
+  transactionalId: z.string().optional(),
+});
+
+const offsetCommitSchema = z.strictObject({
+  topic: z.string(),
+  partition: integer,
+  offset: integer,
+  metadata: z.string().optional(),
+});
+
+export const transactionBodySchema = z.strictObject({
+  transactionalId: z.string().optional(),
+  producerId: integer.optional(),
+  producerEpoch: integer.optional(),
+  transactionSequence: integer.optional(),
+  encoding: encodingSchema.optional(),
+  compression: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),
+  records: z.array(recordSchema.extend({ topic: z.string() })).optional(),
+  offsets: z.strictObject({ group: z.string(), offsets: z.array(offsetCommitSchema) }).optional(),
+});
 
 export const fetchBodySchema = z.strictObject({
   encoding: encodingSchema.optional(),

@@ -6,6 +6,7 @@ import { createDynamoLogStore } from "./log-store.js";
 import { createDynamoOffsetStore } from "./offset-store.js";
 import { createDynamoProducerStore } from "./producer-store.js";
 import type { TableNames } from "./tables.js";
+import { createDynamoTransactionStore } from "./transaction-store.js";
 import { createDynamoTopicStore } from "./topic-store.js";
 
 export function createDynamoStorage(client: DynamoDBClient, tables: TableNames): Storage {
@@ -13,10 +14,12 @@ export function createDynamoStorage(client: DynamoDBClient, tables: TableNames):
     marshallOptions: { removeUndefinedValues: true },
     unmarshallOptions: { wrapNumbers: false },
   });
+  const producers = createDynamoProducerStore(documents, tables);
   return {
     topics: createDynamoTopicStore(documents, tables),
     log: createDynamoLogStore(documents, tables),
-    producers: createDynamoProducerStore(documents, tables),
+    producers,
     offsets: createDynamoOffsetStore(documents, tables),
+    transactions: createDynamoTransactionStore(documents, tables, producers),
   };
 }

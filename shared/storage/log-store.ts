@@ -27,6 +27,7 @@ import {
 import type {
   AppendRequest,
   AppendResult,
+  EncodedBatch,
   FillResult,
   LogEntry,
   LogStore,
@@ -105,25 +106,28 @@ function requestToken(parts: string): string {
   return createHash("sha256").update(parts).digest("base64url").slice(0, 36);
 }
 
+/** The write-once Put of one batch item (used by appends and by transactions). */
+export function batchPutRequest(tables: TableNames, ref: PartitionRef, batch: EncodedBatch, appendTime: number, expiresAtSeconds: number | undefined): Item {
+  const item: Item = {
+    p: partitionKey(ref),
+    o: batch.baseOffset,
+    k: "B",
+    c: batch.count,
+    d: batch.blob,
+    t: batch.maxTimestamp,
+    a: appendTime,
+  };
+  if (batch.codec !== "none") item["z"] = batch.codec;
+  if (expiresAtSeconds !== undefined) item["x"] = expiresAtSeconds;
+  return { TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" };
+}
+
 type AppendLabel = { kind: "batch"; baseOffset: number } | { kind: "producer-state" };
 
 export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: TableNames): LogStore {
   const counterKey = (ref: PartitionRef) => ({ p: partitionKey(ref) });
 
-  function batchPut(request: AppendRequest, batch: AppendRequest["batches"][number]): Item {
-    const item: Item = {
-      p: partitionKey(request.ref),
-      o: batch.baseOffset,
-      k: "B",
-      c: batch.count,
-      d: batch.blob,
-      t: batch.maxTimestamp,
-      a: request.appendTime,
-    };
-    if (batch.codec !== "none") item["z"] = batch.codec;
-    if (request.expiresAtSeconds !== undefined) item["x"] = request.expiresAtSeconds;
-    return { TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" };
-  }
+  const batchPut = (request: AppendRequest, batch: EncodedBatch): Item => batchPutRequest(tables, request.ref, batch, request.appendTime, request.expiresAtSeconds);
 
   function producerStateUpdate(request: AppendRequest): Item {
     const producer = request.producer!;

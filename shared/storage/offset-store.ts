@@ -5,7 +5,7 @@
  * conditional on the generation with one ConditionCheck in the same transaction.
  */
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { CommittedOffset, OffsetStore } from "../core/ports.js";
+import type { CommittedOffset, OffsetCommit, OffsetStore } from "../core/ports.js";
 import { storageFailure } from "./dynamo-errors.js";
 import type { TableNames } from "./tables.js";
 
@@ -14,21 +14,22 @@ const BATCH_WRITE_LIMIT = 25;
 const groupKey = (group: string) => `g#${group}`;
 const offsetKey = (topic: string, partition: number) => `o#${topic}#${partition}`;
 
+/** The item of one committed offset (used by plain and transactional commits). */
+export function offsetItem(group: string, commit: OffsetCommit, now: number): Record<string, unknown> {
+  return {
+    pk: groupKey(group),
+    sk: offsetKey(commit.topic, commit.partition),
+    offset: commit.offset,
+    metadata: commit.metadata,
+    topicId: commit.topicId,
+    committedAt: now,
+  };
+}
+
 export function createDynamoOffsetStore(client: DynamoDBDocumentClient, tables: TableNames): OffsetStore {
   return {
     async commit(group, offsets, now) {
-      const puts = offsets.map((o) => ({
-        PutRequest: {
-          Item: {
-            pk: groupKey(group),
-            sk: offsetKey(o.topic, o.partition),
-            offset: o.offset,
-            metadata: o.metadata,
-            topicId: o.topicId,
-            committedAt: now,
-          },
-        },
-      }));
+      const puts = offsets.map((o) => ({ PutRequest: { Item: offsetItem(group, o, now) } }));
       try {
         for (let i = 0; i < puts.length; i += BATCH_WRITE_LIMIT) {
           let requests: unknown[] = puts.slice(i, i + BATCH_WRITE_LIMIT);

@@ -1,0 +1,292 @@
+/**
+ * Exactly-once: a transaction carries records for any partitions of any topics plus consumer-group
+ * offsets, and is applied by ONE DynamoDB TransactWriteItems (DESIGN.md §3). Nothing is visible
+ * before the commit, so readers are read-committed by construction. With a transactional id the
+ * commit is fenced by epoch (zombies get PRODUCER_FENCED) and deduplicated by a per-epoch
+ * transaction sequence; without one it is simply an atomic multi-partition write.
+ */
+import { createHash } from "node:crypto";
+import { DynalogError } from "../errors.js";
+import { MAX_OFFSET, MAX_PRODUCER_EPOCH, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
+import { RoundRobinPartitioner } from "../partitioner.js";
+import type { CompressionCodec } from "../record-batch.js";
+import { encodePartition, groupByPartition, placeChunks, type EncodedPartition, type ProduceRecord } from "./batches.js";
+import type { BrokerContext } from "./context.js";
+import { validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
+import type { OffsetCommit, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
+import { validateProducerIdentity } from "./produce.js";
+import { itemExpiry, StaleTopicError, type TopicCatalog } from "./topics.js";
+
+/** DynamoDB's limits on one TransactWriteItems. */
+export const MAX_TRANSACTION_ACTIONS = 100;
+export const MAX_TRANSACTION_BYTES = 4_000_000; // 4 MB, with room for DynamoDB's own accounting
+/** Bytes an item adds beyond its record blob: keys, attribute names, numbers (generous). */
+const BATCH_ITEM_OVERHEAD_BYTES = 200;
+const OFFSET_ITEM_OVERHEAD_BYTES = 300;
+const TRANSACTIONAL_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const MAX_ATTEMPTS = 4;
+const MAX_CONFLICT_RETRIES = 3;
+
+export interface TransactionRecord extends ProduceRecord {
+  readonly topic: string;
+}
+
+export interface TransactionCommitInput {
+  /** With an id: fenced by epoch and deduplicated by sequence. Without: an atomic write. */
+  readonly transactionalId?: string;
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
+  /** 0, 1, 2 … per epoch: the client's count of committed transactions. */
+  readonly transactionSequence?: number;
+  readonly records: readonly TransactionRecord[];
+  readonly compression?: CompressionCodec;
+  readonly offsets?: { readonly group: string; readonly offsets: readonly OffsetCommitInput[] };
+}
+
+export interface TransactionCommitResult {
+  /** True when this was a retry of a transaction already committed: nothing new was written. */
+  readonly duplicate: boolean;
+  readonly partitions: readonly TransactionPartitionResult[];
+  readonly offsetsCommitted: number;
+}
+
+interface TransactionalIdentity {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly epoch: number;
+  readonly sequence: number;
+}
+
+/** A validated, encoded transaction, not yet reserved. */
+interface PreparedTransaction {
+  readonly identity?: TransactionalIdentity;
+  readonly partitions: readonly (EncodedPartition & { readonly topic: TopicRecord })[];
+  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[] };
+}
+
+export type TransactionVerdict =
+  | { readonly kind: "duplicate"; readonly result: readonly TransactionPartitionResult[] }
+  | { readonly kind: "retry" }
+  | { readonly kind: "refuse"; readonly error: DynalogError };
+
+/** What a failed transactional-id condition means, from the stored state. Pure. */
+export function judgeTransaction(identity: TransactionalIdentity, stored: TransactionalState | undefined): TransactionVerdict {
+  const { transactionalId, producerId, epoch, sequence } = identity;
+  const facts = { transactionalId, producerId, producerEpoch: epoch, transactionSequence: sequence };
+  if (!stored) {
+    return refuse("TRANSACTIONAL_ID_NOT_FOUND", `Transactional id '${transactionalId}' is unknown; initialize the producer with it first`, facts);
+  }
+  if (stored.producerId !== producerId || stored.epoch > epoch) {
+    return refuse("PRODUCER_FENCED", `Transactional id '${transactionalId}' now belongs to producer ${stored.producerId} epoch ${stored.epoch}; this instance (producer ${producerId} epoch ${epoch}) is fenced`, {
+      ...facts,
+      currentProducerId: stored.producerId,
+      currentEpoch: stored.epoch,
+    });
+  }
+  if (stored.epoch < epoch) {
+    return refuse("INVALID_PRODUCER_EPOCH", `Epoch ${epoch} of transactional id '${transactionalId}' was never issued (current: ${stored.epoch})`, facts);
+  }
+  if (stored.nextSequence === sequence + 1) return { kind: "duplicate", result: stored.lastResult };
+  if (stored.nextSequence > sequence + 1) {
+    return refuse("DUPLICATE_SEQUENCE_NUMBER", `Transaction ${sequence} of '${transactionalId}' was committed before and is no longer remembered (next is ${stored.nextSequence})`, {
+      ...facts,
+      expectedSequence: stored.nextSequence,
+    });
+  }
+  if (stored.nextSequence < sequence) {
+    return refuse("OUT_OF_ORDER_SEQUENCE_NUMBER", `Expected transaction sequence ${stored.nextSequence} for '${transactionalId}', got ${sequence}`, {
+      ...facts,
+      expectedSequence: stored.nextSequence,
+    });
+  }
+  return { kind: "retry" };
+}
+
+function refuse(code: "TRANSACTIONAL_ID_NOT_FOUND" | "PRODUCER_FENCED" | "INVALID_PRODUCER_EPOCH" | "DUPLICATE_SEQUENCE_NUMBER" | "OUT_OF_ORDER_SEQUENCE_NUMBER", message: string, details: Record<string, string | number>): TransactionVerdict {
+  return { kind: "refuse", error: new DynalogError(code, message, { details }) };
+}
+
+export class Transactions {
+  private readonly nullKeyPartitioner: RoundRobinPartitioner;
+
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly topics: TopicCatalog,
+  ) {
+    this.nullKeyPartitioner = new RoundRobinPartitioner(ctx.random);
+  }
+
+  /** Register a transactional id, or bump its epoch: every older instance is fenced from now on. */
+  async initTransactional(transactionalId: string): Promise<{ producerId: number; epoch: number }> {
+    validateTransactionalId(transactionalId);
+    return this.ctx.storage.transactions.initTransactional(transactionalId, MAX_PRODUCER_EPOCH);
+  }
+
+  async commit(input: TransactionCommitInput): Promise<TransactionCommitResult> {
+    try {
+      return await this.commitOnce(input, false);
+    } catch (error) {
+      // A topic was deleted (and maybe recreated) since this instance cached it: look again.
+      if (!(error instanceof StaleTopicError)) throw error;
+      return await this.commitOnce(input, true);
+    }
+  }
+
+  private async commitOnce(input: TransactionCommitInput, fresh: boolean): Promise<TransactionCommitResult> {
+    const appendTime = this.ctx.clock();
+    const prepared = await this.prepare(input, appendTime, fresh);
+    let lastError: DynalogError | undefined;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const outcome = await this.attempt(prepared, appendTime, attempt);
+      if (outcome.kind === "done") return outcome.result;
+      lastError = outcome.error;
+    }
+    throw lastError ?? new DynalogError("CONCURRENT_TRANSACTIONS", "The transaction lost every race for its offsets; nothing was written, retry");
+  }
+
+  /** Validate and encode everything; throws before any write. */
+  private async prepare(input: TransactionCommitInput, appendTime: number, fresh: boolean): Promise<PreparedTransaction> {
+    const identity = transactionalIdentity(input);
+    if (input.records.length === 0 && !input.offsets) throw new DynalogError("INVALID_REQUEST", "A transaction needs records, offsets, or both");
+    if (input.records.length > MAX_RECORDS_PER_REQUEST) {
+      throw new DynalogError("REQUEST_TOO_LARGE", `A transaction may carry at most ${MAX_RECORDS_PER_REQUEST} records, got ${input.records.length}`, {
+        details: { limit: MAX_RECORDS_PER_REQUEST, actual: input.records.length },
+      });
+    }
+    const byTopic = new Map<string, TransactionRecord[]>();
+    for (const record of input.records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+    const partitions: (EncodedPartition & { topic: TopicRecord })[] = [];
+    for (const [name, records] of byTopic) {
+      const topic = await this.topics.require(name, { fresh });
+      for (const group of groupByPartition(topic, records, this.nullKeyPartitioner)) {
+        partitions.push({ ...encodePartition(topic, group.partition, group.records, input.compression ?? topic.compression, appendTime), topic });
+      }
+    }
+    const offsets = input.offsets ? { group: input.offsets.group, commits: await validateOffsetCommits(this.topics, input.offsets.group, input.offsets.offsets) } : undefined;
+    checkFitsOneTransaction(identity, partitions, offsets?.commits ?? []);
+    return { identity, partitions, offsets };
+  }
+
+  private async attempt(prepared: PreparedTransaction, appendTime: number, attempt: number): Promise<{ kind: "done"; result: TransactionCommitResult } | { kind: "again"; error?: DynalogError }> {
+    const { log } = this.ctx.storage;
+    const reserved = await Promise.all(
+      prepared.partitions.map(async (p) => ({ partition: p, baseOffset: await log.reserve(p.ref, p.recordCount, this.ctx.clock()) })),
+    );
+    const placed = reserved.filter((r): r is typeof r & { baseOffset: number } => r.baseOffset !== undefined);
+    const voidAll = () =>
+      Promise.all(placed.map((r) => log.voidOwnReservation(r.partition.ref, r.baseOffset, r.partition.recordCount, this.ctx.clock(), itemExpiry(r.partition.topic, appendTime)).catch(() => false)));
+    if (placed.length < reserved.length) {
+      await voidAll();
+      throw new StaleTopicError(reserved.find((r) => r.baseOffset === undefined)!.partition.topic.topicId);
+    }
+    const result: TransactionPartitionResult[] = placed.map((r) => ({
+      topic: r.partition.topic.name,
+      partition: r.partition.ref.partition,
+      baseOffset: r.baseOffset,
+      lastOffset: r.baseOffset + r.partition.recordCount - 1,
+    }));
+    const identity = prepared.identity;
+    const tokenSeed = [identity ? `${identity.producerId}/${identity.epoch}/${identity.sequence}` : "atomic", ...placed.map((r) => `${r.partition.ref.topicId}#${r.partition.ref.partition}@${r.baseOffset}`)].join("|");
+    const success: TransactionCommitResult = { duplicate: false, partitions: result, offsetsCommitted: prepared.offsets?.commits.length ?? 0 };
+
+    for (let conflicts = 0; ; conflicts++) {
+      const write: TransactionWrite = {
+        transactional: identity && { ...identity, result },
+        partitions: placed.map((r) => ({ ref: r.partition.ref, batches: placeChunks(r.partition.chunks, r.baseOffset), expiresAtSeconds: itemExpiry(r.partition.topic, appendTime) })),
+        offsets: prepared.offsets,
+        appendTime,
+        token: createHash("sha256").update(`${tokenSeed}|${attempt}|${conflicts}`).digest("base64url").slice(0, 36),
+      };
+      let outcome;
+      try {
+        outcome = await this.ctx.storage.transactions.commit(write);
+      } catch (error) {
+        if (!(error instanceof DynalogError) || error.outcome === "definite") {
+          await voidAll();
+          throw error;
+        }
+        return (await this.committedDespiteError(prepared, placed)) ? { kind: "done", result: success } : (await voidAll(), { kind: "again", error });
+      }
+      if (outcome.status === "committed") return { kind: "done", result: success };
+      if (outcome.status === "conflict" && conflicts < MAX_CONFLICT_RETRIES) {
+        await this.ctx.sleep(5 * 2 ** conflicts + this.ctx.random() * 10);
+        continue;
+      }
+      await voidAll(); // a refused or failed commit leaves nothing for readers to wait on
+      if (outcome.status === "transaction-state-mismatch") {
+        const verdict = judgeTransaction(identity!, outcome.state);
+        if (verdict.kind === "duplicate") return { kind: "done", result: { duplicate: true, partitions: verdict.result, offsetsCommitted: 0 } };
+        if (verdict.kind === "refuse") throw verdict.error;
+        return { kind: "again" };
+      }
+      if (outcome.status === "conflict") {
+        return { kind: "again", error: new DynalogError("CONCURRENT_TRANSACTIONS", "The transaction kept conflicting with concurrent writes to the same items; nothing was written, retry") };
+      }
+      return { kind: "again" }; // slot-taken: a reader voided a slow reservation; reserve anew
+    }
+  }
+
+  /**
+   * After an error with unknown outcome: did the transaction commit? Its first batch item is the
+   * witness (all or nothing): claim that slot with a void — if the void lands, the transaction
+   * cannot commit any more. Without records, the transactional id's sequence tells.
+   */
+  private async committedDespiteError(prepared: PreparedTransaction, placed: readonly { partition: PreparedTransaction["partitions"][number]; baseOffset: number }[]): Promise<boolean> {
+    const { log, transactions } = this.ctx.storage;
+    const witness = placed[0];
+    if (witness) {
+      const now = this.ctx.clock();
+      const voided = await log.voidOwnReservation(witness.partition.ref, witness.baseOffset, witness.partition.recordCount, now, itemExpiry(witness.partition.topic, now));
+      return !voided && (await log.entryAt(witness.partition.ref, witness.baseOffset))?.kind === "batch";
+    }
+    if (!prepared.identity) return false;
+    const state = await transactions.read(prepared.identity.transactionalId);
+    return state !== undefined && state.epoch === prepared.identity.epoch && state.nextSequence === prepared.identity.sequence + 1;
+  }
+}
+
+function validateTransactionalId(transactionalId: string): void {
+  if (!TRANSACTIONAL_ID_PATTERN.test(transactionalId)) {
+    throw new DynalogError("INVALID_REQUEST", "transactionalId must be 1-255 printable ASCII characters without spaces", { details: { field: "transactionalId" } });
+  }
+}
+
+function transactionalIdentity(input: TransactionCommitInput): TransactionalIdentity | undefined {
+  const { transactionalId, producerId, producerEpoch, transactionSequence } = input;
+  if (transactionalId === undefined) {
+    if (producerId !== undefined || producerEpoch !== undefined || transactionSequence !== undefined) {
+      throw new DynalogError("INVALID_PRODUCER_EPOCH", "producerId, producerEpoch and transactionSequence belong to a transactional id");
+    }
+    return undefined;
+  }
+  validateTransactionalId(transactionalId);
+  if (producerId === undefined || producerEpoch === undefined || transactionSequence === undefined) {
+    throw new DynalogError("INVALID_PRODUCER_EPOCH", "A transactional commit needs producerId, producerEpoch and transactionSequence");
+  }
+  validateProducerIdentity(producerId, producerEpoch);
+  if (!Number.isInteger(transactionSequence) || transactionSequence < 0 || transactionSequence > Math.min(MAX_SEQUENCE, MAX_OFFSET)) {
+    throw new DynalogError("INVALID_PRODUCER_EPOCH", `transactionSequence must be an integer from 0 to ${MAX_SEQUENCE}`, { details: { transactionSequence } });
+  }
+  return { transactionalId, producerId, epoch: producerEpoch, sequence: transactionSequence };
+}
+
+/** Refuse, before anything is written, what one TransactWriteItems cannot hold. */
+function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[]): void {
+  const batchItems = partitions.reduce((sum, p) => sum + p.chunks.length, 0);
+  const actions = (identity ? 1 : 0) + batchItems + offsets.length;
+  const details = { batchItems, offsets: offsets.length, partitions: partitions.length };
+  if (actions > MAX_TRANSACTION_ACTIONS) {
+    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
+      details: { ...details, limit: "actions", actions, maxActions: MAX_TRANSACTION_ACTIONS },
+    });
+  }
+  const bytes =
+    partitions.reduce((sum, p) => sum + p.chunks.reduce((s, c) => s + c.blob.length + BATCH_ITEM_OVERHEAD_BYTES, 0), 0) +
+    offsets.reduce((sum, o) => sum + OFFSET_ITEM_OVERHEAD_BYTES + Buffer.byteLength(o.metadata, "utf8") + o.topic.length, 0) +
+    (identity ? OFFSET_ITEM_OVERHEAD_BYTES + partitions.length * 300 : 0);
+  if (bytes > MAX_TRANSACTION_BYTES) {
+    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction is about ${bytes} bytes stored; one transaction holds at most ${MAX_TRANSACTION_BYTES}`, {
+      details: { ...details, limit: "bytes", bytes, maxBytes: MAX_TRANSACTION_BYTES },
+    });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * DynamoDB adapter for transactional ids and transaction commits (DESIGN.md §3).
+ *
+ * Transactional-id item (producers table), pk "txn#<transactionalId>", sk "#":
+ *   pid  producer id        e  epoch (bumped by every init: older instances are fenced)
+ *   s    sequence of the next transaction of this epoch
+ *   lr   the last committed transaction's results, [[topic, partition, baseOffset, lastOffset], …],
+ *        so a retry of it is answered with its original offsets
+ *
+ * A commit is ONE TransactWriteItems: the transactional-id update (conditional on pid, epoch and
+ * sequence — fencing and exactly-once retries beyond DynamoDB's 10-minute token window), every
+ * batch item (write-once), and every committed offset. All or nothing.
+ */
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynalogError } from "../errors.js";
+import type { ProducerStore, TransactionalState, TransactionPartitionResult, TransactionStore, TransactionWrite } from "../core/ports.js";
+import { cancelledActions, describeCancellation, isTransactionCanceled, storageFailure, type LabelledAction } from "./dynamo-errors.js";
+import { batchPutRequest } from "./log-store.js";
+import { offsetItem } from "./offset-store.js";
+import type { TableNames } from "./tables.js";
+
+type Item = Record<string, unknown>;
+type CommitLabel = "transactional-id" | "batch" | "offset";
+
+const INIT_ATTEMPTS = 5;
+
+const transactionalKey = (transactionalId: string) => ({ pk: `txn#${transactionalId}`, sk: "#" });
+
+function toState(item: Item | undefined): TransactionalState | undefined {
+  if (!item || typeof item["pid"] !== "number" || typeof item["e"] !== "number") return undefined;
+  const results = Array.isArray(item["lr"]) ? (item["lr"] as unknown[]) : [];
+  const lastResult: TransactionPartitionResult[] = [];
+  for (const entry of results) {
+    if (!Array.isArray(entry) || entry.length !== 4) continue;
+    const [topic, partition, baseOffset, lastOffset] = entry as [unknown, unknown, unknown, unknown];
+    if (typeof topic === "string" && typeof partition === "number" && typeof baseOffset === "number" && typeof lastOffset === "number") {
+      lastResult.push({ topic, partition, baseOffset, lastOffset });
+    }
+  }
+  return { producerId: item["pid"], epoch: item["e"], nextSequence: typeof item["s"] === "number" ? item["s"] : 0, lastResult };
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tables: TableNames, producers: ProducerStore): TransactionStore {
+  async function read(transactionalId: string): Promise<TransactionalState | undefined> {
+    try {
+      const result = await client.send(new GetCommand({ TableName: tables.producers, Key: transactionalKey(transactionalId), ConsistentRead: true }));
+      return toState(result.Item);
+    } catch (error) {
+      throw storageFailure(error, "GetItem (transactional id)");
+    }
+  }
+
+  return {
+    read,
+
+    async initTransactional(transactionalId, maxEpoch) {
+      for (let attempt = 0; attempt < INIT_ATTEMPTS; attempt++) {
+        const current = await read(transactionalId);
+        try {
+          if (!current) {
+            const producerId = await producers.allocateProducerId();
+            await client.send(
+              new PutCommand({
+                TableName: tables.producers,
+                Item: { ...transactionalKey(transactionalId), pid: producerId, e: 0, s: 0 },
+                ConditionExpression: "attribute_not_exists(pk)",
+              }),
+            );
+            return { producerId, epoch: 0 };
+          }
+          // Kafka's rule: when the epoch would overflow, the id moves to a fresh producer id.
+          const exhausted = current.epoch >= maxEpoch;
+          const producerId = exhausted ? await producers.allocateProducerId() : current.producerId;
+          const epoch = exhausted ? 0 : current.epoch + 1;
+          await client.send(
+            new UpdateCommand({
+              TableName: tables.producers,
+              Key: transactionalKey(transactionalId),
+              UpdateExpression: "SET pid = :pid, e = :e, s = :zero REMOVE lr",
+              ConditionExpression: "pid = :oldPid AND e = :oldEpoch",
+              ExpressionAttributeValues: { ":pid": producerId, ":e": epoch, ":zero": 0, ":oldPid": current.producerId, ":oldEpoch": current.epoch },
+            }),
+          );
+          return { producerId, epoch };
+        } catch (error) {
+          // Another instance initialized at the same moment: read again and bump past it.
+          if (!isConditionFailure(error)) throw storageFailure(error, "init transactional id");
+        }
+      }
+      throw new DynalogError("CONCURRENT_TRANSACTIONS", `Transactional id '${transactionalId}' is being initialized concurrently; retry`);
+    },
+
+    async commit(write) {
+      const actions: LabelledAction<CommitLabel>[] = [];
+      const t = write.transactional;
+      if (t) {
+        actions.push({
+          label: "transactional-id",
+          action: {
+            Update: {
+              TableName: tables.producers,
+              Key: transactionalKey(t.transactionalId),
+              UpdateExpression: "SET s = :next, lr = :result",
+              ConditionExpression: "pid = :pid AND e = :e AND s = :seq",
+              ExpressionAttributeValues: {
+                ":next": t.sequence + 1,
+                ":result": t.result.map((r) => [r.topic, r.partition, r.baseOffset, r.lastOffset]),
+                ":pid": t.producerId,
+                ":e": t.epoch,
+                ":seq": t.sequence,
+              },
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            },
+          },
+        });
+      }
+      for (const partition of write.partitions) {
+        for (const batch of partition.batches) {
+          actions.push({ label: "batch", action: { Put: batchPutRequest(tables, partition.ref, batch, write.appendTime, partition.expiresAtSeconds) } });
+        }
+      }
+      for (const commit of write.offsets?.commits ?? []) {
+        actions.push({ label: "offset", action: { Put: { TableName: tables.offsets, Item: offsetItem(write.offsets!.group, commit, write.appendTime) } } });
+      }
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: actions.map((a) => a.action) as never, ClientRequestToken: write.token }));
+        return { status: "committed" };
+      } catch (error) {
+        if (!isTransactionCanceled(error)) throw storageFailure(error, "TransactWriteItems (commit transaction)");
+        const failed = cancelledActions(error, actions);
+        const stateMismatch = failed.find((f) => f.label === "transactional-id" && f.code === "ConditionalCheckFailed");
+        if (stateMismatch) return { status: "transaction-state-mismatch", state: toState(stateMismatch.oldItem) };
+        if (failed.some((f) => f.label === "batch" && f.code === "ConditionalCheckFailed")) return { status: "slot-taken" };
+        if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict" };
+        const mapped = storageFailure(error, "TransactWriteItems (commit transaction)");
+        if (mapped.code !== "STORAGE_ERROR") throw mapped;
+        throw new DynalogError("STORAGE_ERROR", `transaction cancelled: ${describeCancellation(failed)}`, { cause: error });
+      }
+    },
+  };
+}
