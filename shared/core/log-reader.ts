@@ -44,6 +44,7 @@ interface WalkResult {
 }
 
 const PAGE_SIZE = 50;
+const FIRST_PAGE_SIZE = 4;
 
 export class LogReader {
   constructor(private readonly ctx: BrokerContext) {}
@@ -153,9 +154,24 @@ export class LogReader {
     let firstBatch: BatchEntry | undefined;
     let stoppedAt: number | undefined;
 
+    // Every item a Query returns is billed in full, so ask for about as many batch items as the
+    // limits can still take (estimated from the batches seen so far), not a fixed page.
+    let entriesSeen = 0;
+    let recordsSeen = 0;
+    let recordsTaken = 0;
+    let bytesSeen = 0;
+    const pageLimit = (): number => {
+      if (!limits) return PAGE_SIZE;
+      if (entriesSeen === 0) return FIRST_PAGE_SIZE;
+      const recordsPerEntry = Math.max(1, recordsSeen / entriesSeen);
+      const bytesPerRecord = Math.max(1, bytesSeen / Math.max(1, recordsTaken));
+      const recordsWanted = Math.min(limits.maxRecords - records.length, Math.ceil((limits.maxBytes - bytes) / bytesPerRecord));
+      return Math.min(PAGE_SIZE, Math.max(1, Math.ceil(recordsWanted / recordsPerEntry) + 1));
+    };
+
     const nextEntry = async (): Promise<LogEntry | undefined> => {
       if (queue.length === 0 && more) {
-        const page = await log.entriesFrom(ref, position, PAGE_SIZE);
+        const page = await log.entriesFrom(ref, position, pageLimit());
         queue = page.entries;
         more = page.more;
         if (firstPage) {
@@ -177,6 +193,7 @@ export class LogReader {
       const now = this.ctx.clock();
       const fill = await log.fillWithVoids(ref, position, target, now, itemExpiry(topic, now));
       fillBudget -= fill.filledUpTo - position;
+      if (fill.filledUpTo > position) this.ctx.observer?.voidsFilled?.({ topic: topic.name, partition: ref.partition, count: fill.filledUpTo - position });
       position = fill.filledUpTo;
       if (fill.blocked) {
         // A real entry appeared where our (eventually consistent) page showed none: read it.
@@ -207,7 +224,12 @@ export class LogReader {
       }
       if (firstBatch === undefined && entry.kind === "batch" && end > collectFrom) firstBatch = entry;
       if (limits && entry.kind === "batch" && end > collectFrom) {
+        const before = { count: records.length, bytes };
         const taken = this.collect(entry, Math.max(position, collectFrom), limits, records, bytes);
+        entriesSeen++;
+        recordsSeen += entry.count;
+        recordsTaken += records.length - before.count;
+        bytesSeen += taken.bytes - before.bytes;
         bytes = taken.bytes;
         if (taken.stoppedAt !== undefined) {
           stoppedAt = taken.stoppedAt;
