@@ -25,7 +25,11 @@ export interface LocalBrokerOptions {
    * Where the handler modules live: the TypeScript sources (default) or a directory of bundles
    * built for Lambda (`<dir>/<function>/index.mjs`), so what ships is what runs.
    */
-  readonly handlers?: { readonly kind: "source" } | { readonly kind: "bundled"; readonly dir: string };
+  readonly handlers?:
+    | { readonly kind: "source" }
+    | { readonly kind: "bundled"; readonly dir: string }
+    /** One module per function, e.g. the assets `cdk synth` produced (infra/assets.ts finds them). */
+    | { readonly kind: "files"; readonly files: Readonly<Record<FunctionName, string>> };
   /** Extra DYNALOG_* settings for the handlers (e.g. DYNALOG_HOLE_TIMEOUT_MS). */
   readonly env?: Readonly<Record<string, string>>;
   readonly onDynamoDbLog?: (line: string) => void;
@@ -49,7 +53,8 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     client.destroy();
 
     // The handlers read their configuration from the environment at import, as on Lambda.
-    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, ...options.env });
+    // EMF metrics are off by default: locally nothing collects them and they would flood stdout.
+    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...options.env });
     const handlers = await loadHandlers(options.handlers ?? { kind: "source" });
 
     const server = createGateway(handlers);
@@ -76,7 +81,8 @@ async function loadHandlers(source: NonNullable<LocalBrokerOptions["handlers"]>)
   const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
   const entries = await Promise.all(
     FUNCTION_NAMES.map(async (fn): Promise<[FunctionName, LambdaHandler]> => {
-      const file = source.kind === "source" ? path.join(root, "functions", `${fn}.ts`) : path.join(source.dir, fn, "index.mjs");
+      const file =
+        source.kind === "source" ? path.join(root, "functions", `${fn}.ts`) : source.kind === "files" ? source.files[fn] : path.join(source.dir, fn, "index.mjs");
       const module = (await import(pathToFileURL(file).href)) as { handler?: LambdaHandler };
       if (typeof module.handler !== "function") throw new Error(`${file} does not export a handler function`);
       return [fn, module.handler];

@@ -45,6 +45,17 @@ export const ERROR_TABLE = {
   TRANSACTIONAL_ID_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such transactional id: initialize the producer with it first." },
   TRANSACTION_TOO_LARGE: { status: 413, retriable: false, outcome: "definite", description: "The transaction cannot fit one DynamoDB transaction (100 items, 4 MB); details name the limit and the numbers." },
   CONCURRENT_TRANSACTIONS: { status: 409, retriable: true, outcome: "definite", description: "Another request on the same transactional id or items won the race; nothing was written, retry." },
+  // --- consumer groups -----------------------------------------------------------------------
+  GROUP_ID_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such consumer group: nobody ever joined it or committed offsets for it." },
+  UNKNOWN_MEMBER_ID: { status: 409, retriable: false, outcome: "definite", description: "The member is not in the group (it left, its session expired, or it never joined): rejoin with memberEpoch 0." },
+  FENCED_MEMBER_EPOCH: { status: 409, retriable: false, outcome: "definite", description: "The member epoch is not one the group issued to this member: rejoin with memberEpoch 0." },
+  STALE_MEMBER_EPOCH: { status: 409, retriable: false, outcome: "definite", description: "A commit carried an older epoch of a member that is still in the group: heartbeat for the current epoch, then commit what it still owns." },
+  UNRELEASED_INSTANCE_ID: { status: 409, retriable: true, outcome: "definite", description: "Another live member holds this static instance id; retry once it has left (memberEpoch -2) or its session expired." },
+  GROUP_MAX_SIZE_REACHED: { status: 409, retriable: false, outcome: "definite", description: "The group has as many members as it may have." },
+  NON_EMPTY_GROUP: { status: 409, retriable: false, outcome: "definite", description: "The group has live members: offsets of an active group are committed only by its members (with memberId and memberEpoch)." },
+  INVALID_SESSION_TIMEOUT: { status: 400, retriable: false, outcome: "definite", description: "sessionTimeoutMs or rebalanceTimeoutMs outside the allowed range." },
+  UNSUPPORTED_ASSIGNOR: { status: 400, retriable: false, outcome: "definite", description: "serverAssignor is not one the broker has (uniform, range)." },
+  NO_OFFSET_FOR_PARTITION: { status: 404, retriable: false, outcome: "definite", description: "The group has no committed offset for a partition and the reset policy is 'none'; details list the partitions." },
   // --- storage and server --------------------------------------------------------------------
   STORAGE_THROTTLED: { status: 503, retriable: true, outcome: "definite", description: "DynamoDB throttled the request before writing; retry with backoff." },
   REQUEST_TIMED_OUT: { status: 504, retriable: true, outcome: "indefinite", description: "The write may or may not have happened; retry with the same producer id, epoch and sequence." },

@@ -58,3 +58,26 @@ export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
  * vanishes — a vanished item must never look like an abandoned reservation.
  */
 export const TTL_GRACE_MS = 24 * 3_600_000;
+
+// --- consumer groups (shared/core/groups.ts) ----------------------------------------------------
+/** Client-chosen member ids and static instance ids: they become DynamoDB sort-key parts. */
+export const MEMBER_ID_PATTERN = /^[a-zA-Z0-9._:@\-]{1,64}$/;
+export const INSTANCE_ID_PATTERN = /^[a-zA-Z0-9._:@\-]{1,255}$/;
+/**
+ * Members per group. Every heartbeat reads the whole group (one Query), and one rebalance deletes
+ * every expired member in the same TransactWriteItems as the group item (100 actions at most).
+ */
+export const MAX_GROUP_MEMBERS = 90;
+export const MAX_SUBSCRIBED_TOPICS = 100;
+/** Kafka's group.min/max.session.timeout.ms range; the default is KIP-848's 45 s. */
+export const MIN_SESSION_TIMEOUT_MS = 6_000;
+export const MAX_SESSION_TIMEOUT_MS = 1_800_000;
+export const DEFAULT_SESSION_TIMEOUT_MS = 45_000;
+/** How long a member may take to revoke partitions it was asked to give up (Kafka: max.poll.interval.ms). */
+export const MIN_REBALANCE_TIMEOUT_MS = 1_000;
+export const MAX_REBALANCE_TIMEOUT_MS = 1_800_000;
+export const DEFAULT_REBALANCE_TIMEOUT_MS = 300_000;
+/** KIP-848's group.consumer.heartbeat.interval.ms; never more than a third of the session timeout. */
+export const MAX_HEARTBEAT_INTERVAL_MS = 5_000;
+/** A commit fenced by member id and epoch is ONE TransactWriteItems: the member check + the offsets. */
+export const MAX_FENCED_OFFSETS_PER_COMMIT = 99;

@@ -29,6 +29,17 @@ export interface ProduceRecord {
   readonly partition?: number;
 }
 
+/** A codec name from a client, checked: UNSUPPORTED_COMPRESSION_TYPE for anything unknown. */
+export function parseCompression(value: string | undefined): CompressionCodec | undefined {
+  if (value === undefined) return undefined;
+  if (!(COMPRESSION_CODECS as readonly string[]).includes(value)) {
+    throw new DynalogError("UNSUPPORTED_COMPRESSION_TYPE", `Compression '${value.slice(0, 40)}' is not supported; use one of ${COMPRESSION_CODECS.join(", ")}`, {
+      details: { compression: value.slice(0, 40), supported: [...COMPRESSION_CODECS] },
+    });
+  }
+  return value as CompressionCodec;
+}
+
 /** A batch item's content before its offsets are known (they come from the reservation). */
 export type UnplacedBatch = Omit<EncodedBatch, "baseOffset">;
 

@@ -2,10 +2,11 @@
  * The broker core: every operation the API offers, with no knowledge of HTTP or of how storage
  * lays out items. Built by a factory from named dependencies.
  */
-import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type Clock } from "./context.js";
+import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type BrokerObserver, type Clock } from "./context.js";
 import { Fetcher, type FetchInput, type PartitionFetchResult } from "./fetch.js";
+import { ConsumerGroups, type CommittedPartitionOffset, type GroupDescription, type GroupListing, type HeartbeatInput, type HeartbeatResult, type OffsetReset } from "./groups.js";
 import { LogReader } from "./log-reader.js";
-import { validateGroupId, validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
+import type { OffsetCommitInput } from "./offsets.js";
 import type { Storage, TopicRecord } from "./ports.js";
 import { Producer, type ProduceInput, type ProduceResult } from "./produce.js";
 import { Transactions, type TransactionCommitInput, type TransactionCommitResult } from "./transactions.js";
@@ -32,13 +33,7 @@ export interface ListedOffset {
   readonly timestamp: number | null;
 }
 
-export interface CommittedPartitionOffset {
-  readonly partition: number;
-  /** -1 when the group has committed nothing for this partition (Kafka's convention). */
-  readonly offset: number;
-  readonly metadata: string;
-  readonly committedAt: number | null;
-}
+export type { CommittedPartitionOffset } from "./groups.js";
 
 export interface BrokerDependencies {
   readonly storage: Storage;
@@ -46,6 +41,7 @@ export interface BrokerDependencies {
   readonly config?: Partial<BrokerConfig>;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  readonly observer?: BrokerObserver;
 }
 
 export type Broker = ReturnType<typeof createBroker>;
@@ -57,12 +53,14 @@ export function createBroker(deps: BrokerDependencies) {
     config: { ...DEFAULT_BROKER_CONFIG, ...deps.config },
     sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: deps.random ?? Math.random,
+    observer: deps.observer,
   };
   const topics = new TopicCatalog(ctx);
   const reader = new LogReader(ctx);
   const producer = new Producer(ctx, topics);
   const fetcher = new Fetcher(ctx, topics, reader);
   const transactions = new Transactions(ctx, topics);
+  const groups = new ConsumerGroups(ctx, topics, reader);
 
   return {
     config: ctx.config,
@@ -111,22 +109,18 @@ export function createBroker(deps: BrokerDependencies) {
       return { topic: topic.name, partition, offset: found?.offset ?? null, timestamp: found?.timestamp ?? null };
     },
 
-    async commitOffsets(group: string, offsets: readonly OffsetCommitInput[]): Promise<void> {
-      const commits = await validateOffsetCommits(topics, group, offsets);
-      await ctx.storage.offsets.commit(group, commits, ctx.clock());
-    },
+    /** With memberId + memberEpoch: fenced (one transaction). Without: only while the group has no live members. */
+    commitOffsets: (group: string, offsets: readonly OffsetCommitInput[], member?: { memberId?: string; memberEpoch?: number }): Promise<void> =>
+      groups.commitOffsets(group, offsets, member),
 
-    async committedOffsets(group: string, topicName: string): Promise<CommittedPartitionOffset[]> {
-      validateGroupId(group);
-      validateTopicName(topicName);
-      const topic = await topics.require(topicName);
-      const stored = new Map((await ctx.storage.offsets.read(group, topic.name, topic.topicId)).map((c) => [c.partition, c]));
-      return Array.from({ length: topic.partitions }, (_, partition) => {
-        const committed = stored.get(partition);
-        return committed
-          ? { partition, offset: committed.offset, metadata: committed.metadata, committedAt: committed.committedAt }
-          : { partition, offset: -1, metadata: "", committedAt: null };
-      });
-    },
+    /** Committed offsets; with `reset`, also the position to start from where nothing is committed. */
+    committedOffsets: (group: string, topicName: string, options?: { reset?: OffsetReset; partitions?: readonly number[] }): Promise<CommittedPartitionOffset[]> =>
+      groups.committedOffsets(group, topicName, options),
+
+    // Consumer groups (KIP-848 style; shared/core/groups.ts)
+    heartbeat: (group: string, input: HeartbeatInput): Promise<HeartbeatResult> => groups.heartbeat(group, input),
+    removeMember: (group: string, memberId: string): Promise<HeartbeatResult> => groups.removeMember(group, memberId),
+    describeGroup: (group: string): Promise<GroupDescription> => groups.describe(group),
+    listGroups: (): Promise<GroupListing[]> => groups.list(),
   };
 }

@@ -57,6 +57,7 @@ export class Fetcher {
       if (waiting.length === 0) continue;
       results = await this.readAll(input.partitions, limits);
     }
+    for (const r of results) if (!("error" in r)) this.ctx.observer?.partitionFetched?.({ topic: r.topic, partition: r.partition, records: r.records.length, lag: Math.max(0, r.highWatermark - r.nextOffset) });
     return results;
   }
 

@@ -312,6 +312,6 @@ export class LogReader {
 /** Bytes a record counts against fetch limits: key, value and header bytes. */
 export function recordBytes(record: { key: Uint8Array | null; value: Uint8Array | null; headers: readonly RecordHeader[] }): number {
   let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const header of record.headers) size += header.key.length + (header.value?.length ?? 0);
+  for (const header of record.headers) size += Buffer.byteLength(header.key, "utf8") + (header.value?.length ?? 0);
   return size;
 }

@@ -84,6 +84,7 @@ export class Producer {
     );
     // Every partition gone (the whole request hit a deleted topic): retry on the current one.
     if (stale.length === prepared.length) throw new StaleTopicError(topic.topicId);
+    for (const r of results) if ("recordCount" in r && !r.duplicate) this.ctx.observer?.recordsAppended?.({ topic: topic.name, partition: r.partition, count: r.recordCount });
     return { topic: topic.name, partitions: results };
   }
 
@@ -181,7 +182,7 @@ export class Producer {
         }
         if (result.status === "producer-state-mismatch") {
           await log.voidOwnReservation(ref, baseOffset, recordCount, this.ctx.clock(), expiresAtSeconds);
-          const verdict = judgeSequence(producer!, result.state, label);
+          const verdict = judgeSequence(producer!, result.state, { topic: topic.name, partition: ref.partition });
           if (verdict.kind === "duplicate") {
             return { partition: ref.partition, baseOffset: verdict.baseOffset, lastOffset: verdict.baseOffset + recordCount - 1, recordCount, duplicate: true };
           }

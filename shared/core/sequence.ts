@@ -12,9 +12,10 @@ export type SequenceVerdict =
   | { readonly kind: "retry" }
   | { readonly kind: "refuse"; readonly error: DynalogError };
 
-export function judgeSequence(request: ProducerAppend, stored: ProducerState | undefined, partitionLabel: string): SequenceVerdict {
+export function judgeSequence(request: ProducerAppend, stored: ProducerState | undefined, where: { readonly topic: string; readonly partition: number }): SequenceVerdict {
   const { producerId, epoch, baseSequence, lastSequence } = request;
-  const facts = { producerId, producerEpoch: epoch, baseSequence, partition: partitionLabel };
+  const partitionLabel = `${where.topic}-${where.partition}`;
+  const facts = { producerId, producerEpoch: epoch, baseSequence, topic: where.topic, partition: where.partition };
   if (!stored) {
     // Only a batch starting at sequence 0 may create state; the condition failed, so this is not one.
     return refuse("UNKNOWN_PRODUCER_ID", `Producer ${producerId} has no state on ${partitionLabel}; its first batch must start at sequence 0, got ${baseSequence}`, facts);

@@ -1,7 +1,7 @@
 /** Topic administration and the per-instance topic metadata cache. */
 import { randomUUID } from "node:crypto";
 import { DynalogError } from "../errors.js";
-import { DEFAULT_RETENTION_MS, MAX_PARTITIONS, MAX_RETENTION_MS, MIN_RETENTION_MS, TOPIC_NAME_PATTERN, TTL_GRACE_MS } from "../limits.js";
+import { MAX_PARTITIONS, MAX_RETENTION_MS, MIN_RETENTION_MS, TOPIC_NAME_PATTERN, TTL_GRACE_MS } from "../limits.js";
 import { COMPRESSION_CODECS, type CompressionCodec } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { PartitionRef, TimestampType, TopicRecord } from "./ports.js";
@@ -13,6 +13,17 @@ export interface CreateTopicInput {
   readonly retentionMs?: number | null;
   readonly compression?: CompressionCodec;
   readonly timestampType?: TimestampType;
+}
+
+const TIMESTAMP_TYPES: readonly TimestampType[] = ["CreateTime", "LogAppendTime"];
+
+/** A timestamp type from a client, checked: INVALID_CONFIG for anything else. */
+export function parseTimestampType(value: string | undefined): TimestampType | undefined {
+  if (value === undefined) return undefined;
+  if (!(TIMESTAMP_TYPES as readonly string[]).includes(value)) {
+    throw new DynalogError("INVALID_CONFIG", `timestampType must be one of ${TIMESTAMP_TYPES.join(", ")}`, { details: { timestampType: value.slice(0, 40) } });
+  }
+  return value as TimestampType;
 }
 
 export function validateTopicName(name: string): void {
@@ -55,7 +66,7 @@ export class TopicCatalog {
       name: input.name,
       topicId: randomUUID(),
       partitions: input.partitions,
-      retentionMs: input.retentionMs === undefined ? DEFAULT_RETENTION_MS : input.retentionMs,
+      retentionMs: input.retentionMs === undefined ? this.ctx.config.defaultRetentionMs : input.retentionMs,
       compression: input.compression ?? this.ctx.config.defaultCompression,
       timestampType: input.timestampType ?? "CreateTime",
       createdAt: this.ctx.clock(),

@@ -10,6 +10,8 @@ import type { FetchedRecord } from "../core/log-reader.js";
 import type { PartitionFetchResult } from "../core/fetch.js";
 import type { ProduceRecord } from "../core/produce.js";
 import type { TopicRecord } from "../core/ports.js";
+import { parseCompression } from "../core/batches.js";
+import { parseTimestampType } from "../core/topics.js";
 import { DynalogError } from "../errors.js";
 import { MAX_REQUEST_BODY_BYTES } from "../limits.js";
 import { decodeHeaders, decodeNullableBytes, encodeBytes } from "./encoding.js";
@@ -20,6 +22,7 @@ import {
   createTopicBodySchema,
   encodingSchema,
   fetchBodySchema,
+  heartbeatBodySchema,
   initProducerBodySchema,
   produceBodySchema,
   queryInteger,
@@ -170,7 +173,7 @@ function fetchResultJson(result: PartitionFetchResult, encoding: Encoding) {
 const HANDLERS: Record<RouteId, Handler> = {
   async createTopic(c, broker) {
     const body = await readJson(c, createTopicBodySchema);
-    const topic = await broker.createTopic(body);
+    const topic = await broker.createTopic({ ...body, compression: parseCompression(body.compression), timestampType: parseTimestampType(body.timestampType) });
     return c.json(topicJson(topic), 201);
   },
 
@@ -203,7 +206,7 @@ const HANDLERS: Record<RouteId, Handler> = {
       producerId: body.producerId,
       producerEpoch: body.producerEpoch,
       transactionSequence: body.transactionSequence,
-      compression: body.compression,
+      compression: parseCompression(body.compression),
       records: (body.records ?? []).map((r, i) => ({ ...toProduceRecord(r, encoding, `records[${i}]`), topic: r.topic })),
       offsets: body.offsets,
     });
@@ -218,7 +221,7 @@ const HANDLERS: Record<RouteId, Handler> = {
     }
     const result = await broker.produce({
       topic: c.req.param("topic")!,
-      compression: body.compression,
+      compression: parseCompression(body.compression),
       producer: body.producerId !== undefined ? { producerId: body.producerId, epoch: body.producerEpoch! } : undefined,
       records: body.records?.map((r, i) => toProduceRecord(r, encoding, `records[${i}]`)),
       partitions: body.partitions?.map((p, i) => ({
@@ -269,7 +272,7 @@ const HANDLERS: Record<RouteId, Handler> = {
   async commitOffsets(c, broker) {
     const body = await readJson(c, commitBodySchema);
     const group = c.req.param("group")!;
-    await broker.commitOffsets(group, body.offsets);
+    await broker.commitOffsets(group, body.offsets, { memberId: body.memberId, memberEpoch: body.memberEpoch });
     return c.json({ group, offsets: body.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })) });
   },
 
@@ -277,11 +280,47 @@ const HANDLERS: Record<RouteId, Handler> = {
     const topic = c.req.query("topic");
     if (topic === undefined) throw new DynalogError("INVALID_REQUEST", "query.topic is required");
     const group = c.req.param("group")!;
-    const partitions = await broker.committedOffsets(group, topic);
+    const reset = c.req.query("reset");
+    if (reset !== undefined && reset !== "earliest" && reset !== "latest" && reset !== "none") {
+      throw new DynalogError("INVALID_REQUEST", "query.reset must be earliest, latest or none");
+    }
+    const rawPartitions = c.req.query("partitions");
+    const partitions = rawPartitions === undefined ? undefined : rawPartitions.split(",").map((p) => parseWith(queryInteger, p, "query.partitions"));
+    const result = await broker.committedOffsets(group, topic, { reset, partitions });
     return c.json({
       group,
       topic,
-      partitions: partitions.map((p) => ({ ...p, committedAt: p.committedAt === null ? null : new Date(p.committedAt).toISOString() })),
+      partitions: result.map((p) => ({ ...p, committedAt: p.committedAt === null ? null : new Date(p.committedAt).toISOString() })),
+    });
+  },
+
+  async groupHeartbeat(c, broker) {
+    const body = await readJson(c, heartbeatBodySchema);
+    const result = await broker.heartbeat(c.req.param("group")!, {
+      ...body,
+      instanceId: body.instanceId ?? undefined,
+      serverAssignor: body.serverAssignor ?? undefined,
+    });
+    return c.json(result);
+  },
+
+  async removeGroupMember(c, broker) {
+    const group = c.req.param("group")!;
+    const memberId = c.req.param("memberId")!;
+    const result = await broker.removeMember(group, memberId);
+    return c.json({ group, memberId, removed: true, groupEpoch: result.groupEpoch });
+  },
+
+  async listGroups(c, broker) {
+    return c.json({ groups: await broker.listGroups() });
+  },
+
+  async describeGroup(c, broker) {
+    const description = await broker.describeGroup(c.req.param("group")!);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return c.json({
+      ...description,
+      members: description.members.map((m) => ({ ...m, joinedAt: iso(m.joinedAt), lastHeartbeatAt: iso(m.lastHeartbeatAt), expiresAt: iso(m.expiresAt) })),
     });
   },
 };

@@ -22,7 +22,11 @@ export type RouteId =
   | "fetchPartition"
   | "listOffsets"
   | "commitOffsets"
-  | "committedOffsets";
+  | "committedOffsets"
+  | "groupHeartbeat"
+  | "removeGroupMember"
+  | "listGroups"
+  | "describeGroup";
 
 export interface RouteDefinition {
   readonly id: RouteId;
@@ -46,6 +50,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "listOffsets", method: "GET", path: "/v1/topics/:topic/partitions/:partition/offsets", fn: "fetch" },
   { id: "commitOffsets", method: "POST", path: "/v1/groups/:group/offsets", fn: "commit" },
   { id: "committedOffsets", method: "GET", path: "/v1/groups/:group/offsets", fn: "commit" },
+  // Group membership writes only the offsets table, like commits; describe/list read the log too (lag).
+  { id: "groupHeartbeat", method: "POST", path: "/v1/groups/:group/heartbeat", fn: "commit" },
+  { id: "removeGroupMember", method: "DELETE", path: "/v1/groups/:group/members/:memberId", fn: "commit" },
+  { id: "listGroups", method: "GET", path: "/v1/groups", fn: "admin" },
+  { id: "describeGroup", method: "GET", path: "/v1/groups/:group", fn: "admin" },
 ];
 
 /** API Gateway's path syntax (`{name}`) for a route. */

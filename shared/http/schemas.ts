@@ -4,7 +4,6 @@
  * Value ranges with Kafka-named errors are checked in the core; here only shape and type.
  */
 import { z } from "zod";
-import { COMPRESSION_CODECS } from "../record-batch.js";
 
 const integer = z.number().int();
 
@@ -29,7 +28,7 @@ const partitionRecordSchema = recordSchema.omit({ partition: true });
 
 export const produceBodySchema = z.strictObject({
   encoding: encodingSchema.optional(),
-  compression: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),
+  compression: z.string().optional(),
   producerId: integer.optional(),
   producerEpoch: integer.optional(),
   records: z.array(recordSchema).optional(),
@@ -49,8 +48,9 @@ export const createTopicBodySchema = z.strictObject({
   name: z.string(),
   partitions: integer,
   retentionMs: integer.nullable().optional(),
-  compression: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),
-  timestampType: z.enum(["CreateTime", "LogAppendTime"]).optional(),
+  // Values are checked by the core, which refuses with UNSUPPORTED_COMPRESSION_TYPE / INVALID_CONFIG.
+  compression: z.string().optional(),
+  timestampType: z.string().optional(),
 });
 
 export const initProducerBodySchema = z.strictObject({
@@ -70,7 +70,7 @@ export const transactionBodySchema = z.strictObject({
   producerEpoch: integer.optional(),
   transactionSequence: integer.optional(),
   encoding: encodingSchema.optional(),
-  compression: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),
+  compression: z.string().optional(),
   records: z.array(recordSchema.extend({ topic: z.string() })).optional(),
   offsets: z.strictObject({ group: z.string(), offsets: z.array(offsetCommitSchema) }).optional(),
 });
@@ -92,6 +92,9 @@ export const fetchBodySchema = z.strictObject({
 });
 
 export const commitBodySchema = z.strictObject({
+  /** Both or neither: the commit is fenced by this member's epoch (consumer groups). */
+  memberId: z.string().optional(),
+  memberEpoch: integer.optional(),
   offsets: z.array(
     z.strictObject({
       topic: z.string(),
@@ -100,6 +103,20 @@ export const commitBodySchema = z.strictObject({
       metadata: z.string().optional(),
     }),
   ),
+});
+
+const topicPartitionsSchema = z.strictObject({ topic: z.string(), partitions: z.array(integer) });
+
+/** KIP-848's ConsumerGroupHeartbeat, as JSON. */
+export const heartbeatBodySchema = z.strictObject({
+  memberId: z.string().optional(),
+  memberEpoch: integer,
+  instanceId: z.string().nullable().optional(),
+  topics: z.array(z.string()).optional(),
+  serverAssignor: z.string().nullable().optional(),
+  sessionTimeoutMs: integer.optional(),
+  rebalanceTimeoutMs: integer.optional(),
+  ownedPartitions: z.array(topicPartitionsSchema).optional(),
 });
 
 /** A fetch offset in a query string: may be negative, so it is refused as OFFSET_OUT_OF_RANGE with the valid range. */

@@ -4,11 +4,19 @@
  */
 import { z } from "zod";
 import type { BrokerConfig } from "../core/context.js";
+import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../limits.js";
 import { COMPRESSION_CODECS } from "../record-batch.js";
 import { tableNames, type TableNames } from "../storage/tables.js";
 
+export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
+
 export interface RuntimeConfig {
   readonly tables: TableNames;
+  /** Names the deployment in logs and metrics (the EMF `service` dimension). */
+  readonly serviceName: string;
+  readonly logLevel: LogLevel;
+  /** EMF metrics on stdout; off for local runs, where nothing collects them. */
+  readonly metricsEnabled: boolean;
   /** Only for DynamoDB Local; unset on AWS. */
   readonly dynamodbEndpoint?: string;
   readonly region: string;
@@ -17,14 +25,30 @@ export interface RuntimeConfig {
 
 const positiveInt = z.string().regex(/^\d+$/).transform(Number);
 
+const tableName = z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/);
+
 const envSchema = z.object({
   DYNALOG_TABLE_PREFIX: z.string().regex(/^[a-zA-Z0-9_.-]{1,200}$/).default("dynalog"),
+  // Per-table names override the prefix: the CDK stack lets CloudFormation name the tables (so two
+  // deployments never collide) and passes each name here.
+  DYNALOG_TABLE_TOPICS: tableName.optional(),
+  DYNALOG_TABLE_PARTITIONS: tableName.optional(),
+  DYNALOG_TABLE_LOG: tableName.optional(),
+  DYNALOG_TABLE_PRODUCERS: tableName.optional(),
+  DYNALOG_TABLE_OFFSETS: tableName.optional(),
+  DYNALOG_SERVICE_NAME: z.string().regex(/^[a-zA-Z0-9_.-]{1,100}$/).default("dynalog"),
+  DYNALOG_LOG_LEVEL: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
+  DYNALOG_METRICS_ENABLED: z.enum(["true", "false"]).default("true"),
   DYNALOG_DYNAMODB_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().default("us-east-1"),
   DYNALOG_HOLE_TIMEOUT_MS: positiveInt.optional(),
   DYNALOG_TOPIC_CACHE_TTL_MS: positiveInt.optional(),
   DYNALOG_LONG_POLL_INTERVAL_MS: positiveInt.optional(),
   DYNALOG_DEFAULT_COMPRESSION: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),
+  // Milliseconds, or "forever".
+  DYNALOG_DEFAULT_RETENTION_MS: z
+    .union([z.literal("forever"), positiveInt.refine((ms) => ms >= MIN_RETENTION_MS && ms <= MAX_RETENTION_MS, `must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}`)])
+    .optional(),
 });
 
 export function runtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RuntimeConfig {
@@ -39,9 +63,20 @@ export function runtimeConfigFromEnv(env: Record<string, string | undefined> = p
     ...(e.DYNALOG_TOPIC_CACHE_TTL_MS !== undefined && { topicCacheTtlMs: e.DYNALOG_TOPIC_CACHE_TTL_MS }),
     ...(e.DYNALOG_LONG_POLL_INTERVAL_MS !== undefined && { longPollIntervalMs: e.DYNALOG_LONG_POLL_INTERVAL_MS }),
     ...(e.DYNALOG_DEFAULT_COMPRESSION !== undefined && { defaultCompression: e.DYNALOG_DEFAULT_COMPRESSION }),
+    ...(e.DYNALOG_DEFAULT_RETENTION_MS !== undefined && { defaultRetentionMs: e.DYNALOG_DEFAULT_RETENTION_MS === "forever" ? null : e.DYNALOG_DEFAULT_RETENTION_MS }),
   };
+  const byPrefix = tableNames(e.DYNALOG_TABLE_PREFIX);
   return {
-    tables: tableNames(e.DYNALOG_TABLE_PREFIX),
+    tables: {
+      topics: e.DYNALOG_TABLE_TOPICS ?? byPrefix.topics,
+      partitions: e.DYNALOG_TABLE_PARTITIONS ?? byPrefix.partitions,
+      log: e.DYNALOG_TABLE_LOG ?? byPrefix.log,
+      producers: e.DYNALOG_TABLE_PRODUCERS ?? byPrefix.producers,
+      offsets: e.DYNALOG_TABLE_OFFSETS ?? byPrefix.offsets,
+    },
+    serviceName: e.DYNALOG_SERVICE_NAME,
+    logLevel: e.DYNALOG_LOG_LEVEL,
+    metricsEnabled: e.DYNALOG_METRICS_ENABLED === "true",
     dynamodbEndpoint: e.DYNALOG_DYNAMODB_ENDPOINT,
     region: e.AWS_REGION,
     broker,

@@ -1,27 +1,41 @@
 /**
- * Builds a Lambda handler for one function: configuration, DynamoDB client and broker are created
- * once per cold start and reused by every invocation of the warm instance.
+ * Builds a Lambda handler for one function: configuration, DynamoDB client, telemetry and broker
+ * are created once per cold start and reused by every invocation of the warm instance.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { handle } from "hono/aws-lambda";
 import { createBroker } from "../core/broker.js";
 import { createApi } from "../http/app.js";
 import type { FunctionName } from "../http/routes.js";
 import { createDynamoStorage } from "../storage/dynamo-storage.js";
-import { runtimeConfigFromEnv } from "./config.js";
+import { DYNAMODB_CLIENT_LIMITS } from "./client-limits.js";
+import { runtimeConfigFromEnv, type RuntimeConfig } from "./config.js";
+import { createTelemetry, type LambdaHttpHandler } from "./telemetry.js";
 
-export function lambdaHandler(fn: FunctionName) {
-  const config = runtimeConfigFromEnv();
-  const client = new DynamoDBClient({
+/** Not applied against DynamoDB Local, whose latency on a loaded 2-core CI machine is not AWS's. */
+export function dynamoDbClientConfig(config: RuntimeConfig): DynamoDBClientConfig {
+  if (config.dynamodbEndpoint) {
+    return { region: config.region, endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } };
+  }
+  return {
     region: config.region,
-    ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
-  });
-  const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker });
+    maxAttempts: DYNAMODB_CLIENT_LIMITS.maxAttempts,
+    requestHandler: { connectionTimeout: DYNAMODB_CLIENT_LIMITS.connectionTimeoutMs, requestTimeout: DYNAMODB_CLIENT_LIMITS.requestTimeoutMs },
+  };
+}
+
+export function lambdaHandler(fn: FunctionName): LambdaHttpHandler {
+  const config = runtimeConfigFromEnv();
+  const telemetry = createTelemetry({ fn, serviceName: config.serviceName, logLevel: config.logLevel, metricsEnabled: config.metricsEnabled });
+  const client = new DynamoDBClient(dynamoDbClientConfig(config));
+  telemetry.instrument(client);
+  const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker, observer: telemetry.observer });
   const app = createApi(broker, {
     functions: [fn],
-    onUnexpectedError: (error) => {
-      console.error(JSON.stringify({ level: "error", function: fn, message: "unexpected error", error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) }));
-    },
+    onUnexpectedError: (error) => telemetry.logger.error("unexpected error", error instanceof Error ? error : String(error)),
   });
-  return handle(app);
+  // Hono types the payload-v2 event and result with its own (structurally looser) shapes; they
+  // describe the same JSON API Gateway sends and expects.
+  const serve = handle(app) as unknown as LambdaHttpHandler;
+  return telemetry.wrap(serve);
 }

@@ -2,6 +2,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Storage } from "../core/ports.js";
+import { createDynamoGroupStore } from "./group-store.js";
 import { createDynamoLogStore } from "./log-store.js";
 import { createDynamoOffsetStore } from "./offset-store.js";
 import { createDynamoProducerStore } from "./producer-store.js";
@@ -21,5 +22,6 @@ export function createDynamoStorage(client: DynamoDBClient, tables: TableNames):
     producers,
     offsets: createDynamoOffsetStore(documents, tables),
     transactions: createDynamoTransactionStore(documents, tables, producers),
+    groups: createDynamoGroupStore(documents, tables),
   };
 }

@@ -8,6 +8,7 @@ import { DynalogError } from "../../shared/errors.js";
 import type { ProducerAppend, ProducerState, RememberedBatch } from "../../shared/core/ports.js";
 import { judgeSequence, type SequenceVerdict } from "../../shared/core/sequence.js";
 
+const WHERE = { topic: "orders", partition: 3 };
 const LABEL = "orders-3";
 
 function request(over: Partial<ProducerAppend> = {}): ProducerAppend {
@@ -32,10 +33,10 @@ function refusal(verdict: SequenceVerdict): DynalogError {
 
 describe("judgeSequence: no stored state", () => {
   it.each([1, 3, 17, 2_147_483_647])("refuses a first batch at sequence %i with UNKNOWN_PRODUCER_ID", (baseSequence) => {
-    const error = refusal(judgeSequence(request({ baseSequence, lastSequence: baseSequence }), undefined, LABEL));
+    const error = refusal(judgeSequence(request({ baseSequence, lastSequence: baseSequence }), undefined, WHERE));
     expect(error).toBeInstanceOf(DynalogError);
     expect(error.code).toBe("UNKNOWN_PRODUCER_ID");
-    expect(error.details).toEqual({ producerId: 42, producerEpoch: 0, baseSequence, partition: LABEL });
+    expect(error.details).toEqual({ producerId: 42, producerEpoch: 0, baseSequence, topic: "orders", partition: 3 });
     expect(error.message).toContain(LABEL);
     expect(error.message).toContain(String(baseSequence));
   });
@@ -43,22 +44,22 @@ describe("judgeSequence: no stored state", () => {
   it("refuses sequence 0 too: with no state its condition cannot have failed, so a retry would only loop", () => {
     // The adapter only asks when the condition failed; with no state that cannot be a sequence-0
     // batch, so the decision is still a refusal rather than a silent retry loop.
-    expect(refusal(judgeSequence(request({ baseSequence: 0 }), undefined, LABEL)).code).toBe("UNKNOWN_PRODUCER_ID");
+    expect(refusal(judgeSequence(request({ baseSequence: 0 }), undefined, WHERE)).code).toBe("UNKNOWN_PRODUCER_ID");
   });
 });
 
 describe("judgeSequence: epochs", () => {
   it("fences an older epoch, reporting the current one", () => {
     const stored: ProducerState = { epoch: 3, lastSequence: 8, recent: [batch(3, 0, 8, 10)] };
-    const error = refusal(judgeSequence(request({ epoch: 2, baseSequence: 9 }), stored, LABEL));
+    const error = refusal(judgeSequence(request({ epoch: 2, baseSequence: 9 }), stored, WHERE));
     expect(error.code).toBe("PRODUCER_FENCED");
-    expect(error.details).toMatchObject({ producerId: 42, producerEpoch: 2, currentEpoch: 3, partition: LABEL });
+    expect(error.details).toMatchObject({ producerId: 42, producerEpoch: 2, currentEpoch: 3, topic: "orders", partition: 3 });
   });
 
   it("fences an older epoch even when it retries a batch it wrote before being fenced", () => {
     // The zombie's batch is remembered (epoch 0), but a newer epoch owns the producer now.
     const stored: ProducerState = { epoch: 1, lastSequence: 2, recent: [batch(0, 0, 2, 0), batch(1, 0, 2, 3)] };
-    const error = refusal(judgeSequence(request({ epoch: 0, baseSequence: 0, lastSequence: 2 }), stored, LABEL));
+    const error = refusal(judgeSequence(request({ epoch: 0, baseSequence: 0, lastSequence: 2 }), stored, WHERE));
     expect(error.code).toBe("PRODUCER_FENCED");
     expect(error.details["currentEpoch"]).toBe(1);
   });
@@ -66,19 +67,19 @@ describe("judgeSequence: epochs", () => {
   it("fences at every sequence, including 0", () => {
     const stored = stateAfter(2, 3, 5);
     for (const baseSequence of [0, 3, 6, 7, 1000]) {
-      expect(refusal(judgeSequence(request({ epoch: 4, baseSequence }), stored, LABEL)).code).toBe("PRODUCER_FENCED");
+      expect(refusal(judgeSequence(request({ epoch: 4, baseSequence }), stored, WHERE)).code).toBe("PRODUCER_FENCED");
     }
   });
 
   it("retries a newer epoch's first batch (sequence 0): the state changed under it", () => {
-    expect(judgeSequence(request({ epoch: 1, baseSequence: 0 }), stateAfter(4), LABEL)).toEqual({ kind: "retry" });
-    expect(judgeSequence(request({ epoch: 9, baseSequence: 0 }), stateAfter(1, 3, 2), LABEL)).toEqual({ kind: "retry" });
+    expect(judgeSequence(request({ epoch: 1, baseSequence: 0 }), stateAfter(4), WHERE)).toEqual({ kind: "retry" });
+    expect(judgeSequence(request({ epoch: 9, baseSequence: 0 }), stateAfter(1, 3, 2), WHERE)).toEqual({ kind: "retry" });
   });
 
   it("refuses a newer epoch that does not start at sequence 0 with OUT_OF_ORDER_SEQUENCE_NUMBER", () => {
     const stored = stateAfter(2); // last sequence 5 at epoch 0
     for (const baseSequence of [1, 6, 12]) {
-      const error = refusal(judgeSequence(request({ epoch: 1, baseSequence }), stored, LABEL));
+      const error = refusal(judgeSequence(request({ epoch: 1, baseSequence }), stored, WHERE));
       expect(error.code).toBe("OUT_OF_ORDER_SEQUENCE_NUMBER");
       expect(error.details).toMatchObject({ expectedSequence: 0, producerEpoch: 1, baseSequence });
     }
@@ -92,7 +93,7 @@ describe("judgeSequence: same epoch", () => {
       const verdict = judgeSequence(
         request({ baseSequence: remembered.baseSequence, lastSequence: remembered.lastSequence }),
         stored,
-        LABEL,
+        WHERE,
       );
       expect(verdict).toEqual({ kind: "duplicate", baseOffset: remembered.baseOffset });
     }
@@ -101,13 +102,13 @@ describe("judgeSequence: same epoch", () => {
 
   it("answers duplicates with fewer than 5 batches remembered", () => {
     const stored = stateAfter(2);
-    expect(judgeSequence(request({ baseSequence: 0, lastSequence: 2 }), stored, LABEL)).toEqual({ kind: "duplicate", baseOffset: 100 });
-    expect(judgeSequence(request({ baseSequence: 3, lastSequence: 5 }), stored, LABEL)).toEqual({ kind: "duplicate", baseOffset: 200 });
+    expect(judgeSequence(request({ baseSequence: 0, lastSequence: 2 }), stored, WHERE)).toEqual({ kind: "duplicate", baseOffset: 100 });
+    expect(judgeSequence(request({ baseSequence: 3, lastSequence: 5 }), stored, WHERE)).toEqual({ kind: "duplicate", baseOffset: 200 });
   });
 
   it("refuses the 6th-oldest batch with DUPLICATE_SEQUENCE_NUMBER (written, but offsets forgotten)", () => {
     const stored = stateAfter(6); // batch 0 (sequences 0-2) fell out of the list
-    const error = refusal(judgeSequence(request({ baseSequence: 0, lastSequence: 2 }), stored, LABEL));
+    const error = refusal(judgeSequence(request({ baseSequence: 0, lastSequence: 2 }), stored, WHERE));
     expect(error.code).toBe("DUPLICATE_SEQUENCE_NUMBER");
     expect(error.details).toMatchObject({ expectedSequence: 18, baseSequence: 0 });
   });
@@ -115,7 +116,7 @@ describe("judgeSequence: same epoch", () => {
   it("refuses a remembered base sequence with a different size (not the same batch)", () => {
     const stored = stateAfter(3);
     for (const lastSequence of [3, 4, 6, 9]) {
-      const verdict = judgeSequence(request({ baseSequence: 3, lastSequence }), stored, LABEL);
+      const verdict = judgeSequence(request({ baseSequence: 3, lastSequence }), stored, WHERE);
       expect(refusal(verdict).code).toBe("DUPLICATE_SEQUENCE_NUMBER");
     }
   });
@@ -123,30 +124,30 @@ describe("judgeSequence: same epoch", () => {
   it("does not take a batch remembered from an older epoch for a duplicate of the current one", () => {
     // Epoch 0 wrote sequences 0-2 at offset 0; epoch 1 wrote 0-2 at offset 3 and 3-5 at offset 6.
     const stored: ProducerState = { epoch: 1, lastSequence: 5, recent: [batch(0, 0, 2, 0), batch(1, 0, 2, 3), batch(1, 3, 5, 6)] };
-    expect(judgeSequence(request({ epoch: 1, baseSequence: 0, lastSequence: 2 }), stored, LABEL)).toEqual({ kind: "duplicate", baseOffset: 3 });
+    expect(judgeSequence(request({ epoch: 1, baseSequence: 0, lastSequence: 2 }), stored, WHERE)).toEqual({ kind: "duplicate", baseOffset: 3 });
     // Only the old epoch wrote 0-2 here: the current epoch never did, and it is behind → duplicate range.
     const onlyOld: ProducerState = { epoch: 1, lastSequence: 5, recent: [batch(0, 0, 2, 0), batch(1, 3, 5, 6)] };
-    expect(refusal(judgeSequence(request({ epoch: 1, baseSequence: 0, lastSequence: 2 }), onlyOld, LABEL)).code).toBe("DUPLICATE_SEQUENCE_NUMBER");
+    expect(refusal(judgeSequence(request({ epoch: 1, baseSequence: 0, lastSequence: 2 }), onlyOld, WHERE)).code).toBe("DUPLICATE_SEQUENCE_NUMBER");
   });
 
   it("refuses a gap with OUT_OF_ORDER_SEQUENCE_NUMBER and says which sequence was expected", () => {
     const stored = stateAfter(2); // last sequence 5 → expects 6
     for (const baseSequence of [7, 8, 100, 2_147_483_647]) {
-      const error = refusal(judgeSequence(request({ baseSequence, lastSequence: baseSequence }), stored, LABEL));
+      const error = refusal(judgeSequence(request({ baseSequence, lastSequence: baseSequence }), stored, WHERE));
       expect(error.code).toBe("OUT_OF_ORDER_SEQUENCE_NUMBER");
-      expect(error.details).toEqual({ producerId: 42, producerEpoch: 0, baseSequence, partition: LABEL, expectedSequence: 6 });
+      expect(error.details).toEqual({ producerId: 42, producerEpoch: 0, baseSequence, topic: "orders", partition: 3, expectedSequence: 6 });
     }
   });
 
   it("retries the next expected sequence (the state moved between the append and its check)", () => {
-    expect(judgeSequence(request({ baseSequence: 6, lastSequence: 8 }), stateAfter(2), LABEL)).toEqual({ kind: "retry" });
-    expect(judgeSequence(request({ baseSequence: 0, lastSequence: 0 }), { epoch: 0, lastSequence: -1, recent: [] }, LABEL)).toEqual({ kind: "retry" });
+    expect(judgeSequence(request({ baseSequence: 6, lastSequence: 8 }), stateAfter(2), WHERE)).toEqual({ kind: "retry" });
+    expect(judgeSequence(request({ baseSequence: 0, lastSequence: 0 }), { epoch: 0, lastSequence: -1, recent: [] }, WHERE)).toEqual({ kind: "retry" });
   });
 
   it("refuses an old, unremembered sequence inside the written range", () => {
     const stored = stateAfter(7); // sequences 0..20 written; 6..20 remembered in batches of 3
     for (const baseSequence of [0, 1, 4, 7, 20]) {
-      const verdict = judgeSequence(request({ baseSequence, lastSequence: baseSequence }), stored, LABEL);
+      const verdict = judgeSequence(request({ baseSequence, lastSequence: baseSequence }), stored, WHERE);
       expect(refusal(verdict).code).toBe("DUPLICATE_SEQUENCE_NUMBER");
     }
   });
@@ -154,17 +155,17 @@ describe("judgeSequence: same epoch", () => {
 
 describe("judgeSequence: refusals are definite and not retriable", () => {
   it.each([
-    ["UNKNOWN_PRODUCER_ID", () => judgeSequence(request({ baseSequence: 3 }), undefined, LABEL)],
-    ["PRODUCER_FENCED", () => judgeSequence(request({ epoch: 0 }), stateAfter(1, 3, 1), LABEL)],
-    ["OUT_OF_ORDER_SEQUENCE_NUMBER", () => judgeSequence(request({ baseSequence: 9 }), stateAfter(1), LABEL)],
-    ["DUPLICATE_SEQUENCE_NUMBER", () => judgeSequence(request({ baseSequence: 0, lastSequence: 0 }), stateAfter(1), LABEL)],
+    ["UNKNOWN_PRODUCER_ID", () => judgeSequence(request({ baseSequence: 3 }), undefined, WHERE)],
+    ["PRODUCER_FENCED", () => judgeSequence(request({ epoch: 0 }), stateAfter(1, 3, 1), WHERE)],
+    ["OUT_OF_ORDER_SEQUENCE_NUMBER", () => judgeSequence(request({ baseSequence: 9 }), stateAfter(1), WHERE)],
+    ["DUPLICATE_SEQUENCE_NUMBER", () => judgeSequence(request({ baseSequence: 0, lastSequence: 0 }), stateAfter(1), WHERE)],
   ] as const)("%s", (code, judge) => {
     const error = refusal(judge());
     expect(error.code).toBe(code);
     expect(error.outcome).toBe("definite");
     expect(error.retriable).toBe(false);
     expect(error.status).toBe(409);
-    expect(error.toJSON()).toMatchObject({ code, retriable: false, outcome: "definite", partition: LABEL });
+    expect(error.toJSON()).toMatchObject({ code, retriable: false, outcome: "definite", topic: "orders", partition: 3 });
   });
 });
 
@@ -222,7 +223,7 @@ describe("judgeSequence: against a reference model", () => {
   it("agrees with the model on random states and requests", () => {
     fc.assert(
       fc.property(fc.option(stateArb, { nil: undefined }), requestArb, (stored, req) => {
-        expect(normalize(judgeSequence(req, stored, LABEL))).toEqual(model(req, stored));
+        expect(normalize(judgeSequence(req, stored, WHERE))).toEqual(model(req, stored));
       }),
       { numRuns: 3000 },
     );
@@ -233,7 +234,7 @@ describe("judgeSequence: against a reference model", () => {
       fc.property(stateArb, fc.nat(), (stored, pick) => {
         const b = stored.recent[pick % stored.recent.length]!;
         const req = { producerId: 7, epoch: b.epoch, baseSequence: b.baseSequence, lastSequence: b.lastSequence };
-        const verdict = judgeSequence(req, stored, LABEL);
+        const verdict = judgeSequence(req, stored, WHERE);
         expect(normalize(verdict)).toEqual(model(req, stored));
         if (b.epoch === stored.epoch) expect(verdict).toEqual({ kind: "duplicate", baseOffset: b.baseOffset });
         else expect(normalize(verdict)).toEqual({ kind: "refuse", code: "PRODUCER_FENCED" });
@@ -246,7 +247,7 @@ describe("judgeSequence: against a reference model", () => {
     fc.assert(
       fc.property(stateArb, requestArb, (stored, req) => {
         const before = JSON.stringify([stored, req]);
-        judgeSequence(req, stored, LABEL);
+        judgeSequence(req, stored, WHERE);
         expect(JSON.stringify([stored, req])).toBe(before);
       }),
       { numRuns: 300 },

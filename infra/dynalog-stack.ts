@@ -1,0 +1,53 @@
+/**
+ * The project's own stack: one Dynalog broker, configured from CDK context (`-c key=value` or
+ * cdk.json), with its URL as an output.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import type { LogLevel } from "../shared/runtime/config.js";
+import { Dynalog, type DynalogProps } from "./dynalog.js";
+
+export interface DynalogStackProps extends StackProps {
+  readonly broker?: DynalogProps;
+}
+
+export class DynalogStack extends Stack {
+  readonly broker: Dynalog;
+
+  constructor(scope: Construct, id: string, props: DynalogStackProps = {}) {
+    super(scope, id, { description: "Dynalog: a serverless message broker on Lambda and DynamoDB", ...props });
+    this.broker = new Dynalog(this, "Broker", { ...propsFromContext(this), ...props.broker });
+    new CfnOutput(this, "ApiUrl", { value: this.broker.url, description: "Base URL of the broker's HTTP API (SigV4-signed requests)" });
+    new CfnOutput(this, "DashboardName", { value: this.broker.observability.dashboard?.dashboardName ?? "(disabled)" });
+  }
+}
+
+/**
+ * Settings a deployer may give without code:
+ *   dynalog:removalPolicy=destroy   tables are deleted with the stack (default: retained)
+ *   dynalog:logLevel=DEBUG          function log level
+ *   dynalog:alarms=false            no alarms
+ *   dynalog:dashboard=false         no dashboard
+ *   dynalog:retentionHours=168      default topic retention
+ */
+function propsFromContext(scope: Construct): DynalogProps {
+  const get = (key: string): string | undefined => {
+    const value: unknown = scope.node.tryGetContext(`dynalog:${key}`);
+    return value === undefined || value === null ? undefined : String(value);
+  };
+  const removal = get("removalPolicy");
+  const logLevel = get("logLevel");
+  const alarms = get("alarms");
+  const dashboard = get("dashboard");
+  const retentionHours = get("retentionHours");
+  if (removal !== undefined && removal !== "destroy" && removal !== "retain") throw new Error(`dynalog:removalPolicy must be "destroy" or "retain", got "${removal}"`);
+  if (logLevel !== undefined && !["DEBUG", "INFO", "WARN", "ERROR"].includes(logLevel)) throw new Error(`dynalog:logLevel must be DEBUG, INFO, WARN or ERROR, got "${logLevel}"`);
+  if (retentionHours !== undefined && !/^\d+$/.test(retentionHours)) throw new Error(`dynalog:retentionHours must be a whole number of hours, got "${retentionHours}"`);
+  return {
+    ...(removal !== undefined && { removalPolicy: removal === "destroy" ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN }),
+    ...(logLevel !== undefined && { logLevel: logLevel as LogLevel }),
+    ...(alarms !== undefined && { alarms: alarms !== "false" }),
+    ...(dashboard !== undefined && { dashboard: dashboard !== "false" }),
+    ...(retentionHours !== undefined && { defaultTopicRetention: Duration.hours(Number(retentionHours)) }),
+  };
+}

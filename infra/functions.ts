@@ -1,0 +1,53 @@
+/**
+ * Per-function deployment settings, and the arithmetic that keeps the hole timeout correct.
+ *
+ * A writer that reserved offsets and died leaves a gap; readers fill a gap once it is older than
+ * the hole timeout (DESIGN.md §1.4). "Dead" must be certain by then: Lambda ends an invocation at
+ * its timeout, and a DynamoDB request sent just before that can still be applied up to one SDK
+ * request timeout later. So for every function that reserves offsets:
+ *
+ *   holeTimeout > function timeout + DynamoDB request timeout + clock skew margin
+ *
+ * (The SDK's retries happen inside the invocation, so the function timeout already bounds them.)
+ */
+import { Duration } from "aws-cdk-lib";
+import { FETCH_MAX_WAIT_MS } from "../shared/limits.js";
+import type { FunctionName } from "../shared/http/routes.js";
+import { DYNAMODB_CLIENT_LIMITS } from "../shared/runtime/client-limits.js";
+import { FUNCTION_ACCESS, RESERVATION_ATTRIBUTES } from "./permissions.js";
+
+export interface FunctionSettings {
+  readonly timeout: Duration;
+  readonly description: string;
+}
+
+/**
+ * Timeouts: API Gateway HTTP APIs give up on an integration after 30 s, so nothing needs longer;
+ * the writers are kept short so the hole timeout (and with it the time a dead writer's gap blocks
+ * readers) can stay short too.
+ */
+export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>> = {
+  admin: { timeout: Duration.seconds(29), description: "Dynalog topic administration (create, describe, list, delete)" },
+  produce: { timeout: Duration.seconds(10), description: "Dynalog produce and producer-id allocation" },
+  // A long poll waits up to FETCH_MAX_WAIT_MS, then reads.
+  fetch: { timeout: Duration.millis(FETCH_MAX_WAIT_MS + 5_000), description: "Dynalog fetch, long poll and offset lookup" },
+  commit: { timeout: Duration.seconds(10), description: "Dynalog consumer-group offset commits" },
+  transactions: { timeout: Duration.seconds(10), description: "Dynalog transaction commits (records and offsets at once)" },
+};
+
+/** Margin for the difference between the writer's clock and the reader's (NTP keeps Lambda's within milliseconds). */
+export const CLOCK_SKEW_MARGIN_MS = 2_000;
+
+export const DEFAULT_HOLE_TIMEOUT = Duration.seconds(60);
+
+/** Functions allowed to reserve offsets (they hold the reservation grant): their death leaves gaps. */
+export function reservingFunctions(): FunctionName[] {
+  return (Object.keys(FUNCTION_ACCESS) as FunctionName[]).filter((fn) =>
+    (FUNCTION_ACCESS[fn].partitions ?? []).some((grant) => grant.onlyAttributes === RESERVATION_ATTRIBUTES),
+  );
+}
+
+/** The smallest hole timeout that is safe for a writer with this function timeout. */
+export function minimumHoleTimeoutMs(functionTimeoutMs: number): number {
+  return functionTimeoutMs + DYNAMODB_CLIENT_LIMITS.requestTimeoutMs + CLOCK_SKEW_MARGIN_MS;
+}

@@ -1,0 +1,94 @@
+/**
+ * Least-privilege DynamoDB access per Lambda function: exactly the actions each function's routes
+ * make on each table, derived from the calls in shared/storage/*.ts. Nobody gets `dynamodb:*`, no
+ * function sees a table it does not use, and nothing here grants Scan except topic listing.
+ *
+ * test/infra/iam-coverage.test.ts runs every route against DynamoDB Local, records each DynamoDB
+ * call per function, and checks it against this table: a permission missing here fails that test,
+ * not production.
+ *
+ * Inside TransactWriteItems each action is authorized as its plain counterpart (Put → PutItem,
+ * Update → UpdateItem, ConditionCheck → ConditionCheckItem); there is no TransactWriteItems action.
+ */
+import type { FunctionName } from "../shared/http/routes.js";
+import type { TableId } from "../shared/storage/tables.js";
+
+export type DynamoAction =
+  | "GetItem"
+  | "BatchGetItem"
+  | "Query"
+  | "Scan"
+  | "PutItem"
+  | "UpdateItem"
+  | "DeleteItem"
+  | "BatchWriteItem"
+  | "ConditionCheckItem";
+
+export interface TableGrant {
+  readonly actions: readonly DynamoAction[];
+  /**
+   * When set, the grant carries `ForAllValues:StringEquals dynamodb:Attributes`: a request may
+   * name only these attributes (item attributes, update and condition expression attributes,
+   * key attributes). Used to let readers write what hole filling needs and nothing more.
+   */
+  readonly onlyAttributes?: readonly string[];
+  /** Why this function needs it (kept next to the grant so a reviewer need not guess). */
+  readonly why: string;
+}
+
+export type FunctionAccess = Readonly<Partial<Record<TableId, readonly TableGrant[]>>>;
+
+/** Attributes of a void item (log-store.ts: p, o, k = "V", c, a, x): no record data (d), codec (z) or timestamp (t). */
+export const VOID_ATTRIBUTES = ["p", "o", "k", "c", "a", "x"] as const;
+/** Attributes a reader's hint update touches on a counter item: never `next` or `ra` (the sequencer). */
+export const HINT_ATTRIBUTES = ["p", "hw", "ls"] as const;
+/** Attributes an offset reservation touches on a counter item: never the readers' hints. */
+export const RESERVATION_ATTRIBUTES = ["p", "next", "ra"] as const;
+
+/** What a reader needs to fill dead writers' gaps and keep the hints (DESIGN.md §1.4-1.5). */
+const READER_WRITES = {
+  partitions: { actions: ["UpdateItem"], onlyAttributes: HINT_ATTRIBUTES, why: "raise the high-watermark / log-start hints" },
+  log: { actions: ["PutItem"], onlyAttributes: VOID_ATTRIBUTES, why: "fill a dead writer's gap with voids (TransactWriteItems of Puts)" },
+} as const satisfies Record<string, TableGrant>;
+
+export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
+  admin: {
+    topics: [{ actions: ["GetItem", "PutItem", "DeleteItem", "Scan"], why: "create (conditional put), describe, list (scan), delete topics" }],
+    partitions: [
+      { actions: ["BatchGetItem", "BatchWriteItem"], why: "create counters (batch put), read heads (describe), purge counters (batch delete)" },
+      READER_WRITES.partitions,
+    ],
+    log: [
+      { actions: ["Query", "GetItem", "BatchWriteItem"], why: "describe walks the log (GetItem: the entry a void fill collided with); delete purges it (batch delete)" },
+      READER_WRITES.log,
+    ],
+    producers: [{ actions: ["Query", "BatchWriteItem"], why: "delete purges the topic's producer state" }],
+  },
+  produce: {
+    topics: [{ actions: ["GetItem"], why: "look up the topic" }],
+    partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets (ADD next, SET ra)" }],
+    log: [{ actions: ["PutItem", "GetItem"], why: "write-once batches and voids of its own reservation; check its own slot after a lost response" }],
+    producers: [
+      {
+        actions: ["GetItem", "PutItem", "UpdateItem"],
+        why: "allocate producer ids, idempotent producer state (in the append transaction), transactional ids (init)",
+      },
+    ],
+  },
+  fetch: {
+    topics: [{ actions: ["GetItem"], why: "look up the topic" }],
+    partitions: [{ actions: ["GetItem", "BatchGetItem"], why: "read partition heads (long poll: batched)" }, READER_WRITES.partitions],
+    log: [{ actions: ["Query", "GetItem"], why: "read batches (GetItem: the entry a void fill collided with)" }, READER_WRITES.log],
+  },
+  commit: {
+    topics: [{ actions: ["GetItem"], why: "validate the committed topics" }],
+    offsets: [{ actions: ["BatchWriteItem", "Query"], why: "commit and read group offsets" }],
+  },
+  transactions: {
+    topics: [{ actions: ["GetItem"], why: "look up every topic written or committed" }],
+    partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets" }],
+    log: [{ actions: ["PutItem", "GetItem"], why: "batches (in the commit transaction) and voids of its own reservations; check a slot after a lost response" }],
+    producers: [{ actions: ["GetItem", "UpdateItem"], why: "read and advance the transactional id (zombie fencing) in the commit transaction" }],
+    offsets: [{ actions: ["PutItem"], why: "offsets committed in the transaction" }],
+  },
+};
