@@ -16,6 +16,7 @@ import { generateEvents } from "./payload.js";
 import { diff, type CapacitySnapshot } from "./capacity.js";
 import { DYNAMODB_HEAP_MB, machineFacts, startWorld, type BenchWorld } from "./setup.js";
 import { fmt, markdownTable, ms, quantile } from "./stats.js";
+import { bundleReport, measureBundles } from "./bundles.js";
 import { runTransactionalCopy } from "./transactions.js";
 import { createTopic, EventPool, highWatermark, initProducers, runConsumer, runProducers, type ProduceRunResult } from "./workload.js";
 
@@ -30,14 +31,16 @@ interface Settings {
   readonly costMessages: Readonly<Record<number, number>>;
   /** Section 4: messages copied per run. */
   readonly copyMessages: number;
+  /** Section 5: cold imports per bundle. */
+  readonly bundleRuns: number;
 }
 
 function settings(argv: readonly string[]): Settings {
   const quick = argv.includes("--quick");
   const secondsArg = argv.find((a) => a.startsWith("--seconds="));
   const base: Settings = quick
-    ? { label: "quick (smoke run; figures are not stable)", poolSize: 1_500, warmupMs: 500, runMs: 1_500, costMessages: { 1: 20, 10: 100, 100: 300 }, copyMessages: 400 }
-    : { label: "default", poolSize: 10_000, warmupMs: 3_000, runMs: 12_000, costMessages: { 1: 300, 10: 1_000, 100: 3_000 }, copyMessages: 4_000 };
+    ? { label: "quick (smoke run; figures are not stable)", poolSize: 1_500, warmupMs: 500, runMs: 1_500, costMessages: { 1: 20, 10: 100, 100: 300 }, copyMessages: 400, bundleRuns: 2 }
+    : { label: "default", poolSize: 10_000, warmupMs: 3_000, runMs: 12_000, costMessages: { 1: 300, 10: 1_000, 100: 3_000 }, copyMessages: 4_000, bundleRuns: 7 };
   if (!secondsArg) return base;
   const seconds = Number(secondsArg.split("=")[1]);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--seconds needs a positive number, got ${secondsArg}`);
@@ -317,6 +320,12 @@ async function main(): Promise<void> {
         "(one TransactWriteItems: a batch item per output partition, 4 offset items, the transactional id). WRU/msg also counts the offset reservation (one UpdateItem per output partition) of each step. " +
         "check = every message copied once, output high watermarks and committed offsets sum to the input size.",
     );
+
+    // ---- 5. Lambda bundles -----------------------------------------------------------------------
+    progress("bundles: synthesizing the CDK app twice (AWS SDK bundled / from the runtime) and cold-importing each handler");
+    console.log("\n## 5. Lambda bundles: size and cold import time of each handler (what CDK deploys)\n");
+    console.log(bundleReport(measureBundles(config.bundleRuns)));
+    console.log("\nCold import = a fresh Node process importing the bundle (module init, no invocation). The stack deploys the bundled-SDK variant.");
 
     console.log(`\nTotal time: ${fmt((performance.now() - totalStart) / 1000, 1)} s. Load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}.`);
   } finally {

@@ -2,6 +2,7 @@
  * The CDK app (`npm run synth` / `deploy` / `destroy`). cdk-nag's AwsSolutions checks run on every
  * synthesis; accepted findings are acknowledged, with reasons, in nag-suppressions.ts.
  */
+import { pathToFileURL } from "node:url";
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { DynalogStack } from "./dynalog-stack.js";
@@ -18,6 +19,6 @@ export function buildApp(app: App = new App()): { app: App; stack: DynalogStack 
 }
 
 // Run as the CDK app (not when imported by tests or the bench).
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   buildApp().app.synth();
 }

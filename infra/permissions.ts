@@ -45,7 +45,15 @@ export const HINT_ATTRIBUTES = ["p", "hw", "ls"] as const;
 /** Attributes an offset reservation touches on a counter item: never the readers' hints. */
 export const RESERVATION_ATTRIBUTES = ["p", "next", "ra"] as const;
 
-/** What a reader needs to fill dead writers' gaps and keep the hints (DESIGN.md §1.4-1.5). */
+/**
+ * What a reader needs to find a partition's high watermark or log start: read the head and the
+ * batches, fill dead writers' gaps with voids, and keep the hints (DESIGN.md §1.4-1.5).
+ */
+const READER = {
+  partitions: { actions: ["GetItem", "BatchGetItem"], why: "read partition heads (long poll and describe: batched)" },
+  log: { actions: ["Query", "GetItem"], why: "read batches (GetItem: the entry a void fill collided with)" },
+} as const satisfies Record<string, TableGrant>;
+
 const READER_WRITES = {
   partitions: { actions: ["UpdateItem"], onlyAttributes: HINT_ATTRIBUTES, why: "raise the high-watermark / log-start hints" },
   log: { actions: ["PutItem"], onlyAttributes: VOID_ATTRIBUTES, why: "fill a dead writer's gap with voids (TransactWriteItems of Puts)" },
@@ -63,6 +71,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
       READER_WRITES.log,
     ],
     producers: [{ actions: ["Query", "BatchWriteItem"], why: "delete purges the topic's producer state" }],
+    offsets: [{ actions: ["Query", "Scan"], why: "describe a group (its items and offsets), list groups (scan)" }],
   },
   produce: {
     topics: [{ actions: ["GetItem"], why: "look up the topic" }],
@@ -77,12 +86,21 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   },
   fetch: {
     topics: [{ actions: ["GetItem"], why: "look up the topic" }],
-    partitions: [{ actions: ["GetItem", "BatchGetItem"], why: "read partition heads (long poll: batched)" }, READER_WRITES.partitions],
-    log: [{ actions: ["Query", "GetItem"], why: "read batches (GetItem: the entry a void fill collided with)" }, READER_WRITES.log],
+    partitions: [READER.partitions, READER_WRITES.partitions],
+    log: [READER.log, READER_WRITES.log],
   },
   commit: {
-    topics: [{ actions: ["GetItem"], why: "validate the committed topics" }],
-    offsets: [{ actions: ["BatchWriteItem", "Query"], why: "commit and read group offsets" }],
+    topics: [{ actions: ["GetItem"], why: "validate the committed topics; the topics a group subscribes to" }],
+    offsets: [
+      {
+        actions: ["BatchWriteItem", "Query", "PutItem", "DeleteItem", "ConditionCheckItem"],
+        why: "commit offsets (batch, or fenced by a member check in a transaction); group and member items (heartbeat, leave)",
+      },
+    ],
+    // Reading committed offsets with a reset policy answers the log start or high watermark of
+    // partitions without a commit: a reader's access, voids and hints included.
+    partitions: [{ actions: ["GetItem"], why: READER.partitions.why }, READER_WRITES.partitions],
+    log: [READER.log, READER_WRITES.log],
   },
   transactions: {
     topics: [{ actions: ["GetItem"], why: "look up every topic written or committed" }],

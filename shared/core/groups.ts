@@ -22,7 +22,12 @@
  *   ownership is a TransactWriteItems conditional on it (and on each touched member's version).
  *   Concurrent calls retry on a fresh read; ten members joining at once converge to one group
  *   epoch, one target assignment and one owner per partition. A plain heartbeat (nothing changes
- *   but the lease) writes only its own member item.
+ *   but the lease) writes only its own member item. Why taking a partition is safe: it is in the
+ *   caller's target of group version v only, the read showed no other member owning it, and the
+ *   write checks v is still current. Another member could only have taken it under a different
+ *   version's target, whose write was serialized (on the group item) before version v existed —
+ *   and the Query reads the group item before the members, so that write was visible to it.
+ *   Releases only shrink ownership, so they need no check.
  * - FENCING: a member's epoch changes when its assignment moves to a new target (after it has
  *   released what it had to). Offset commits carrying memberId + memberEpoch are accepted only
  *   while that member is current (storage checks it in the commit's own transaction). Commits
@@ -356,6 +361,9 @@ function settle(ws: Workspace, metadata: ReadonlyMap<string, SubscribedTopic | u
     if (known) current[topic] = { topicId: known.topicId, partitions: known.partitions };
   }
   if (!sameMetadata(current, ws.group.metadata)) ws.rebalance = true;
+  // Self-healing: the target must name exactly the members (the assignor lists every member).
+  const targeted = Object.keys(ws.group.target);
+  if (targeted.length !== ws.members.size || targeted.some((id) => !ws.members.has(id))) ws.rebalance = true;
   const assignor = chooseAssignor(ws.members.values());
   if (assignor !== ws.group.assignor && ws.members.size > 0) ws.rebalance = true;
   if (!ws.rebalance) return;
@@ -824,17 +832,16 @@ export class ConsumerGroups {
     }
     const names = new Set<string>(committed.map((c) => c.topic));
     for (const m of snapshot.members) for (const t of m.subscription) names.add(t);
-    const metadata = await this.lookup(names);
+    const records = await this.lookupTopics(names);
+    const metadata = new Map([...records].map(([name, t]) => [name, t && { topicId: t.topicId, partitions: t.partitions }]));
     const view = settledView(snapshot, this.ctx.clock(), metadata);
     const owners = new Map<string, string>();
     for (const m of view.members) for (const k of [...keySet(m.assigned), ...keySet(m.revoking)]) owners.set(k, m.memberId);
 
     const topics: GroupDescription["topics"][number][] = [];
     for (const name of [...names].sort(byString)) {
-      const md = metadata.get(name);
-      if (!md) continue;
-      const topic = await this.topics.require(name).catch(() => undefined);
-      if (!topic || topic.topicId !== md.topicId) continue;
+      const topic = records.get(name);
+      if (!topic) continue;
       const stored = new Map(committed.filter((c) => c.topic === name && c.topicId === topic.topicId).map((c) => [c.partition, c.offset]));
       const partitions = await this.highWatermarks(topic);
       const rows: PartitionLag[] = partitions.map((highWatermark, partition) => {
@@ -948,11 +955,15 @@ export class ConsumerGroups {
 
   /** Topic metadata for group decisions; undefined for topics that do not exist. */
   private async lookup(names: Iterable<string>): Promise<Map<string, SubscribedTopic | undefined>> {
+    const topics = await this.lookupTopics(names);
+    return new Map([...topics].map(([name, t]) => [name, t && { topicId: t.topicId, partitions: t.partitions }]));
+  }
+
+  private async lookupTopics(names: Iterable<string>): Promise<Map<string, TopicRecord | undefined>> {
     const list = [...names];
     const found = await mapWithConcurrency(list, 8, async (name) => {
       try {
-        const topic = await this.topics.require(name);
-        return { topicId: topic.topicId, partitions: topic.partitions };
+        return await this.topics.require(name);
       } catch (error) {
         if (error instanceof DynalogError && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return undefined;
         throw error;

@@ -138,7 +138,12 @@ export class Transactions {
     let lastError: DynalogError | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const outcome = await this.attempt(prepared, appendTime, attempt);
-      if (outcome.kind === "done") return outcome.result;
+      if (outcome.kind === "done") {
+        if (!outcome.result.duplicate) {
+          for (const p of outcome.result.partitions) this.ctx.observer?.recordsAppended?.({ topic: p.topic, partition: p.partition, count: p.lastOffset - p.baseOffset + 1 });
+        }
+        return outcome.result;
+      }
       lastError = outcome.error;
     }
     throw lastError ?? new DynalogError("CONCURRENT_TRANSACTIONS", "The transaction lost every race for its offsets; nothing was written, retry");

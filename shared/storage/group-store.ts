@@ -30,7 +30,9 @@
  *   pk "g#<group>", sk "o#<topic>#<partition>"   committed offsets (offset-store.ts)
  *
  * Sort keys order "#group" < "m#…" < "o#…", so `sk BETWEEN "#group" AND "m$"` reads the group
- * item and the members without the offsets.
+ * item and the members without the offsets. The group item sorting FIRST matters: a consistent
+ * Query reads it before the members, so a member change that committed before the group version
+ * it reports is always seen (a Query is not a snapshot across items; see groups.ts on concurrency).
  *
  * ---- For transactional commits (the exactly-once path) -------------------------------------------
  *

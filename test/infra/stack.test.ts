@@ -174,10 +174,16 @@ describe("IAM: least privilege per function", () => {
       "partitions:BatchGetItem", "partitions:BatchWriteItem", `partitions:UpdateItem${HINTS}`,
       "log:Query", "log:GetItem", "log:BatchWriteItem", `log:PutItem${VOID}`,
       "producers:Query", "producers:BatchWriteItem",
+      "offsets:Query", "offsets:Scan",
     ],
     produce: ["topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:PutItem", "producers:UpdateItem"],
     fetch: ["topics:GetItem", "partitions:GetItem", "partitions:BatchGetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`],
-    commit: ["topics:GetItem", "offsets:BatchWriteItem", "offsets:Query"],
+    commit: [
+      "topics:GetItem",
+      "offsets:BatchWriteItem", "offsets:Query", "offsets:PutItem", "offsets:DeleteItem", "offsets:ConditionCheckItem",
+      // A reader's access, for committed offsets with a reset policy (earliest / latest).
+      "partitions:GetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`,
+    ],
     transactions: ["topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:UpdateItem", "offsets:PutItem"],
   };
 
@@ -207,9 +213,11 @@ describe("IAM: least privilege per function", () => {
     expect(grants.some((g) => g.startsWith("producers:") || g.startsWith("offsets:"))).toBe(false);
   });
 
-  it("produce cannot touch committed offsets; only commit and transactions can", () => {
-    const touching = FUNCTION_NAMES.filter((fn) => dynamoGrants(fn).some((g) => g.startsWith("offsets:")));
-    expect(touching.sort()).toEqual(["commit", "transactions"]);
+  it("produce cannot touch committed offsets; only commit and transactions write them, admin reads groups", () => {
+    const writesOffsets = FUNCTION_NAMES.filter((fn) => dynamoGrants(fn).some((g) => /^offsets:(Put|Update|Delete|BatchWrite)/.test(g)));
+    expect(writesOffsets.sort()).toEqual(["commit", "transactions"]);
+    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:"))).toEqual(["offsets:Query", "offsets:Scan"]);
+    expect(dynamoGrants("produce").some((g) => g.startsWith("offsets:"))).toBe(false);
   });
 
   it("can drop the attribute conditions (escape hatch), keeping the actions", () => {

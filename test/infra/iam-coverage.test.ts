@@ -1,0 +1,309 @@
+/**
+ * Proves the IAM table (infra/permissions.ts) against the code: every route is exercised through
+ * the HTTP app of the function that serves it, on DynamoDB Local, with a client that records each
+ * DynamoDB action (transactions and batches broken into the actions IAM authorizes) and the
+ * attribute names it carries. Then:
+ *  - every recorded action is granted to that function on that table (a missing grant would be an
+ *    AccessDenied in production), within the grant's `dynamodb:Attributes` list if it has one;
+ *  - every granted action was used (nothing is granted "just in case").
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FUNCTION_ACCESS, type DynamoAction } from "../../infra/permissions.js";
+import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
+import { createBroker } from "../../shared/core/broker.js";
+import { createApi } from "../../shared/http/app.js";
+import { FUNCTION_NAMES, ROUTES, matchesPath, type FunctionName, type RouteId } from "../../shared/http/routes.js";
+import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
+import type { TableId, TableNames } from "../../shared/storage/tables.js";
+import { createTestTables, TestClock, topicName } from "../support/broker.js";
+import { testEndpoint, uniqueName } from "../support/dynamodb.js";
+
+interface Call {
+  readonly table: TableId;
+  readonly action: DynamoAction;
+  /** Attribute names the request names (item, key, update and condition expressions). */
+  readonly attributes: readonly string[];
+}
+
+const KEYWORDS = new Set(
+  ["set", "add", "remove", "delete", "and", "or", "not", "between", "in", "attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains", "size", "if_not_exists", "list_append"],
+);
+
+/** Attribute names in an expression: `#aliases` resolved, `:values` and keywords dropped. */
+function expressionAttributes(expression: unknown, names: Record<string, string> | undefined): string[] {
+  if (typeof expression !== "string") return [];
+  const found: string[] = [];
+  for (const token of expression.replace(/:[A-Za-z0-9_]+/g, " ").match(/#?[A-Za-z_][A-Za-z0-9_]*/g) ?? []) {
+    if (token.startsWith("#")) found.push(names?.[token] ?? token);
+    else if (!KEYWORDS.has(token.toLowerCase())) found.push(token);
+  }
+  return found;
+}
+
+type Input = Record<string, unknown>;
+
+function attributesOf(request: Input): string[] {
+  const names = request["ExpressionAttributeNames"] as Record<string, string> | undefined;
+  return [
+    ...new Set([
+      ...Object.keys((request["Item"] as Input | undefined) ?? {}),
+      ...Object.keys((request["Key"] as Input | undefined) ?? {}),
+      ...expressionAttributes(request["UpdateExpression"], names),
+      ...expressionAttributes(request["ConditionExpression"], names),
+    ]),
+  ].sort();
+}
+
+/** Per function: lose the response of the next call of this command (the write happens). */
+const dropResponse = new Map<FunctionName, string>();
+/**
+ * Per function: leave this offset out of the next log Query that returns it — what an eventually
+ * consistent read does to a batch written a moment ago. The reader then tries to fill a gap that
+ * is not one, and must read the entry it collided with (GetItem).
+ */
+const hideFromLogQuery = new Map<FunctionName, { readonly p: string; readonly o: number }>();
+
+/** Whether a log item (marshalled or not) is the one at partition key `p`, offset `o`. */
+function isItem(item: Input, hidden: { p: string; o: number }): boolean {
+  const value = (v: unknown) => (typeof v === "object" && v !== null ? Object.values(v)[0] : v);
+  return String(value(item["p"])) === hidden.p && Number(value(item["o"])) === hidden.o;
+}
+
+/** A DynamoDB client that records, per call, what IAM will evaluate. */
+function recordingClient(fn: FunctionName, tables: TableNames, calls: Call[]): DynamoDBClient {
+  const tableIds = new Map(Object.entries(tables).map(([id, name]) => [name, id as TableId]));
+  const tableOf = (name: unknown): TableId => {
+    const id = tableIds.get(String(name));
+    if (!id) throw new Error(`call on unknown table ${String(name)}`);
+    return id;
+  };
+  const client = new DynamoDBClient(localDynamoDbClientConfig(testEndpoint()));
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = String(context.commandName ?? "").replace(/Command$/, "");
+      const input = (args.input ?? {}) as Input;
+      if (command === "TransactWriteItems") {
+        for (const item of input["TransactItems"] as Input[]) {
+          const [kind, request] = Object.entries(item)[0] as [string, Input];
+          const action = ({ Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem" } as const)[kind as "Put"];
+          calls.push({ table: tableOf(request["TableName"]), action, attributes: attributesOf(request) });
+        }
+      } else if (command === "BatchWriteItem" || command === "BatchGetItem") {
+        for (const name of Object.keys(input["RequestItems"] as Input)) calls.push({ table: tableOf(name), action: command, attributes: [] });
+      } else {
+        calls.push({ table: tableOf(input["TableName"]), action: command as DynamoAction, attributes: attributesOf(input) });
+      }
+      const result = await next(args);
+      const hidden = hideFromLogQuery.get(fn);
+      const output = result.output as { Items?: Input[] };
+      if (hidden !== undefined && command === "Query" && input["TableName"] === tables.log && output.Items?.some((item) => isItem(item, hidden))) {
+        hideFromLogQuery.delete(fn);
+        output.Items = output.Items.filter((item) => !isItem(item, hidden));
+      }
+      if (dropResponse.get(fn) === command) {
+        dropResponse.delete(fn);
+        throw Object.assign(new Error("Injected: response lost"), { name: "TimeoutError" });
+      }
+      return result;
+    },
+    { step: "initialize", name: "iamRecorder" },
+  );
+  return client;
+}
+
+const HOLE_TIMEOUT_MS = 1_000;
+let tables: TableNames;
+const clock = new TestClock();
+const calls = new Map<FunctionName, Call[]>();
+const apps = new Map<FunctionName, Hono>();
+const clients: DynamoDBClient[] = [];
+
+/** A "Lambda" for `fn`: its own routes only, its own recorded client. */
+function app(fn: FunctionName): Hono {
+  return apps.get(fn)!;
+}
+
+/** Routes the scenario exercised (so a new route cannot slip past this test). */
+const exercised = new Set<RouteId>();
+
+async function call(fn: FunctionName, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const route = ROUTES.find((r) => r.method === method && matchesPath(r, path.split("?")[0]!));
+  expect(route?.fn, `${method} ${path}`).toBe(fn);
+  exercised.add(route!.id);
+  const response = await app(fn).request(path, { method, ...(body !== undefined && { body: JSON.stringify(body), headers: { "content-type": "application/json" } }) });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+beforeAll(async () => {
+  tables = await createTestTables("iam");
+  for (const fn of FUNCTION_NAMES) {
+    const recorded: Call[] = [];
+    calls.set(fn, recorded);
+    const client = recordingClient(fn, tables, recorded);
+    clients.push(client);
+    const broker = createBroker({
+      storage: createDynamoStorage(client, tables),
+      clock: clock.now,
+      // A long poll's waits move the test clock instead of sleeping.
+      sleep: async (ms) => clock.advance(ms),
+      config: { topicCacheTtlMs: 0, holeTimeoutMs: HOLE_TIMEOUT_MS },
+    });
+    apps.set(fn, createApi(broker, { functions: [fn] }));
+  }
+
+  // Every route, through the function that serves it. Expected statuses keep the run honest: a
+  // step that failed early would exercise less than it claims.
+  const topic = topicName("iam");
+  const other = topicName("iam-other");
+  expect((await call("admin", "POST", "/v1/topics", { name: topic, partitions: 2 })).status).toBe(201);
+  expect((await call("admin", "POST", "/v1/topics", { name: other, partitions: 1 })).status).toBe(201);
+  expect((await call("admin", "GET", "/v1/topics")).status).toBe(200);
+
+  const producer = (await call("produce", "POST", "/v1/producers", {})).body;
+  const transactionalId = uniqueName("tid");
+  expect((await call("produce", "POST", "/v1/producers", { transactionalId })).status).toBe(200);
+  const txn = (await call("produce", "POST", "/v1/producers", { transactionalId })).body; // bumps the epoch
+  expect((await call("produce", "POST", `/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ key: "a", value: "1" }, { key: "b", value: "2" }] })).status).toBe(200);
+  const idempotent = { encoding: "utf8", producerId: producer["producerId"], producerEpoch: 0, partitions: [{ partition: 0, baseSequence: 0, records: [{ value: "x" }] }] };
+  expect((await call("produce", "POST", `/v1/topics/${topic}/records`, idempotent)).status).toBe(200);
+  const duplicate = await call("produce", "POST", `/v1/topics/${topic}/records`, idempotent);
+  expect((duplicate.body["partitions"] as { duplicate: boolean }[])[0]!.duplicate).toBe(true);
+  // A lost response: the writer checks its own slot (GetItem) before answering.
+  dropResponse.set("produce", "TransactWriteItems");
+  const next = { ...idempotent, partitions: [{ partition: 0, baseSequence: 1, records: [{ value: "y" }] }] };
+  expect((await call("produce", "POST", `/v1/topics/${topic}/records`, next)).status).toBe(200);
+  expect(dropResponse.has("produce")).toBe(false);
+
+  const committed = await call("transactions", "POST", "/v1/transactions", {
+    transactionalId,
+    producerId: txn["producerId"],
+    producerEpoch: txn["epoch"],
+    transactionSequence: 0,
+    encoding: "utf8",
+    records: [{ topic: other, key: "k", value: "v" }],
+    offsets: { group: "g-txn", offsets: [{ topic, partition: 0, offset: 1 }] },
+  });
+  expect(committed.status).toBe(200);
+  // Lost responses: with records the witness slot is checked (GetItem on the log); with offsets
+  // only, the transactional id's sequence is read (GetItem on producers).
+  dropResponse.set("transactions", "TransactWriteItems");
+  const identity = { transactionalId, producerId: txn["producerId"], producerEpoch: txn["epoch"] };
+  expect((await call("transactions", "POST", "/v1/transactions", { ...identity, transactionSequence: 1, records: [{ topic: other, value: "dg==" }] })).status).toBe(200);
+  dropResponse.set("transactions", "TransactWriteItems");
+  expect((await call("transactions", "POST", "/v1/transactions", { ...identity, transactionSequence: 2, offsets: { group: "g-txn", offsets: [{ topic, partition: 1, offset: 0 }] } })).status).toBe(200);
+  expect(dropResponse.has("transactions")).toBe(false);
+
+  // Dead writers: reservations nobody writes, old enough to be filled, on both partitions.
+  const setupClient = new DynamoDBClient(localDynamoDbClientConfig(testEndpoint()));
+  clients.push(setupClient);
+  const storage = createDynamoStorage(setupClient, tables);
+  const id = (await storage.topics.get(topic))!.topicId;
+  await storage.log.reserve({ topicId: id, partition: 0 }, 3, clock.now());
+  const p1End = (await storage.log.reserve({ topicId: id, partition: 1 }, 2, clock.now()))! + 2;
+  // A record after the gap on partition 0; the gap is judged by that record's age.
+  expect((await call("produce", "POST", `/v1/topics/${topic}/records`, { records: [{ value: "YWZ0ZXI=", partition: 0 }] })).status).toBe(200);
+  clock.advance(HOLE_TIMEOUT_MS + 1);
+
+  // Readers fill the gaps (fetch on partition 0, admin's describe on partition 1).
+  const fetched = await call("fetch", "GET", `/v1/topics/${topic}/partitions/0/records?offset=0&encoding=utf8`);
+  expect(fetched.status).toBe(200);
+  expect((fetched.body["records"] as unknown[]).length).toBeGreaterThan(0);
+  const description = await call("admin", "GET", `/v1/topics/${topic}`);
+  expect((description.body["partitions"] as { highWatermark: number }[])[1]!.highWatermark).toBe(p1End);
+  const longPoll = await call("fetch", "POST", "/v1/fetch", { maxWaitMs: 600, partitions: [{ topic, partition: 1, offset: p1End }] });
+  expect(longPoll.status).toBe(200);
+  for (const at of ["earliest", "latest", String(clock.now() - 10_000)]) {
+    expect((await call("fetch", "GET", `/v1/topics/${topic}/partitions/0/offsets?at=${at}`)).status).toBe(200);
+  }
+
+  // Stale reads: readers collide with a batch their Query did not show (fetch, then admin).
+  const fresh = topicName("iam-fresh");
+  expect((await call("admin", "POST", "/v1/topics", { name: fresh, partitions: 2 })).status).toBe(201);
+  for (const partition of [0, 0, 1, 1]) {
+    expect((await call("produce", "POST", `/v1/topics/${fresh}/records`, { records: [{ value: "eA==", partition }] })).status).toBe(200);
+  }
+  clock.advance(HOLE_TIMEOUT_MS + 1);
+  const freshId = (await storage.topics.get(fresh))!.topicId;
+  hideFromLogQuery.set("fetch", { p: `${freshId}#0`, o: 1 });
+  const stale = await call("fetch", "GET", `/v1/topics/${fresh}/partitions/0/records?offset=0`);
+  expect((stale.body["records"] as unknown[]).length).toBe(2);
+  expect(hideFromLogQuery.has("fetch")).toBe(false);
+  // Partition 1: its high-watermark hint is still 0, so describe walks it (partition 0's hint was
+  // raised by the fetch above).
+  hideFromLogQuery.set("admin", { p: `${freshId}#1`, o: 1 });
+  const staleDescribe = await call("admin", "GET", `/v1/topics/${fresh}`);
+  expect((staleDescribe.body["partitions"] as { highWatermark: number }[]).map((p) => p.highWatermark)).toEqual([2, 2]);
+  expect(hideFromLogQuery.has("admin")).toBe(false);
+
+  expect((await call("commit", "POST", "/v1/groups/g1/offsets", { offsets: [{ topic, partition: 0, offset: 2 }] })).status).toBe(200);
+  expect((await call("commit", "GET", `/v1/groups/g1/offsets?topic=${topic}`)).status).toBe(200);
+
+  // Consumer groups: join, a member-fenced commit, offsets with a reset policy, list, describe, leave.
+  const joined = await call("commit", "POST", "/v1/groups/g2/heartbeat", { memberEpoch: 0, topics: [topic] });
+  expect(joined.status).toBe(200);
+  const member = { memberId: joined.body["memberId"], memberEpoch: joined.body["memberEpoch"] };
+  expect((await call("commit", "POST", "/v1/groups/g2/heartbeat", { ...member, topics: [topic] })).status).toBe(200);
+  const fenced = await call("commit", "POST", "/v1/groups/g2/offsets", { ...member, offsets: [{ topic, partition: 0, offset: 1 }] });
+  expect(fenced.status, JSON.stringify(fenced.body)).toBe(200);
+  // A reset policy makes the commit function a reader: a dead writer's gap (and a stale read) on
+  // the way to the high watermark.
+  const resetTopic = topicName("iam-reset");
+  expect((await call("admin", "POST", "/v1/topics", { name: resetTopic, partitions: 2 })).status).toBe(201);
+  for (const value of ["MQ==", "Mg=="]) expect((await call("produce", "POST", `/v1/topics/${resetTopic}/records`, { records: [{ value, partition: 0 }] })).status).toBe(200);
+  const resetId = (await storage.topics.get(resetTopic))!.topicId;
+  await storage.log.reserve({ topicId: resetId, partition: 0 }, 1, clock.now());
+  clock.advance(HOLE_TIMEOUT_MS + 1);
+  hideFromLogQuery.set("commit", { p: `${resetId}#0`, o: 1 });
+  const latest = await call("commit", "GET", `/v1/groups/g3/offsets?topic=${resetTopic}&reset=latest`);
+  expect(latest.status).toBe(200);
+  expect(JSON.stringify(latest.body)).toContain('"position":3');
+  expect(hideFromLogQuery.has("commit")).toBe(false);
+  expect((await call("commit", "GET", `/v1/groups/g3/offsets?topic=${resetTopic}&reset=earliest`)).status).toBe(200);
+  expect((await call("admin", "GET", "/v1/groups")).status).toBe(200);
+  expect((await call("admin", "GET", "/v1/groups/g2")).status).toBe(200);
+  expect((await call("commit", "DELETE", `/v1/groups/g2/members/${String(member.memberId)}`)).status).toBe(200);
+
+  expect((await call("admin", "DELETE", `/v1/topics/${topic}`)).status).toBe(200);
+}, 60_000);
+
+afterAll(() => {
+  for (const client of clients) client.destroy();
+});
+
+describe("IAM grants match what each function does", () => {
+  it("the scenario exercises every route (extend it, and infra/permissions.ts, with each new route)", () => {
+    expect(ROUTES.map((r) => r.id).filter((id) => !exercised.has(id))).toEqual([]);
+  });
+
+  it.each(FUNCTION_NAMES)("%s: every DynamoDB call it made is granted", (fn) => {
+    const denied = calls.get(fn)!.filter((c) => {
+      const grants = FUNCTION_ACCESS[fn][c.table] ?? [];
+      return !grants.some((g) => g.actions.includes(c.action) && (!g.onlyAttributes || c.attributes.every((a) => g.onlyAttributes!.includes(a))));
+    });
+    expect(denied).toEqual([]);
+  });
+
+  it.each(FUNCTION_NAMES)("%s: every grant was used", (fn) => {
+    const unused: string[] = [];
+    for (const [table, grants] of Object.entries(FUNCTION_ACCESS[fn]) as [TableId, NonNullable<(typeof FUNCTION_ACCESS)[FunctionName][TableId]>][]) {
+      for (const grant of grants) {
+        for (const action of grant.actions) {
+          if (!calls.get(fn)!.some((c) => c.table === table && c.action === action)) unused.push(`${table}:${action}`);
+        }
+      }
+    }
+    expect(unused).toEqual([]);
+  });
+
+  it("the attribute-restricted writes really are the narrow ones (voids and hints, reservations)", () => {
+    const fetchWrites = calls.get("fetch")!.filter((c) => c.action === "PutItem" || c.action === "UpdateItem");
+    expect(fetchWrites.some((c) => c.table === "log" && c.attributes.includes("k"))).toBe(true);
+    expect(fetchWrites.every((c) => !c.attributes.includes("d") && !c.attributes.includes("next"))).toBe(true);
+    const reservations = calls.get("produce")!.filter((c) => c.table === "partitions");
+    expect(reservations.length).toBeGreaterThan(0);
+    expect(reservations.every((c) => c.attributes.join(",") === "next,p,ra")).toBe(true);
+  });
+});
