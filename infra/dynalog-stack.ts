@@ -29,6 +29,7 @@ export class DynalogStack extends Stack {
  *   dynalog:alarms=false            no alarms
  *   dynalog:dashboard=false         no dashboard
  *   dynalog:retentionHours=168      default topic retention
+ *   dynalog:superUsers=arn:…,User:x principals that bypass ACLs (npm run deploy passes the deployer)
  */
 function propsFromContext(scope: Construct): DynalogProps {
   const get = (key: string): string | undefined => {
@@ -40,6 +41,7 @@ function propsFromContext(scope: Construct): DynalogProps {
   const alarms = get("alarms");
   const dashboard = get("dashboard");
   const retentionHours = get("retentionHours");
+  const superUsers = get("superUsers");
   if (removal !== undefined && removal !== "destroy" && removal !== "retain") throw new Error(`dynalog:removalPolicy must be "destroy" or "retain", got "${removal}"`);
   if (logLevel !== undefined && !["DEBUG", "INFO", "WARN", "ERROR"].includes(logLevel)) throw new Error(`dynalog:logLevel must be DEBUG, INFO, WARN or ERROR, got "${logLevel}"`);
   if (retentionHours !== undefined && !/^\d+$/.test(retentionHours)) throw new Error(`dynalog:retentionHours must be a whole number of hours, got "${retentionHours}"`);
@@ -49,5 +51,6 @@ function propsFromContext(scope: Construct): DynalogProps {
     ...(alarms !== undefined && { alarms: alarms !== "false" }),
     ...(dashboard !== undefined && { dashboard: dashboard !== "false" }),
     ...(retentionHours !== undefined && { defaultTopicRetention: Duration.hours(Number(retentionHours)) }),
+    ...(superUsers !== undefined && { superUsers: superUsers.split(",").map((p) => p.trim()).filter((p) => p !== "") }),
   };
 }

@@ -4,6 +4,7 @@
  * handler with exactly the DynamoDB actions it needs, an HTTP API whose every route requires
  * authentication, and the alarms and dashboard to run it.
  */
+import { iamPrincipal, validatePrincipal } from "../shared/security/security.js";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
@@ -82,6 +83,13 @@ export interface DynalogProps {
   readonly awsSdk?: AwsSdkSource;
   /** The `service` dimension of the metrics and the `service` key of the logs. Default: `<stack name>-<id>`. */
   readonly serviceName?: string;
+  /**
+   * Principals that bypass ACLs ("IAM:<arn>" or "User:<name>"); everyone else starts with no
+   * rights. `npm run deploy` passes the deploying identity (CDK context dynalog:superUsers).
+   */
+  readonly superUsers?: readonly string[];
+  /** Per-principal quotas; unset = unlimited (see docs/api.md, Security). */
+  readonly quotas?: { readonly requestsPerSecond?: number; readonly bytesPerSecond?: number; readonly producerIdsPerHour?: number };
 }
 
 export class Dynalog extends Construct {
@@ -121,6 +129,13 @@ export class Dynalog extends Construct {
       DYNALOG_TABLE_LOG: this.tables.log.tableName,
       DYNALOG_TABLE_PRODUCERS: this.tables.producers.tableName,
       DYNALOG_TABLE_OFFSETS: this.tables.offsets.tableName,
+      DYNALOG_TABLE_SECURITY: this.tables.security.tableName,
+      // Every deployed request is authenticated and checked against the ACLs.
+      DYNALOG_AUTH: "on",
+      DYNALOG_SUPER_USERS: (props.superUsers ?? []).map(normalizePrincipal).join(","),
+      ...(props.quotas?.requestsPerSecond !== undefined && { DYNALOG_QUOTA_REQUESTS_PER_SECOND: String(props.quotas.requestsPerSecond) }),
+      ...(props.quotas?.bytesPerSecond !== undefined && { DYNALOG_QUOTA_BYTES_PER_SECOND: String(props.quotas.bytesPerSecond) }),
+      ...(props.quotas?.producerIdsPerHour !== undefined && { DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: String(props.quotas.producerIdsPerHour) }),
       // Explicit, not the code's default: the value is tied to the timeouts above.
       DYNALOG_HOLE_TIMEOUT_MS: String(holeTimeout.toMilliseconds()),
       DYNALOG_SERVICE_NAME: this.serviceName,
@@ -313,4 +328,11 @@ function accessLogFormat(): AccessLogFormat {
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** "arn:…" (e.g. from `aws sts get-caller-identity`) becomes the principal the broker will see. */
+function normalizePrincipal(principal: string): string {
+  const value = principal.startsWith("arn:") ? iamPrincipal(principal) : principal;
+  validatePrincipal(value);
+  return value;
 }

@@ -91,12 +91,15 @@ export class DynalogObservability extends Construct {
       this.alarm("FunctionErrors", "Lambda errors (crashes, timeouts) in any Dynalog function", sum(functions.map(([, f]) => f.metricErrors({ period: PERIOD }))), ALARM_THRESHOLDS.functionErrors);
       this.alarm("FunctionThrottles", "Lambda throttled invocations of any Dynalog function", sum(functions.map(([, f]) => f.metricThrottles({ period: PERIOD }))), ALARM_THRESHOLDS.functionThrottles);
       this.alarm("ApiServerErrors", "HTTP 5xx answered by the Dynalog API", props.api.metricServerError({ period: PERIOD, statistic: "Sum" }), ALARM_THRESHOLDS.apiServerErrors);
-      this.alarm(
-        "DynamoDBThrottles",
-        "DynamoDB read or write throttle events on any Dynalog table",
-        sum(tables.flatMap(([, t]) => [t.metric("ReadThrottleEvents", { period: PERIOD, statistic: "Sum" }), t.metric("WriteThrottleEvents", { period: PERIOD, statistic: "Sum" })])),
-        ALARM_THRESHOLDS.dynamodbThrottles,
-      );
+      // Reads and writes apart: one alarm's metric math holds at most 10 metrics (6 tables each).
+      for (const kind of ["Read", "Write"] as const) {
+        this.alarm(
+          `DynamoDB${kind}Throttles`,
+          `DynamoDB ${kind.toLowerCase()} throttle events on any Dynalog table`,
+          sum(tables.map(([, t]) => t.metric(`${kind}ThrottleEvents`, { period: PERIOD, statistic: "Sum" }))),
+          ALARM_THRESHOLDS.dynamodbThrottles,
+        );
+      }
       for (const [id, table] of tables) {
         this.alarm(
           `DynamoDBSystemErrors${capitalize(id)}`,

@@ -59,6 +59,15 @@ const READER_WRITES = {
   log: { actions: ["PutItem"], onlyAttributes: VOID_ATTRIBUTES, why: "fill a dead writer's gap with voids (TransactWriteItems of Puts)" },
 } as const satisfies Record<string, TableGrant>;
 
+/** Attributes of a quota counter update (security-store.ts addUsage): pk, sk, requests, bytes, x. */
+export const QUOTA_ATTRIBUTES = ["pk", "sk", "requests", "bytes", "x"] as const;
+
+/** Every function authenticates (API keys), authorizes (ACL rules) and counts quotas. */
+const AUTHENTICATING = [
+  { actions: ["GetItem", "Query"], why: "look up API keys (hashed) and load ACL rules (cached per warm instance)" },
+  { actions: ["UpdateItem"], onlyAttributes: QUOTA_ATTRIBUTES, why: "add to the caller's quota counter (at most once per flush interval)" },
+] as const satisfies readonly TableGrant[];
+
 export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   admin: {
     topics: [{ actions: ["GetItem", "PutItem", "DeleteItem", "Scan"], why: "create (conditional put), describe, list (scan), delete topics" }],
@@ -72,6 +81,10 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     ],
     producers: [{ actions: ["Query", "BatchWriteItem"], why: "delete purges the topic's producer state" }],
     offsets: [{ actions: ["Query", "Scan"], why: "describe a group (its items and offsets), list groups (scan)" }],
+    security: [
+      ...AUTHENTICATING,
+      { actions: ["PutItem", "UpdateItem", "DeleteItem", "Scan"], why: "create API keys and ACL rules, revoke keys, delete rules, list keys (scan)" },
+    ],
   },
   produce: {
     topics: [{ actions: ["GetItem"], why: "look up the topic" }],
@@ -83,11 +96,13 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
         why: "allocate producer ids, idempotent producer state (in the append transaction), transactional ids (init)",
       },
     ],
+    security: [...AUTHENTICATING],
   },
   fetch: {
     topics: [{ actions: ["GetItem"], why: "look up the topic" }],
     partitions: [READER.partitions, READER_WRITES.partitions],
     log: [READER.log, READER_WRITES.log],
+    security: [...AUTHENTICATING],
   },
   commit: {
     topics: [{ actions: ["GetItem"], why: "validate the committed topics; the topics a group subscribes to" }],
@@ -101,12 +116,19 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     // partitions without a commit: a reader's access, voids and hints included.
     partitions: [{ actions: ["GetItem"], why: READER.partitions.why }, READER_WRITES.partitions],
     log: [READER.log, READER_WRITES.log],
+    security: [...AUTHENTICATING],
   },
   transactions: {
     topics: [{ actions: ["GetItem"], why: "look up every topic written or committed" }],
     partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets" }],
     log: [{ actions: ["PutItem", "GetItem"], why: "batches (in the commit transaction) and voids of its own reservations; check a slot after a lost response" }],
     producers: [{ actions: ["GetItem", "UpdateItem"], why: "read and advance the transactional id (zombie fencing) in the commit transaction" }],
-    offsets: [{ actions: ["PutItem"], why: "offsets committed in the transaction" }],
+    offsets: [
+      {
+        actions: ["PutItem", "ConditionCheckItem", "Query"],
+        why: "offsets committed in the transaction, fenced by a group member check (KIP-447); read the group's members to refuse memberless commits to a live group",
+      },
+    ],
+    security: [...AUTHENTICATING],
   },
 };

@@ -8,6 +8,11 @@ import { pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { FUNCTION_NAMES, type FunctionName } from "../shared/http/routes.js";
 import { ensureTables } from "../shared/storage/create-tables.js";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DEFAULT_SECURITY_CONFIG, Security } from "../shared/security/security.js";
+import { createDynamoSecurityStore } from "../shared/storage/security-store.js";
+
+const LOCAL_ADMIN = "User:admin";
 import { tableNames } from "../shared/storage/tables.js";
 import { assertLocalEndpoint, localDynamoDbClientConfig, startDynamoDbLocal, type DynamoDbLocalHandle } from "./dynamodb-local.js";
 import { createGateway, type FunctionHandlers, type LambdaHandler } from "./gateway.js";
@@ -32,6 +37,11 @@ export interface LocalBrokerOptions {
     | { readonly kind: "files"; readonly files: Readonly<Record<FunctionName, string>> };
   /** Extra DYNALOG_* settings for the handlers (e.g. DYNALOG_HOLE_TIMEOUT_MS). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Turn authentication and ACLs on (off by default locally). "User:admin" is the super-user and
+   * an API key for it is created at start (`adminToken`).
+   */
+  readonly auth?: boolean;
   readonly onDynamoDbLog?: (line: string) => void;
 }
 
@@ -39,6 +49,8 @@ export interface LocalBroker {
   readonly url: string;
   readonly dynamodbEndpoint: string;
   readonly tablePrefix: string;
+  /** With `auth`: a Bearer token of the super-user "User:admin". */
+  readonly adminToken?: string;
   stop(): Promise<void>;
 }
 
@@ -50,11 +62,15 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   try {
     const client = new DynamoDBClient(localDynamoDbClientConfig(endpoint));
     await ensureTables(client, tableNames(tablePrefix));
+    const authEnv = options.auth ? { DYNALOG_AUTH: "on", DYNALOG_SUPER_USERS: LOCAL_ADMIN } : {};
+    const adminToken = options.auth
+      ? (await new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tableNames(tablePrefix)), { ...DEFAULT_SECURITY_CONFIG, enabled: true }).createApiKey(LOCAL_ADMIN, "local admin (npm start --auth)")).token
+      : undefined;
     client.destroy();
 
     // The handlers read their configuration from the environment at import, as on Lambda.
     // EMF metrics are off by default: locally nothing collects them and they would flood stdout.
-    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...options.env });
+    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...options.env });
     const handlers = await loadHandlers(options.handlers ?? { kind: "source" });
 
     const server = createGateway(handlers);
@@ -65,6 +81,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       url: `http://${host}:${address.port}`,
       dynamodbEndpoint: endpoint,
       tablePrefix,
+      adminToken,
       async stop() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();

@@ -2,6 +2,7 @@
  * `npm start`: runs the broker locally on an embedded DynamoDB Local and prints its endpoint.
  *   --port <n>          HTTP port (default 8790, or DYNALOG_PORT)
  *   --data-dir <dir>    keep data between runs (default in-memory, or DYNALOG_DATA_DIR)
+ *   --auth              require API keys and enforce ACLs (prints a super-user token)
  *   --table-prefix <p>  table name prefix (default "dynalog")
  */
 import { parseArgs } from "node:util";
@@ -19,13 +20,14 @@ const { values } = parseArgs({
   options: {
     port: { type: "string", default: process.env["DYNALOG_PORT"] ?? "8790" },
     "data-dir": { type: "string", default: process.env["DYNALOG_DATA_DIR"] },
+    auth: { type: "boolean", default: false },
     "table-prefix": { type: "string", default: "dynalog" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (values.help) {
-  console.log("Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog]");
+  console.log("Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog] [--auth]");
   process.exit(0);
 }
 
@@ -41,13 +43,18 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
-const broker = await startLocalBroker({ port, dataDir: values["data-dir"], tablePrefix: values["table-prefix"] }).catch((error: unknown) => {
+const broker = await startLocalBroker({ port, dataDir: values["data-dir"], tablePrefix: values["table-prefix"], auth: values.auth }).catch((error: unknown) => {
   console.error(`Could not start the local broker: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
 
 console.log(`Dynalog is running at ${broker.url}`);
 console.log(`  DynamoDB Local: ${broker.dynamodbEndpoint} (${values["data-dir"] ? `data in ${values["data-dir"]}` : "in-memory"})`);
+console.log(
+  broker.adminToken
+    ? `  Auth is on. Super-user "User:admin": -H 'Authorization: Bearer ${broker.adminToken}'`
+    : "  Auth is off (every caller is a super-user); npm start -- --auth turns it on",
+);
 console.log(`  Try: curl -s -X POST ${broker.url}/v1/topics -H 'content-type: application/json' -d '{"name":"events","partitions":3}'`);
 console.log("Press Ctrl-C to stop.");
 

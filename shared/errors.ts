@@ -56,6 +56,14 @@ export const ERROR_TABLE = {
   INVALID_SESSION_TIMEOUT: { status: 400, retriable: false, outcome: "definite", description: "sessionTimeoutMs or rebalanceTimeoutMs outside the allowed range." },
   UNSUPPORTED_ASSIGNOR: { status: 400, retriable: false, outcome: "definite", description: "serverAssignor is not one the broker has (uniform, range)." },
   NO_OFFSET_FOR_PARTITION: { status: 404, retriable: false, outcome: "definite", description: "The group has no committed offset for a partition and the reset policy is 'none'; details list the partitions." },
+  // --- security -------------------------------------------------------------------------------
+  AUTHENTICATION_FAILED: { status: 401, retriable: false, outcome: "definite", description: "No valid credentials: send an API key (Bearer or Basic) or sign with SigV4." },
+  TOPIC_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not perform this operation on the topic (says nothing about whether it exists)." },
+  GROUP_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not perform this operation on the consumer group." },
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not use this transactional id." },
+  CLUSTER_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not perform this cluster operation (topic creation, ACLs, API keys)." },
+  THROTTLING_QUOTA_EXCEEDED: { status: 429, retriable: true, outcome: "definite", description: "The principal's request-rate, byte-rate or producer-id quota is used up; retry after retryAfterMs." },
+  RESOURCE_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such API key or ACL rule." },
   // --- storage and server --------------------------------------------------------------------
   STORAGE_THROTTLED: { status: 503, retriable: true, outcome: "definite", description: "DynamoDB throttled the request before writing; retry with backoff." },
   REQUEST_TIMED_OUT: { status: 504, retriable: true, outcome: "indefinite", description: "The write may or may not have happened; retry with the same producer id, epoch and sequence." },

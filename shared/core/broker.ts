@@ -59,8 +59,8 @@ export function createBroker(deps: BrokerDependencies) {
   const reader = new LogReader(ctx);
   const producer = new Producer(ctx, topics);
   const fetcher = new Fetcher(ctx, topics, reader);
-  const transactions = new Transactions(ctx, topics);
   const groups = new ConsumerGroups(ctx, topics, reader);
+  const transactions = new Transactions(ctx, topics, groups);
 
   return {
     config: ctx.config,

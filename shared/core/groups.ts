@@ -567,7 +567,7 @@ export function decideHeartbeat(group: string, snapshot: GroupSnapshot, input: H
       }
       callerOriginal = existing;
       caller = withSettings({ ...existing, leftAt: undefined, revoking: {}, revocationDeadline: undefined }, input);
-      if (!sameList(existing.subscription, subscription) || existing.serverAssignor !== input.serverAssignor) ws.rebalance = true;
+      if (!sameList(existing.subscription, subscription) || existing.serverAssignor !== caller.serverAssignor) ws.rebalance = true;
     } else if (successor) {
       ws.members.delete(successor.memberId);
       ws.removed.push(successor);
@@ -902,24 +902,29 @@ export class ConsumerGroups {
    */
   async commitOffsets(group: string, offsets: readonly OffsetCommitInput[], member?: { readonly memberId?: string; readonly memberEpoch?: number }): Promise<void> {
     const commits = await validateOffsetCommits(this.topics, group, offsets);
-    const now = this.ctx.clock();
-    if (member && (member.memberId !== undefined || member.memberEpoch !== undefined)) {
-      const fence = validateFence(member);
-      if (commits.length > MAX_FENCED_OFFSETS_PER_COMMIT) {
-        throw new DynalogError("REQUEST_TOO_LARGE", `A commit with memberId carries at most ${MAX_FENCED_OFFSETS_PER_COMMIT} partitions (one DynamoDB transaction), got ${commits.length}; split it`, {
-          details: { limit: MAX_FENCED_OFFSETS_PER_COMMIT, actual: commits.length },
-        });
-      }
-      await this.ctx.storage.offsets.commit(group, commits, now, fence);
-      return;
+    const fence = await this.offsetCommitFence(group, member);
+    if (fence && commits.length > MAX_FENCED_OFFSETS_PER_COMMIT) {
+      throw new DynalogError("REQUEST_TOO_LARGE", `A commit with memberId carries at most ${MAX_FENCED_OFFSETS_PER_COMMIT} partitions (one DynamoDB transaction), got ${commits.length}; split it`, {
+        details: { limit: MAX_FENCED_OFFSETS_PER_COMMIT, actual: commits.length },
+      });
     }
-    const live = liveMembers(await this.ctx.storage.groups.load(group), now);
+    await this.ctx.storage.offsets.commit(group, commits, this.ctx.clock(), fence);
+  }
+
+  /**
+   * How offsets of `group` may be committed (plain or inside a transaction, KIP-447): with a member,
+   * fenced by that member's epoch (the storage checks it in the same DynamoDB transaction); without
+   * one, only while the group has no live members (NON_EMPTY_GROUP).
+   */
+  async offsetCommitFence(group: string, member?: { readonly memberId?: string; readonly memberEpoch?: number }): Promise<MemberFence | undefined> {
+    if (member && (member.memberId !== undefined || member.memberEpoch !== undefined)) return validateFence(member);
+    const live = liveMembers(await this.ctx.storage.groups.load(group), this.ctx.clock());
     if (live.length > 0) {
       throw new DynalogError("NON_EMPTY_GROUP", `Group '${group}' has ${live.length} live member(s); its offsets are committed by its members, with memberId and memberEpoch`, {
         details: { group, members: live.length },
       });
     }
-    await this.ctx.storage.offsets.commit(group, commits, now);
+    return undefined;
   }
 
   async committedOffsets(group: string, topicName: string, options: { readonly reset?: OffsetReset; readonly partitions?: readonly number[] } = {}): Promise<CommittedPartitionOffset[]> {

@@ -2,6 +2,7 @@
  * What the broker core needs from storage. The core decides; the storage adapter
  * (shared/storage/) is the only code that knows DynamoDB item layouts and builds requests.
  */
+import type { DynalogError } from "../errors.js";
 import type { CompressionCodec } from "../record-batch.js";
 
 export type TimestampType = "CreateTime" | "LogAppendTime";
@@ -214,7 +215,8 @@ export interface TransactionWrite {
     readonly result: readonly TransactionPartitionResult[];
   };
   readonly partitions: readonly { readonly ref: PartitionRef; readonly batches: readonly EncodedBatch[]; readonly expiresAtSeconds?: number }[];
-  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[] };
+  /** With `fence`, the same transaction checks the group member is current (KIP-447). */
+  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[]; readonly fence?: MemberFence };
   readonly appendTime: number;
   /** Idempotency token of this attempt (DynamoDB ClientRequestToken, 1-36 characters). */
   readonly token: string;
@@ -227,7 +229,9 @@ export type TransactionWriteResult =
   /** A reader voided one of our reservations. */
   | { readonly status: "slot-taken" }
   /** Concurrent transaction on the same items (AWS only). */
-  | { readonly status: "conflict" };
+  | { readonly status: "conflict" }
+  /** The group member check failed: `error` says why (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, …). */
+  | { readonly status: "member-fenced"; readonly error: DynalogError };
 
 export interface TransactionStore {
   /** Register the transactional id or bump its epoch (fencing every older instance). */

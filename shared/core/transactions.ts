@@ -13,7 +13,8 @@ import type { CompressionCodec } from "../record-batch.js";
 import { encodePartition, groupByPartition, placeChunks, type EncodedPartition, type ProduceRecord } from "./batches.js";
 import type { BrokerContext } from "./context.js";
 import { validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
-import type { OffsetCommit, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
+import type { ConsumerGroups } from "./groups.js";
+import type { MemberFence, OffsetCommit, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
 import { validateProducerIdentity } from "./produce.js";
 import { itemExpiry, StaleTopicError, type TopicCatalog } from "./topics.js";
 
@@ -40,7 +41,8 @@ export interface TransactionCommitInput {
   readonly transactionSequence?: number;
   readonly records: readonly TransactionRecord[];
   readonly compression?: CompressionCodec;
-  readonly offsets?: { readonly group: string; readonly offsets: readonly OffsetCommitInput[] };
+  /** Offsets to commit; with memberId + memberEpoch they are fenced by that group member (KIP-447). */
+  readonly offsets?: { readonly group: string; readonly memberId?: string; readonly memberEpoch?: number; readonly offsets: readonly OffsetCommitInput[] };
 }
 
 export interface TransactionCommitResult {
@@ -61,7 +63,7 @@ interface TransactionalIdentity {
 interface PreparedTransaction {
   readonly identity?: TransactionalIdentity;
   readonly partitions: readonly (EncodedPartition & { readonly topic: TopicRecord })[];
-  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[] };
+  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[]; readonly fence?: MemberFence };
 }
 
 export type TransactionVerdict =
@@ -112,6 +114,7 @@ export class Transactions {
   constructor(
     private readonly ctx: BrokerContext,
     private readonly topics: TopicCatalog,
+    private readonly groups: ConsumerGroups,
   ) {
     this.nullKeyPartitioner = new RoundRobinPartitioner(ctx.random);
   }
@@ -167,8 +170,13 @@ export class Transactions {
         partitions.push({ ...encodePartition(topic, group.partition, group.records, input.compression ?? topic.compression, appendTime), topic });
       }
     }
-    const offsets = input.offsets ? { group: input.offsets.group, commits: await validateOffsetCommits(this.topics, input.offsets.group, input.offsets.offsets) } : undefined;
-    checkFitsOneTransaction(identity, partitions, offsets?.commits ?? []);
+    let offsets: PreparedTransaction["offsets"];
+    if (input.offsets) {
+      const { group, memberId, memberEpoch } = input.offsets;
+      const commits = await validateOffsetCommits(this.topics, group, input.offsets.offsets);
+      offsets = { group, commits, fence: await this.groups.offsetCommitFence(group, { memberId, memberEpoch }) };
+    }
+    checkFitsOneTransaction(identity, partitions, offsets?.commits ?? [], offsets?.fence !== undefined);
     return { identity, partitions, offsets };
   }
 
@@ -218,6 +226,7 @@ export class Transactions {
         continue;
       }
       await voidAll(); // a refused or failed commit leaves nothing for readers to wait on
+      if (outcome.status === "member-fenced") throw outcome.error;
       if (outcome.status === "transaction-state-mismatch") {
         const verdict = judgeTransaction(identity!, outcome.state);
         if (verdict.kind === "duplicate") return { kind: "done", result: { duplicate: true, partitions: verdict.result, offsetsCommitted: 0 } };
@@ -276,12 +285,12 @@ function transactionalIdentity(input: TransactionCommitInput): TransactionalIden
 }
 
 /** Refuse, before anything is written, what one TransactWriteItems cannot hold. */
-function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[]): void {
+function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], fenced: boolean): void {
   const batchItems = partitions.reduce((sum, p) => sum + p.chunks.length, 0);
-  const actions = (identity ? 1 : 0) + batchItems + offsets.length;
+  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (fenced ? 1 : 0);
   const details = { batchItems, offsets: offsets.length, partitions: partitions.length };
   if (actions > MAX_TRANSACTION_ACTIONS) {
-    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
+    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${fenced ? ", 1 member check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
       details: { ...details, limit: "actions", actions, maxActions: MAX_TRANSACTION_ACTIONS },
     });
   }

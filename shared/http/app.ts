@@ -17,6 +17,10 @@ import { MAX_REQUEST_BODY_BYTES } from "../limits.js";
 import { decodeHeaders, decodeNullableBytes, encodeBytes } from "./encoding.js";
 import { errorResponse, toDynalogError } from "./responses.js";
 import { ROUTES, matchesPath, type FunctionName, type RouteId } from "./routes.js";
+import { DEFAULT_SECURITY_CONFIG, Security } from "../security/security.js";
+import type { SecurityStore } from "../security/ports.js";
+import { authorize, authorizeAny, cluster, group, mayAccess, securityMiddleware, topic, transactionalId, type AuthEnv } from "./authorization.js";
+import { securityHandlers, type SecurityRouteId } from "./security-routes.js";
 import {
   commitBodySchema,
   createTopicBodySchema,
@@ -35,17 +39,35 @@ import {
 export interface ApiOptions {
   /** Serve only the routes of these functions (a Lambda serves its own); default all. */
   readonly functions?: readonly FunctionName[];
+  /** Authentication, ACLs and quotas; default off (every caller is a super-user). */
+  readonly security?: Security;
+  /** The caller's SigV4-verified IAM identity, when the runtime has one (API Gateway's IAM auth). */
+  readonly iamIdentity?: (c: Context) => string | undefined;
   /** Called for every unexpected (500) error, e.g. to log it. */
   readonly onUnexpectedError?: (error: unknown) => void;
 }
 
-type Handler = (c: Context, broker: Broker) => Promise<Response>;
+type Handler = (c: Context<AuthEnv>, broker: Broker) => Promise<Response>;
 
-export function createApi(broker: Broker, options: ApiOptions = {}): Hono {
-  const app = new Hono();
+/** Security switched off: never reads its store. */
+const OPEN = new Security(
+  new Proxy({} as SecurityStore, { get: () => () => Promise.reject(new Error("security is disabled")) }),
+  DEFAULT_SECURITY_CONFIG,
+);
+
+/** The API as a Hono app; `app.fetch` serves it on any runtime. */
+export type DynalogApi = Hono<AuthEnv>;
+
+export function createApi(broker: Broker, options: ApiOptions = {}): DynalogApi {
+  const app = new Hono<AuthEnv>();
   const served = ROUTES.filter((r) => !options.functions || options.functions.includes(r.fn));
+  const security = options.security ?? OPEN;
+  // Once per path (several methods share one): authentication and quota before any handler.
+  const guard = securityMiddleware(security, (c) => ({ authorization: c.req.header("authorization"), iamArn: options.iamIdentity?.(c) }));
+  for (const path of new Set(served.map((r) => r.path))) app.use(path, guard);
+  const handlers: Record<RouteId, Handler> = { ...HANDLERS, ...securityHandlers(security) };
   for (const route of served) {
-    const handler = HANDLERS[route.id];
+    const handler = handlers[route.id];
     app.on(route.method, route.path, (c) => handler(c, broker));
   }
   app.notFound((c) => {
@@ -62,14 +84,17 @@ export function createApi(broker: Broker, options: ApiOptions = {}): Hono {
   app.onError((error) => {
     const mapped = toDynalogError(error);
     if (mapped.code === "UNKNOWN_SERVER_ERROR") options.onUnexpectedError?.(error);
-    return errorResponse(mapped);
+    const response = errorResponse(mapped);
+    if (mapped.code === "THROTTLING_QUOTA_EXCEEDED") response.headers.set("Retry-After", String(Math.max(1, Math.ceil(Number(mapped.details["retryAfterMs"] ?? 1000) / 1000))));
+    if (mapped.code === "AUTHENTICATION_FAILED") response.headers.set("WWW-Authenticate", 'Bearer realm="dynalog"');
+    return response;
   });
   return app;
 }
 
 // ---- request parsing -------------------------------------------------------------------------
 
-async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+async function readJson<S extends z.ZodType>(c: Context<AuthEnv>, schema: S): Promise<z.infer<S>> {
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(declared);
   const text = await c.req.text();
@@ -170,36 +195,50 @@ function fetchResultJson(result: PartitionFetchResult, encoding: Encoding) {
 
 // ---- handlers --------------------------------------------------------------------------------
 
-const HANDLERS: Record<RouteId, Handler> = {
+const HANDLERS: Record<Exclude<RouteId, SecurityRouteId>, Handler> = {
   async createTopic(c, broker) {
     const body = await readJson(c, createTopicBodySchema);
-    const topic = await broker.createTopic({ ...body, compression: parseCompression(body.compression), timestampType: parseTimestampType(body.timestampType) });
-    return c.json(topicJson(topic), 201);
+    await authorizeAny(c, topic(body.name, "Create"), cluster("Create"));
+    const created = await broker.createTopic({ ...body, compression: parseCompression(body.compression), timestampType: parseTimestampType(body.timestampType) });
+    return c.json(topicJson(created), 201);
   },
 
   async listTopics(c, broker) {
     const topics = await broker.listTopics();
-    return c.json({ topics: topics.map(topicJson) });
+    const visible = await filterAsync(topics, (t) => mayAccess(c, topic(t.name, "Describe")));
+    return c.json({ topics: visible.map(topicJson) });
   },
 
   async describeTopic(c, broker) {
+    await authorize(c, topic(c.req.param("topic")!, "Describe"));
     const description = await broker.describeTopic(c.req.param("topic")!);
     return c.json({ ...topicJson(description.topic), partitions: description.partitions });
   },
 
   async deleteTopic(c, broker) {
+    await authorize(c, topic(c.req.param("topic")!, "Delete"));
     const removed = await broker.deleteTopic(c.req.param("topic")!);
     return c.json({ deleted: removed.name, topicId: removed.topicId });
   },
 
   async initProducer(c, broker) {
     const body = await readJson(c, initProducerBodySchema);
+    if (body.transactionalId !== undefined) await authorize(c, transactionalId(body.transactionalId, "Write"));
+    // Producer ids are a resource like any other: capped per principal and hour.
+    c.var.security.producerIdQuota.check(c.var.principal);
     const producer = await broker.initProducer(body);
+    await c.var.security.producerIdQuota.record(c.var.principal, 0, true);
     return c.json(body.transactionalId === undefined ? producer : { ...producer, transactionalId: body.transactionalId });
   },
 
   async commitTransaction(c, broker) {
     const body = await readJson(c, transactionBodySchema);
+    await authorize(
+      c,
+      ...(body.transactionalId !== undefined ? [transactionalId(body.transactionalId, "Write")] : []),
+      ...(body.records ?? []).map((r) => topic(r.topic, "Write")),
+      ...(body.offsets ? [group(body.offsets.group, "Read"), ...body.offsets.offsets.map((o) => topic(o.topic, "Read"))] : []),
+    );
     const encoding = body.encoding ?? "base64";
     const result = await broker.commitTransaction({
       transactionalId: body.transactionalId,
@@ -215,6 +254,7 @@ const HANDLERS: Record<RouteId, Handler> = {
 
   async produce(c, broker) {
     const body = await readJson(c, produceBodySchema);
+    await authorize(c, topic(c.req.param("topic")!, "Write"));
     const encoding = body.encoding ?? "base64";
     if ((body.producerId === undefined) !== (body.producerEpoch === undefined)) {
       throw new DynalogError("INVALID_PRODUCER_EPOCH", "producerId and producerEpoch go together");
@@ -242,6 +282,7 @@ const HANDLERS: Record<RouteId, Handler> = {
 
   async fetch(c, broker) {
     const body = await readJson(c, fetchBodySchema);
+    await authorize(c, ...body.partitions.map((p) => topic(p.topic, "Read")));
     const results = await broker.fetch(body);
     return c.json({ partitions: results.map((r) => fetchResultJson(r, body.encoding ?? "base64")) });
   },
@@ -251,6 +292,7 @@ const HANDLERS: Record<RouteId, Handler> = {
     const rawOffset = c.req.query("offset");
     const offset = rawOffset === undefined ? undefined : parseWith(queryOffset, rawOffset, "query.offset");
     if (offset === undefined) throw new DynalogError("INVALID_REQUEST", "query.offset is required");
+    await authorize(c, topic(c.req.param("topic")!, "Read"));
     const [result] = await broker.fetch({
       partitions: [{ topic: c.req.param("topic")!, partition: pathInt(c, "partition"), offset }],
       maxRecords: queryInt(c, "maxRecords"),
@@ -262,6 +304,7 @@ const HANDLERS: Record<RouteId, Handler> = {
   },
 
   async listOffsets(c, broker) {
+    await authorize(c, topic(c.req.param("topic")!, "Describe"));
     const at = c.req.query("at") ?? "latest";
     let spec: OffsetSpec;
     if (at === "earliest" || at === "latest") spec = { kind: at };
@@ -271,31 +314,34 @@ const HANDLERS: Record<RouteId, Handler> = {
 
   async commitOffsets(c, broker) {
     const body = await readJson(c, commitBodySchema);
-    const group = c.req.param("group")!;
-    await broker.commitOffsets(group, body.offsets, { memberId: body.memberId, memberEpoch: body.memberEpoch });
-    return c.json({ group, offsets: body.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })) });
+    const groupId = c.req.param("group")!;
+    await authorize(c, group(groupId, "Read"), ...body.offsets.map((o) => topic(o.topic, "Read")));
+    await broker.commitOffsets(groupId, body.offsets, { memberId: body.memberId, memberEpoch: body.memberEpoch });
+    return c.json({ group: groupId, offsets: body.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })) });
   },
 
   async committedOffsets(c, broker) {
-    const topic = c.req.query("topic");
-    if (topic === undefined) throw new DynalogError("INVALID_REQUEST", "query.topic is required");
-    const group = c.req.param("group")!;
+    const topicName = c.req.query("topic");
+    if (topicName === undefined) throw new DynalogError("INVALID_REQUEST", "query.topic is required");
+    const groupId = c.req.param("group")!;
+    await authorize(c, group(groupId, "Describe"), topic(topicName, "Describe"));
     const reset = c.req.query("reset");
     if (reset !== undefined && reset !== "earliest" && reset !== "latest" && reset !== "none") {
       throw new DynalogError("INVALID_REQUEST", "query.reset must be earliest, latest or none");
     }
     const rawPartitions = c.req.query("partitions");
     const partitions = rawPartitions === undefined ? undefined : rawPartitions.split(",").map((p) => parseWith(queryInteger, p, "query.partitions"));
-    const result = await broker.committedOffsets(group, topic, { reset, partitions });
+    const result = await broker.committedOffsets(groupId, topicName, { reset, partitions });
     return c.json({
-      group,
-      topic,
+      group: groupId,
+      topic: topicName,
       partitions: result.map((p) => ({ ...p, committedAt: p.committedAt === null ? null : new Date(p.committedAt).toISOString() })),
     });
   },
 
   async groupHeartbeat(c, broker) {
     const body = await readJson(c, heartbeatBodySchema);
+    await authorize(c, group(c.req.param("group")!, "Read"), ...(body.topics ?? []).map((t) => topic(t, "Describe")));
     const result = await broker.heartbeat(c.req.param("group")!, {
       ...body,
       instanceId: body.instanceId ?? undefined,
@@ -305,17 +351,20 @@ const HANDLERS: Record<RouteId, Handler> = {
   },
 
   async removeGroupMember(c, broker) {
-    const group = c.req.param("group")!;
+    const groupId = c.req.param("group")!;
     const memberId = c.req.param("memberId")!;
-    const result = await broker.removeMember(group, memberId);
-    return c.json({ group, memberId, removed: true, groupEpoch: result.groupEpoch });
+    await authorize(c, group(groupId, "Read"));
+    const result = await broker.removeMember(groupId, memberId);
+    return c.json({ group: groupId, memberId, removed: true, groupEpoch: result.groupEpoch });
   },
 
   async listGroups(c, broker) {
-    return c.json({ groups: await broker.listGroups() });
+    const groups = await broker.listGroups();
+    return c.json({ groups: await filterAsync(groups, (g) => mayAccess(c, group(g.group, "Describe"))) });
   },
 
   async describeGroup(c, broker) {
+    await authorize(c, group(c.req.param("group")!, "Describe"));
     const description = await broker.describeGroup(c.req.param("group")!);
     const iso = (ms: number) => new Date(ms).toISOString();
     return c.json({
@@ -324,3 +373,8 @@ const HANDLERS: Record<RouteId, Handler> = {
     });
   },
 };
+
+async function filterAsync<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const verdicts = await Promise.all(items.map(keep));
+  return items.filter((_, i) => verdicts[i]);
+}

@@ -26,7 +26,13 @@ export type RouteId =
   | "groupHeartbeat"
   | "removeGroupMember"
   | "listGroups"
-  | "describeGroup";
+  | "describeGroup"
+  | "createAcl"
+  | "listAcls"
+  | "deleteAcl"
+  | "createApiKey"
+  | "listApiKeys"
+  | "revokeApiKey";
 
 export interface RouteDefinition {
   readonly id: RouteId;
@@ -55,6 +61,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "removeGroupMember", method: "DELETE", path: "/v1/groups/:group/members/:memberId", fn: "commit" },
   { id: "listGroups", method: "GET", path: "/v1/groups", fn: "admin" },
   { id: "describeGroup", method: "GET", path: "/v1/groups/:group", fn: "admin" },
+  { id: "createAcl", method: "POST", path: "/v1/acls", fn: "admin" },
+  { id: "listAcls", method: "GET", path: "/v1/acls", fn: "admin" },
+  { id: "deleteAcl", method: "DELETE", path: "/v1/acls/:id", fn: "admin" },
+  { id: "createApiKey", method: "POST", path: "/v1/api-keys", fn: "admin" },
+  { id: "listApiKeys", method: "GET", path: "/v1/api-keys", fn: "admin" },
+  { id: "revokeApiKey", method: "DELETE", path: "/v1/api-keys/:keyId", fn: "admin" },
 ];
 
 /** API Gateway's path syntax (`{name}`) for a route. */

@@ -72,7 +72,9 @@ export const transactionBodySchema = z.strictObject({
   encoding: encodingSchema.optional(),
   compression: z.string().optional(),
   records: z.array(recordSchema.extend({ topic: z.string() })).optional(),
-  offsets: z.strictObject({ group: z.string(), offsets: z.array(offsetCommitSchema) }).optional(),
+  offsets: z
+    .strictObject({ group: z.string(), memberId: z.string().optional(), memberEpoch: integer.optional(), offsets: z.array(offsetCommitSchema) })
+    .optional(),
 });
 
 export const fetchBodySchema = z.strictObject({

@@ -7,6 +7,7 @@ import type { BrokerConfig } from "../core/context.js";
 import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../limits.js";
 import { COMPRESSION_CODECS } from "../record-batch.js";
 import { tableNames, type TableNames } from "../storage/tables.js";
+import { DEFAULT_SECURITY_CONFIG, validatePrincipal, type SecurityConfig } from "../security/security.js";
 
 export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
 
@@ -21,6 +22,7 @@ export interface RuntimeConfig {
   readonly dynamodbEndpoint?: string;
   readonly region: string;
   readonly broker: Partial<BrokerConfig>;
+  readonly security: SecurityConfig;
 }
 
 const positiveInt = z.string().regex(/^\d+$/).transform(Number);
@@ -36,6 +38,7 @@ const envSchema = z.object({
   DYNALOG_TABLE_LOG: tableName.optional(),
   DYNALOG_TABLE_PRODUCERS: tableName.optional(),
   DYNALOG_TABLE_OFFSETS: tableName.optional(),
+  DYNALOG_TABLE_SECURITY: tableName.optional(),
   DYNALOG_SERVICE_NAME: z.string().regex(/^[a-zA-Z0-9_.-]{1,100}$/).default("dynalog"),
   DYNALOG_LOG_LEVEL: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
   DYNALOG_METRICS_ENABLED: z.enum(["true", "false"]).default("true"),
@@ -45,6 +48,16 @@ const envSchema = z.object({
   DYNALOG_TOPIC_CACHE_TTL_MS: positiveInt.optional(),
   DYNALOG_LONG_POLL_INTERVAL_MS: positiveInt.optional(),
   DYNALOG_DEFAULT_COMPRESSION: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),
+  // Security: "on" in every deployment (the CDK stack sets it); off by default for local runs.
+  DYNALOG_AUTH: z.enum(["on", "off"]).default("off"),
+  /** Comma-separated principals ("User:admin", "IAM:arn:…") that bypass ACLs. */
+  DYNALOG_SUPER_USERS: z.string().default(""),
+  DYNALOG_AUTH_CACHE_TTL_MS: positiveInt.optional(),
+  DYNALOG_QUOTA_REQUESTS_PER_SECOND: positiveInt.optional(),
+  DYNALOG_QUOTA_BYTES_PER_SECOND: positiveInt.optional(),
+  DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: positiveInt.optional(),
+  DYNALOG_QUOTA_WINDOW_MS: positiveInt.optional(),
+  DYNALOG_QUOTA_FLUSH_INTERVAL_MS: positiveInt.optional(),
   // Milliseconds, or "forever".
   DYNALOG_DEFAULT_RETENTION_MS: z
     .union([z.literal("forever"), positiveInt.refine((ms) => ms >= MIN_RETENTION_MS && ms <= MAX_RETENTION_MS, `must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}`)])
@@ -65,6 +78,25 @@ export function runtimeConfigFromEnv(env: Record<string, string | undefined> = p
     ...(e.DYNALOG_DEFAULT_COMPRESSION !== undefined && { defaultCompression: e.DYNALOG_DEFAULT_COMPRESSION }),
     ...(e.DYNALOG_DEFAULT_RETENTION_MS !== undefined && { defaultRetentionMs: e.DYNALOG_DEFAULT_RETENTION_MS === "forever" ? null : e.DYNALOG_DEFAULT_RETENTION_MS }),
   };
+  const superUsers = e.DYNALOG_SUPER_USERS.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  try {
+    superUsers.forEach(validatePrincipal);
+  } catch (error) {
+    throw new Error(`Invalid Dynalog configuration: DYNALOG_SUPER_USERS: ${(error as Error).message}`);
+  }
+  const defaults = DEFAULT_SECURITY_CONFIG;
+  const security: SecurityConfig = {
+    enabled: e.DYNALOG_AUTH === "on",
+    superUsers,
+    cacheTtlMs: e.DYNALOG_AUTH_CACHE_TTL_MS ?? defaults.cacheTtlMs,
+    quotas: {
+      requestsPerSecond: e.DYNALOG_QUOTA_REQUESTS_PER_SECOND ?? defaults.quotas.requestsPerSecond,
+      bytesPerSecond: e.DYNALOG_QUOTA_BYTES_PER_SECOND ?? defaults.quotas.bytesPerSecond,
+      producerIdsPerHour: e.DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR ?? defaults.quotas.producerIdsPerHour,
+      windowMs: Math.max(1, e.DYNALOG_QUOTA_WINDOW_MS ?? defaults.quotas.windowMs),
+      flushIntervalMs: e.DYNALOG_QUOTA_FLUSH_INTERVAL_MS ?? defaults.quotas.flushIntervalMs,
+    },
+  };
   const byPrefix = tableNames(e.DYNALOG_TABLE_PREFIX);
   return {
     tables: {
@@ -73,6 +105,7 @@ export function runtimeConfigFromEnv(env: Record<string, string | undefined> = p
       log: e.DYNALOG_TABLE_LOG ?? byPrefix.log,
       producers: e.DYNALOG_TABLE_PRODUCERS ?? byPrefix.producers,
       offsets: e.DYNALOG_TABLE_OFFSETS ?? byPrefix.offsets,
+      security: e.DYNALOG_TABLE_SECURITY ?? byPrefix.security,
     },
     serviceName: e.DYNALOG_SERVICE_NAME,
     logLevel: e.DYNALOG_LOG_LEVEL,
@@ -80,5 +113,6 @@ export function runtimeConfigFromEnv(env: Record<string, string | undefined> = p
     dynamodbEndpoint: e.DYNALOG_DYNAMODB_ENDPOINT,
     region: e.AWS_REGION,
     broker,
+    security,
   };
 }

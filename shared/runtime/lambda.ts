@@ -11,6 +11,17 @@ import { createDynamoStorage } from "../storage/dynamo-storage.js";
 import { DYNAMODB_CLIENT_LIMITS } from "./client-limits.js";
 import { runtimeConfigFromEnv, type RuntimeConfig } from "./config.js";
 import { createTelemetry, type LambdaHttpHandler } from "./telemetry.js";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Context } from "hono";
+import { Security } from "../security/security.js";
+import { createDynamoSecurityStore } from "../storage/security-store.js";
+
+/** The IAM identity API Gateway verified (SigV4), from the payload-v2 event hono/aws-lambda keeps. */
+function iamCaller(c: Context): string | undefined {
+  const env = c.env as { event?: { requestContext?: { authorizer?: { iam?: { userArn?: unknown } } } } } | undefined;
+  const arn = env?.event?.requestContext?.authorizer?.iam?.userArn;
+  return typeof arn === "string" && arn.startsWith("arn:") ? arn : undefined;
+}
 
 /** Not applied against DynamoDB Local, whose latency on a loaded 2-core CI machine is not AWS's. */
 export function dynamoDbClientConfig(config: RuntimeConfig): DynamoDBClientConfig {
@@ -30,8 +41,12 @@ export function lambdaHandler(fn: FunctionName): LambdaHttpHandler {
   const client = new DynamoDBClient(dynamoDbClientConfig(config));
   telemetry.instrument(client);
   const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker, observer: telemetry.observer });
+  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const security = new Security(createDynamoSecurityStore(documents, config.tables), config.security);
   const app = createApi(broker, {
     functions: [fn],
+    security,
+    iamIdentity: iamCaller,
     onUnexpectedError: (error) => telemetry.logger.error("unexpected error", error instanceof Error ? error : String(error)),
   });
   // Hono types the payload-v2 event and result with its own (structurally looser) shapes; they

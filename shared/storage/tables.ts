@@ -2,12 +2,12 @@
  * The DynamoDB tables of one broker. The local setup (local/, test/) and the CDK stack (infra/)
  * both build their tables from these definitions, so local and AWS cannot drift.
  *
- * Five tables rather than one, so that IAM can give each function only the tables it needs
+ * Six tables rather than one, so that IAM can give each function only the tables it needs
  * (fetch never touches producer state or offsets; commit never touches the log).
  */
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
-export type TableId = "topics" | "partitions" | "log" | "producers" | "offsets";
+export type TableId = "topics" | "partitions" | "log" | "producers" | "offsets" | "security";
 export type KeyType = "S" | "N";
 
 export interface KeyAttribute {
@@ -53,6 +53,13 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     purpose: "Committed consumer-group offsets per (group, topic, partition).",
     partitionKey: { name: "pk", type: "S" },
     sortKey: { name: "sk", type: "S" },
+  },
+  security: {
+    id: "security",
+    purpose: "API keys (hashed), ACL rules, and per-principal quota counters.",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+    ttlAttribute: "x",
   },
 };
 

@@ -15,12 +15,13 @@ import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type Dynam
 import { DynalogError } from "../errors.js";
 import type { ProducerStore, TransactionalState, TransactionPartitionResult, TransactionStore, TransactionWrite } from "../core/ports.js";
 import { cancelledActions, describeCancellation, isTransactionCanceled, storageFailure, type LabelledAction } from "./dynamo-errors.js";
+import { memberFencingCheck, memberFencingError } from "./group-store.js";
 import { batchPutRequest } from "./log-store.js";
 import { offsetItem } from "./offset-store.js";
 import type { TableNames } from "./tables.js";
 
 type Item = Record<string, unknown>;
-type CommitLabel = "transactional-id" | "batch" | "offset";
+type CommitLabel = "transactional-id" | "batch" | "offset" | "member";
 
 const INIT_ATTEMPTS = 5;
 
@@ -123,6 +124,8 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
           actions.push({ label: "batch", action: { Put: batchPutRequest(tables, partition.ref, batch, write.appendTime, partition.expiresAtSeconds) } });
         }
       }
+      const fence = write.offsets?.fence;
+      if (fence) actions.push({ label: "member", action: memberFencingCheck(tables, { group: write.offsets!.group, ...fence }, write.appendTime) });
       for (const commit of write.offsets?.commits ?? []) {
         actions.push({ label: "offset", action: { Put: { TableName: tables.offsets, Item: offsetItem(write.offsets!.group, commit, write.appendTime) } } });
       }
@@ -134,6 +137,8 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
         const failed = cancelledActions(error, actions);
         const stateMismatch = failed.find((f) => f.label === "transactional-id" && f.code === "ConditionalCheckFailed");
         if (stateMismatch) return { status: "transaction-state-mismatch", state: toState(stateMismatch.oldItem) };
+        const member = failed.find((f) => f.label === "member" && f.code === "ConditionalCheckFailed");
+        if (member && fence) return { status: "member-fenced", error: memberFencingError(member.oldItem, { group: write.offsets!.group, ...fence }, write.appendTime) };
         if (failed.some((f) => f.label === "batch" && f.code === "ConditionalCheckFailed")) return { status: "slot-taken" };
         if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict" };
         const mapped = storageFailure(error, "TransactWriteItems (commit transaction)");

@@ -8,16 +8,18 @@
  *  - every granted action was used (nothing is granted "just in case").
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FUNCTION_ACCESS, type DynamoAction } from "../../infra/permissions.js";
 import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
 import { createBroker } from "../../shared/core/broker.js";
-import { createApi } from "../../shared/http/app.js";
+import { createApi, type DynalogApi } from "../../shared/http/app.js";
 import { FUNCTION_NAMES, ROUTES, matchesPath, type FunctionName, type RouteId } from "../../shared/http/routes.js";
 import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
 import type { TableId, TableNames } from "../../shared/storage/tables.js";
 import { createTestTables, TestClock, topicName } from "../support/broker.js";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DEFAULT_SECURITY_CONFIG, Security, type SecurityConfig } from "../../shared/security/security.js";
+import { createDynamoSecurityStore } from "../../shared/storage/security-store.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
 
 interface Call {
@@ -117,22 +119,33 @@ const HOLE_TIMEOUT_MS = 1_000;
 let tables: TableNames;
 const clock = new TestClock();
 const calls = new Map<FunctionName, Call[]>();
-const apps = new Map<FunctionName, Hono>();
+const apps = new Map<FunctionName, DynalogApi>();
 const clients: DynamoDBClient[] = [];
 
 /** A "Lambda" for `fn`: its own routes only, its own recorded client. */
-function app(fn: FunctionName): Hono {
+function app(fn: FunctionName): DynalogApi {
   return apps.get(fn)!;
 }
 
 /** Routes the scenario exercised (so a new route cannot slip past this test). */
 const exercised = new Set<RouteId>();
 
+/** Deployed functions authenticate, authorize and count quotas: so do these. */
+const SECURITY: SecurityConfig = {
+  ...DEFAULT_SECURITY_CONFIG,
+  enabled: true,
+  superUsers: ["User:iam-admin"],
+  cacheTtlMs: 0,
+  quotas: { ...DEFAULT_SECURITY_CONFIG.quotas, requestsPerSecond: 1_000_000, flushIntervalMs: 0 },
+};
+let adminToken = "";
+
 async function call(fn: FunctionName, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const route = ROUTES.find((r) => r.method === method && matchesPath(r, path.split("?")[0]!));
   expect(route?.fn, `${method} ${path}`).toBe(fn);
   exercised.add(route!.id);
-  const response = await app(fn).request(path, { method, ...(body !== undefined && { body: JSON.stringify(body), headers: { "content-type": "application/json" } }) });
+  const headers: Record<string, string> = { authorization: `Bearer ${adminToken}`, ...(body !== undefined && { "content-type": "application/json" }) };
+  const response = await app(fn).request(path, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
@@ -151,8 +164,22 @@ beforeAll(async () => {
       sleep: async (ms) => clock.advance(ms),
       config: { topicCacheTtlMs: 0, holeTimeoutMs: HOLE_TIMEOUT_MS },
     });
-    apps.set(fn, createApi(broker, { functions: [fn] }));
+    const security = new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tables), SECURITY, clock.now);
+    apps.set(fn, createApi(broker, { functions: [fn], security }));
   }
+  const bootstrap = new DynamoDBClient(localDynamoDbClientConfig(testEndpoint()));
+  clients.push(bootstrap);
+  adminToken = (await new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(bootstrap), tables), SECURITY).createApiKey("User:iam-admin")).token;
+
+  // Security administration: API keys and ACL rules.
+  const key = await call("admin", "POST", "/v1/api-keys", { principal: "User:iam-other" });
+  expect(key.status).toBe(201);
+  expect((await call("admin", "GET", "/v1/api-keys")).status).toBe(200);
+  expect((await call("admin", "DELETE", `/v1/api-keys/${String(key.body["keyId"])}`)).status).toBe(200);
+  const rule = await call("admin", "POST", "/v1/acls", { principal: "User:iam-other", resourceType: "Topic", resourceName: "x", operation: "Read" });
+  expect(rule.status).toBe(201);
+  expect((await call("admin", "GET", "/v1/acls")).status).toBe(200);
+  expect((await call("admin", "DELETE", `/v1/acls/${String(rule.body["id"])}`)).status).toBe(200);
 
   // Every route, through the function that serves it. Expected statuses keep the run honest: a
   // step that failed early would exercise less than it claims.
@@ -248,6 +275,9 @@ beforeAll(async () => {
   expect((await call("commit", "POST", "/v1/groups/g2/heartbeat", { ...member, topics: [topic] })).status).toBe(200);
   const fenced = await call("commit", "POST", "/v1/groups/g2/offsets", { ...member, offsets: [{ topic, partition: 0, offset: 1 }] });
   expect(fenced.status, JSON.stringify(fenced.body)).toBe(200);
+  // A transaction's offsets fenced by the same member (KIP-447): a ConditionCheck on its item.
+  const fencedTxn = await call("transactions", "POST", "/v1/transactions", { ...identity, transactionSequence: 3, offsets: { group: "g2", ...member, offsets: [{ topic, partition: 1, offset: 1 }] } });
+  expect(fencedTxn.status, JSON.stringify(fencedTxn.body)).toBe(200);
   // A reset policy makes the commit function a reader: a dead writer's gap (and a stale read) on
   // the way to the high watermark.
   const resetTopic = topicName("iam-reset");

@@ -168,6 +168,9 @@ describe("IAM: least privilege per function", () => {
   const VOID = "[p,o,k,c,a,x]";
   const HINTS = "[p,hw,ls]";
   const RESERVE = "[p,next,ra]";
+  const QUOTA = "[pk,sk,requests,bytes,x]";
+  // Every function authenticates (API keys), authorizes (ACL rules) and counts quotas.
+  const AUTH = ["security:GetItem", "security:Query", `security:UpdateItem${QUOTA}`];
   const EXPECTED: Record<FunctionName, string[]> = {
     admin: [
       "topics:GetItem", "topics:PutItem", "topics:DeleteItem", "topics:Scan",
@@ -175,16 +178,23 @@ describe("IAM: least privilege per function", () => {
       "log:Query", "log:GetItem", "log:BatchWriteItem", `log:PutItem${VOID}`,
       "producers:Query", "producers:BatchWriteItem",
       "offsets:Query", "offsets:Scan",
+      ...AUTH, "security:PutItem", "security:UpdateItem", "security:DeleteItem", "security:Scan",
     ],
-    produce: ["topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:PutItem", "producers:UpdateItem"],
-    fetch: ["topics:GetItem", "partitions:GetItem", "partitions:BatchGetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`],
+    produce: ["topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:PutItem", "producers:UpdateItem", ...AUTH],
+    fetch: ["topics:GetItem", "partitions:GetItem", "partitions:BatchGetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`, ...AUTH],
     commit: [
       "topics:GetItem",
       "offsets:BatchWriteItem", "offsets:Query", "offsets:PutItem", "offsets:DeleteItem", "offsets:ConditionCheckItem",
       // A reader's access, for committed offsets with a reset policy (earliest / latest).
       "partitions:GetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`,
+      ...AUTH,
     ],
-    transactions: ["topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:UpdateItem", "offsets:PutItem"],
+    transactions: [
+      "topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:UpdateItem",
+      // Offsets fenced by a group member (ConditionCheck), and the member list for memberless commits.
+      "offsets:PutItem", "offsets:ConditionCheckItem", "offsets:Query",
+      ...AUTH,
+    ],
   };
 
   it.each(FUNCTION_NAMES)("%s gets exactly the DynamoDB actions it needs", (fn) => {
@@ -209,7 +219,7 @@ describe("IAM: least privilege per function", () => {
   it("fetch cannot write records, move the sequencer, or touch producer state and offsets", () => {
     const grants = dynamoGrants("fetch");
     const writes = grants.filter((g) => /:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/.test(g));
-    expect(writes).toEqual([`log:PutItem${VOID}`, `partitions:UpdateItem${HINTS}`]);
+    expect(writes).toEqual([`log:PutItem${VOID}`, `partitions:UpdateItem${HINTS}`, "security:UpdateItem[pk,sk,requests,bytes,x]"]);
     expect(grants.some((g) => g.startsWith("producers:") || g.startsWith("offsets:"))).toBe(false);
   });
 
@@ -298,7 +308,7 @@ describe("HTTP API", () => {
 describe("observability", () => {
   it("alarms on function errors and throttles, API 5xx, DynamoDB throttles and each table's system errors", () => {
     const alarms = ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
-    expect(alarms).toHaveLength(4 + TABLE_IDS.length);
+    expect(alarms).toHaveLength(5 + TABLE_IDS.length);
     const expressions = alarms.map((a) => JSON.stringify(a));
     for (const metric of ["\"Errors\"", "\"Throttles\"", "\"5xx\"", "ReadThrottleEvents", "WriteThrottleEvents"]) {
       expect(expressions.some((e) => e.includes(metric)), metric).toBe(true);

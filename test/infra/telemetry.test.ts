@@ -143,9 +143,9 @@ describe("request telemetry", () => {
 describe("runtime configuration", () => {
   it("takes per-table names over the prefix, and keeps the prefix working", () => {
     const byPrefix = runtimeConfigFromEnv({ DYNALOG_TABLE_PREFIX: "p1" });
-    expect(byPrefix.tables).toEqual({ topics: "p1-topics", partitions: "p1-partitions", log: "p1-log", producers: "p1-producers", offsets: "p1-offsets" });
+    expect(byPrefix.tables).toEqual({ topics: "p1-topics", partitions: "p1-partitions", log: "p1-log", producers: "p1-producers", offsets: "p1-offsets", security: "p1-security" });
     const mixed = runtimeConfigFromEnv({ DYNALOG_TABLE_PREFIX: "p1", DYNALOG_TABLE_LOG: "Stack-LogTable-ABC123", DYNALOG_TABLE_OFFSETS: "Stack-Offsets-9" });
-    expect(mixed.tables).toEqual({ topics: "p1-topics", partitions: "p1-partitions", log: "Stack-LogTable-ABC123", producers: "p1-producers", offsets: "Stack-Offsets-9" });
+    expect(mixed.tables).toEqual({ topics: "p1-topics", partitions: "p1-partitions", log: "Stack-LogTable-ABC123", producers: "p1-producers", offsets: "Stack-Offsets-9", security: "p1-security" });
   });
 
   it("reads telemetry settings and the default topic retention, refusing bad values", () => {

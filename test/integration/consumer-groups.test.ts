@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Broker } from "../../shared/core/broker.js";
 import { DynalogError } from "../../shared/errors.js";
-import { createTestBroker, createTestTables, TestClock, topicName, type TestBroker } from "../support/broker.js";
+import { createTestBroker, createTestTables, TestClock, timeoutError, topicName, type TestBroker } from "../support/broker.js";
 import { uniqueName } from "../support/dynamodb.js";
 import { codeOf, enc, flat, Member, SESSION, settle, type MemberOptions } from "../support/group-member.js";
 
@@ -225,6 +225,25 @@ describe("commits and resets", () => {
     expect((none as DynalogError).code).toBe("NO_OFFSET_FOR_PARTITION");
     expect((none as DynalogError).details["partitions"]).toEqual([1, 2]);
     expect((await broker.committedOffsets(group, topic, { reset: "none", partitions: [0] }))[0]!.position).toBe(0);
+  });
+});
+
+describe("lost responses", () => {
+  it("a join whose response was lost, retried with the same memberId, is one member", async () => {
+    const topic = await newTopic(2);
+    const group = uniqueName("g");
+    const m = member(group, [topic]);
+    harness.faults.once(/TransactWriteItems/, { kind: "drop-response", error: timeoutError() });
+    const lost = await m.heartbeat().catch((e: DynalogError) => e);
+    expect((lost as DynalogError).code).toBe("REQUEST_TIMED_OUT");
+    expect((lost as DynalogError).outcome).toBe("indefinite");
+    expect(m.epoch).toBe(0);
+    const retried = await m.heartbeat();
+    expect(retried).toMatchObject({ memberId: m.memberId, memberEpoch: 1, groupEpoch: 1, memberState: "Stable" });
+    expect(flat(retried.assignment)).toEqual([`${topic}-0`, `${topic}-1`]);
+    const description = await broker.describeGroup(group);
+    expect(description.members.map((d) => d.memberId)).toEqual([m.memberId]);
+    expect(description.groupEpoch).toBe(1);
   });
 });
 

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TransactionRecord } from "../../shared/core/transactions.js";
 import type { TableNames } from "../../shared/storage/tables.js";
-import { createTestBroker, createTestTables, serveApp, timeoutError, topicName, type TestBroker } from "../support/broker.js";
+import { createTestBroker, createTestTables, serveApp, TestClock, timeoutError, topicName, type TestBroker } from "../support/broker.js";
 import { jsonClient } from "../support/http.js";
 import { uniqueName } from "../support/dynamodb.js";
 
@@ -177,6 +177,38 @@ describe("commit", () => {
     expect((await contents(output, 0)).values).toEqual(["t0", "t1"]);
     await expect(harness.broker.commitTransaction({ transactionalId: uniqueName("never"), producerId: 1, producerEpoch: 0, transactionSequence: 0, records: [record(output, 0, "x")] })).rejects.toMatchObject({ code: "TRANSACTIONAL_ID_NOT_FOUND" });
     await expect(harness.broker.commitTransaction({ transactionalId, producerId: p.producerId, producerEpoch: p.epoch + 5, transactionSequence: 2, records: [record(output, 0, "x")] })).rejects.toMatchObject({ code: "INVALID_PRODUCER_EPOCH" });
+  });
+});
+
+describe("group fencing (KIP-447)", () => {
+  it("commits offsets only while the named member is current; a stale or expired member's whole transaction is refused", async () => {
+    const clock = new TestClock();
+    const lambda = createTestBroker(tables, { clock });
+    const [input, output] = [await newTopic(2), await newTopic(1)];
+    const group = uniqueName("g");
+    const transactionalId = uniqueName("tid");
+    const p = await lambda.broker.initProducer({ transactionalId });
+    const member = await lambda.broker.heartbeat(group, { memberEpoch: 0, topics: [input], sessionTimeoutMs: 10_000 });
+    let sequence = 0;
+    const commit = (fence: { memberId?: string; memberEpoch?: number }, value: string, offset: number) =>
+      lambda.broker.commitTransaction({
+        transactionalId,
+        producerId: p.producerId,
+        producerEpoch: p.epoch,
+        transactionSequence: sequence,
+        records: [record(output, 0, value)],
+        offsets: { group, ...fence, offsets: [{ topic: input, partition: 0, offset }] },
+      });
+
+    await commit({ memberId: member.memberId, memberEpoch: member.memberEpoch }, "current", 1);
+    sequence++;
+    await expect(commit({ memberId: member.memberId, memberEpoch: member.memberEpoch - 1 }, "stale", 2)).rejects.toMatchObject({ code: "STALE_MEMBER_EPOCH" });
+    await expect(commit({}, "memberless", 3)).rejects.toMatchObject({ code: "NON_EMPTY_GROUP" });
+    clock.advance(10_001); // the member's session expires: its late transaction is a zombie's
+    await expect(commit({ memberId: member.memberId, memberEpoch: member.memberEpoch }, "expired", 4)).rejects.toMatchObject({ code: "UNKNOWN_MEMBER_ID" });
+
+    expect((await contents(output, 0, lambda)).values).toEqual(["current"]);
+    expect((await lambda.broker.committedOffsets(group, input)).map((o) => o.offset)).toEqual([1, -1]);
   });
 });
 

@@ -5,11 +5,13 @@
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { serve } from "@hono/node-server";
-import type { Hono } from "hono";
 import { createBroker, type Broker } from "../../shared/core/broker.js";
 import type { BrokerConfig } from "../../shared/core/context.js";
 import type { Storage } from "../../shared/core/ports.js";
-import { createApi } from "../../shared/http/app.js";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DEFAULT_SECURITY_CONFIG, Security, type SecurityConfig } from "../../shared/security/security.js";
+import { createDynamoSecurityStore } from "../../shared/storage/security-store.js";
+import { createApi, type DynalogApi } from "../../shared/http/app.js";
 import { ensureTables } from "../../shared/storage/create-tables.js";
 import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
 import { tableNames, type TableNames } from "../../shared/storage/tables.js";
@@ -118,13 +120,16 @@ export interface TestBroker extends Instrumented {
   readonly broker: Broker;
   /** The storage adapter under the broker, for tests that play a writer or inspect items. */
   readonly storage: Storage;
-  readonly app: Hono;
+  readonly security: Security;
+  readonly app: DynalogApi;
   readonly clock: TestClock;
   readonly tables: TableNames;
 }
 
 export interface TestBrokerOptions {
   readonly config?: Partial<BrokerConfig>;
+  /** Turn authentication, ACLs and quotas on (cache TTL 0 unless given). */
+  readonly security?: Partial<SecurityConfig>;
   /** Use a manual clock (default: the real clock, exposed read-only). */
   readonly clock?: TestClock;
 }
@@ -139,7 +144,12 @@ export function createTestBroker(tables: TableNames, options: TestBrokerOptions 
     clock: options.clock ? clock.now : Date.now,
     config: { topicCacheTtlMs: 0, ...options.config },
   });
-  return { ...instrumented, broker, storage, app: createApi(broker), clock, tables };
+  const security = new Security(
+    createDynamoSecurityStore(DynamoDBDocumentClient.from(instrumented.client), tables),
+    { ...DEFAULT_SECURITY_CONFIG, cacheTtlMs: 0, ...options.security, quotas: { ...DEFAULT_SECURITY_CONFIG.quotas, ...options.security?.quotas } },
+    options.clock ? clock.now : Date.now,
+  );
+  return { ...instrumented, broker, storage, security, app: createApi(broker, { security }), clock, tables };
 }
 
 export interface Served {
@@ -148,7 +158,7 @@ export interface Served {
 }
 
 /** Serve a Hono app on a random local port (end-to-end tests go through real HTTP). */
-export function serveApp(app: Hono): Promise<Served> {
+export function serveApp(app: DynalogApi): Promise<Served> {
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
       resolve({
