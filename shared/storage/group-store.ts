@@ -48,7 +48,7 @@
  * Without a memberId, the refusal of commits to an active group (NON_EMPTY_GROUP) is the core's
  * job (shared/core/groups.ts `liveMembers`).
  */
-import { PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery, paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { GroupRecord, GroupStore, GroupWrite, MemberFence, MemberRecord, StoredGroup, SubscribedTopic, TopicPartitions } from "../core/ports.js";
 import { DynalogError } from "../errors.js";
 import { cancelledActions, isTransactionCanceled, storageFailure } from "./dynamo-errors.js";
@@ -255,24 +255,18 @@ export function createDynamoGroupStore(client: DynamoDBDocumentClient, tables: T
       let groupRecord: GroupRecord | undefined;
       const members: MemberRecord[] = [];
       try {
-        let startKey: Item | undefined;
-        do {
-          const page = await client.send(
-            new QueryCommand({
+        for await (const page of paginateQuery({ client }, {
               TableName: tables.offsets,
               KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
               ExpressionAttributeValues: { ":pk": groupPartitionKey(group), ":from": GROUP_SK, ":to": MEMBERS_END },
               ConsistentRead: true,
-              ExclusiveStartKey: startKey,
-            }),
-          );
+            })) {
           for (const item of page.Items ?? []) {
             const sk = String(item["sk"]);
             if (sk === GROUP_SK) groupRecord = toGroupRecord(item);
             else if (sk.startsWith(MEMBER_PREFIX)) members.push(toMemberRecord(item));
           }
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
+        }
       } catch (error) {
         throw storageFailure(error, "Query (consumer group)");
       }
@@ -316,9 +310,7 @@ export function createDynamoGroupStore(client: DynamoDBDocumentClient, tables: T
     async list() {
       const byGroup = new Map<string, { group?: GroupRecord; members: MemberRecord[]; hasOffsets: boolean }>();
       try {
-        let startKey: Item | undefined;
-        do {
-          const page = await client.send(new ScanCommand({ TableName: tables.offsets, ExclusiveStartKey: startKey }));
+        for await (const page of paginateScan({ client }, { TableName: tables.offsets })) {
           for (const item of page.Items ?? []) {
             const pk = String(item["pk"]);
             if (!pk.startsWith("g#")) continue;
@@ -330,8 +322,7 @@ export function createDynamoGroupStore(client: DynamoDBDocumentClient, tables: T
             else if (sk.startsWith(MEMBER_PREFIX)) entry.members.push(toMemberRecord(item));
             else if (sk.startsWith(OFFSET_PREFIX)) entry.hasOffsets = true;
           }
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
+        }
       } catch (error) {
         throw storageFailure(error, "Scan (consumer groups)");
       }

@@ -16,14 +16,12 @@
 import { createHash } from "node:crypto";
 import {
   BatchGetCommand,
-  BatchWriteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
-} from "@aws-sdk/lib-dynamodb";
+  type DynamoDBDocumentClient, paginateQuery } from "@aws-sdk/lib-dynamodb";
 import type {
   AppendRequest,
   AppendResult,
@@ -40,11 +38,11 @@ import type { CompressionCodec } from "../record-batch.js";
 import { cancelledActions, describeCancellation, isTransactionCanceled, storageFailure, type LabelledAction } from "./dynamo-errors.js";
 import { DynalogError } from "../errors.js";
 import type { TableNames } from "./tables.js";
+import { batchDelete, batchPut } from "./batch-write.js";
 
 /** DynamoDB's limit on actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ACTIONS = 100;
 const BATCH_GET_LIMIT = 100;
-const BATCH_WRITE_LIMIT = 25;
 const REMEMBERED_BATCHES = 5;
 
 export function partitionKey(ref: PartitionRef): string {
@@ -127,7 +125,7 @@ type AppendLabel = { kind: "batch"; baseOffset: number } | { kind: "producer-sta
 export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: TableNames): LogStore {
   const counterKey = (ref: PartitionRef) => ({ p: partitionKey(ref) });
 
-  const batchPut = (request: AppendRequest, batch: EncodedBatch): Item => batchPutRequest(tables, request.ref, batch, request.appendTime, request.expiresAtSeconds);
+  const batchItemPut = (request: AppendRequest, batch: EncodedBatch): Item => batchPutRequest(tables, request.ref, batch, request.appendTime, request.expiresAtSeconds);
 
   function producerStateUpdate(request: AppendRequest): Item {
     const producer = request.producer!;
@@ -154,7 +152,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
 
   async function appendWithPut(request: AppendRequest): Promise<AppendResult> {
     try {
-      await client.send(new PutCommand(batchPut(request, request.batches[0]!) as never));
+      await client.send(new PutCommand(batchItemPut(request, request.batches[0]!) as never));
       return { status: "appended" };
     } catch (error) {
       if (error instanceof Error && error.name === "ConditionalCheckFailedException") return { status: "slot-taken" };
@@ -165,7 +163,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
   async function appendWithTransaction(request: AppendRequest): Promise<AppendResult> {
     const actions: LabelledAction<AppendLabel>[] = request.batches.map((batch) => ({
       label: { kind: "batch", baseOffset: batch.baseOffset },
-      action: { Put: batchPut(request, batch) },
+      action: { Put: batchItemPut(request, batch) },
     }));
     if (request.producer) actions.push({ label: { kind: "producer-state" }, action: { Update: producerStateUpdate(request) } });
     const first = request.batches[0]!;
@@ -241,13 +239,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
 
     async createPartitions(refs) {
       try {
-        for (let i = 0; i < refs.length; i += BATCH_WRITE_LIMIT) {
-          let requests: Item[] = refs.slice(i, i + BATCH_WRITE_LIMIT).map((ref) => ({ PutRequest: { Item: { ...counterKey(ref), next: 0, ra: 0, hw: 0, ls: 0 } } }));
-          while (requests.length > 0) {
-            const result = await client.send(new BatchWriteCommand({ RequestItems: { [tables.partitions]: requests as never } }));
-            requests = (result.UnprocessedItems?.[tables.partitions] ?? []) as Item[];
-          }
-        }
+        await batchPut(client, tables.partitions, refs.map((ref) => ({ ...counterKey(ref), next: 0, ra: 0, hw: 0, ls: 0 })));
       } catch (error) {
         throw storageFailure(error, "BatchWriteItem (create partitions)");
       }
@@ -384,34 +376,17 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
     async purge(ref) {
       try {
         await batchDelete(client, tables.partitions, [counterKey(ref)]);
-        let startKey: Item | undefined;
-        do {
-          const page = await client.send(
-            new QueryCommand({
+        for await (const page of paginateQuery({ client }, {
               TableName: tables.log,
               KeyConditionExpression: "p = :p",
               ExpressionAttributeValues: { ":p": partitionKey(ref) },
               ProjectionExpression: "p, o",
-              ExclusiveStartKey: startKey,
-            }),
-          );
+            })) {
           await batchDelete(client, tables.log, (page.Items ?? []) as Item[]);
-          startKey = page.LastEvaluatedKey as Item | undefined;
-        } while (startKey);
+        }
       } catch (error) {
         throw storageFailure(error, "purge partition");
       }
     },
   };
-}
-
-/** Delete keys 25 at a time, retrying what DynamoDB leaves unprocessed. */
-export async function batchDelete(client: DynamoDBDocumentClient, table: string, keys: readonly Item[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
-    let requests: Item[] = keys.slice(i, i + BATCH_WRITE_LIMIT).map((Key) => ({ DeleteRequest: { Key } }));
-    while (requests.length > 0) {
-      const result = await client.send(new BatchWriteCommand({ RequestItems: { [table]: requests as never } }));
-      requests = (result.UnprocessedItems?.[table] ?? []) as Item[];
-    }
-  }
 }

@@ -5,14 +5,14 @@
  * (memberId + memberEpoch) is ONE TransactWriteItems of a ConditionCheck on the member item and the
  * offset Puts — all or nothing, refused when the member is not current.
  */
-import { BatchWriteCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
 import type { CommittedOffset, OffsetCommit, OffsetStore } from "../core/ports.js";
 import { cancelledActions, isTransactionCanceled, storageFailure } from "./dynamo-errors.js";
 import { memberFencingCheck, memberFencingError } from "./group-store.js";
 import type { TableNames } from "./tables.js";
+import { batchPut } from "./batch-write.js";
 
-const BATCH_WRITE_LIMIT = 25;
 
 const groupKey = (group: string) => `g#${group}`;
 const offsetKey = (topic: string, partition: number) => `o#${topic}#${partition}`;
@@ -51,15 +51,8 @@ export function createDynamoOffsetStore(client: DynamoDBDocumentClient, tables: 
           }
         }
       }
-      const puts = offsets.map((o) => ({ PutRequest: { Item: offsetItem(group, o, now) } }));
       try {
-        for (let i = 0; i < puts.length; i += BATCH_WRITE_LIMIT) {
-          let requests: unknown[] = puts.slice(i, i + BATCH_WRITE_LIMIT);
-          while (requests.length > 0) {
-            const result = await client.send(new BatchWriteCommand({ RequestItems: { [tables.offsets]: requests as never } }));
-            requests = result.UnprocessedItems?.[tables.offsets] ?? [];
-          }
-        }
+        await batchPut(client, tables.offsets, offsets.map((o) => offsetItem(group, o, now)));
       } catch (error) {
         throw storageFailure(error, "BatchWriteItem (commit offsets)");
       }
@@ -68,16 +61,11 @@ export function createDynamoOffsetStore(client: DynamoDBDocumentClient, tables: 
     async read(group, topic, topicId) {
       const committed: CommittedOffset[] = [];
       try {
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await client.send(
-            new QueryCommand({
+        for await (const page of paginateQuery({ client }, {
               TableName: tables.offsets,
               KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
               ExpressionAttributeValues: { ":pk": groupKey(group), ":prefix": `o#${topic}#` },
-              ExclusiveStartKey: startKey,
-            }),
-          );
+            })) {
           for (const item of page.Items ?? []) {
             // Commits made for an earlier incarnation of a deleted-and-recreated topic do not count.
             if (item["topicId"] !== topicId) continue;
@@ -89,8 +77,7 @@ export function createDynamoOffsetStore(client: DynamoDBDocumentClient, tables: 
               committedAt: Number(item["committedAt"] ?? 0),
             });
           }
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
+        }
       } catch (error) {
         throw storageFailure(error, "Query (committed offsets)");
       }
@@ -100,16 +87,11 @@ export function createDynamoOffsetStore(client: DynamoDBDocumentClient, tables: 
     async readAll(group) {
       const committed: (CommittedOffset & { topicId: string })[] = [];
       try {
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await client.send(
-            new QueryCommand({
+        for await (const page of paginateQuery({ client }, {
               TableName: tables.offsets,
               KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
               ExpressionAttributeValues: { ":pk": groupKey(group), ":prefix": "o#" },
-              ExclusiveStartKey: startKey,
-            }),
-          );
+            })) {
           for (const item of page.Items ?? []) {
             // sk "o#<topic>#<partition>": topic names never contain '#'.
             const [, topic, partition] = String(item["sk"]).split("#");
@@ -122,8 +104,7 @@ export function createDynamoOffsetStore(client: DynamoDBDocumentClient, tables: 
               topicId: String(item["topicId"] ?? ""),
             });
           }
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
+        }
       } catch (error) {
         throw storageFailure(error, "Query (all committed offsets)");
       }

@@ -3,10 +3,11 @@
  *   pk "#producer-ids", sk "#"  next  — the allocation counter
  *   pk "<topicId>#<partition>", sk "<producerId>" — idempotent producer state (written by the log store's append)
  */
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { UpdateCommand, type DynamoDBDocumentClient, paginateQuery } from "@aws-sdk/lib-dynamodb";
 import type { ProducerStore } from "../core/ports.js";
 import { storageFailure } from "./dynamo-errors.js";
-import { batchDelete, partitionKey } from "./log-store.js";
+import { batchDelete } from "./batch-write.js";
+import { partitionKey } from "./log-store.js";
 import type { TableNames } from "./tables.js";
 
 export function createDynamoProducerStore(client: DynamoDBDocumentClient, tables: TableNames): ProducerStore {
@@ -32,20 +33,14 @@ export function createDynamoProducerStore(client: DynamoDBDocumentClient, tables
 
     async purgePartition(ref) {
       try {
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await client.send(
-            new QueryCommand({
+        for await (const page of paginateQuery({ client }, {
               TableName: tables.producers,
               KeyConditionExpression: "pk = :pk",
               ExpressionAttributeValues: { ":pk": partitionKey(ref) },
               ProjectionExpression: "pk, sk",
-              ExclusiveStartKey: startKey,
-            }),
-          );
+            })) {
           await batchDelete(client, tables.producers, page.Items ?? []);
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
+        }
       } catch (error) {
         throw storageFailure(error, "purge producer state");
       }

@@ -5,7 +5,7 @@
  *   pk "quota#<kind>#<principal>", sk "<window>"   requests, bytes, x (TTL)
  * ACL rules share one partition key so one Query loads them all (they are few and cached).
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, paginateQuery, paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { SecurityStore, StoredAcl, StoredApiKey } from "../security/ports.js";
 import type { AclRule } from "../security/acl.js";
 import { storageFailure } from "./dynamo-errors.js";
@@ -39,12 +39,9 @@ function toAcl(item: Item): StoredAcl {
 
 async function queryAll(client: DynamoDBDocumentClient, table: string, pk: string): Promise<Item[]> {
   const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await client.send(new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": pk }, ExclusiveStartKey: startKey, ConsistentRead: true }));
+  for await (const page of paginateQuery({ client }, { TableName: table, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": pk }, ConsistentRead: true })) {
     items.push(...((page.Items ?? []) as Item[]));
-    startKey = page.LastEvaluatedKey as Item | undefined;
-  } while (startKey);
+  }
   return items;
 }
 
@@ -96,14 +93,9 @@ export function createDynamoSecurityStore(client: DynamoDBDocumentClient, tables
     async listApiKeys() {
       try {
         const keys: StoredApiKey[] = [];
-        let startKey: Item | undefined;
-        do {
-          const page = await client.send(
-            new ScanCommand({ TableName: table, FilterExpression: "begins_with(pk, :prefix)", ExpressionAttributeValues: { ":prefix": "key#" }, ExclusiveStartKey: startKey }),
-          );
+        for await (const page of paginateScan({ client }, { TableName: table, FilterExpression: "begins_with(pk, :prefix)", ExpressionAttributeValues: { ":prefix": "key#" } })) {
           keys.push(...((page.Items ?? []) as Item[]).map(toKey));
-          startKey = page.LastEvaluatedKey as Item | undefined;
-        } while (startKey);
+        }
         return keys.sort((a, b) => a.createdAt - b.createdAt);
       } catch (error) {
         throw storageFailure(error, "Scan (API keys)");

@@ -2,7 +2,7 @@
  * DynamoDB adapter for topic metadata. Item (topics table), key `name`:
  *   id, partitions, retentionMs (absent = forever), compression, timestampType, createdAt
  */
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
 import type { TimestampType, TopicRecord, TopicStore } from "../core/ports.js";
 import type { CompressionCodec } from "../record-batch.js";
@@ -63,12 +63,9 @@ export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: T
     async list() {
       const topics: TopicRecord[] = [];
       try {
-        let startKey: Item | undefined;
-        do {
-          const page = await client.send(new ScanCommand({ TableName: tables.topics, ExclusiveStartKey: startKey }));
+        for await (const page of paginateScan({ client }, { TableName: tables.topics })) {
           topics.push(...(page.Items ?? []).map(toTopic));
-          startKey = page.LastEvaluatedKey as Item | undefined;
-        } while (startKey);
+        }
       } catch (error) {
         throw storageFailure(error, "Scan (topics)");
       }
