@@ -55,7 +55,8 @@ console.log(
     ? `  Auth is on. Super-user "User:admin": -H 'Authorization: Bearer ${broker.adminToken}'`
     : "  Auth is off (every caller is a super-user); npm start -- --auth turns it on",
 );
-console.log(`  Try: curl -s -X POST ${broker.url}/v1/topics -H 'content-type: application/json' -d '{"name":"events","partitions":3}'`);
+const authHeader = broker.adminToken ? ` -H 'Authorization: Bearer ${broker.adminToken}'` : "";
+console.log(`  Try: curl -s -X POST ${broker.url}/v1/topics -H 'content-type: application/json'${authHeader} -d '{"name":"events","partitions":3}'`);
 console.log("Press Ctrl-C to stop.");
 
 let stopping = false;

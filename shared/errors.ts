@@ -61,7 +61,7 @@ export const ERROR_TABLE = {
   TOPIC_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not perform this operation on the topic (says nothing about whether it exists)." },
   GROUP_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not perform this operation on the consumer group." },
   TRANSACTIONAL_ID_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not use this transactional id." },
-  CLUSTER_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not perform this cluster operation (topic creation, ACLs, API keys)." },
+  CLUSTER_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not perform this cluster operation (ACLs, API keys); a refused topic creation is TOPIC_AUTHORIZATION_FAILED." },
   THROTTLING_QUOTA_EXCEEDED: { status: 429, retriable: true, outcome: "definite", description: "The principal's request-rate, byte-rate or producer-id quota is used up; retry after retryAfterMs." },
   RESOURCE_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such API key or ACL rule." },
   // --- storage and server --------------------------------------------------------------------

@@ -367,8 +367,12 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId>, Handler> = {
     await authorize(c, group(c.req.param("group")!, "Describe"));
     const description = await broker.describeGroup(c.req.param("group")!);
     const iso = (ms: number) => new Date(ms).toISOString();
+    // Offsets, high watermarks and lag are topic data: shown only for topics the caller may describe.
+    const topics = await filterAsync(description.topics, (t) => mayAccess(c, topic(t.topic, "Describe")));
     return c.json({
       ...description,
+      topics,
+      totalLag: topics.reduce((sum, t) => sum + t.lag, 0),
       members: description.members.map((m) => ({ ...m, joinedAt: iso(m.joinedAt), lastHeartbeatAt: iso(m.lastHeartbeatAt), expiresAt: iso(m.expiresAt) })),
     });
   },

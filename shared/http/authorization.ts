@@ -55,8 +55,16 @@ export function securityMiddleware(security: Security, credentials: (c: Context)
     c.set("principal", principal);
     security.quota.check(principal);
     await next();
+    // The request body was read by the handler: its declared length counts (the gateway caps bodies).
     const requestBytes = Number(c.req.header("content-length") ?? 0) || 0;
-    const responseBytes = Number(c.res.headers.get("content-length") ?? 0) || 0;
-    await security.quota.record(principal, requestBytes + responseBytes, c.res.status < 400);
+    const bytes = security.quota.countsBytes ? requestBytes + (await responseBytes(c.res.clone())) : 0;
+    await security.quota.record(principal, bytes, c.res.status < 400);
   };
+}
+
+/** A response's body size (Hono's JSON responses carry no content-length). */
+async function responseBytes(response: Response): Promise<number> {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > 0) return declared;
+  return response.body ? (await response.arrayBuffer()).byteLength : 0;
 }

@@ -34,6 +34,11 @@ export class QuotaTracker {
     private readonly kind = "rate",
   ) {}
 
+  /** Whether request and response sizes matter (a byte-rate limit is set). */
+  get countsBytes(): boolean {
+    return this.limits.bytesPerSecond !== null;
+  }
+
   get enabled(): boolean {
     return this.limits.requestsPerSecond !== null || this.limits.bytesPerSecond !== null;
   }

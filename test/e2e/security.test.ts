@@ -241,6 +241,26 @@ describe("quotas", () => {
   });
 });
 
+describe("byte-rate quota", () => {
+  it("counts what fetches return, not only what requests send", async () => {
+    const clock = new TestClock(Math.floor(Date.now() / 1000) * 1000);
+    const limited = createTestBroker(tables, { clock, security: { enabled: true, superUsers: ["User:admin"], quotas: { requestsPerSecond: null, bytesPerSecond: 10_000, windowMs: 1000, flushIntervalMs: 0, producerIdsPerHour: null } } });
+    const server = await serveApp(limited.app);
+    try {
+      const admin = (await limited.security.createApiKey("User:admin")).token;
+      const name = topicName("bytes");
+      await limited.broker.createTopic({ name, partitions: 1 });
+      await limited.broker.produce({ topic: name, records: [{ key: null, value: Buffer.alloc(6_000, 97), headers: [], partition: 0 }] });
+      clock.advance(1000);
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await call("GET", `/v1/topics/${name}/partitions/0/records?offset=0`, { token: admin, url: server.url })).status);
+      expect(statuses).toEqual([200, 200, 429]); // 2 × ~8 KB of base64 pass 10 KB per second
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("IAM principals", () => {
   it("maps a SigV4-verified role session to its role, which ACLs name", async () => {
     const lambda = createTestBroker(tables, { security: { enabled: true } });
