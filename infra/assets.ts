@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Stack, type CfnElement } from "aws-cdk-lib";
+import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { CloudAssembly } from "aws-cdk-lib/cx-api";
 import { FUNCTION_NAMES, type FunctionName } from "../shared/http/routes.js";
 import type { Dynalog } from "./dynalog.js";
@@ -16,18 +17,26 @@ interface TemplateResource {
 
 /** Function → absolute path of its bundled `index.mjs` in `assembly`. */
 export function functionBundles(assembly: CloudAssembly, broker: Dynalog): Record<FunctionName, string> {
-  const stack = Stack.of(broker);
-  const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, TemplateResource> };
   const files = {} as Record<FunctionName, string>;
-  for (const fn of FUNCTION_NAMES) {
-    const logicalId = stack.resolve(stack.getLogicalId(broker.functions[fn].node.defaultChild as CfnElement)) as string;
-    const key = template.Resources[logicalId]?.Properties?.Code?.S3Key;
-    // The default synthesizer names a file asset `<hash>.zip` in S3 and stages it as `asset.<hash>`.
-    const hash = typeof key === "string" ? /^([0-9a-f]{64})\.zip$/.exec(key)?.[1] : undefined;
-    if (!hash) throw new Error(`No file asset found for the ${fn} function (S3Key ${JSON.stringify(key)}); was bundling skipped?`);
-    const file = path.join(assembly.directory, `asset.${hash}`, "index.mjs");
-    if (!existsSync(file)) throw new Error(`The ${fn} function's bundle is missing: ${file}`);
-    files[fn] = file;
-  }
+  for (const fn of FUNCTION_NAMES) files[fn] = bundleOf(assembly, broker.functions[fn], fn);
   return files;
+}
+
+/** Absolute path of the key API authorizer's bundled `index.mjs` (auth mode `iam-and-api-keys`). */
+export function keyAuthorizerBundle(assembly: CloudAssembly, broker: Dynalog): string {
+  if (!broker.keyAuthorizer) throw new Error("This broker has no key API (auth mode iam)");
+  return bundleOf(assembly, broker.keyAuthorizer, "authorizer");
+}
+
+function bundleOf(assembly: CloudAssembly, fn: NodejsFunction, name: string): string {
+  const stack = Stack.of(fn);
+  const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, TemplateResource> };
+  const logicalId = stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement)) as string;
+  const key = template.Resources[logicalId]?.Properties?.Code?.S3Key;
+  // The default synthesizer names a file asset `<hash>.zip` in S3 and stages it as `asset.<hash>`.
+  const hash = typeof key === "string" ? /^([0-9a-f]{64})\.zip$/.exec(key)?.[1] : undefined;
+  if (!hash) throw new Error(`No file asset found for the ${name} function (S3Key ${JSON.stringify(key)}); was bundling skipped?`);
+  const file = path.join(assembly.directory, `asset.${hash}`, "index.mjs");
+  if (!existsSync(file)) throw new Error(`The ${name} function's bundle is missing: ${file}`);
+  return file;
 }

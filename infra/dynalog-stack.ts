@@ -1,6 +1,6 @@
 /**
  * The project's own stack: one Dynalog broker, configured from CDK context (`-c key=value` or
- * cdk.json), with its URL as an output.
+ * cdk.json), with its URLs (IAM API, API-key API) as outputs.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
@@ -17,7 +17,10 @@ export class DynalogStack extends Stack {
   constructor(scope: Construct, id: string, props: DynalogStackProps = {}) {
     super(scope, id, { description: "Dynalog: a serverless message broker on Lambda and DynamoDB", ...props });
     this.broker = new Dynalog(this, "Broker", { ...propsFromContext(this), ...props.broker });
-    new CfnOutput(this, "ApiUrl", { value: this.broker.url, description: "Base URL of the broker's HTTP API (SigV4-signed requests)" });
+    new CfnOutput(this, "ApiUrl", { value: this.broker.url, description: "Base URL of the broker's IAM API (SigV4-signed requests)" });
+    if (this.broker.keyApiUrl) {
+      new CfnOutput(this, "KeyApiUrl", { value: this.broker.keyApiUrl, description: "Base URL of the broker's API-key API (Authorization: Bearer dlk_… or Basic keyId:secret)" });
+    }
     new CfnOutput(this, "DashboardName", { value: this.broker.observability.dashboard?.dashboardName ?? "(disabled)" });
   }
 }
@@ -30,6 +33,7 @@ export class DynalogStack extends Stack {
  *   dynalog:dashboard=false         no dashboard
  *   dynalog:retentionHours=168      default topic retention
  *   dynalog:superUsers=arn:…,User:x principals that bypass ACLs (npm run deploy passes the deployer)
+ *   dynalog:auth=iam                the IAM (SigV4) API only, no API-key API (default: iam-and-api-keys)
  */
 function propsFromContext(scope: Construct): DynalogProps {
   const get = (key: string): string | undefined => {
@@ -42,8 +46,10 @@ function propsFromContext(scope: Construct): DynalogProps {
   const dashboard = get("dashboard");
   const retentionHours = get("retentionHours");
   const superUsers = get("superUsers");
+  const auth = get("auth");
   if (removal !== undefined && removal !== "destroy" && removal !== "retain") throw new Error(`dynalog:removalPolicy must be "destroy" or "retain", got "${removal}"`);
   if (logLevel !== undefined && !["DEBUG", "INFO", "WARN", "ERROR"].includes(logLevel)) throw new Error(`dynalog:logLevel must be DEBUG, INFO, WARN or ERROR, got "${logLevel}"`);
+  if (auth !== undefined && auth !== "iam" && auth !== "iam-and-api-keys") throw new Error(`dynalog:auth must be "iam" or "iam-and-api-keys", got "${auth}"`);
   if (retentionHours !== undefined && !/^\d+$/.test(retentionHours)) throw new Error(`dynalog:retentionHours must be a whole number of hours, got "${retentionHours}"`);
   return {
     ...(removal !== undefined && { removalPolicy: removal === "destroy" ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN }),
@@ -51,6 +57,7 @@ function propsFromContext(scope: Construct): DynalogProps {
     ...(alarms !== undefined && { alarms: alarms !== "false" }),
     ...(dashboard !== undefined && { dashboard: dashboard !== "false" }),
     ...(retentionHours !== undefined && { defaultTopicRetention: Duration.hours(Number(retentionHours)) }),
+    ...(auth !== undefined && { auth: { mode: auth } }),
     ...(superUsers !== undefined && { superUsers: superUsers.split(",").map((p) => p.trim()).filter((p) => p !== "") }),
   };
 }

@@ -1,15 +1,16 @@
 /**
  * `new Dynalog(scope, id, props)`: a complete broker as one construct — the DynamoDB tables (from
  * shared/storage/tables.ts, the same definitions the local setup uses), one Lambda function per
- * handler with exactly the DynamoDB actions it needs, an HTTP API whose every route requires
- * authentication, and the alarms and dashboard to run it.
+ * handler with exactly the DynamoDB actions it needs, HTTP APIs whose every route requires
+ * authentication (SigV4 on one, broker-issued API keys on the other), and the alarms and dashboard
+ * to run it.
  */
 import { iamPrincipal, validatePrincipal } from "../shared/security/security.js";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from "aws-cdk-lib/aws-apigatewayv2";
-import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
@@ -23,9 +24,9 @@ import { ROUTES, apiGatewayPath, FUNCTION_NAMES, type FunctionName } from "../sh
 import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../shared/limits.js";
 import type { LogLevel } from "../shared/runtime/config.js";
 import { TABLES, TABLE_IDS, type TableId } from "../shared/storage/tables.js";
-import { DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, minimumHoleTimeoutMs, reservingFunctions } from "./functions.js";
+import { AUTHORIZER_SETTINGS, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, minimumHoleTimeoutMs, reservingFunctions, type FunctionSettings } from "./functions.js";
 import { DynalogObservability } from "./observability.js";
-import { FUNCTION_ACCESS, type TableGrant } from "./permissions.js";
+import { AUTHORIZER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -33,12 +34,38 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..
 export type DynalogBilling = { readonly mode: "on-demand" } | { readonly mode: "provisioned"; readonly readCapacity: number; readonly writeCapacity: number };
 
 /**
- * How callers authenticate. There is deliberately no "none": every route requires one of these.
- * - `iam` (default): SigV4-signed requests; grant callers access with `grantInvoke`.
- * - `authorizer`: any HTTP API authorizer (Lambda or JWT). This is the extension point for the
- *   broker's own API keys (the security issue) for clients that cannot sign requests.
+ * How callers authenticate. There is deliberately no "none": every route of every API requires
+ * authentication at the HTTPS layer (checked at synthesis), and the broker functions authenticate
+ * every request again and check the ACLs (DYNALOG_AUTH=on).
+ *
+ * - `iam-and-api-keys` (default): two HTTP APIs with the same routes and the same functions.
+ *   - The IAM API (`api`, `url`): every route requires a SigV4 signature (`AWS_IAM`); the broker
+ *     sees the signer as `IAM:<arn>` (an assumed role as its role).
+ *   - The key API (`keyApi`, `keyApiUrl`): every route requires a broker-issued API key, checked by
+ *     a Lambda REQUEST authorizer (functions/authorizer.ts) — for clients that cannot sign.
+ * - `iam`: the IAM API only, for deployments that want no entry point outside IAM.
+ *
+ * Why two APIs rather than one: an HTTP API route takes exactly one authorizer, and a Lambda
+ * authorizer cannot verify SigV4 (it never sees the caller's secret), so "SigV4 or a key" on one
+ * route is impossible; prefixing a second set of routes on one API (`/keys/v1/…`) would change the
+ * paths clients use. Two APIs keep every path identical — a client only picks the base URL — and
+ * keep the IAM API exactly as it is (its authorization is API Gateway's, no code of ours).
+ * Function URLs support only IAM or no auth, so they cannot carry keys either.
+ *
+ * Why keys are on by default: the security design gives deployed clients both credentials, the
+ * key API costs nothing at idle (per request pricing, like everything else here), and it admits
+ * nobody until a super-user creates a key — which only an IAM caller can do on a fresh deployment.
+ *
+ * `authorizerCacheTtl` (default 30 s, at most 1 h, 0 = off): how long API Gateway reuses the
+ * authorizer's answer for one Authorization header. It does not bound revocation: every broker
+ * function re-checks the key on every request with its own cache (DYNALOG_AUTH_CACHE_TTL_MS, 5 s),
+ * so a revoked key is refused (401) within 5 s; for up to this TTL (plus the authorizer's own
+ * 5 s key cache) it may still reach the functions, and be refused there, before API Gateway
+ * itself answers 403.
  */
-export type DynalogAuth = { readonly mode: "iam" } | { readonly mode: "authorizer"; readonly authorizer: IHttpRouteAuthorizer };
+export type DynalogAuth = { readonly mode: "iam" } | { readonly mode: "iam-and-api-keys"; readonly authorizerCacheTtl?: Duration };
+
+export const DEFAULT_AUTHORIZER_CACHE_TTL = Duration.seconds(30);
 
 /** Whether the functions carry the AWS SDK in their bundle or use the one in the Lambda runtime. */
 export type AwsSdkSource = "bundled" | "runtime";
@@ -52,7 +79,7 @@ export interface DynalogProps {
   readonly removalPolicy?: RemovalPolicy;
   /** DynamoDB deletion protection. Default: on unless `removalPolicy` is DESTROY. */
   readonly deletionProtection?: boolean;
-  /** Default: IAM (SigV4). */
+  /** Default: `iam-and-api-keys` (an IAM API and an API-key API; see DynalogAuth). */
   readonly auth?: DynalogAuth;
   /** Default: INFO. */
   readonly logLevel?: LogLevel;
@@ -95,10 +122,18 @@ export interface DynalogProps {
 export class Dynalog extends Construct {
   readonly tables: Readonly<Record<TableId, Table>>;
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
+  /** The IAM API: every route requires a SigV4 signature. */
   readonly api: HttpApi;
   readonly stage: HttpStage;
-  /** The API's base URL (ends with "/"). */
+  /** The IAM API's base URL (ends with "/"). */
   readonly url: string;
+  /** The key API (auth mode `iam-and-api-keys`): every route requires a broker-issued API key. */
+  readonly keyApi?: HttpApi;
+  readonly keyApiStage?: HttpStage;
+  /** The key API's base URL (ends with "/"). */
+  readonly keyApiUrl?: string;
+  /** The key API's Lambda authorizer (reads API keys only: GetItem on the security table). */
+  readonly keyAuthorizer?: NodejsFunction;
   readonly serviceName: string;
   readonly observability: DynalogObservability;
 
@@ -151,7 +186,7 @@ export class Dynalog extends Construct {
 
     const functions = {} as Record<FunctionName, NodejsFunction>;
     for (const fn of FUNCTION_NAMES) {
-      functions[fn] = this.createFunction(fn, {
+      functions[fn] = this.createFunction(fn, FUNCTION_ACCESS[fn], FUNCTION_SETTINGS[fn], {
         environment,
         logRetention,
         memorySize: props.memorySize ?? 1024,
@@ -171,23 +206,67 @@ export class Dynalog extends Construct {
       accessLogSettings: { destination: new LogGroupLogDestination(apiLogs), format: accessLogFormat() },
     });
     this.url = this.stage.url;
-    this.addRoutes(props.auth ?? { mode: "iam" });
+    this.addRoutes(this.api, new HttpIamAuthorizer(), "");
+
+    const auth = props.auth ?? { mode: "iam-and-api-keys" };
+    if (auth.mode !== "iam" && auth.mode !== "iam-and-api-keys") {
+      throw new Error(`auth.mode must be "iam" or "iam-and-api-keys", got ${JSON.stringify((auth as { mode: unknown }).mode)}`);
+    }
+    if (auth.mode === "iam-and-api-keys") {
+      const cacheTtl = auth.authorizerCacheTtl ?? DEFAULT_AUTHORIZER_CACHE_TTL;
+      if (cacheTtl.toSeconds() > 3600) throw new Error("authorizerCacheTtl must be at most 1 hour (API Gateway's limit)");
+      // Only what the authorizer reads: the security table's name, the key cache, logging.
+      const authorizerEnvironment: Record<string, string> = {
+        DYNALOG_TABLE_SECURITY: environment["DYNALOG_TABLE_SECURITY"]!,
+        DYNALOG_AUTH: "on",
+        DYNALOG_SERVICE_NAME: this.serviceName,
+        DYNALOG_LOG_LEVEL: environment["DYNALOG_LOG_LEVEL"]!,
+        NODE_OPTIONS: environment["NODE_OPTIONS"]!,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      };
+      this.keyAuthorizer = this.createFunction("authorizer", AUTHORIZER_ACCESS, AUTHORIZER_SETTINGS, {
+        environment: authorizerEnvironment,
+        logRetention,
+        memorySize: props.memorySize ?? 1024,
+        reservedConcurrency: undefined,
+        awsSdk: props.awsSdk ?? "bundled",
+        restrictAttributes,
+      });
+      const keyApiLogs = new LogGroup(this, "KeyApiAccessLogs", { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      this.keyApi = new HttpApi(this, "KeyApi", { description: "Dynalog broker API (broker-issued API keys)", createDefaultStage: false });
+      this.keyApiStage = new HttpStage(this, "KeyApiDefaultStage", {
+        httpApi: this.keyApi,
+        stageName: "$default",
+        autoDeploy: true,
+        accessLogSettings: { destination: new LogGroupLogDestination(keyApiLogs), format: accessLogFormat({ withKeyPrincipal: true }) },
+      });
+      this.keyApiUrl = this.keyApiStage.url;
+      const authorizer = new HttpLambdaAuthorizer("ApiKeyAuthorizer", this.keyAuthorizer, {
+        authorizerName: "dynalog-api-keys",
+        identitySource: ["$request.header.Authorization"],
+        responseTypes: [HttpLambdaResponseType.SIMPLE],
+        resultsCacheTtl: cacheTtl,
+      });
+      this.addRoutes(this.keyApi, authorizer, "Key");
+    }
 
     this.observability = new DynalogObservability(this, "Observability", {
       serviceName: this.serviceName,
       tables: this.tables,
       functions: this.functions,
       api: this.api,
+      ...(this.keyApi && { keyApi: this.keyApi }),
+      ...(this.keyAuthorizer && { keyAuthorizer: this.keyAuthorizer }),
       alarms: props.alarms ?? true,
       alarmTopic: props.alarmTopic,
       dashboard: props.dashboard ?? true,
     });
 
-    // Refuse to synthesize a route anyone could call unauthenticated, including routes a user of
-    // this construct adds to `api` later.
+    // Refuse to synthesize a route anyone could call unauthenticated, on either API, including
+    // routes a user of this construct adds to `api` or `keyApi` later.
     this.node.addValidation({
       validate: () =>
-        this.api.node
+        this.node
           .findAll()
           .filter((c): c is HttpRoute => c instanceof HttpRoute)
           .filter((route) => {
@@ -199,8 +278,8 @@ export class Dynalog extends Construct {
   }
 
   /**
-   * Allow `grantee` to call the routes of the given functions (default: all), e.g.
-   * `broker.grantInvoke(producerRole, "produce")`. Only meaningful with IAM auth.
+   * Allow `grantee` to call the IAM API's routes of the given functions (default: all), e.g.
+   * `broker.grantInvoke(producerRole, "produce")`. The broker's ACLs apply on top.
    */
   grantInvoke(grantee: IGrantable, ...fns: FunctionName[]): void {
     const wanted = fns.length > 0 ? fns : FUNCTION_NAMES;
@@ -229,7 +308,9 @@ export class Dynalog extends Construct {
   }
 
   private createFunction(
-    fn: FunctionName,
+    fn: FunctionName | "authorizer",
+    access: FunctionAccess,
+    settings: FunctionSettings,
     options: {
       environment: Record<string, string>;
       logRetention: RetentionDays;
@@ -243,7 +324,7 @@ export class Dynalog extends Construct {
     // A role per function with only its own statements (no AWS managed policy: the basic execution
     // role allows writing to every log group in the account).
     const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal("lambda.amazonaws.com"), description: `Dynalog ${fn} function` });
-    for (const [table, grants] of Object.entries(FUNCTION_ACCESS[fn]) as [TableId, readonly TableGrant[]][]) {
+    for (const [table, grants] of Object.entries(access) as [TableId, readonly TableGrant[]][]) {
       for (const grant of grants) role.addToPolicy(dynamoStatement(this.tables[table].tableArn, grant, options.restrictAttributes));
     }
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: options.logRetention, removalPolicy: RemovalPolicy.DESTROY });
@@ -254,11 +335,11 @@ export class Dynalog extends Construct {
       handler: "handler",
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
-      description: FUNCTION_SETTINGS[fn].description,
+      description: settings.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: options.memorySize,
-      timeout: FUNCTION_SETTINGS[fn].timeout,
+      timeout: settings.timeout,
       ...(options.reservedConcurrency !== undefined && { reservedConcurrentExecutions: options.reservedConcurrency }),
       role,
       logGroup,
@@ -267,11 +348,12 @@ export class Dynalog extends Construct {
     });
   }
 
-  private addRoutes(auth: DynalogAuth): void {
-    const authorizer = auth.mode === "iam" ? new HttpIamAuthorizer() : auth.authorizer;
-    const integrations = new Map(FUNCTION_NAMES.map((fn) => [fn, new HttpLambdaIntegration(`${capitalize(fn)}Integration`, this.functions[fn])]));
+  /** Every route of shared/http/routes.ts on `api`, each to its function, all behind `authorizer`. */
+  private addRoutes(api: HttpApi, authorizer: IHttpRouteAuthorizer, idPrefix: string): void {
+    // An integration belongs to one API: one set per API.
+    const integrations = new Map(FUNCTION_NAMES.map((fn) => [fn, new HttpLambdaIntegration(`${idPrefix}${capitalize(fn)}Integration`, this.functions[fn])]));
     for (const route of ROUTES) {
-      this.api.addRoutes({ path: apiGatewayPath(route), methods: [HttpMethod[route.method]], integration: integrations.get(route.fn)!, authorizer });
+      api.addRoutes({ path: apiGatewayPath(route), methods: [HttpMethod[route.method]], integration: integrations.get(route.fn)!, authorizer });
     }
   }
 }
@@ -305,8 +387,11 @@ function dynamoStatement(tableArn: string, grant: TableGrant, restrictAttributes
   });
 }
 
-/** HTTP API access log: one JSON line per request, with who called (SigV4 identity) and how it ended. */
-function accessLogFormat(): AccessLogFormat {
+/**
+ * HTTP API access log: one JSON line per request, with who called (the SigV4 identity, or on the
+ * key API the key's principal from the authorizer) and how it ended.
+ */
+function accessLogFormat(options: { withKeyPrincipal?: boolean } = {}): AccessLogFormat {
   return AccessLogFormat.custom(
     JSON.stringify({
       requestId: "$context.requestId",
@@ -322,6 +407,7 @@ function accessLogFormat(): AccessLogFormat {
       sourceIp: "$context.identity.sourceIp",
       caller: "$context.identity.userArn",
       authError: "$context.authorizer.error",
+      ...(options.withKeyPrincipal && { principal: "$context.authorizer.principal" }),
     }),
   );
 }

@@ -35,6 +35,12 @@ export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>>
   transactions: { timeout: Duration.seconds(10), description: "Dynalog transaction commits (records and offsets at once)" },
 };
 
+/**
+ * The key API's authorizer reads one item; API Gateway waits at most 10 s for an authorizer, and a
+ * slow answer is better cut short (the client sees 500 and retries) than left to hold the request.
+ */
+export const AUTHORIZER_SETTINGS: FunctionSettings = { timeout: Duration.seconds(5), description: "Dynalog API-key authorizer (the key API)" };
+
 /** Margin for the difference between the writer's clock and the reader's (NTP keeps Lambda's within milliseconds). */
 export const CLOCK_SKEW_MARGIN_MS = 2_000;
 

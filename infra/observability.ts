@@ -33,6 +33,9 @@ export interface DynalogObservabilityProps {
   readonly tables: Readonly<Record<TableId, Table>>;
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
   readonly api: HttpApi;
+  /** The API-key API and its authorizer, when deployed: covered by the same alarms and graphs. */
+  readonly keyApi?: HttpApi;
+  readonly keyAuthorizer?: NodejsFunction;
   readonly alarms: boolean;
   readonly alarmTopic?: ITopic;
   readonly dashboard: boolean;
@@ -84,13 +87,15 @@ export class DynalogObservability extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: DynalogObservabilityProps) {
     super(scope, id);
-    const functions = Object.entries(props.functions) as [FunctionName, NodejsFunction][];
+    const functions: [string, NodejsFunction][] = [...(Object.entries(props.functions) as [FunctionName, NodejsFunction][])];
+    if (props.keyAuthorizer) functions.push(["authorizer", props.keyAuthorizer]);
+    const apis = [props.api, ...(props.keyApi ? [props.keyApi] : [])];
     const tables = Object.entries(props.tables) as [TableId, Table][];
 
     if (props.alarms) {
       this.alarm("FunctionErrors", "Lambda errors (crashes, timeouts) in any Dynalog function", sum(functions.map(([, f]) => f.metricErrors({ period: PERIOD }))), ALARM_THRESHOLDS.functionErrors);
       this.alarm("FunctionThrottles", "Lambda throttled invocations of any Dynalog function", sum(functions.map(([, f]) => f.metricThrottles({ period: PERIOD }))), ALARM_THRESHOLDS.functionThrottles);
-      this.alarm("ApiServerErrors", "HTTP 5xx answered by the Dynalog API", props.api.metricServerError({ period: PERIOD, statistic: "Sum" }), ALARM_THRESHOLDS.apiServerErrors);
+      this.alarm("ApiServerErrors", "HTTP 5xx answered by the Dynalog API(s)", sum(apis.map((api) => api.metricServerError({ period: PERIOD, statistic: "Sum" }))), ALARM_THRESHOLDS.apiServerErrors);
       // Reads and writes apart: one alarm's metric math holds at most 10 metrics (6 tables each).
       for (const kind of ["Read", "Write"] as const) {
         this.alarm(
@@ -110,7 +115,7 @@ export class DynalogObservability extends Construct {
       }
     }
 
-    if (props.dashboard) this.dashboard = this.createDashboard(functions, tables);
+    if (props.dashboard) this.dashboard = this.createDashboard(functions, tables, apis);
   }
 
   private alarm(id: string, description: string, metric: IMetric, threshold: number): void {
@@ -136,8 +141,8 @@ export class DynalogObservability extends Construct {
     });
   }
 
-  private createDashboard(functions: [FunctionName, NodejsFunction][], tables: [TableId, Table][]): Dashboard {
-    const { api } = this.props;
+  private createDashboard(functions: [string, NodejsFunction][], tables: [TableId, Table][], apis: HttpApi[]): Dashboard {
+    const label = (api: HttpApi, what: string) => (api === this.props.keyApi ? `key API ${what}` : apis.length > 1 ? `IAM API ${what}` : what);
     const dashboard = new Dashboard(this, "Dashboard", { defaultInterval: Duration.hours(3) });
     const w = { width: 8, height: 6 } as const;
     dashboard.addWidgets(
@@ -145,8 +150,17 @@ export class DynalogObservability extends Construct {
     );
     if (this.alarms.length > 0) dashboard.addWidgets(new AlarmStatusWidget({ alarms: this.alarms, width: 24, height: 3, title: "Alarms" }));
     dashboard.addWidgets(
-      new GraphWidget({ ...w, title: "API requests", left: [api.metricCount({ period: PERIOD, statistic: "Sum" })], right: [api.metricClientError({ period: PERIOD, statistic: "Sum" }), api.metricServerError({ period: PERIOD, statistic: "Sum" })] }),
-      new GraphWidget({ ...w, title: "API latency (ms)", left: [api.metricLatency({ period: PERIOD, statistic: "p50" }), api.metricLatency({ period: PERIOD, statistic: "p99" })] }),
+      new GraphWidget({
+        ...w,
+        title: "API requests",
+        left: apis.map((api) => api.metricCount({ period: PERIOD, statistic: "Sum", label: label(api, "requests") })),
+        right: apis.flatMap((api) => [api.metricClientError({ period: PERIOD, statistic: "Sum", label: label(api, "4xx") }), api.metricServerError({ period: PERIOD, statistic: "Sum", label: label(api, "5xx") })]),
+      }),
+      new GraphWidget({
+        ...w,
+        title: "API latency (ms)",
+        left: apis.flatMap((api) => [api.metricLatency({ period: PERIOD, statistic: "p50", label: label(api, "p50") }), api.metricLatency({ period: PERIOD, statistic: "p99", label: label(api, "p99") })]),
+      }),
       new GraphWidget({ ...w, title: "Requests per route", left: [this.byRoute(METRIC.requests, "Sum", "")] }),
       new GraphWidget({ ...w, title: "Latency per route, p99 (ms)", left: [this.byRoute(METRIC.latency, "p99", "")] }),
       new GraphWidget({ ...w, title: "Records produced / fetched", left: [this.byRoute(METRIC.recordsProduced, "Sum", ""), this.byRoute(METRIC.recordsFetched, "Sum", "")] }),

@@ -132,3 +132,12 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     security: [...AUTHENTICATING],
   },
 };
+
+/**
+ * The key API's Lambda authorizer (shared/runtime/authorizer.ts): it authenticates API keys and
+ * nothing else — no ACLs (the broker functions check those per route), no quota counting (the
+ * broker functions count), so one read of one key item.
+ */
+export const AUTHORIZER_ACCESS: FunctionAccess = {
+  security: [{ actions: ["GetItem"], why: "look up the API key (hashed secret, principal, revocation)" }],
+};

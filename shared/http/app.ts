@@ -224,6 +224,7 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId>, Handler> = {
   async initProducer(c, broker) {
     const body = await readJson(c, initProducerBodySchema);
     if (body.transactionalId !== undefined) await authorize(c, transactionalId(body.transactionalId, "Write"));
+    else await c.var.security.requireIdempotentWrite(c.var.principal);
     // Producer ids are a resource like any other: capped per principal and hour.
     c.var.security.producerIdQuota.check(c.var.principal);
     const producer = await broker.initProducer(body);

@@ -8,7 +8,8 @@
 export const RESOURCE_TYPES = ["Topic", "Group", "TransactionalId", "Cluster"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
-export const OPERATIONS = ["All", "Read", "Write", "Create", "Delete", "Describe", "Alter"] as const;
+/** IdempotentWrite (Cluster only, as in Kafka): may initialize idempotent producer ids. */
+export const OPERATIONS = ["All", "Read", "Write", "Create", "Delete", "Describe", "Alter", "IdempotentWrite"] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export const PATTERN_TYPES = ["LITERAL", "PREFIXED"] as const;

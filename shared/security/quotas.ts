@@ -32,6 +32,12 @@ export class QuotaTracker {
     private readonly limits: QuotaLimits,
     private readonly clock: () => number,
     private readonly kind = "rate",
+    /** How a refusal names the request-count limit (default: requests per second). */
+    private readonly requestQuota: { readonly quota: string; readonly limit: number | null; readonly what: string } = {
+      quota: "requestsPerSecond",
+      limit: limits.requestsPerSecond,
+      what: "request rate",
+    },
   ) {}
 
   /** Whether request and response sizes matter (a byte-rate limit is set). */
@@ -54,11 +60,11 @@ export class QuotaTracker {
     const overBytes = this.limits.bytesPerSecond !== null && bytes > this.limits.bytesPerSecond * seconds;
     if (overRequests || overBytes) {
       const retryAfterMs = (state.window + 1) * this.limits.windowMs - this.clock();
-      throw new DynalogError("THROTTLING_QUOTA_EXCEEDED", `Principal ${principal} exceeded its ${overRequests ? "request" : "byte"} rate quota; retry in ${Math.ceil(retryAfterMs / 1000)} s`, {
+      throw new DynalogError("THROTTLING_QUOTA_EXCEEDED", `Principal ${principal} exceeded its ${overRequests ? this.requestQuota.what : "byte rate"} quota; retry in ${Math.ceil(retryAfterMs / 1000)} s`, {
         details: {
           principal,
-          quota: overRequests ? "requestsPerSecond" : "bytesPerSecond",
-          limit: (overRequests ? this.limits.requestsPerSecond : this.limits.bytesPerSecond) ?? 0,
+          quota: overRequests ? this.requestQuota.quota : "bytesPerSecond",
+          limit: (overRequests ? this.requestQuota.limit : this.limits.bytesPerSecond) ?? 0,
           retryAfterMs,
         },
       });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { DynalogError, type ErrorCode } from "../errors.js";
-import { isAllowed, WILDCARD, type AccessRequest, type AclRule, type ResourceType } from "./acl.js";
+import { CLUSTER_RESOURCE, isAllowed, WILDCARD, type AccessRequest, type AclRule, type ResourceType } from "./acl.js";
 import { issueApiKey, parseAuthorization, secretMatches } from "./api-keys.js";
 import type { SecurityStore, StoredAcl, StoredApiKey } from "./ports.js";
 import { QuotaTracker, type QuotaLimits } from "./quotas.js";
@@ -98,13 +98,14 @@ export class Security {
       { requestsPerSecond: perHour === null ? null : perHour / 3600, bytesPerSecond: null, windowMs: 3_600_000, flushIntervalMs: 0 },
       clock,
       "producer-ids",
+      { quota: "producerIdsPerHour", limit: perHour, what: "producer id" },
     );
   }
 
   /** The caller's principal, or AUTHENTICATION_FAILED. A key, when sent, must be valid. */
   async authenticate(credentials: Credentials): Promise<string> {
     if (!this.config.enabled) return ANONYMOUS;
-    const parsed = parseAuthorization(credentials.authorization);
+    const parsed = parseAuthorization(signedWithSigV4(credentials) ? undefined : credentials.authorization);
     if (parsed === "malformed") throw unauthenticated("The Authorization header is not a Dynalog API key (Bearer dlk_… or Basic keyId:secret)");
     if (parsed) {
       const key = await this.keys.get(parsed.keyId, () => this.store.getApiKey(parsed.keyId));
@@ -119,6 +120,22 @@ export class Security {
     if (!this.config.enabled) return true;
     const rules = await this.acls.get("all", () => this.store.listAcls());
     return isAllowed(principal, request, rules, this.superUsers);
+  }
+
+  /**
+   * Kafka's rule for idempotent producers: IdempotentWrite on the cluster, or Write on some topic
+   * (a producer id is only useful to someone who may write). Otherwise CLUSTER_AUTHORIZATION_FAILED.
+   */
+  async requireIdempotentWrite(principal: string): Promise<void> {
+    if (await this.isAllowed(principal, { resourceType: "Cluster", name: CLUSTER_RESOURCE, operation: "IdempotentWrite" })) return;
+    const rules = await this.acls.get("all", () => this.store.listAcls());
+    const writesSomeTopic = rules.some(
+      (r) => (r.principal === principal || r.principal === WILDCARD) && r.resourceType === "Topic" && r.permission === "Allow" && (r.operation === "Write" || r.operation === "All"),
+    );
+    if (writesSomeTopic) return;
+    throw new DynalogError("CLUSTER_AUTHORIZATION_FAILED", `${principal} may not initialize an idempotent producer: it needs Write on some topic or IdempotentWrite on the cluster`, {
+      details: { principal, resourceType: "Cluster", resource: CLUSTER_RESOURCE, operation: "IdempotentWrite" },
+    });
   }
 
   /**
@@ -175,6 +192,14 @@ export class Security {
   listAcls(): Promise<StoredAcl[]> {
     return this.store.listAcls();
   }
+}
+
+/**
+ * A request API Gateway verified with SigV4 (the IAM API) may still carry its signature in the
+ * Authorization header when it reaches the function: that header is the signature, not an API key.
+ */
+function signedWithSigV4(credentials: Credentials): boolean {
+  return credentials.iamArn !== undefined && /^AWS4-HMAC-SHA256\s/i.test(credentials.authorization?.trim() ?? "");
 }
 
 function unauthenticated(message: string): DynalogError {

@@ -156,6 +156,12 @@ describe("ACL semantics", () => {
     ]);
     expect(harness.writes.total).toBe(0);
 
+    // An idempotent producer id: for whoever may write some topic (Kafka's IdempotentWrite rule).
+    expect((await call("POST", "/v1/producers", { token: tokens.alice, body: {} })).status).toBe(200);
+    const noWrite = await call("POST", "/v1/producers", { token: tokens.bob, body: {} });
+    expect(noWrite.status).toBe(403);
+    expect(noWrite.body.error.code).toBe("CLUSTER_AUTHORIZATION_FAILED");
+
     const listed = await call("GET", "/v1/topics", { token: tokens.alice });
     expect(listed.body.topics.map((t: { name: string }) => t.name)).toContain(mine);
     expect(listed.body.topics.map((t: { name: string }) => t.name)).not.toContain(theirs);
@@ -233,6 +239,7 @@ describe("quotas", () => {
       clock.advance(1000);
       const tooMany = await call("POST", "/v1/producers", { token: admin, body: {}, url: server.url });
       expect(tooMany.status).toBe(429);
+      expect(tooMany.body.error).toMatchObject({ quota: "producerIdsPerHour", limit: 2 });
       clock.advance(3_600_000);
       expect((await call("POST", "/v1/producers", { token: admin, body: {}, url: server.url })).status).toBe(200);
     } finally {

@@ -9,14 +9,24 @@ import path from "node:path";
 import { App } from "aws-cdk-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
-import { functionBundles } from "../../infra/assets.js";
+import { functionBundles, keyAuthorizerBundle } from "../../infra/assets.js";
 import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js";
 import { FUNCTION_NAMES, type FunctionName } from "../../shared/http/routes.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
 import { jsonClient, type JsonClient } from "../support/http.js";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { pathToFileURL } from "node:url";
+import type { Context } from "aws-lambda";
+import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
+import { DEFAULT_SECURITY_CONFIG, Security } from "../../shared/security/security.js";
+import { createDynamoSecurityStore } from "../../shared/storage/security-store.js";
+import { tableNames } from "../../shared/storage/tables.js";
+import type { KeyAuthorizer } from "../../shared/runtime/authorizer.js";
 
 let outdir: string;
 let bundles: Record<FunctionName, string>;
+let authorizerBundle: string;
 let broker: LocalBroker;
 let api: JsonClient;
 
@@ -25,7 +35,9 @@ beforeAll(async () => {
   // Under a "node_modules" folder so vitest imports the bundles natively instead of transforming
   // (and slowing down on) 5 × 900 KB of minified code; still outside the repository.
   const { app, stack } = buildApp(new App({ outdir: path.join(outdir, "node_modules", "cdk.out") }));
-  bundles = functionBundles(app.synth(), stack.broker);
+  const assembly = app.synth();
+  bundles = functionBundles(assembly, stack.broker);
+  authorizerBundle = keyAuthorizerBundle(assembly, stack.broker);
   broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("bundled"), handlers: { kind: "files", files: bundles } });
   api = jsonClient(broker.url);
 }, 90_000);
@@ -37,8 +49,7 @@ afterAll(async () => {
 
 describe("the bundles CDK deploys", () => {
   it("are self-contained minified ESM with a linked source map, outside the repository", () => {
-    for (const fn of FUNCTION_NAMES) {
-      const file = bundles[fn];
+    for (const file of [...FUNCTION_NAMES.map((fn) => bundles[fn]), authorizerBundle]) {
       expect(file.startsWith(outdir)).toBe(true);
       const code = readFileSync(file, "utf8");
       // The AWS SDK is bundled (measured faster to cold start): nothing is imported from packages.
@@ -91,5 +102,21 @@ describe("the bundles CDK deploys", () => {
 
     const described = await api.get(`/v1/topics/${topic}`);
     expect(described.body.partitions.map((p: { highWatermark: number }) => p.highWatermark)).toEqual([1, 2]);
+  });
+
+  it("include the key API's authorizer, which accepts a valid API key and refuses others", async () => {
+    // Imported after the local broker set the environment (endpoint, table prefix), as on Lambda.
+    const { handler } = (await import(pathToFileURL(authorizerBundle).href)) as { handler: (event: unknown, context: Context) => ReturnType<KeyAuthorizer> };
+    const client = new DynamoDBClient(localDynamoDbClientConfig(broker.dynamodbEndpoint));
+    try {
+      const security = new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tableNames(broker.tablePrefix)), { ...DEFAULT_SECURITY_CONFIG, enabled: true });
+      const { token } = await security.createApiKey("User:bundled");
+      const event = (authorization: string) => ({ version: "2.0", type: "REQUEST", identitySource: [authorization], headers: { authorization }, requestContext: { requestId: "r" } });
+      const context = { awsRequestId: "a", functionName: "authorizer", memoryLimitInMB: "1024", invokedFunctionArn: "arn", functionVersion: "$LATEST" } as Context;
+      expect(await handler(event(`Bearer ${token}`), context)).toEqual({ isAuthorized: true, context: { principal: "User:bundled" } });
+      expect(await handler(event(`Bearer ${token.slice(0, -2)}${token.endsWith("xx") ? "yy" : "xx"}`), context)).toEqual({ isAuthorized: false });
+    } finally {
+      client.destroy();
+    }
   });
 });

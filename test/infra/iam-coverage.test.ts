@@ -6,10 +6,11 @@
  *  - every recorded action is granted to that function on that table (a missing grant would be an
  *    AccessDenied in production), within the grant's `dynamodb:Attributes` list if it has one;
  *  - every granted action was used (nothing is granted "just in case").
+ * The key API's authorizer is held to the same two rules against its own grant (AUTHORIZER_ACCESS).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FUNCTION_ACCESS, type DynamoAction } from "../../infra/permissions.js";
+import { AUTHORIZER_ACCESS, FUNCTION_ACCESS, type DynamoAction, type FunctionAccess } from "../../infra/permissions.js";
 import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
 import { createBroker } from "../../shared/core/broker.js";
 import { createApi, type DynalogApi } from "../../shared/http/app.js";
@@ -19,6 +20,8 @@ import type { TableId, TableNames } from "../../shared/storage/tables.js";
 import { createTestTables, TestClock, topicName } from "../support/broker.js";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DEFAULT_SECURITY_CONFIG, Security, type SecurityConfig } from "../../shared/security/security.js";
+import { createKeyAuthorizer } from "../../shared/runtime/authorizer.js";
+import type { APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
 import { createDynamoSecurityStore } from "../../shared/storage/security-store.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
 
@@ -74,7 +77,7 @@ function isItem(item: Input, hidden: { p: string; o: number }): boolean {
 }
 
 /** A DynamoDB client that records, per call, what IAM will evaluate. */
-function recordingClient(fn: FunctionName, tables: TableNames, calls: Call[]): DynamoDBClient {
+function recordingClient(fn: FunctionName | "authorizer", tables: TableNames, calls: Call[]): DynamoDBClient {
   const tableIds = new Map(Object.entries(tables).map(([id, name]) => [name, id as TableId]));
   const tableOf = (name: unknown): TableId => {
     const id = tableIds.get(String(name));
@@ -98,6 +101,7 @@ function recordingClient(fn: FunctionName, tables: TableNames, calls: Call[]): D
         calls.push({ table: tableOf(input["TableName"]), action: command as DynamoAction, attributes: attributesOf(input) });
       }
       const result = await next(args);
+      if (fn === "authorizer") return result;
       const hidden = hideFromLogQuery.get(fn);
       const output = result.output as { Items?: Input[] };
       if (hidden !== undefined && command === "Query" && input["TableName"] === tables.log && output.Items?.some((item) => isItem(item, hidden))) {
@@ -335,5 +339,49 @@ describe("IAM grants match what each function does", () => {
     const reservations = calls.get("produce")!.filter((c) => c.table === "partitions");
     expect(reservations.length).toBeGreaterThan(0);
     expect(reservations.every((c) => c.attributes.join(",") === "next,p,ra")).toBe(true);
+  });
+});
+
+/** Calls made on tables the access table does not grant, or outside a grant's attributes. */
+function ungranted(access: FunctionAccess, made: readonly Call[]): Call[] {
+  return made.filter((c) => {
+    const grants = access[c.table] ?? [];
+    return !grants.some((g) => g.actions.includes(c.action) && (!g.onlyAttributes || c.attributes.every((a) => g.onlyAttributes!.includes(a))));
+  });
+}
+
+describe("IAM grant of the key API's authorizer", () => {
+  const authorizerCalls: Call[] = [];
+
+  beforeAll(async () => {
+    const client = recordingClient("authorizer", tables, authorizerCalls);
+    clients.push(client);
+    // Deployed settings (default key cache), with every decision it can make: valid key, wrong
+    // secret, unknown key, revoked key, malformed and missing header.
+    const security = new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tables), { ...SECURITY, cacheTtlMs: DEFAULT_SECURITY_CONFIG.cacheTtlMs });
+    const authorize = createKeyAuthorizer(security);
+    const event = (authorization?: string) =>
+      ({ version: "2.0", type: "REQUEST", identitySource: authorization === undefined ? [] : [authorization], headers: {}, requestContext: {} }) as unknown as APIGatewayRequestAuthorizerEventV2;
+    const setup = new DynamoDBClient(localDynamoDbClientConfig(testEndpoint()));
+    clients.push(setup);
+    const bootstrap = new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(setup), tables), SECURITY);
+    const revoked = await bootstrap.createApiKey("User:iam-revoked");
+    await bootstrap.revokeApiKey(revoked.key.keyId);
+    expect(await authorize(event(`Bearer ${adminToken}`))).toMatchObject({ isAuthorized: true });
+    expect(await authorize(event(`Bearer ${adminToken.slice(0, -1)}${adminToken.endsWith("A") ? "B" : "A"}`))).toMatchObject({ isAuthorized: false });
+    expect(await authorize(event(`Bearer dlk_${"q".repeat(16)}_${revoked.secret}`))).toMatchObject({ isAuthorized: false });
+    expect(await authorize(event(`Bearer ${revoked.token}`))).toMatchObject({ isAuthorized: false });
+    expect(await authorize(event("Bearer nope"))).toMatchObject({ isAuthorized: false });
+    expect(await authorize(event())).toMatchObject({ isAuthorized: false });
+  });
+
+  it("every DynamoDB call it made is granted", () => {
+    expect(authorizerCalls.length).toBeGreaterThan(0);
+    expect(ungranted(AUTHORIZER_ACCESS, authorizerCalls)).toEqual([]);
+  });
+
+  it("every grant was used, and the grant is one read", () => {
+    expect(AUTHORIZER_ACCESS).toEqual({ security: [expect.objectContaining({ actions: ["GetItem"] })] });
+    expect([...new Set(authorizerCalls.map((c) => `${c.table}:${c.action}`))]).toEqual(["security:GetItem"]);
   });
 });

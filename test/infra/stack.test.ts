@@ -1,10 +1,8 @@
 import { App, Duration, RemovalPolicy, Stack, type CfnElement } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
-import { HttpNoneAuthorizer, HttpRoute, HttpRouteKey, type IHttpRouteAuthorizer } from "aws-cdk-lib/aws-apigatewayv2";
-import { HttpLambdaAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { Template } from "aws-cdk-lib/assertions";
+import { HttpNoneAuthorizer, HttpRoute, HttpRouteKey } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { Role, AccountRootPrincipal } from "aws-cdk-lib/aws-iam";
-import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
@@ -56,6 +54,12 @@ function dynamoGrants(fn: FunctionName): string[] {
     }
   }
   return grants.sort();
+}
+
+/** The routes of one HTTP API (the construct has two: IAM and API keys). */
+function routesOf(api: { node: { defaultChild?: unknown } }): [string, Resource][] {
+  const apiId = logicalId(api);
+  return ofType("AWS::ApiGatewayV2::Route").filter(([, r]) => (r.Properties["ApiId"] as { Ref?: string }).Ref === apiId);
 }
 
 function synth(props: DynalogProps = {}): { stack: Stack; broker: Dynalog; template: Template } {
@@ -114,7 +118,8 @@ describe("tables", () => {
 
 describe("functions", () => {
   it("runs one nodejs22.x arm64 function per handler, ESM-bundled", () => {
-    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length);
+    // Plus the key API's authorizer (test/infra/key-api.test.ts).
+    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 1);
     for (const fn of FUNCTION_NAMES) {
       expect(resources[logicalId(broker.functions[fn])]!.Properties).toMatchObject({
         Runtime: "nodejs22.x",
@@ -238,7 +243,7 @@ describe("IAM: least privilege per function", () => {
 
 describe("HTTP API", () => {
   it("creates exactly the routes of shared/http/routes.ts, each sent to its function", () => {
-    const routes = ofType("AWS::ApiGatewayV2::Route");
+    const routes = routesOf(broker.api);
     expect(routes.map(([, r]) => r.Properties["RouteKey"]).sort()).toEqual(ROUTES.map((r) => `${r.method} ${apiGatewayPath(r)}`).sort());
     const integrationOf = new Map(
       ofType("AWS::ApiGatewayV2::Integration").map(([id, i]) => [id, ((i.Properties["IntegrationUri"] as { "Fn::GetAtt": string[] })["Fn::GetAtt"] ?? [])[0]]),
@@ -251,22 +256,14 @@ describe("HTTP API", () => {
     }
   });
 
-  it("requires IAM (SigV4) authorization on every route by default", () => {
-    const routes = ofType("AWS::ApiGatewayV2::Route");
+  it("requires IAM (SigV4) authorization on every route of the IAM API", () => {
+    const routes = routesOf(broker.api);
     expect(routes.length).toBe(ROUTES.length);
     for (const [, route] of routes) expect(route.Properties["AuthorizationType"]).toBe("AWS_IAM");
-  });
-
-  it("uses the given authorizer on every route in authorizer mode (the extension point for API keys)", () => {
-    const app = new App({ context: NO_BUNDLING });
-    const s = new Stack(app, "Custom");
-    const keys = new LambdaFunction(s, "KeyChecker", { runtime: Runtime.NODEJS_22_X, handler: "index.handler", code: Code.fromInline("export const handler = async () => ({ isAuthorized: false });") });
-    const authorizer: IHttpRouteAuthorizer = new HttpLambdaAuthorizer("Keys", keys);
-    new Dynalog(s, "Broker", { auth: { mode: "authorizer", authorizer }, alarms: false, dashboard: false });
-    const routes = Object.values(Template.fromStack(s).findResources("AWS::ApiGatewayV2::Route")) as Resource[];
-    const custom = routes.filter((r) => r.Properties["AuthorizationType"] === "CUSTOM");
-    expect(custom.length).toBe(ROUTES.length);
-    expect(routes.every((r) => r.Properties["AuthorizationType"] !== "NONE")).toBe(true);
+    // The only other routes are the key API's, each behind its Lambda authorizer (key-api.test.ts).
+    const others = ofType("AWS::ApiGatewayV2::Route").filter(([, r]) => r.Properties["AuthorizationType"] !== "AWS_IAM");
+    expect(others.length).toBe(ROUTES.length);
+    for (const [, route] of others) expect(route.Properties["AuthorizationType"]).toBe("CUSTOM");
   });
 
   it("refuses to synthesize a route without authorization, even one added later", () => {
@@ -282,10 +279,12 @@ describe("HTTP API", () => {
     expect(() => app.synth()).toThrow(/Backdoor has no authorization/);
   });
 
-  it("logs every request to an access log", () => {
-    const stage = ofType("AWS::ApiGatewayV2::Stage");
-    expect(stage).toHaveLength(1);
-    expect(stage[0]![1].Properties).toMatchObject({ StageName: "$default", AutoDeploy: true, AccessLogSettings: { DestinationArn: expect.anything(), Format: expect.stringContaining("$context.requestId") } });
+  it("logs every request to an access log, on both APIs", () => {
+    const stages = ofType("AWS::ApiGatewayV2::Stage");
+    expect(stages).toHaveLength(2);
+    for (const [, stage] of stages) {
+      expect(stage.Properties).toMatchObject({ StageName: "$default", AutoDeploy: true, AccessLogSettings: { DestinationArn: expect.anything(), Format: expect.stringContaining("$context.requestId") } });
+    }
   });
 
   it("grantInvoke allows execute-api:Invoke on the chosen functions' routes only", () => {
@@ -341,7 +340,13 @@ describe("observability", () => {
   });
 
   it("names the deployment in logs and metrics", () => {
-    template.allResourcesProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ DYNALOG_SERVICE_NAME: "Dynalog-Broker", DYNALOG_METRICS_ENABLED: "true", DYNALOG_LOG_LEVEL: "INFO" }) } });
+    for (const fn of FUNCTION_NAMES) {
+      expect(resources[logicalId(broker.functions[fn])]!.Properties["Environment"]).toEqual({
+        Variables: expect.objectContaining({ DYNALOG_SERVICE_NAME: "Dynalog-Broker", DYNALOG_METRICS_ENABLED: "true", DYNALOG_LOG_LEVEL: "INFO" }),
+      });
+    }
+    // The authorizer logs (no metrics of its own: API Gateway and Lambda count its calls and errors).
+    expect(resources[logicalId(broker.keyAuthorizer!)]!.Properties["Environment"]).toEqual({ Variables: expect.objectContaining({ DYNALOG_SERVICE_NAME: "Dynalog-Broker", DYNALOG_LOG_LEVEL: "INFO" }) });
   });
 });
 
