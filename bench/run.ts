@@ -227,7 +227,7 @@ async function main(): Promise<void> {
     );
     console.log(
       "\nRead units per 1,000 messages (eventually consistent reads = ½ unit per 4 KB); ideal = every stored byte of the delivered batches read once. " +
-        "items read = log and counter items returned by DynamoDB (the broker queries the log 50 items per page). payload = decoded event bytes; " +
+        "items read = log and counter items returned by DynamoDB (the broker sizes each Query page from what the fetch can still take). payload = decoded event bytes; " +
         "wire = HTTP response bytes (values are base64, the default encoding). Without maxRecords the default cap of 500 records per fetch applies. " +
         "check = offsets 0…HW−1 returned once each, in order.",
     );
