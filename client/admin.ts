@@ -1,0 +1,238 @@
+/**
+ * The admin client: KafkaJS's admin methods where Dynalog has the concept (topics, groups,
+ * offsets), plus `fetchGroupLag` and `describeTopic`. Offsets are numbers.
+ */
+import { DynalogError, clientStateError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import type { TopicDescription } from "./metadata.js";
+import type { CompressionType } from "./producer.js";
+import type { Transport } from "./transport.js";
+
+export interface ITopicConfig {
+  readonly topic: string;
+  /** Default 1. */
+  readonly numPartitions?: number;
+  /** Accepted for KafkaJS compatibility: DynamoDB replicates. */
+  readonly replicationFactor?: number;
+  /** Kafka config names: `retention.ms` (-1 = forever), `compression.type`, `message.timestamp.type`. */
+  readonly configEntries?: readonly { readonly name: string; readonly value: string }[];
+  /** Dynalog's own fields (win over configEntries). */
+  readonly retentionMs?: number | null;
+  readonly compression?: CompressionType;
+  readonly timestampType?: "CreateTime" | "LogAppendTime";
+}
+
+export interface PartitionOffsets {
+  readonly partition: number;
+  /** The high watermark (where a consumer "at the end" starts). */
+  readonly offset: number;
+  readonly high: number;
+  readonly low: number;
+}
+
+export interface GroupOverview {
+  readonly groupId: string;
+  readonly protocolType: "consumer";
+  readonly state: string;
+  readonly groupEpoch: number;
+  readonly members: number;
+}
+
+export interface PartitionLag {
+  readonly partition: number;
+  readonly committedOffset: number | null;
+  readonly highWatermark: number;
+  readonly lag: number | null;
+  readonly memberId: string | null;
+}
+
+export interface GroupDescription {
+  readonly groupId: string;
+  readonly state: string;
+  readonly groupEpoch: number;
+  readonly assignmentEpoch: number;
+  /** The assignor in use (KafkaJS's `protocol`). */
+  readonly protocol: string;
+  readonly protocolType: "consumer";
+  readonly members: readonly {
+    readonly memberId: string;
+    readonly instanceId: string | null;
+    readonly memberEpoch: number;
+    readonly state: string;
+    readonly subscription: readonly string[];
+    readonly assignment: readonly { topic: string; partitions: number[] }[];
+    readonly revoking: readonly { topic: string; partitions: number[] }[];
+    readonly [key: string]: unknown;
+  }[];
+  readonly topics: readonly { readonly topic: string; readonly lag: number; readonly partitions: readonly PartitionLag[] }[];
+  readonly totalLag: number;
+}
+
+export interface GroupLag {
+  readonly groupId: string;
+  readonly totalLag: number;
+  readonly topics: readonly { readonly topic: string; readonly lag: number; readonly partitions: readonly PartitionLag[] }[];
+}
+
+export class Admin {
+  constructor(
+    private readonly transport: Transport,
+    private readonly log: Logger,
+  ) {}
+
+  /** Nothing to open (HTTP); kept for KafkaJS compatibility. */
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+
+  logger(): Logger {
+    return this.log;
+  }
+
+  /** Creates the topics; resolves false if any of them already existed (like KafkaJS), true otherwise. */
+  async createTopics({ topics, validateOnly }: { topics: readonly ITopicConfig[]; validateOnly?: boolean; waitForLeaders?: boolean; timeout?: number }): Promise<boolean> {
+    if (validateOnly) throw clientStateError("validateOnly is not supported by Dynalog");
+    let allCreated = true;
+    for (const t of topics) {
+      try {
+        await this.transport.request({ method: "POST", path: "/v1/topics", body: topicBody(t), idempotent: false });
+      } catch (error) {
+        if (error instanceof DynalogError && error.code === "TOPIC_ALREADY_EXISTS") {
+          allCreated = false;
+          continue;
+        }
+        throw error;
+      }
+    }
+    return allCreated;
+  }
+
+  async deleteTopics({ topics }: { topics: readonly string[]; timeout?: number }): Promise<void> {
+    for (const topic of topics) await this.transport.request({ method: "DELETE", path: `/v1/topics/${encodeURIComponent(topic)}`, idempotent: false });
+  }
+
+  async listTopics(): Promise<string[]> {
+    const answer = await this.transport.request<{ topics: { name: string }[] }>({ method: "GET", path: "/v1/topics", idempotent: true });
+    return answer.topics.map((t) => t.name);
+  }
+
+  /** Every topic's settings (Dynalog's `GET /v1/topics`). */
+  async listTopicDetails(): Promise<Omit<TopicDescription, "partitions">[]> {
+    return (await this.transport.request<{ topics: Omit<TopicDescription, "partitions">[] }>({ method: "GET", path: "/v1/topics", idempotent: true })).topics;
+  }
+
+  /** Settings plus each partition's log-start offset and high watermark. */
+  async describeTopic(topic: string): Promise<TopicDescription> {
+    return this.transport.request<TopicDescription>({ method: "GET", path: `/v1/topics/${encodeURIComponent(topic)}`, idempotent: true });
+  }
+
+  /** KafkaJS's shape: partitions with ids (leader/replicas are placeholders: DynamoDB replicates). */
+  async fetchTopicMetadata(options: { topics?: readonly string[] } = {}): Promise<{ topics: { name: string; partitions: { partitionErrorCode: 0; partitionId: number; leader: 0; replicas: number[]; isr: number[] }[] }[] }> {
+    const names = options.topics ?? (await this.listTopics());
+    const topics = [];
+    for (const name of names) {
+      const described = await this.describeTopic(name);
+      topics.push({ name, partitions: described.partitions.map((p) => ({ partitionErrorCode: 0 as const, partitionId: p.partition, leader: 0 as const, replicas: [0], isr: [0] })) });
+    }
+    return { topics };
+  }
+
+  /** Per partition: `high` (high watermark), `low` (log start), and `offset` = high. */
+  async fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]> {
+    const described = await this.describeTopic(topic);
+    return described.partitions.map((p) => ({ partition: p.partition, offset: p.highWatermark, high: p.highWatermark, low: p.logStartOffset }));
+  }
+
+  /** The first offset at or after `timestamp` per partition (the high watermark when there is none). */
+  async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<{ partition: number; offset: number }[]> {
+    const described = await this.describeTopic(topic);
+    return Promise.all(
+      described.partitions.map(async (p) => {
+        if (timestamp === undefined) return { partition: p.partition, offset: p.highWatermark };
+        const answer = await this.transport.request<{ offset: number | null }>({
+          method: "GET",
+          path: `/v1/topics/${encodeURIComponent(topic)}/partitions/${p.partition}/offsets`,
+          query: { at: Math.max(0, Math.floor(timestamp)) },
+          idempotent: true,
+        });
+        return { partition: p.partition, offset: answer.offset ?? p.highWatermark };
+      }),
+    );
+  }
+
+  /** Committed offsets of a group (KafkaJS 2.x shape); `-1` where nothing is committed. Default: every topic the group knows. */
+  async fetchOffsets({ groupId, topics }: { groupId: string; topics?: readonly string[] }): Promise<{ topic: string; partitions: { partition: number; offset: number; metadata: string | null }[] }[]> {
+    const names = topics ?? (await this.describeGroup(groupId)).topics.map((t) => t.topic);
+    const result = [];
+    for (const topic of names) {
+      const answer = await this.transport.request<{ partitions: { partition: number; offset: number; metadata: string }[] }>({
+        method: "GET",
+        path: `/v1/groups/${encodeURIComponent(groupId)}/offsets`,
+        query: { topic },
+        idempotent: true,
+      });
+      result.push({ topic, partitions: answer.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: p.metadata === "" ? null : p.metadata })) });
+    }
+    return result;
+  }
+
+  /** Sets committed offsets. Like Kafka, only while the group has no live members (else NON_EMPTY_GROUP). */
+  async setOffsets({ groupId, topic, partitions }: { groupId: string; topic: string; partitions: readonly { partition: number; offset: number | string; metadata?: string }[] }): Promise<void> {
+    if (partitions.length === 0) return;
+    const offsets = partitions.map((p) => ({ topic, partition: p.partition, offset: Number(p.offset), ...(p.metadata ? { metadata: p.metadata } : {}) }));
+    for (let i = 0; i < offsets.length; i += 1000) {
+      await this.transport.request({ method: "POST", path: `/v1/groups/${encodeURIComponent(groupId)}/offsets`, body: { offsets: offsets.slice(i, i + 1000) }, idempotent: true });
+    }
+  }
+
+  /** Moves a group's offsets of a topic to the earliest (log start) or latest (high watermark) offsets. */
+  async resetOffsets({ groupId, topic, earliest = false }: { groupId: string; topic: string; earliest?: boolean }): Promise<{ partition: number; offset: number }[]> {
+    const offsets = (await this.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: earliest ? p.low : p.high }));
+    await this.setOffsets({ groupId, topic, partitions: offsets });
+    return offsets;
+  }
+
+  async listGroups(): Promise<{ groups: GroupOverview[] }> {
+    const answer = await this.transport.request<{ groups: { group: string; state: string; groupEpoch: number; members: number }[] }>({ method: "GET", path: "/v1/groups", idempotent: true });
+    return { groups: answer.groups.map((g) => ({ groupId: g.group, protocolType: "consumer", state: g.state, groupEpoch: g.groupEpoch, members: g.members })) };
+  }
+
+  async describeGroups(groupIds: readonly string[]): Promise<{ groups: GroupDescription[] }> {
+    return { groups: await Promise.all(groupIds.map((id) => this.describeGroup(id))) };
+  }
+
+  /** One group: members, their assignments, committed offsets and lag. */
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const g = await this.transport.request<{ group: string; state: string; groupEpoch: number; assignmentEpoch: number; assignor: string; members: GroupDescription["members"]; topics: GroupDescription["topics"]; totalLag: number }>({
+      method: "GET",
+      path: `/v1/groups/${encodeURIComponent(groupId)}`,
+      idempotent: true,
+    });
+    return { groupId: g.group, state: g.state, groupEpoch: g.groupEpoch, assignmentEpoch: g.assignmentEpoch, protocol: g.assignor, protocolType: "consumer", members: g.members, topics: g.topics, totalLag: g.totalLag };
+  }
+
+  /** Lag per partition (high watermark − committed offset), per topic and in total. */
+  async fetchGroupLag({ groupId, topics }: { groupId: string; topics?: readonly string[] }): Promise<GroupLag> {
+    const described = await this.describeGroup(groupId);
+    const selected = topics ? described.topics.filter((t) => topics.includes(t.topic)) : described.topics;
+    return { groupId, totalLag: selected.reduce((n, t) => n + t.lag, 0), topics: selected };
+  }
+
+  /** Removes a member (its partitions move at once; its commits are refused from now on). */
+  async removeGroupMember({ groupId, memberId }: { groupId: string; memberId: string }): Promise<void> {
+    await this.transport.request({ method: "DELETE", path: `/v1/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(memberId)}`, idempotent: true });
+  }
+}
+
+function topicBody(t: ITopicConfig): Record<string, unknown> {
+  const body: Record<string, unknown> = { name: t.topic, partitions: t.numPartitions ?? 1 };
+  for (const { name, value } of t.configEntries ?? []) {
+    if (name === "retention.ms") body["retentionMs"] = Number(value) < 0 ? null : Number(value);
+    else if (name === "compression.type") body["compression"] = value === "uncompressed" ? "none" : value;
+    else if (name === "message.timestamp.type") body["timestampType"] = value;
+    else throw new TypeError(`Unsupported topic config '${name}' (supported: retention.ms, compression.type, message.timestamp.type)`);
+  }
+  if (t.retentionMs !== undefined) body["retentionMs"] = t.retentionMs;
+  if (t.compression !== undefined) body["compression"] = t.compression;
+  if (t.timestampType !== undefined) body["timestampType"] = t.timestampType;
+  return body;
+}

@@ -1,0 +1,172 @@
+/**
+ * Messages ↔ the wire. Keys, values and header values are bytes; on the wire they are strings in
+ * one encoding per request: "utf8" when every one of them is a JS string (readable, no base64
+ * overhead), "base64" as soon as one is binary. Fetched data is always asked for in base64, so
+ * consumers get exact bytes (Buffers).
+ */
+
+export type Bytes = Buffer | Uint8Array | string;
+
+/** Headers as KafkaJS takes them (a repeated key is an array), or Dynalog's ordered list. */
+export type IHeaders = { [key: string]: Bytes | null | undefined | (Bytes | null)[] } | readonly { readonly key: string; readonly value: Bytes | null }[];
+
+/** A message to produce (KafkaJS's `Message`). */
+export interface Message {
+  readonly key?: Bytes | null;
+  readonly value: Bytes | null;
+  /** An explicit partition wins over the key. */
+  readonly partition?: number;
+  readonly headers?: IHeaders;
+  /** CreateTime in ms (number or numeric string); default: the broker's append time. */
+  readonly timestamp?: number | string;
+}
+
+/** A consumed message (KafkaJS's `KafkaMessage`, with numeric offsets and timestamps). */
+export interface KafkaMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Repeated header keys become arrays, as in KafkaJS; null header values stay null. */
+  readonly headers: { [key: string]: Buffer | null | (Buffer | null)[] };
+  readonly timestamp: number;
+  readonly offset: number;
+  /** Key + value + header bytes. */
+  readonly size: number;
+}
+
+export type WireEncoding = "utf8" | "base64";
+
+/** A validated message, kept in its original form until the request's encoding is known. */
+export interface PreparedRecord {
+  readonly key: Bytes | null;
+  readonly value: Bytes | null;
+  readonly headers: readonly { readonly key: string; readonly value: Bytes | null }[];
+  readonly timestamp: number | undefined;
+  /** True when key, value and every header value are strings (or null). */
+  readonly text: boolean;
+  /** Bytes as the broker will count them in the encoding this record would pick on its own. */
+  readonly wireSize: number;
+}
+
+export interface WireRecord {
+  key: string | null;
+  value: string | null;
+  headers?: { key: string; value: string | null }[];
+  timestamp?: number;
+}
+
+/** The broker's per-record limit (key + value + headers, encoded). */
+export const MAX_RECORD_WIRE_BYTES = 379_936;
+export const MAX_HEADERS_PER_RECORD = 100;
+
+export function prepareRecord(message: Message, where: string): PreparedRecord {
+  if (message === null || typeof message !== "object") throw new TypeError(`${where} must be a message object`);
+  if (!("value" in message)) throw new TypeError(`${where} has no value (use null for a tombstone)`);
+  const key = message.key ?? null;
+  const value = message.value;
+  checkBytes(key, `${where}.key`);
+  checkBytes(value, `${where}.value`);
+  const headers = headerList(message.headers, where);
+  if (headers.length > MAX_HEADERS_PER_RECORD) throw new RangeError(`${where} has ${headers.length} headers; at most ${MAX_HEADERS_PER_RECORD} are allowed`);
+  let timestamp: number | undefined;
+  if (message.timestamp !== undefined && message.timestamp !== null) {
+    timestamp = Number(message.timestamp);
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new RangeError(`${where}.timestamp must be a non-negative integer (ms since 1970), got ${String(message.timestamp)}`);
+  }
+  const text = isText(key) && isText(value) && headers.every((h) => isText(h.value));
+  const encoding: WireEncoding = text ? "utf8" : "base64";
+  let wireSize = encodedLength(key, encoding) + encodedLength(value, encoding);
+  for (const h of headers) wireSize += Buffer.byteLength(h.key, "utf8") + encodedLength(h.value, encoding);
+  if (wireSize > MAX_RECORD_WIRE_BYTES) {
+    throw new RangeError(`${where} is ${wireSize} bytes on the wire; one record may be at most ${MAX_RECORD_WIRE_BYTES} (RECORD_TOO_LARGE)`);
+  }
+  return { key, value, headers, timestamp, text, wireSize };
+}
+
+/** The encoding for a set of records: utf8 only when all of them are text. */
+export function encodingFor(records: Iterable<PreparedRecord>): WireEncoding {
+  for (const r of records) if (!r.text) return "base64";
+  return "utf8";
+}
+
+/** Upper bound of a record's size on the wire in any encoding (for batch budgeting). */
+export function worstWireSize(record: PreparedRecord): number {
+  return record.text ? Math.ceil((record.wireSize * 4) / 3) + 4 : record.wireSize;
+}
+
+export function toWire(record: PreparedRecord, encoding: WireEncoding): WireRecord {
+  const wire: WireRecord = { key: encode(record.key, encoding), value: encode(record.value, encoding) };
+  if (record.headers.length > 0) wire.headers = record.headers.map((h) => ({ key: h.key, value: encode(h.value, encoding) }));
+  if (record.timestamp !== undefined) wire.timestamp = record.timestamp;
+  return wire;
+}
+
+/** A fetched record (requested in base64) → KafkaMessage. */
+export function fromWire(record: {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string | null;
+  headers?: { key: string; value: string | null }[];
+}): KafkaMessage {
+  const key = record.key === null ? null : Buffer.from(record.key, "base64");
+  const value = record.value === null ? null : Buffer.from(record.value, "base64");
+  const headers: { [key: string]: Buffer | null | (Buffer | null)[] } = {};
+  let size = (key?.length ?? 0) + (value?.length ?? 0);
+  for (const h of record.headers ?? []) {
+    const v = h.value === null ? null : Buffer.from(h.value, "base64");
+    size += Buffer.byteLength(h.key, "utf8") + (v?.length ?? 0);
+    const existing = headers[h.key];
+    if (existing === undefined) headers[h.key] = v;
+    else if (Array.isArray(existing)) existing.push(v);
+    else headers[h.key] = [existing, v];
+  }
+  return { key, value, headers, timestamp: record.timestamp, offset: record.offset, size };
+}
+
+/** Key bytes as the partitioner hashes them (strings as UTF-8, like the broker). */
+export function keyBytes(key: Bytes): Uint8Array {
+  return typeof key === "string" ? Buffer.from(key, "utf8") : key;
+}
+
+function headerList(headers: IHeaders | undefined, where: string): { key: string; value: Bytes | null }[] {
+  if (headers === undefined || headers === null) return [];
+  const list: { key: string; value: Bytes | null }[] = [];
+  if (Array.isArray(headers)) {
+    for (const h of headers as readonly { key: string; value: Bytes | null }[]) {
+      if (typeof h?.key !== "string") throw new TypeError(`${where}.headers: every header needs a string key`);
+      checkBytes(h.value ?? null, `${where}.headers.${h.key}`);
+      list.push({ key: h.key, value: h.value ?? null });
+    }
+    return list;
+  }
+  for (const [key, raw] of Object.entries(headers as Record<string, Bytes | null | undefined | (Bytes | null)[]>)) {
+    if (raw === undefined) continue;
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      checkBytes(value ?? null, `${where}.headers.${key}`);
+      list.push({ key, value: value ?? null });
+    }
+  }
+  return list;
+}
+
+function checkBytes(value: unknown, where: string): void {
+  if (value === null || typeof value === "string" || value instanceof Uint8Array) return;
+  throw new TypeError(`${where} must be a string, a Buffer/Uint8Array or null, got ${typeof value}`);
+}
+
+function isText(value: Bytes | null): boolean {
+  return value === null || (typeof value === "string" && value.isWellFormed());
+}
+
+function encodedLength(value: Bytes | null, encoding: WireEncoding): number {
+  if (value === null) return 0;
+  const bytes = typeof value === "string" ? Buffer.byteLength(value, "utf8") : value.byteLength;
+  return encoding === "utf8" ? bytes : 4 * Math.ceil(bytes / 3);
+}
+
+function encode(value: Bytes | null, encoding: WireEncoding): string | null {
+  if (value === null) return null;
+  if (encoding === "utf8") return value as string;
+  const buffer = typeof value === "string" ? Buffer.from(value, "utf8") : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return buffer.toString("base64");
+}

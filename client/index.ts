@@ -1,0 +1,86 @@
+/**
+ * Dynalog's TypeScript SDK. Import it as `dynalog/client` (the root package.json exports it).
+ *
+ *   const dynalog = new Dynalog({ url: "http://127.0.0.1:8790" });
+ *   const producer = dynalog.producer();
+ *   await producer.send({ topic: "orders", messages: [{ key: "customer-42", value: "hello" }] });
+ *
+ * It speaks the HTTP API only (global fetch): no AWS SDK, nothing of the broker's storage.
+ */
+import { Admin } from "./admin.js";
+import { Consumer, type ConsumerConfig } from "./consumer.js";
+import { createLogger, logLevel, type LogCreator, type Logger, type LogLevel } from "./logger.js";
+import { Producer, type ProducerConfig } from "./producer.js";
+import { resolveRetry, type RetryOptions } from "./retry.js";
+import { Transport, type AuthConfig, type FetchFunction } from "./transport.js";
+
+export interface DynalogConfig {
+  /** The broker's base URL: `http://127.0.0.1:8790` locally, the API Gateway URL when deployed. */
+  readonly url: string;
+  /** An API key (bearer or basic) or a function returning headers (e.g. a SigV4 signer). */
+  readonly auth?: AuthConfig;
+  /** Sent as `x-dynalog-client-id` and used in logs. */
+  readonly clientId?: string;
+  /** Per request (ms); long polls get their wait on top. Default 30,000. */
+  readonly requestTimeout?: number;
+  /** Default retry policy of every client made from this one. */
+  readonly retry?: RetryOptions;
+  readonly logLevel?: LogLevel;
+  readonly logCreator?: LogCreator;
+  /** A fetch implementation (default: the global fetch), e.g. to add an agent or to test. */
+  readonly fetch?: FetchFunction;
+}
+
+export class Dynalog {
+  private readonly transport: Transport;
+  private readonly log: Logger;
+
+  constructor(config: DynalogConfig) {
+    if (!config || typeof config.url !== "string" || config.url.length === 0) throw new TypeError("new Dynalog({ url }) needs the broker's URL, e.g. http://127.0.0.1:8790");
+    this.log = createLogger(config.logLevel ?? logLevel.INFO, config.logCreator);
+    this.transport = new Transport({
+      url: config.url,
+      auth: config.auth,
+      clientId: config.clientId,
+      requestTimeout: config.requestTimeout ?? 30_000,
+      retry: resolveRetry(config.retry),
+      fetch: config.fetch,
+      logger: this.log,
+    });
+  }
+
+  producer(config: ProducerConfig = {}): Producer {
+    return new Producer(this.transport, config, this.log.namespace("Producer"));
+  }
+
+  consumer(config: ConsumerConfig = {}): Consumer {
+    return new Consumer(this.transport, config, this.log.namespace("Consumer"));
+  }
+
+  admin(): Admin {
+    return new Admin(this.transport, this.log.namespace("Admin"));
+  }
+
+  logger(): Logger {
+    return this.log;
+  }
+}
+
+export { Admin } from "./admin.js";
+export type { GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
+export type { Bytes, IHeaders, KafkaMessage, Message } from "./codec.js";
+export { Consumer, CONSUMER_EVENTS } from "./consumer.js";
+export type { Batch, ConsumerConfig, ConsumerRunConfig, ConsumerSubscribeTopics, DeliverySemantics, EachBatchPayload, EachMessagePayload, TopicPartitionOffset, TopicPartitions } from "./consumer.js";
+export { CLIENT_ERROR_CODES, DynalogConnectionError, DynalogError, isDynalogError, isFenced } from "./errors.js";
+export type { Outcome } from "./errors.js";
+export type { InstrumentationEvent, RemoveInstrumentationEventListener } from "./events.js";
+export { logLevel } from "./logger.js";
+export type { LogCreator, LogEntry, Logger, LogLevel } from "./logger.js";
+export type { TopicDescription } from "./metadata.js";
+export { CompressionTypes, Partitioners, Producer, PRODUCER_EVENTS } from "./producer.js";
+export type { CompressionType, ICustomPartitioner, Partitioner, PartitionerArgs, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata, TopicMessages } from "./producer.js";
+export { DEFAULT_RETRY } from "./retry.js";
+export type { RetryOptions } from "./retry.js";
+export { Transaction } from "./transaction.js";
+export type { ConsumerGroupMetadata, TransactionOffsets, TransactionResult } from "./transaction.js";
+export type { AuthConfig, AuthHeaderProvider, FetchFunction, SignableRequest } from "./transport.js";

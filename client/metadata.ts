@@ -1,0 +1,45 @@
+/** Topic metadata a producer needs (partition counts), cached for `metadataMaxAge`. */
+import type { Transport } from "./transport.js";
+
+export interface TopicDescription {
+  readonly name: string;
+  readonly topicId: string;
+  readonly partitionCount: number;
+  readonly retentionMs: number | null;
+  readonly compression: string;
+  readonly timestampType: string;
+  readonly createdAt: string;
+  readonly partitions: readonly { readonly partition: number; readonly logStartOffset: number; readonly highWatermark: number }[];
+}
+
+export class TopicMetadata {
+  private readonly cache = new Map<string, { count: number; at: number }>();
+  private readonly inFlight = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  async partitionCount(topic: string): Promise<number> {
+    const cached = this.cache.get(topic);
+    if (cached && Date.now() - cached.at < this.maxAgeMs) return cached.count;
+    // Concurrent sends to a new topic share one lookup.
+    let pending = this.inFlight.get(topic);
+    if (!pending) {
+      pending = this.transport
+        .request<TopicDescription>({ method: "GET", path: `/v1/topics/${encodeURIComponent(topic)}`, idempotent: true })
+        .then((described) => {
+          this.cache.set(topic, { count: described.partitionCount, at: Date.now() });
+          return described.partitionCount;
+        })
+        .finally(() => this.inFlight.delete(topic));
+      this.inFlight.set(topic, pending);
+    }
+    return pending;
+  }
+
+  invalidate(topic: string): void {
+    this.cache.delete(topic);
+  }
+}

@@ -1,0 +1,624 @@
+/**
+ * The producer: KafkaJS's `send` / `sendBatch`, idempotent by default, with client-side batching.
+ *
+ * How a message travels:
+ * 1. `send` validates it and picks its partition (explicit > key hashed with Kafka's murmur2 — the
+ *    broker's own function, shared/partitioner.ts — > sticky partition for null keys, which moves on
+ *    every time a batch for it is sent, as in KIP-480).
+ * 2. It waits in its partition's queue. A partition has at most ONE batch in flight; while it is in
+ *    flight new messages accumulate and go out together as the next batch. With `linger` > 0 a
+ *    partition with nothing in flight waits up to `linger` ms (or until `batchSize` bytes are queued)
+ *    before sending. Ready batches of different partitions of a topic share one HTTP request.
+ * 3. Idempotence: every batch carries the producer id, epoch and the partition's next
+ *    `baseSequence`. A retry after an indefinite outcome (lost response, timeout, STORAGE_ERROR)
+ *    resends the SAME batch with the SAME sequence, so the broker writes it at most once and
+ *    answers the original offsets. Sequences advance only for batches the broker accepted. If a
+ *    batch's outcome stays unknown after all retries, or the broker reports a broken sequence
+ *    chain, the producer takes a new producer id (sequences restart at 0) before sending more.
+ *
+ * A transactional producer (`transactionalId`) sends only inside `producer.transaction()`.
+ */
+import { RoundRobinPartitioner, partitionForKey } from "../shared/partitioner.js";
+import { encodingFor, keyBytes, prepareRecord, toWire, worstWireSize, type Message, type PreparedRecord } from "./codec.js";
+import { DynalogError, clientStateError } from "./errors.js";
+import { Instrumentation, type RemoveInstrumentationEventListener, type InstrumentationEvent } from "./events.js";
+import type { Logger } from "./logger.js";
+import { TopicMetadata } from "./metadata.js";
+import { backoff, mayRetry, resolveRetry, retryAfterMs, type ResolvedRetry, type RetryOptions } from "./retry.js";
+import { Transaction } from "./transaction.js";
+import type { Transport } from "./transport.js";
+
+export const CompressionTypes = { None: "none", GZIP: "gzip", Brotli: "brotli" } as const;
+export type CompressionType = (typeof CompressionTypes)[keyof typeof CompressionTypes];
+
+export interface PartitionerArgs {
+  readonly topic: string;
+  readonly partitionMetadata: readonly { readonly partitionId: number }[];
+  readonly message: Message;
+}
+/** Returns the partition; a negative number or undefined means "sticky partition" (null keys). */
+export type Partitioner = (args: PartitionerArgs) => number | undefined;
+export type ICustomPartitioner = () => Partitioner;
+
+/** The broker's partitioning: murmur2 of the key (Kafka's Java client); null keys sticky. */
+const defaultPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) =>
+  message.key === null || message.key === undefined ? undefined : partitionForKey(keyBytes(message.key), partitionMetadata.length);
+
+export const Partitioners = {
+  DefaultPartitioner: defaultPartitioner,
+  /** The same as the default: Dynalog's default already is Java-compatible. */
+  JavaCompatiblePartitioner: defaultPartitioner,
+} as const;
+
+export interface ProducerConfig {
+  /** Default true: producer id + per-partition sequences, retries never duplicate. */
+  readonly idempotent?: boolean;
+  /** Makes this a transactional producer (exactly-once); implies idempotent. */
+  readonly transactionalId?: string;
+  readonly createPartitioner?: ICustomPartitioner;
+  readonly retry?: RetryOptions;
+  /** How long partition counts are cached (ms). Default 300,000. */
+  readonly metadataMaxAge?: number;
+  /** Wait up to this long (ms) for more messages before sending a partition's batch. Default 0. */
+  readonly linger?: number;
+  /** Send a partition's batch once this many bytes are queued; also the most one batch carries. Default 1,048,576. */
+  readonly batchSize?: number;
+  /** Default storage codec of this producer's sends (else the topic's). */
+  readonly compression?: CompressionType;
+  /** Accepted for KafkaJS compatibility; Dynalog keeps one batch in flight per partition (ordered). */
+  readonly maxInFlightRequests?: number;
+  /** Accepted for KafkaJS compatibility; unused (a Dynalog transaction is one request). */
+  readonly transactionTimeout?: number;
+  /** Accepted for KafkaJS compatibility; Dynalog never creates topics implicitly. */
+  readonly allowAutoTopicCreation?: boolean;
+}
+
+export interface ProducerRecord {
+  readonly topic: string;
+  readonly messages: readonly Message[];
+  readonly compression?: CompressionType;
+  /** Accepted for KafkaJS compatibility: every write is durable (acks = all). */
+  readonly acks?: number;
+  readonly timeout?: number;
+}
+
+export interface TopicMessages {
+  readonly topic: string;
+  readonly messages: readonly Message[];
+}
+
+export interface ProducerBatch {
+  readonly topicMessages: readonly TopicMessages[];
+  readonly compression?: CompressionType;
+  readonly acks?: number;
+  readonly timeout?: number;
+}
+
+/** One entry per partition a send wrote to (KafkaJS's RecordMetadata, numeric offsets). */
+export interface RecordMetadata {
+  readonly topicName: string;
+  readonly partition: number;
+  readonly errorCode: 0;
+  /** Offset of this send's first message in the partition (undefined if the broker no longer knew it: DUPLICATE_SEQUENCE_NUMBER). */
+  readonly baseOffset: number | undefined;
+  /** Offset of this send's last message in the partition. */
+  readonly lastOffset: number | undefined;
+  /** True when a retry found the batch already written (nothing was written twice). */
+  readonly duplicate: boolean;
+}
+
+export const PRODUCER_EVENTS = {
+  CONNECT: "producer.connect",
+  DISCONNECT: "producer.disconnect",
+  /** A produce request went out: `{topic, partitions, records, attempt}`. */
+  REQUEST: "producer.network.request",
+} as const;
+type ProducerEventName = (typeof PRODUCER_EVENTS)[keyof typeof PRODUCER_EVENTS];
+
+interface Ack {
+  readonly partition: number;
+  readonly offset: number | undefined;
+  readonly duplicate: boolean;
+}
+
+interface Pending {
+  readonly record: PreparedRecord;
+  readonly arrivedAt: number;
+  readonly compression: CompressionType | undefined;
+  readonly cost: number;
+  resolve(ack: Ack): void;
+  reject(error: unknown): void;
+}
+
+class PartitionState {
+  queue: Pending[] = [];
+  queuedBytes = 0;
+  /** A batch is in flight (or waiting to be retried). */
+  busy = false;
+  nextSequence = 0;
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+}
+
+interface Batch {
+  readonly state: PartitionState;
+  readonly items: Pending[];
+  readonly compression: CompressionType | undefined;
+  readonly identity: ProducerIdentity | undefined;
+  readonly baseSequence: number | undefined;
+  attempts: number;
+  readonly firstSentAt: number;
+  /** Already sent alone after a request-level refusal (so one bad batch cannot fail others). */
+  isolated: boolean;
+}
+
+export interface ProducerIdentity {
+  readonly producerId: number;
+  readonly epoch: number;
+}
+
+/** Request-size budget (the broker's limits, with room for JSON framing). */
+const MAX_RECORDS_PER_REQUEST = 10_000;
+const MAX_PARTITION_BYTES = 2_900_000;
+const MAX_REQUEST_BYTES = 5_000_000;
+const RECORD_OVERHEAD = 64;
+const MAX_SEQUENCE = 2_147_483_647;
+
+export class Producer {
+  readonly events = PRODUCER_EVENTS;
+  private readonly instrumentation = new Instrumentation<ProducerEventName>(Object.values(PRODUCER_EVENTS));
+  private readonly retry: ResolvedRetry;
+  private readonly metadata: TopicMetadata;
+  private readonly partitioner: Partitioner;
+  private readonly linger: number;
+  private readonly batchSize: number;
+  private readonly idempotent: boolean;
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly sticky = new Map<string, number>();
+  private readonly roundRobin = new RoundRobinPartitioner();
+  private identity: ProducerIdentity | undefined;
+  private identityPromise: Promise<ProducerIdentity> | undefined;
+  private connected = false;
+  private fenced: DynalogError | undefined;
+  private kickScheduled = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private unacknowledged = 0;
+  private idleWaiters: (() => void)[] = [];
+  // --- transactions ---
+  /** @internal */ txIdentity: ProducerIdentity | undefined;
+  /** @internal */ txSequence = 0;
+  /** @internal */ txNeedsInit = true;
+  /** @internal */ activeTransaction: Transaction | undefined;
+
+  constructor(
+    /** @internal */ readonly transport: Transport,
+    /** @internal */ readonly config: ProducerConfig,
+    /** @internal */ readonly log: Logger,
+  ) {
+    this.retry = resolveRetry(transport.retryPolicy, config.retry);
+    this.metadata = new TopicMetadata(transport, config.metadataMaxAge ?? 300_000);
+    this.partitioner = (config.createPartitioner ?? defaultPartitioner)();
+    this.linger = Math.max(0, config.linger ?? 0);
+    this.batchSize = Math.max(1, Math.min(config.batchSize ?? 1_048_576, MAX_PARTITION_BYTES));
+    this.idempotent = config.transactionalId !== undefined || config.idempotent !== false;
+  }
+
+  get transactionalId(): string | undefined {
+    return this.config.transactionalId;
+  }
+
+  isIdempotent(): boolean {
+    return this.idempotent;
+  }
+
+  /** Initializes the producer id (idempotent) or the transactional id (fencing older instances). */
+  async connect(): Promise<void> {
+    if (this.config.transactionalId !== undefined) await this.initTransactions();
+    else if (this.idempotent) await this.ensureIdentity();
+    this.connected = true;
+    this.instrumentation.emit("producer.connect", null);
+  }
+
+  /** Sends everything still queued, then stops. */
+  async disconnect(): Promise<void> {
+    await this.flush();
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    this.connected = false;
+    this.instrumentation.emit("producer.disconnect", null);
+  }
+
+  /** Resolves when every message sent so far has been acknowledged or has failed. */
+  flush(): Promise<void> {
+    if (this.unacknowledged === 0) return Promise.resolve();
+    this.drainSoon();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  on(eventName: ProducerEventName, listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener {
+    return this.instrumentation.on(eventName, listener);
+  }
+
+  logger(): Logger {
+    return this.log;
+  }
+
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.sendBatch({ topicMessages: [{ topic: record.topic, messages: record.messages }], compression: record.compression });
+  }
+
+  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    if (this.config.transactionalId !== undefined) {
+      throw clientStateError("A transactional producer sends inside a transaction: const tx = await producer.transaction(); await tx.send(…); await tx.commit()");
+    }
+    if (this.fenced) throw this.fenced;
+    const compression = batch.compression ?? this.config.compression;
+    // Validate and partition everything first: a bad message fails the send before anything is queued.
+    const planned: { topic: string; partition: number; record: PreparedRecord }[] = [];
+    for (const [t, { topic, messages }] of (batch.topicMessages ?? []).entries()) {
+      if (typeof topic !== "string" || topic.length === 0) throw new TypeError(`topicMessages[${t}].topic must be a topic name`);
+      if (!Array.isArray(messages)) throw new TypeError(`messages for topic '${topic}' must be an array`);
+      if (messages.length === 0) continue;
+      const count = await this.metadata.partitionCount(topic);
+      const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId }));
+      messages.forEach((message, i) => {
+        const where = `${topic} message[${i}]`;
+        const record = prepareRecord(message, where);
+        let partition = message.partition ?? this.partitioner({ topic, partitionMetadata, message });
+        if (partition === undefined || partition < 0) partition = this.stickyPartition(topic, count);
+        if (!Number.isInteger(partition) || partition >= count) {
+          throw new DynalogError({ code: "UNKNOWN_TOPIC_OR_PARTITION", message: `${where}: topic '${topic}' has partitions 0-${count - 1}, not ${partition}`, retriable: false, outcome: "definite", details: { topic, partition } });
+        }
+        planned.push({ topic, partition, record });
+      });
+    }
+    if (planned.length === 0) return [];
+    if (!this.connected && this.idempotent && !this.identity) await this.ensureIdentity();
+    const acks = planned.map(({ topic, partition, record }) => this.enqueue(topic, partition, record, compression).then((ack) => ({ topic, ack })));
+    const settled = await Promise.allSettled(acks);
+    const failure = settled.find((s) => s.status === "rejected");
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+    return summarize(settled.map((s) => (s as PromiseFulfilledResult<{ topic: string; ack: Ack }>).value));
+  }
+
+  /** Starts a transaction (transactional producers only). Everything is buffered until `commit()`. */
+  async transaction(): Promise<Transaction> {
+    if (this.config.transactionalId === undefined) throw clientStateError("transaction() needs a producer created with a transactionalId");
+    if (this.fenced) throw this.fenced;
+    if (this.activeTransaction?.isActive()) throw clientStateError("There is already an ongoing transaction for this producer");
+    if (this.txNeedsInit) await this.initTransactions();
+    this.activeTransaction = new Transaction(this);
+    return this.activeTransaction;
+  }
+
+  // ---- transactional internals ----------------------------------------------------------------
+
+  /** @internal POST /v1/producers {transactionalId}: a new epoch, sequence 0, older instances fenced. */
+  async initTransactions(): Promise<void> {
+    const answer = await this.transport.request<{ producerId: number; epoch: number }>({
+      method: "POST",
+      path: "/v1/producers",
+      body: { transactionalId: this.config.transactionalId },
+      idempotent: true,
+    });
+    this.txIdentity = { producerId: answer.producerId, epoch: answer.epoch };
+    this.txSequence = 0;
+    this.txNeedsInit = false;
+    this.log.info("Transactional producer initialized", { transactionalId: this.config.transactionalId, producerId: answer.producerId, epoch: answer.epoch });
+  }
+
+  /** @internal */
+  markFenced(error: DynalogError): void {
+    this.fenced = error;
+  }
+
+  /** @internal */
+  partitionCount(topic: string): Promise<number> {
+    return this.metadata.partitionCount(topic);
+  }
+
+  /** @internal */
+  partitionFor(topic: string, count: number, message: Message): number | undefined {
+    if (message.partition !== undefined) return message.partition;
+    if (!this.config.createPartitioner) return undefined; // the broker partitions by key (same murmur2)
+    const partition = this.partitioner({ topic, partitionMetadata: Array.from({ length: count }, (_, partitionId) => ({ partitionId })), message });
+    return partition === undefined || partition < 0 ? undefined : partition;
+  }
+
+  // ---- idempotent internals -------------------------------------------------------------------
+
+  private ensureIdentity(): Promise<ProducerIdentity> {
+    if (this.identity) return Promise.resolve(this.identity);
+    if (!this.identityPromise) {
+      this.identityPromise = this.transport
+        .request<{ producerId: number; epoch: number }>({ method: "POST", path: "/v1/producers", body: {}, idempotent: true })
+        .then((answer) => {
+          this.identity = { producerId: answer.producerId, epoch: answer.epoch };
+          for (const state of this.partitions.values()) state.nextSequence = 0;
+          this.log.debug("Idempotent producer initialized", { ...this.identity });
+          return this.identity;
+        })
+        .finally(() => {
+          this.identityPromise = undefined;
+        });
+    }
+    return this.identityPromise;
+  }
+
+  /** The sequence chain is broken or unknown: take a new producer id before the next batch. */
+  private resetIdentity(reason: string): void {
+    if (!this.idempotent) return;
+    this.log.warn("Taking a new producer id", { reason, previous: this.identity });
+    this.identity = undefined;
+  }
+
+  private stickyPartition(topic: string, count: number): number {
+    let partition = this.sticky.get(topic);
+    if (partition === undefined || partition >= count) {
+      partition = this.roundRobin.next(count);
+      this.sticky.set(topic, partition);
+    }
+    return partition;
+  }
+
+  private enqueue(topic: string, partition: number, record: PreparedRecord, compression: CompressionType | undefined): Promise<Ack> {
+    const key = `${topic}\u0000${partition}`;
+    let state = this.partitions.get(key);
+    if (!state) this.partitions.set(key, (state = new PartitionState(topic, partition)));
+    this.unacknowledged++;
+    return new Promise<Ack>((resolve, reject) => {
+      const cost = worstWireSize(record) + RECORD_OVERHEAD;
+      state.queue.push({
+        record,
+        arrivedAt: Date.now(),
+        compression,
+        cost,
+        resolve: (ack) => {
+          resolve(ack);
+          this.acknowledged();
+        },
+        reject: (error) => {
+          reject(error);
+          this.acknowledged();
+        },
+      });
+      state.queuedBytes += cost;
+      if (this.linger === 0 || state.queuedBytes >= this.batchSize) this.drainSoon();
+      else if (!this.lingerTimer) {
+        this.lingerTimer = setTimeout(() => {
+          this.lingerTimer = undefined;
+          void this.drain();
+        }, this.linger);
+      }
+    });
+  }
+
+  private acknowledged(): void {
+    this.unacknowledged--;
+    if (this.unacknowledged === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Drain on the next turn of the event loop, so sends made together share requests. */
+  private drainSoon(): void {
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    let identity: ProducerIdentity | undefined;
+    if (this.idempotent) {
+      try {
+        identity = await this.ensureIdentity();
+      } catch (error) {
+        // Without a producer id nothing can be sent: fail what is waiting.
+        for (const state of this.partitions.values()) if (!state.busy) this.failQueue(state, error);
+        return;
+      }
+    }
+    const now = Date.now();
+    let waitingForLinger = false;
+    const byRequest = new Map<string, Batch[]>();
+    for (const state of this.partitions.values()) {
+      if (state.busy || state.queue.length === 0) continue;
+      if (this.linger > 0 && state.queuedBytes < this.batchSize && now - state.queue[0]!.arrivedAt < this.linger && !this.flushing()) {
+        waitingForLinger = true;
+        continue;
+      }
+      if (this.fenced) {
+        this.failQueue(state, this.fenced);
+        continue;
+      }
+      if (identity && state.nextSequence + Math.min(state.queue.length, MAX_RECORDS_PER_REQUEST) > MAX_SEQUENCE) {
+        // Sequences are Kafka's int32: continue under a new producer id, starting again at 0.
+        if (this.identity === identity) this.resetIdentity("sequence numbers exhausted");
+        this.drainSoon();
+        continue;
+      }
+      const batch = this.takeBatch(state, identity);
+      const requestKey = `${state.topic}\u0000${batch.compression ?? ""}`;
+      const list = byRequest.get(requestKey) ?? [];
+      list.push(batch);
+      byRequest.set(requestKey, list);
+    }
+    if (waitingForLinger && !this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        void this.drain();
+      }, this.linger);
+    }
+    for (const batches of byRequest.values()) {
+      for (const group of splitByBudget(batches)) void this.dispatch(group);
+    }
+  }
+
+  private flushing(): boolean {
+    return this.idleWaiters.length > 0;
+  }
+
+  private takeBatch(state: PartitionState, identity: ProducerIdentity | undefined): Batch {
+    const compression = state.queue[0]!.compression;
+    const items: Pending[] = [];
+    let bytes = 0;
+    while (state.queue.length > 0) {
+      const next = state.queue[0]!;
+      if (next.compression !== compression) break;
+      if (items.length > 0 && (bytes + next.cost > this.batchSize || items.length >= MAX_RECORDS_PER_REQUEST)) break;
+      items.push(state.queue.shift()!);
+      bytes += next.cost;
+    }
+    state.queuedBytes -= bytes;
+    state.busy = true;
+    if (this.sticky.get(state.topic) === state.partition) this.sticky.delete(state.topic); // KIP-480: move on
+    const baseSequence = identity ? state.nextSequence : undefined;
+    return { state, items, compression, identity, baseSequence, attempts: 0, firstSentAt: Date.now(), isolated: false };
+  }
+
+  private async dispatch(batches: Batch[]): Promise<void> {
+    const topic = batches[0]!.state.topic;
+    const compression = batches[0]!.compression;
+    const identity = batches[0]!.identity;
+    const encoding = encodingFor(batches.flatMap((b) => b.items.map((i) => i.record)));
+    const body: Record<string, unknown> = { encoding };
+    if (compression) body["compression"] = compression;
+    if (identity) {
+      body["producerId"] = identity.producerId;
+      body["producerEpoch"] = identity.epoch;
+    }
+    body["partitions"] = batches.map((b) => ({
+      partition: b.state.partition,
+      ...(b.baseSequence !== undefined ? { baseSequence: b.baseSequence } : {}),
+      records: b.items.map((i) => toWire(i.record, encoding)),
+    }));
+    for (const b of batches) b.attempts++;
+    this.instrumentation.emit("producer.network.request", { topic, partitions: batches.map((b) => b.state.partition), records: batches.reduce((n, b) => n + b.items.length, 0), attempt: batches[0]!.attempts });
+
+    let entries: { partition: number; error?: Record<string, unknown>; baseOffset?: number; duplicate?: boolean }[] | undefined;
+    let requestError: unknown;
+    try {
+      const answer = await this.transport.request<{ partitions: typeof entries }>({ method: "POST", path: `/v1/topics/${encodeURIComponent(topic)}/records`, body, idempotent: this.idempotent, retry: false });
+      entries = answer?.partitions;
+    } catch (error) {
+      requestError = error;
+      const partitions = (error as DynalogError)?.body as { partitions?: typeof entries } | undefined;
+      if (error instanceof DynalogError && Array.isArray(partitions?.partitions)) entries = partitions!.partitions;
+    }
+    for (const batch of batches) {
+      const entry = entries?.find((e) => e.partition === batch.state.partition);
+      if (entry && !entry.error) this.complete(batch, entry.baseOffset, entry.duplicate === true);
+      else if (entry?.error) this.failed(batch, DynalogError.fromEnvelope(entry.error), false, batches.length);
+      else this.failed(batch, requestError ?? new DynalogError({ code: "UNKNOWN_SERVER_ERROR", message: `The broker's answer has no result for partition ${batch.state.partition}`, retriable: false, outcome: "indefinite" }), true, batches.length);
+    }
+  }
+
+  private complete(batch: Batch, baseOffset: number | undefined, duplicate: boolean): void {
+    const { state } = batch;
+    if (batch.identity && this.identity && batch.identity.producerId === this.identity.producerId && batch.identity.epoch === this.identity.epoch) {
+      state.nextSequence = batch.baseSequence! + batch.items.length;
+    }
+    batch.items.forEach((item, i) => item.resolve({ partition: state.partition, offset: baseOffset === undefined ? undefined : baseOffset + i, duplicate }));
+    this.release(state);
+  }
+
+  private failed(batch: Batch, error: unknown, requestLevel: boolean, requestSize: number): void {
+    const { state } = batch;
+    const dynalogError = error instanceof DynalogError ? error : undefined;
+    const code = dynalogError?.code;
+    if (code === "DUPLICATE_SEQUENCE_NUMBER" && batch.identity) {
+      // Written before, but too long ago for the broker to know its offsets: a success.
+      this.complete(batch, undefined, true);
+      return;
+    }
+    if (code === "UNKNOWN_TOPIC_OR_PARTITION") this.metadata.invalidate(state.topic);
+    if (mayRetry(error, this.idempotent) && batch.attempts <= this.retry.retries) {
+      const wait = Math.max(backoff(this.retry, batch.attempts - 1), retryAfterMs(error) ?? 0);
+      if (Date.now() - batch.firstSentAt + wait <= this.retry.maxRetryTime) {
+        this.log.debug("Retrying batch with the same sequence", { topic: state.topic, partition: state.partition, baseSequence: batch.baseSequence, attempt: batch.attempts, waitMs: wait, code });
+        setTimeout(() => void this.dispatch([batch]), wait);
+        return;
+      }
+    }
+    if (requestLevel && requestSize > 1 && !batch.isolated && dynalogError?.outcome === "definite") {
+      // A request-level refusal (one bad record, one forbidden partition) fails the whole request
+      // without writing anything: resend each batch alone so only the culprit fails.
+      batch.isolated = true;
+      batch.attempts = 0;
+      void this.dispatch([batch]);
+      return;
+    }
+    if (code === "PRODUCER_FENCED" && dynalogError) this.fenced = dynalogError;
+    if (batch.identity && (dynalogError?.outcome !== "definite" || code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || code === "UNKNOWN_PRODUCER_ID")) {
+      // The partition's sequence chain is unknown or broken: continue under a new producer id.
+      if (this.identity?.producerId === batch.identity.producerId) this.resetIdentity(code ?? "unknown outcome");
+    }
+    for (const item of batch.items) item.reject(error);
+    this.release(state);
+  }
+
+  private release(state: PartitionState): void {
+    state.busy = false;
+    if (state.queue.length > 0) this.drainSoon();
+  }
+
+  private failQueue(state: PartitionState, error: unknown): void {
+    const items = state.queue;
+    state.queue = [];
+    state.queuedBytes = 0;
+    for (const item of items) item.reject(error);
+  }
+}
+
+/** Split one topic's batches into requests that fit the broker's body and record limits. */
+function splitByBudget(batches: Batch[]): Batch[][] {
+  const groups: Batch[][] = [];
+  let current: Batch[] = [];
+  let bytes = 0;
+  let records = 0;
+  for (const batch of batches) {
+    const size = batch.items.reduce((n, i) => n + i.cost, 0);
+    if (current.length > 0 && (bytes + size > MAX_REQUEST_BYTES || records + batch.items.length > MAX_RECORDS_PER_REQUEST)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+      records = 0;
+    }
+    current.push(batch);
+    bytes += size;
+    records += batch.items.length;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function summarize(acks: { topic: string; ack: Ack }[]): RecordMetadata[] {
+  const byPartition = new Map<string, { topicName: string; partition: number; offsets: (number | undefined)[]; duplicate: boolean }>();
+  for (const { topic, ack } of acks) {
+    const key = `${topic}\u0000${ack.partition}`;
+    const entry = byPartition.get(key) ?? { topicName: topic, partition: ack.partition, offsets: [], duplicate: false };
+    entry.offsets.push(ack.offset);
+    entry.duplicate ||= ack.duplicate;
+    byPartition.set(key, entry);
+  }
+  return [...byPartition.values()]
+    .sort((a, b) => (a.topicName === b.topicName ? a.partition - b.partition : a.topicName < b.topicName ? -1 : 1))
+    .map(({ topicName, partition, offsets, duplicate }) => {
+      const known = offsets.filter((o): o is number => o !== undefined);
+      return {
+        topicName,
+        partition,
+        errorCode: 0 as const,
+        baseOffset: known.length === offsets.length ? Math.min(...known) : undefined,
+        lastOffset: known.length === offsets.length ? Math.max(...known) : undefined,
+        duplicate,
+      };
+    });
+}

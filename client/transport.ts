@@ -1,0 +1,221 @@
+/**
+ * The HTTP transport: global `fetch` (or one you inject), JSON in and out, authentication, a
+ * per-request timeout, typed errors and safe retries. Everything the SDK does goes through
+ * `Transport.request`.
+ */
+import { CLIENT_ERROR_CODES, DynalogConnectionError, DynalogError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { backoff, mayRetry, retryAfterMs, sleep, type ResolvedRetry } from "./retry.js";
+
+/** What a custom authenticator sees: sign it (e.g. SigV4) and return the headers to add. */
+export interface SignableRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+}
+
+export type AuthHeaderProvider = (request: SignableRequest) => Promise<Record<string, string>> | Record<string, string>;
+
+export type AuthConfig =
+  /** A Dynalog API key: `Authorization: Bearer dlk_<keyId>_<secret>`. */
+  | { readonly type: "bearer"; readonly token: string }
+  /** The same key as HTTP Basic: username = key id, password = secret. */
+  | { readonly type: "basic"; readonly username: string; readonly password: string }
+  /** Anything else, e.g. SigV4 signing by the caller: return the headers to add. */
+  | AuthHeaderProvider;
+
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface TransportOptions {
+  readonly url: string;
+  readonly auth?: AuthConfig;
+  readonly requestTimeout: number;
+  readonly retry: ResolvedRetry;
+  readonly fetch?: FetchFunction;
+  readonly logger: Logger;
+  readonly clientId?: string;
+}
+
+export interface RequestOptions {
+  readonly method: "GET" | "POST" | "DELETE";
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  readonly body?: unknown;
+  /**
+   * May an indefinite outcome be retried? True for reads, offset commits and writes that carry the
+   * same producer/transaction sequence (the broker deduplicates them); false otherwise.
+   */
+  readonly idempotent: boolean;
+  /** Override the retry policy; `false` = one attempt (the caller retries). */
+  readonly retry?: ResolvedRetry | false;
+  /** Added to `requestTimeout` (e.g. a long poll's `maxWaitMs`). */
+  readonly extraTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Connection errors that mean the request never left this machine. */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "UND_ERR_CONNECT_TIMEOUT", "ERR_INVALID_URL"]);
+
+export class Transport {
+  readonly baseUrl: string;
+  private readonly fetchImpl: FetchFunction;
+
+  constructor(private readonly options: TransportOptions) {
+    this.baseUrl = options.url.replace(/\/+$/, "");
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  get retryPolicy(): ResolvedRetry {
+    return this.options.retry;
+  }
+
+  /** One request with the retry policy applied; resolves with the parsed JSON body. */
+  async request<T>(options: RequestOptions): Promise<T> {
+    const retry = options.retry === undefined ? this.options.retry : options.retry;
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(options);
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        if (retry === false || attempt >= retry.retries || !mayRetry(error, options.idempotent)) throw error;
+        const wait = Math.max(backoff(retry, attempt), retryAfterMs(error) ?? 0);
+        if (Date.now() - started + wait > retry.maxRetryTime) throw error;
+        this.options.logger.debug("Retrying request", { method: options.method, path: options.path, attempt: attempt + 1, waitMs: wait, error: (error as Error).message });
+        await sleep(wait, options.signal);
+      }
+    }
+  }
+
+  /** One attempt, no retries. */
+  async once<T>(options: RequestOptions): Promise<T> {
+    const url = this.url(options.path, options.query);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.options.clientId) headers["x-dynalog-client-id"] = this.options.clientId;
+    Object.assign(headers, await this.authHeaders({ method: options.method, url, headers, body }));
+
+    const timeout = AbortSignal.timeout(this.options.requestTimeout + (options.extraTimeoutMs ?? 0));
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(url, { method: options.method, headers, body, signal });
+      text = await response.text();
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      throw this.networkError(error, url, timeout.aborted);
+    }
+    let parsed: unknown;
+    try {
+      parsed = text.length === 0 ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (response.ok) return parsed as T;
+    const envelope = (parsed as { error?: unknown } | undefined)?.error;
+    if (envelope && typeof envelope === "object") throw DynalogError.fromEnvelope(envelope as Record<string, unknown>, response.status, parsed);
+    throw httpError(response.status, text, url);
+  }
+
+  url(path: string, query?: Readonly<Record<string, string | number | undefined>>): string {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) search.set(key, String(value));
+    const qs = search.toString();
+    return `${this.baseUrl}${path}${qs ? `?${qs}` : ""}`;
+  }
+
+  private async authHeaders(request: SignableRequest): Promise<Record<string, string>> {
+    const auth = this.options.auth;
+    if (!auth) return {};
+    if (typeof auth === "function") return auth(request);
+    if (auth.type === "bearer") return { authorization: `Bearer ${auth.token}` };
+    return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`, "utf8").toString("base64")}` };
+  }
+
+  private networkError(error: unknown, url: string, timedOut: boolean): DynalogConnectionError {
+    if (timedOut) {
+      return new DynalogConnectionError({
+        code: CLIENT_ERROR_CODES.CLIENT_TIMEOUT,
+        message: `No answer from ${this.baseUrl} within ${this.options.requestTimeout} ms; the outcome is unknown`,
+        retriable: true,
+        outcome: "indefinite",
+        url,
+        cause: error,
+      });
+    }
+    const code = errorCode(error);
+    if (code !== undefined && NOT_SENT.has(code)) {
+      return new DynalogConnectionError({
+        code: CLIENT_ERROR_CODES.CONNECTION_ERROR,
+        message: `Cannot reach Dynalog at ${this.baseUrl} (${describeCode(code)})`,
+        retriable: true,
+        outcome: "definite",
+        url,
+        details: { cause: code },
+        cause: error,
+      });
+    }
+    return new DynalogConnectionError({
+      code: CLIENT_ERROR_CODES.NETWORK_ERROR,
+      message: `The connection to ${this.baseUrl} failed before an answer arrived (${code ?? rootMessage(error)}); the outcome is unknown`,
+      retriable: true,
+      outcome: "indefinite",
+      url,
+      details: code ? { cause: code } : {},
+      cause: error,
+    });
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === "object"; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    // AggregateError (happy eyeballs: IPv4 and IPv6 both refused)
+    const errors = (current as { errors?: unknown[] }).errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      current = errors[0];
+      continue;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  if (error instanceof TypeError && /invalid url/i.test(error.message)) return "ERR_INVALID_URL";
+  return undefined;
+}
+
+function rootMessage(error: unknown): string {
+  let current: unknown = error;
+  let message = "unknown";
+  for (let depth = 0; depth < 5 && current && typeof current === "object"; depth++) {
+    const text = (current as { message?: unknown }).message;
+    if (typeof text === "string" && text.length > 0) message = text;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return message;
+}
+
+function describeCode(code: string): string {
+  if (code === "ECONNREFUSED") return "connection refused";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "host not found";
+  if (code === "ERR_INVALID_URL") return "invalid URL";
+  return code;
+}
+
+/** An HTTP error without Dynalog's envelope: a gateway, proxy or load balancer answered. */
+function httpError(status: number, text: string, url: string): DynalogError {
+  const gateway = status === 502 || status === 503 || status === 504;
+  const snippet = text.replace(/\s+/g, " ").slice(0, 200);
+  return new DynalogConnectionError({
+    code: CLIENT_ERROR_CODES.HTTP_ERROR,
+    message: `HTTP ${status} from ${url}${snippet ? `: ${snippet}` : ""}`,
+    // A gateway error says nothing about whether the broker wrote; a 4xx was refused before it.
+    retriable: gateway || status === 429,
+    outcome: status >= 500 ? "indefinite" : "definite",
+    status,
+    url,
+  });
+}
