@@ -217,10 +217,58 @@ export class Admin {
     return { groupId, totalLag: selected.reduce((n, t) => n + t.lag, 0), topics: selected };
   }
 
+  // ---- security (the caller needs Cluster Alter, or Describe to list) -----------------------------
+
+  /** Adds ACL rules; returns them with their ids. */
+  async createAcls({ acls }: { acls: readonly AclRule[] }): Promise<(AclRule & { id: string; createdAt: string })[]> {
+    const created = [];
+    for (const acl of acls) created.push(await this.transport.request<AclRule & { id: string; createdAt: string }>({ method: "POST", path: "/v1/acls", body: acl, idempotent: false }));
+    return created;
+  }
+
+  async describeAcls(): Promise<(AclRule & { id: string; createdAt: string })[]> {
+    return (await this.transport.request<{ acls: (AclRule & { id: string; createdAt: string })[] }>({ method: "GET", path: "/v1/acls", idempotent: true })).acls;
+  }
+
+  async deleteAcls({ ids }: { ids: readonly string[] }): Promise<void> {
+    for (const id of ids) await this.transport.request({ method: "DELETE", path: `/v1/acls/${encodeURIComponent(id)}`, idempotent: true });
+  }
+
+  /** Issues an API key; the token (and secret) are returned only here, once. */
+  async createApiKey({ principal, description }: { principal: string; description?: string }): Promise<ApiKeyInfo & { token: string; secret: string }> {
+    return this.transport.request({ method: "POST", path: "/v1/api-keys", body: { principal, ...(description !== undefined ? { description } : {}) }, idempotent: false });
+  }
+
+  async listApiKeys(): Promise<ApiKeyInfo[]> {
+    return (await this.transport.request<{ apiKeys: ApiKeyInfo[] }>({ method: "GET", path: "/v1/api-keys", idempotent: true })).apiKeys;
+  }
+
+  async revokeApiKey(keyId: string): Promise<void> {
+    await this.transport.request({ method: "DELETE", path: `/v1/api-keys/${encodeURIComponent(keyId)}`, idempotent: true });
+  }
+
   /** Removes a member (its partitions move at once; its commits are refused from now on). */
   async removeGroupMember({ groupId, memberId }: { groupId: string; memberId: string }): Promise<void> {
     await this.transport.request({ method: "DELETE", path: `/v1/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(memberId)}`, idempotent: true });
   }
+}
+
+/** An ACL rule (Kafka semantics; see docs/api.md#security). */
+export interface AclRule {
+  readonly principal: string;
+  readonly resourceType: "Topic" | "Group" | "TransactionalId" | "Cluster";
+  readonly patternType?: "LITERAL" | "PREFIXED";
+  readonly resourceName: string;
+  readonly operation: "All" | "Read" | "Write" | "Create" | "Delete" | "Describe" | "Alter" | "IdempotentWrite";
+  readonly permission?: "Allow" | "Deny";
+}
+
+export interface ApiKeyInfo {
+  readonly keyId: string;
+  readonly principal: string;
+  readonly description: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
 }
 
 function topicBody(t: ITopicConfig): Record<string, unknown> {

@@ -67,7 +67,7 @@ export class Dynalog {
 }
 
 export { Admin } from "./admin.js";
-export type { GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
+export type { AclRule, ApiKeyInfo, GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
 export type { Bytes, IHeaders, KafkaMessage, Message } from "./codec.js";
 export { Consumer, CONSUMER_EVENTS } from "./consumer.js";
 export type { Batch, ConsumerConfig, ConsumerRunConfig, ConsumerSubscribeTopics, DeliverySemantics, EachBatchPayload, EachMessagePayload, TopicPartitionOffset, TopicPartitions } from "./consumer.js";

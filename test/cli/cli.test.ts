@@ -128,6 +128,36 @@ describe("dynalog CLI", () => {
     expect(JSON.parse(withKey.stdout).find((t: any) => t.name === topic)).toMatchObject({ partitionCount: 2, retentionMs: 604_800_000 });
   });
 
+  it("manages API keys and ACL rules: issue a key, grant it a topic, use it, revoke it", async () => {
+    const admin = { url: secured.url, env: { DYNALOG_TOKEN: (await securedHarness.security.createApiKey("User:admin")).token } };
+    const topic = topicName("cli-acl");
+    await securedHarness.broker.createTopic({ name: topic, partitions: 1 });
+    const issued = await dynalog(["api-keys", "create", "User:erin", "--description", "cli test"], admin);
+    expect(issued.code).toBe(0);
+    const token = issued.stdout.trim();
+    expect(token).toMatch(/^dlk_/);
+    const erin = { url: secured.url, env: { DYNALOG_TOKEN: token } };
+    const refused = await dynalog(["topics", "describe", topic], erin); // no rule yet
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/^dynalog: not allowed: /);
+
+    const added = await dynalog(["acls", "add", "--principal", "User:erin", "--resource-type", "Topic", "--resource", "cli-acl", "--prefixed", "--operation", "Describe"], admin);
+    expect(added.code).toBe(0);
+    const ruleId = added.stdout.trim().split(" ").pop()!;
+    expect((await dynalog(["topics", "describe", topic], erin)).code).toBe(0);
+    const rules = JSON.parse((await dynalog(["acls", "list", "--json"], admin)).stdout);
+    expect(rules).toContainEqual(expect.objectContaining({ id: ruleId, principal: "User:erin", patternType: "PREFIXED", operation: "Describe" }));
+
+    const keys = JSON.parse((await dynalog(["api-keys", "list", "--json"], admin)).stdout);
+    const key = keys.find((k: { principal: string }) => k.principal === "User:erin");
+    expect(JSON.stringify(keys)).not.toContain(token.split("_")[2]);
+    expect((await dynalog(["acls", "delete", ruleId], admin)).code).toBe(0);
+    expect((await dynalog(["api-keys", "revoke", key.keyId], admin)).code).toBe(0);
+    const revoked = await dynalog(["topics", "describe", topic], erin);
+    expect(revoked.code).toBe(4);
+    expect(revoked.stderr).toMatch(/^dynalog: authentication failed: /);
+  });
+
   it("is what `npx dynalog` runs (the package's bin)", async () => {
     const npx = await dynalog(["--version"], { command: ["npx", "--no-install", "dynalog"] });
     expect(npx).toMatchObject({ code: 0, stdout: "0.1.0\n" });
