@@ -10,6 +10,7 @@ import { HttpNoneAuthorizer, HttpRoute, HttpRouteKey } from "aws-cdk-lib/aws-api
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { AccountRootPrincipal, Role } from "aws-cdk-lib/aws-iam";
 import { beforeAll, describe, expect, it } from "vitest";
+import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, type Resource, type Statement } from "./template-support.js";
 import { buildApp } from "../../infra/app.js";
 import { DEFAULT_AUTHORIZER_CACHE_TTL, Dynalog, type DynalogProps } from "../../infra/dynalog.js";
 import { AUTHORIZER_SETTINGS } from "../../infra/functions.js";
@@ -17,29 +18,15 @@ import { FUNCTION_NAMES, ROUTES, apiGatewayPath } from "../../shared/http/routes
 import { DEFAULT_SECURITY_CONFIG } from "../../shared/security/security.js";
 import { TABLE_IDS } from "../../shared/storage/tables.js";
 
-const NO_BUNDLING = { "aws:cdk:bundling-stacks": [] };
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
 
 let stack: Stack;
 let broker: Dynalog;
 let template: Template;
 let resources: Record<string, Resource>;
 
-function logicalId(element: { node: { defaultChild?: unknown } }): string {
-  const s = Stack.of(element as never);
-  return s.resolve(s.getLogicalId(element.node.defaultChild as CfnElement)) as string;
-}
-
-function ofType(type: string, within: Record<string, Resource> = resources): [string, Resource][] {
-  return Object.entries(within).filter(([, r]) => r.Type === type);
-}
-
-function routesOf(api: { node: { defaultChild?: unknown } }, within: Record<string, Resource> = resources): [string, Resource][] {
-  const apiId = logicalId(api);
-  return ofType("AWS::ApiGatewayV2::Route", within).filter(([, r]) => (r.Properties["ApiId"] as { Ref?: string }).Ref === apiId);
-}
+const ofType = (type: string, within: Record<string, Resource> = resources) => resourcesOfType(within, type);
+const routesOf = (api: { node: { defaultChild?: unknown } }, within: Record<string, Resource> = resources) => routesOfApi(within, api);
 
 /** Route key → logical id of the function its integration invokes. */
 function targets(api: { node: { defaultChild?: unknown } }): Map<string, string> {

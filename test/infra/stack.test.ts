@@ -5,6 +5,7 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import { Role, AccountRootPrincipal } from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
+import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, type Resource, type Statement } from "./template-support.js";
 import { buildApp } from "../../infra/app.js";
 import { Dynalog, type DynalogProps } from "../../infra/dynalog.js";
 import { CLOCK_SKEW_MARGIN_MS, FUNCTION_SETTINGS, reservingFunctions } from "../../infra/functions.js";
@@ -16,24 +17,15 @@ import { TABLES, TABLE_IDS } from "../../shared/storage/tables.js";
 
 // Bundling is skipped here (the CDK puts a placeholder asset): these tests read the template only.
 // test/infra/bundled-handlers.test.ts synthesizes with bundling and runs the bundles.
-const NO_BUNDLING = { "aws:cdk:bundling-stacks": [] };
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: Record<string, Record<string, string[]>> };
 
 let stack: Stack;
 let broker: Dynalog;
 let template: Template;
 let resources: Record<string, Resource>;
 
-function logicalId(element: { node: { defaultChild?: unknown } }): string {
-  const s = Stack.of(element as never);
-  return s.resolve(s.getLogicalId(element.node.defaultChild as CfnElement)) as string;
-}
-
-function ofType(type: string): [string, Resource][] {
-  return Object.entries(resources).filter(([, r]) => r.Type === type);
-}
+const ofType = (type: string) => resourcesOfType(resources, type);
+const routesOf = (api: { node: { defaultChild?: unknown } }) => routesOfApi(resources, api);
 
 /** The statements of a function's role, as "table:Action" or "table:Action[attr,…]" strings (logs excluded). */
 function dynamoGrants(fn: FunctionName): string[] {
@@ -54,12 +46,6 @@ function dynamoGrants(fn: FunctionName): string[] {
     }
   }
   return grants.sort();
-}
-
-/** The routes of one HTTP API (the construct has two: IAM and API keys). */
-function routesOf(api: { node: { defaultChild?: unknown } }): [string, Resource][] {
-  const apiId = logicalId(api);
-  return ofType("AWS::ApiGatewayV2::Route").filter(([, r]) => (r.Properties["ApiId"] as { Ref?: string }).Ref === apiId);
 }
 
 function synth(props: DynalogProps = {}): { stack: Stack; broker: Dynalog; template: Template } {
