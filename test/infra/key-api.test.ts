@@ -4,7 +4,7 @@
  * the IAM API, which stays as it was. Template assertions only (bundling skipped); the
  * authorizer's logic is tested against DynamoDB Local in key-authorizer.test.ts.
  */
-import { App, Duration, Stack, type CfnElement } from "aws-cdk-lib";
+import { App, Duration, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { HttpNoneAuthorizer, HttpRoute, HttpRouteKey } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
