@@ -9,8 +9,9 @@ import { Template } from "aws-cdk-lib/assertions";
 import { HttpNoneAuthorizer, HttpRoute, HttpRouteKey } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { AccountRootPrincipal, Role } from "aws-cdk-lib/aws-iam";
+import type { DynalogStack } from "../../infra/dynalog-stack.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, type Resource, type Statement } from "./template-support.js";
+import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, synthProjectStack, type Resource, type Statement } from "./template-support.js";
 import { buildApp } from "../../infra/app.js";
 import { DEFAULT_AUTHORIZER_CACHE_TTL, Dynalog, type DynalogProps } from "../../infra/dynalog.js";
 import { AUTHORIZER_SETTINGS } from "../../infra/functions.js";
@@ -20,7 +21,7 @@ import { TABLE_IDS } from "../../shared/storage/tables.js";
 
 
 
-let stack: Stack;
+let stack: DynalogStack;
 let broker: Dynalog;
 let template: Template;
 let resources: Record<string, Resource>;
@@ -62,11 +63,8 @@ function synth(props: DynalogProps = {}): { broker: Dynalog; resources: Record<s
 }
 
 beforeAll(() => {
-  const built = buildApp(new App({ context: NO_BUNDLING }));
-  stack = built.stack;
-  broker = built.stack.broker;
-  template = Template.fromStack(stack);
-  resources = template.toJSON()["Resources"] as Record<string, Resource>;
+  ({ stack, template, resources } = synthProjectStack());
+  broker = stack.broker;
 });
 
 describe("the key API", () => {

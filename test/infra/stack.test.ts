@@ -4,9 +4,9 @@ import { HttpNoneAuthorizer, HttpRoute, HttpRouteKey } from "aws-cdk-lib/aws-api
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { Role, AccountRootPrincipal } from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
+import type { DynalogStack } from "../../infra/dynalog-stack.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, type Resource, type Statement } from "./template-support.js";
-import { buildApp } from "../../infra/app.js";
+import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, synthProjectStack, type Resource, type Statement } from "./template-support.js";
 import { Dynalog, type DynalogProps } from "../../infra/dynalog.js";
 import { CLOCK_SKEW_MARGIN_MS, FUNCTION_SETTINGS, reservingFunctions } from "../../infra/functions.js";
 import { FUNCTION_ACCESS } from "../../infra/permissions.js";
@@ -19,7 +19,7 @@ import { TABLES, TABLE_IDS } from "../../shared/storage/tables.js";
 // test/infra/bundled-handlers.test.ts synthesizes with bundling and runs the bundles.
 
 
-let stack: Stack;
+let stack: DynalogStack;
 let broker: Dynalog;
 let template: Template;
 let resources: Record<string, Resource>;
@@ -56,11 +56,8 @@ function synth(props: DynalogProps = {}): { stack: Stack; broker: Dynalog; templ
 }
 
 beforeAll(() => {
-  const built = buildApp(new App({ context: NO_BUNDLING }));
-  stack = built.stack;
-  broker = built.stack.broker;
-  template = Template.fromStack(stack);
-  resources = template.toJSON()["Resources"] as Record<string, Resource>;
+  ({ stack, template, resources } = synthProjectStack());
+  broker = stack.broker;
 });
 
 describe("tables", () => {

@@ -1,5 +1,8 @@
 /** Helpers for CDK template assertions shared by the infra tests. */
-import { Stack, type CfnElement } from "aws-cdk-lib";
+import { App, Stack, type CfnElement } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { buildApp } from "../../infra/app.js";
+import type { DynalogStack } from "../../infra/dynalog-stack.js";
 
 /** Synthesize without bundling the functions (template assertions need no code). */
 export const NO_BUNDLING = { "aws:cdk:bundling-stacks": [] };
@@ -20,4 +23,11 @@ export function resourcesOfType(resources: Record<string, Resource>, type: strin
 export function routesOfApi(resources: Record<string, Resource>, api: { node: { defaultChild?: unknown } }): [string, Resource][] {
   const apiId = logicalId(api);
   return resourcesOfType(resources, "AWS::ApiGatewayV2::Route").filter(([, r]) => (r.Properties["ApiId"] as { Ref?: string }).Ref === apiId);
+}
+
+/** The project's own stack (infra/app.ts), synthesized without bundling. */
+export function synthProjectStack(): { stack: DynalogStack; template: Template; resources: Record<string, Resource> } {
+  const { stack } = buildApp(new App({ context: NO_BUNDLING }));
+  const template = Template.fromStack(stack);
+  return { stack, template, resources: template.toJSON()["Resources"] as Record<string, Resource> };
 }

@@ -392,14 +392,7 @@ describe("long poll", () => {
   it("a fetch waiting at the high watermark resolves with a record produced while it waits", async () => {
     const topic = await newTopic(1);
     await produceTo(topic.name, 0, [rec("old")]);
-    // The fetch re-checks partition heads with BatchGetItem only once its first read found nothing:
-    // seeing that request proves the fetch is waiting before we produce.
-    let signalWaiting!: () => void;
-    const waiting = new Promise<void>((resolve) => (signalWaiting = resolve));
-    harness.faults.add((command) => {
-      if (/BatchGet/.test(command)) signalWaiting();
-      return undefined;
-    });
+    const waiting = longPollWaiting();
     try {
       const started = Date.now();
       const pending = fetchOne(topic.name, 0, 1, { maxWaitMs: 10_000 });
@@ -418,12 +411,7 @@ describe("long poll", () => {
 
   it("a long poll over HTTP across partitions wakes when any partition gets data", async () => {
     const topic = await newTopic(2);
-    let signalWaiting!: () => void;
-    const waiting = new Promise<void>((resolve) => (signalWaiting = resolve));
-    harness.faults.add((command) => {
-      if (/BatchGet/.test(command)) signalWaiting();
-      return undefined;
-    });
+    const waiting = longPollWaiting();
     try {
       const pending = api.post("/v1/fetch", {
         encoding: "utf8",
@@ -544,3 +532,16 @@ describe("list offsets", () => {
     expect((await fetchOne(createTime.name, 0, 0, {}, timed.broker)).records.map((r) => r.timestamp)).toEqual([1_000, clock.time]);
   });
 });
+
+/**
+ * Resolves once a long poll is waiting: a fetch re-checks partition heads with BatchGetItem only
+ * after its first read found nothing, so seeing that request proves it waits before we produce.
+ */
+function longPollWaiting(): Promise<void> {
+  return new Promise<void>((resolve) =>
+    harness.faults.add((command) => {
+      if (/BatchGet/.test(command)) resolve();
+      return undefined;
+    }),
+  );
+}
