@@ -43,7 +43,7 @@ export const VOID_ATTRIBUTES = ["p", "o", "k", "c", "a", "x"] as const;
 /** Attributes a reader's hint update touches on a counter item: never `next` or `ra` (the sequencer). */
 export const HINT_ATTRIBUTES = ["p", "hw", "ls"] as const;
 /** Attributes an offset reservation touches on a counter item: never the readers' hints. */
-export const RESERVATION_ATTRIBUTES = ["p", "next", "ra"] as const;
+export const RESERVATION_ATTRIBUTES = ["p", "next", "ra", "rt"] as const;
 
 /**
  * What a reader needs to find a partition's high watermark or log start: read the head and the
@@ -88,7 +88,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   },
   produce: {
     topics: [{ actions: ["GetItem"], why: "look up the topic" }],
-    partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets (ADD next, SET ra)" }],
+    partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets (ADD next, SET ra, rt) and give an unused reservation back (SET next)" }],
     log: [{ actions: ["PutItem", "GetItem"], why: "write-once batches and voids of its own reservation; check its own slot after a lost response" }],
     producers: [
       {
@@ -120,7 +120,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   },
   transactions: {
     topics: [{ actions: ["GetItem"], why: "look up every topic written or committed" }],
-    partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets" }],
+    partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets and give unused ones back" }],
     log: [{ actions: ["PutItem", "GetItem"], why: "batches (in the commit transaction) and voids of its own reservations; check a slot after a lost response" }],
     producers: [{ actions: ["GetItem", "UpdateItem"], why: "read and advance the transactional id (zombie fencing) in the commit transaction" }],
     offsets: [

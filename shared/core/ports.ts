@@ -98,16 +98,22 @@ export interface AppendRequest {
   readonly expiresAtSeconds?: number;
   /** Distinguishes retries of the same reservation for DynamoDB's idempotency token. */
   readonly attempt: number;
+  /** Unique per produce request: offsets may be handed out twice (a released reservation), tokens never. */
+  readonly requestId?: string;
 }
 
 export type AppendResult =
   | { readonly status: "appended" }
   /** A reader voided our reservation (we were slower than the hole timeout). */
   | { readonly status: "slot-taken" }
-  /** The producer-state condition failed; `state` is the stored state (undefined = none). */
-  | { readonly status: "producer-state-mismatch"; readonly state: ProducerState | undefined }
+  /**
+   * The producer-state condition failed; `state` is the stored state (undefined = none). Nothing was
+   * written; `retried` = the SDK sent the request more than once, so an earlier copy may still be in
+   * flight and the reservation must be voided rather than released.
+   */
+  | { readonly status: "producer-state-mismatch"; readonly state: ProducerState | undefined; readonly retried: boolean }
   /** Concurrent transaction on the same items (AWS only): retry the same reservation. */
-  | { readonly status: "conflict" };
+  | { readonly status: "conflict"; readonly retried: boolean };
 
 export interface FillResult {
   /** Offsets [from, filledUpTo) are now voids. */
@@ -126,6 +132,11 @@ export interface LogStore {
    * does not exist (its topic was deleted). Never fails on contention.
    */
   reserve(ref: PartitionRef, count: number, now: number): Promise<number | undefined>;
+  /**
+   * Give an unused reservation back, so refused and duplicate requests leave no hole in the
+   * offsets: succeeds only while it is still the latest reservation (nobody else knows its offsets).
+   */
+  releaseReservation(ref: PartitionRef, baseOffset: number, count: number): Promise<boolean>;
   append(request: AppendRequest): Promise<AppendResult>;
   /** The writer voids its own failed reservation with one item. False if the slot is taken. */
   voidOwnReservation(ref: PartitionRef, baseOffset: number, count: number, now: number, expiresAtSeconds?: number): Promise<boolean>;
@@ -224,6 +235,13 @@ export interface TransactionWrite {
 
 export type TransactionWriteResult =
   | { readonly status: "committed" }
+  | (TransactionRefusal & {
+      /** The SDK sent the request more than once: an earlier copy may be in flight (void, never release). */
+      readonly retried: boolean;
+    });
+
+/** Why a transaction was not committed; nothing was written. */
+export type TransactionRefusal =
   /** The transactional id's condition failed; `state` is what is stored (undefined = unknown id). */
   | { readonly status: "transaction-state-mismatch"; readonly state: TransactionalState | undefined }
   /** A reader voided one of our reservations. */

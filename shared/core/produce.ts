@@ -10,6 +10,7 @@ import type { CompressionCodec } from "../record-batch.js";
 import { encodePartition, groupByPartition, placeChunks, type ProduceRecord, type UnplacedBatch } from "./batches.js";
 import type { BrokerContext } from "./context.js";
 import type { PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";
+import { abandonReservation } from "./reservations.js";
 import { judgeSequence } from "./sequence.js";
 import { itemExpiry, StaleTopicError, unknownTopic, type TopicCatalog } from "./topics.js";
 
@@ -149,11 +150,15 @@ export class Producer {
     const { ref, recordCount } = prepared;
     const expiresAtSeconds = itemExpiry(topic, appendTime);
     const label = `${topic.name}-${ref.partition}`;
+    const requestId = requestNonce(this.ctx.random);
     let lastError: DynalogError | undefined;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.ctx.sleep(backoffMs(attempt, this.ctx.random));
-      const baseOffset = await log.reserve(ref, recordCount, this.ctx.clock());
+      const reservedAt = this.ctx.clock();
+      const baseOffset = await log.reserve(ref, recordCount, reservedAt);
       if (baseOffset === undefined) return "stale";
+      const reservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds };
+      const abandon = (mayRelease: boolean) => abandonReservation(this.ctx, reservation, mayRelease);
       const batches = placeChunks(prepared.chunks, baseOffset);
       const success = { partition: ref.partition, baseOffset, lastOffset: baseOffset + recordCount - 1, recordCount, duplicate: false };
       const producer = prepared.producer;
@@ -161,10 +166,10 @@ export class Producer {
       for (;;) {
         let result;
         try {
-          result = await log.append({ ref, batches, producer, appendTime: this.ctx.clock(), expiresAtSeconds, attempt: attempt * 100 + conflictRetries });
+          result = await log.append({ ref, batches, producer, appendTime: this.ctx.clock(), expiresAtSeconds, attempt: attempt * 100 + conflictRetries, requestId });
         } catch (error) {
           if (!(error instanceof DynalogError) || error.outcome === "definite") {
-            await log.voidOwnReservation(ref, baseOffset, recordCount, this.ctx.clock(), expiresAtSeconds).catch(() => false);
+            await abandon(error instanceof DynalogError);
             throw error;
           }
           // Outcome unknown: claim our own slot with a void. If that fails, the slot holds our batch
@@ -181,14 +186,15 @@ export class Producer {
           continue;
         }
         if (result.status === "producer-state-mismatch") {
-          await log.voidOwnReservation(ref, baseOffset, recordCount, this.ctx.clock(), expiresAtSeconds);
+          // Duplicates and refusals give their offsets back: the log stays dense.
+          await abandon(!result.retried);
           const verdict = judgeSequence(producer!, result.state, { topic: topic.name, partition: ref.partition });
           if (verdict.kind === "duplicate") {
             return { partition: ref.partition, baseOffset: verdict.baseOffset, lastOffset: verdict.baseOffset + recordCount - 1, recordCount, duplicate: true };
           }
           if (verdict.kind === "refuse") throw verdict.error;
         } else if (result.status === "conflict") {
-          await log.voidOwnReservation(ref, baseOffset, recordCount, this.ctx.clock(), expiresAtSeconds);
+          await abandon(!result.retried);
         }
         // slot-taken (a reader voided our slow reservation), a race on producer state, or
         // persistent conflicts: nothing was written; take a new reservation.
@@ -206,6 +212,11 @@ export function validateProducerIdentity(producerId: number, epoch: number): voi
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > MAX_PRODUCER_EPOCH) {
     throw new DynalogError("INVALID_PRODUCER_EPOCH", `producerEpoch must be an integer from 0 to ${MAX_PRODUCER_EPOCH}`, { details: { producerEpoch: epoch } });
   }
+}
+
+/** An id unique to one request (a DynamoDB idempotency token must never be reused for other parameters). */
+export function requestNonce(random: () => number): string {
+  return Array.from({ length: 4 }, () => Math.floor(random() * 2 ** 32).toString(36)).join("");
 }
 
 /** Jittered exponential backoff: 10, 20, 40 … ms, capped at 500 ms. */

@@ -15,7 +15,8 @@ import type { BrokerContext } from "./context.js";
 import { validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
 import type { ConsumerGroups } from "./groups.js";
 import type { MemberFence, OffsetCommit, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
-import { validateProducerIdentity } from "./produce.js";
+import { requestNonce, validateProducerIdentity } from "./produce.js";
+import { abandonReservation } from "./reservations.js";
 import { itemExpiry, StaleTopicError, type TopicCatalog } from "./topics.js";
 
 /** DynamoDB's limits on one TransactWriteItems. */
@@ -138,9 +139,17 @@ export class Transactions {
   private async commitOnce(input: TransactionCommitInput, fresh: boolean): Promise<TransactionCommitResult> {
     const appendTime = this.ctx.clock();
     const prepared = await this.prepare(input, appendTime, fresh);
+    // A fenced zombie or a retry of a committed transaction is answered before any offset is
+    // reserved: refusals and duplicates must not consume offsets (one strongly consistent read).
+    if (prepared.identity) {
+      const verdict = judgeTransaction(prepared.identity, await this.ctx.storage.transactions.read(prepared.identity.transactionalId));
+      if (verdict.kind === "duplicate") return { duplicate: true, partitions: verdict.result, offsetsCommitted: 0 };
+      if (verdict.kind === "refuse") throw verdict.error;
+    }
+    const requestId = requestNonce(this.ctx.random);
     let lastError: DynalogError | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const outcome = await this.attempt(prepared, appendTime, attempt);
+      const outcome = await this.attempt(prepared, appendTime, attempt, requestId);
       if (outcome.kind === "done") {
         if (!outcome.result.duplicate) {
           for (const p of outcome.result.partitions) this.ctx.observer?.recordsAppended?.({ topic: p.topic, partition: p.partition, count: p.lastOffset - p.baseOffset + 1 });
@@ -180,16 +189,28 @@ export class Transactions {
     return { identity, partitions, offsets };
   }
 
-  private async attempt(prepared: PreparedTransaction, appendTime: number, attempt: number): Promise<{ kind: "done"; result: TransactionCommitResult } | { kind: "again"; error?: DynalogError }> {
+  private async attempt(prepared: PreparedTransaction, appendTime: number, attempt: number, requestId: string): Promise<{ kind: "done"; result: TransactionCommitResult } | { kind: "again"; error?: DynalogError }> {
     const { log } = this.ctx.storage;
     const reserved = await Promise.all(
-      prepared.partitions.map(async (p) => ({ partition: p, baseOffset: await log.reserve(p.ref, p.recordCount, this.ctx.clock()) })),
+      prepared.partitions.map(async (p) => {
+        const reservedAt = this.ctx.clock();
+        return { partition: p, reservedAt, baseOffset: await log.reserve(p.ref, p.recordCount, reservedAt) };
+      }),
     );
     const placed = reserved.filter((r): r is typeof r & { baseOffset: number } => r.baseOffset !== undefined);
-    const voidAll = () =>
-      Promise.all(placed.map((r) => log.voidOwnReservation(r.partition.ref, r.baseOffset, r.partition.recordCount, this.ctx.clock(), itemExpiry(r.partition.topic, appendTime)).catch(() => false)));
+    /** Give back (or void) every reservation: a refused or failed commit leaves nothing for readers to wait on. */
+    const abandonAll = (mayRelease: boolean) =>
+      Promise.all(
+        placed.map((r) =>
+          abandonReservation(
+            this.ctx,
+            { ref: r.partition.ref, baseOffset: r.baseOffset, count: r.partition.recordCount, reservedAt: r.reservedAt, expiresAtSeconds: itemExpiry(r.partition.topic, appendTime) },
+            mayRelease,
+          ),
+        ),
+      );
     if (placed.length < reserved.length) {
-      await voidAll();
+      await abandonAll(true);
       throw new StaleTopicError(reserved.find((r) => r.baseOffset === undefined)!.partition.topic.topicId);
     }
     const result: TransactionPartitionResult[] = placed.map((r) => ({
@@ -199,7 +220,9 @@ export class Transactions {
       lastOffset: r.baseOffset + r.partition.recordCount - 1,
     }));
     const identity = prepared.identity;
-    const tokenSeed = [identity ? `${identity.producerId}/${identity.epoch}/${identity.sequence}` : "atomic", ...placed.map((r) => `${r.partition.ref.topicId}#${r.partition.ref.partition}@${r.baseOffset}`)].join("|");
+    // Unique per request: offsets can be handed out again after a release, and DynamoDB refuses a
+    // token reused with other parameters (and would answer a reused identical one without writing).
+    const tokenSeed = [identity ? `${identity.producerId}/${identity.epoch}/${identity.sequence}` : "atomic", requestId, ...placed.map((r) => `${r.partition.ref.topicId}#${r.partition.ref.partition}@${r.baseOffset}`)].join("|");
     const success: TransactionCommitResult = { duplicate: false, partitions: result, offsetsCommitted: prepared.offsets?.commits.length ?? 0 };
 
     for (let conflicts = 0; ; conflicts++) {
@@ -215,17 +238,17 @@ export class Transactions {
         outcome = await this.ctx.storage.transactions.commit(write);
       } catch (error) {
         if (!(error instanceof DynalogError) || error.outcome === "definite") {
-          await voidAll();
+          await abandonAll(error instanceof DynalogError);
           throw error;
         }
-        return (await this.committedDespiteError(prepared, placed)) ? { kind: "done", result: success } : (await voidAll(), { kind: "again", error });
+        return (await this.committedDespiteError(prepared, placed)) ? { kind: "done", result: success } : (await abandonAll(false), { kind: "again", error });
       }
       if (outcome.status === "committed") return { kind: "done", result: success };
       if (outcome.status === "conflict" && conflicts < MAX_CONFLICT_RETRIES) {
         await this.ctx.sleep(5 * 2 ** conflicts + this.ctx.random() * 10);
         continue;
       }
-      await voidAll(); // a refused or failed commit leaves nothing for readers to wait on
+      await abandonAll(!outcome.retried);
       if (outcome.status === "member-fenced") throw outcome.error;
       if (outcome.status === "transaction-state-mismatch") {
         const verdict = judgeTransaction(identity!, outcome.state);

@@ -65,7 +65,7 @@ const ATTRIBUTE_VALUE_TYPES = new Set(["S", "N", "B", "SS", "NS", "BS", "M", "L"
  * CancellationReasons[i].Item arrives as raw AttributeValues ({e: {N: "3"}}). Unmarshall it here so
  * callers always get plain values (left as is if it is already plain).
  */
-function plainItem(item: Record<string, unknown>): Record<string, unknown> {
+export function plainItem(item: Record<string, unknown>): Record<string, unknown> {
   const raw = Object.values(item).every((v) => {
     if (typeof v !== "object" || v === null) return false;
     const keys = Object.keys(v);
@@ -121,6 +121,23 @@ function isNetworkError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   return typeof code === "string" && ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"].includes(code);
+}
+
+/** The AWS SDK sent this request more than once (its own retries): an earlier copy may have applied. */
+export function sentMoreThanOnce(error: unknown): boolean {
+  const attempts = (error as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts;
+  return typeof attempts === "number" && attempts > 1;
+}
+
+/**
+ * Like storageFailure, for writes: a failure that would be definite on its own (throttled, refused)
+ * is not, when the SDK retried the request — an earlier attempt may have been applied and only its
+ * response lost. Then the outcome is unknown and the caller must settle it.
+ */
+export function writeFailure(error: unknown, operation: string): DynalogError {
+  const mapped = storageFailure(error, operation);
+  if (mapped.outcome === "indefinite" || !sentMoreThanOnce(error)) return mapped;
+  return new DynalogError("STORAGE_ERROR", `DynamoDB ${operation} failed after the SDK retried it (${mapped.message}); an earlier attempt may have been applied`, { cause: error });
 }
 
 /** True when retrying the same request cannot have doubled anything and may well succeed. */

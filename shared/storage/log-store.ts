@@ -9,11 +9,13 @@
  * Counter item (partitions table), key `p`:
  *   next  first unreserved offset  ra  time of the latest reservation (ms)
  *   hw    high-watermark hint      ls  log-start hint
+ *   rt    token of the latest reservation: an SDK retry of a reservation whose response was lost
+ *         finds its own token and gets its range back instead of reserving a second one
  * Producer state item (producers table), pk "<topicId>#<partition>", sk "<producerId>":
  *   e epoch, q last sequence, r0..r4 the last five batches as [epoch, baseSeq, lastSeq, baseOffset]
  * Attribute names are one or two letters because every byte of an item is billed.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   BatchGetCommand,
   GetCommand,
@@ -35,7 +37,7 @@ import type {
   RememberedBatch,
 } from "../core/ports.js";
 import type { CompressionCodec } from "../record-batch.js";
-import { cancelledActions, describeCancellation, isTransactionCanceled, storageFailure, type LabelledAction } from "./dynamo-errors.js";
+import { cancelledActions, describeCancellation, isTransactionCanceled, plainItem, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
 import { DynalogError } from "../errors.js";
 import type { TableNames } from "./tables.js";
 import { batchDelete, batchPut } from "./batch-write.js";
@@ -99,6 +101,16 @@ export function toProducerState(item: Item | undefined): ProducerState | undefin
   return { epoch: num(item, "e"), lastSequence: num(item, "q", -1), recent };
 }
 
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+/** The item a failed condition saw (ReturnValuesOnConditionCheckFailure: ALL_OLD), plain. */
+function conditionFailureItem(error: unknown): Item | undefined {
+  const item = (error as { Item?: Record<string, unknown> }).Item;
+  return item === undefined ? undefined : plainItem(item);
+}
+
 /** DynamoDB idempotency tokens are 1-36 characters; derive one per (partition, reservation, attempt). */
 function requestToken(parts: string): string {
   return createHash("sha256").update(parts).digest("base64url").slice(0, 36);
@@ -151,12 +163,17 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
   }
 
   async function appendWithPut(request: AppendRequest): Promise<AppendResult> {
+    const put = batchItemPut(request, request.batches[0]!);
     try {
-      await client.send(new PutCommand(batchItemPut(request, request.batches[0]!) as never));
+      await client.send(new PutCommand({ ...put, ReturnValuesOnConditionCheckFailure: "ALL_OLD" } as never));
       return { status: "appended" };
     } catch (error) {
-      if (error instanceof Error && error.name === "ConditionalCheckFailedException") return { status: "slot-taken" };
-      throw storageFailure(error, "PutItem (append)");
+      if (!isConditionFailure(error)) throw writeFailure(error, "PutItem (append)");
+      // Only this writer puts a batch at its base offset: a batch already there is our own, put by
+      // an earlier attempt of this very request whose response was lost inside the SDK's retries.
+      const existing = conditionFailureItem(error);
+      if (existing?.["k"] === "B") return { status: "appended" };
+      return { status: "slot-taken" };
     }
   }
 
@@ -171,18 +188,21 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
       await client.send(
         new TransactWriteCommand({
           TransactItems: actions.map((a) => a.action) as never,
-          ClientRequestToken: requestToken(`${partitionKey(request.ref)}#${first.baseOffset}#${request.attempt}`),
+          // Offsets can be handed out again (a released reservation), so the token also carries the
+          // request's own id: a token reused with other parameters would be refused by DynamoDB.
+          ClientRequestToken: requestToken(`${partitionKey(request.ref)}#${first.baseOffset}#${request.requestId ?? ""}#${request.attempt}`),
         }),
       );
       return { status: "appended" };
     } catch (error) {
-      if (!isTransactionCanceled(error)) throw storageFailure(error, "TransactWriteItems (append)");
+      if (!isTransactionCanceled(error)) throw writeFailure(error, "TransactWriteItems (append)");
       const failed = cancelledActions(error, actions);
+      const retried = sentMoreThanOnce(error);
       const stateMismatch = failed.find((f) => f.label.kind === "producer-state" && f.code === "ConditionalCheckFailed");
-      if (stateMismatch) return { status: "producer-state-mismatch", state: toProducerState(stateMismatch.oldItem) };
+      if (stateMismatch) return { status: "producer-state-mismatch", state: toProducerState(stateMismatch.oldItem), retried };
       if (failed.some((f) => f.label.kind === "batch" && f.code === "ConditionalCheckFailed")) return { status: "slot-taken" };
-      if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict" };
-      const mapped = storageFailure(error, "TransactWriteItems (append)");
+      if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict", retried };
+      const mapped = writeFailure(error, "TransactWriteItems (append)");
       if (mapped.code !== "STORAGE_ERROR") throw mapped;
       throw new DynalogError("STORAGE_ERROR", `append cancelled: ${describeCancellation(failed)}`, { cause: error });
     }
@@ -246,24 +266,51 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
     },
 
     async reserve(ref, count, now) {
+      const token = randomUUID();
       try {
         const result = await client.send(
           new UpdateCommand({
             TableName: tables.partitions,
             Key: counterKey(ref),
             // The counter must exist: a writer holding a deleted topic's id (a stale cache) must
-            // not recreate it and append records nobody can see.
-            ConditionExpression: "attribute_exists(p)",
-            UpdateExpression: "ADD #next :n SET ra = :now",
+            // not recreate it and append records nobody can see. The token makes the ADD
+            // idempotent across the SDK's own retries: a retry after a lost response fails here
+            // and reads its range from the item as it is.
+            ConditionExpression: "attribute_exists(p) AND (attribute_not_exists(rt) OR rt <> :token)",
+            UpdateExpression: "ADD #next :n SET ra = :now, rt = :token",
             ExpressionAttributeNames: { "#next": "next" },
-            ExpressionAttributeValues: { ":n": count, ":now": now },
+            ExpressionAttributeValues: { ":n": count, ":now": now, ":token": token },
             ReturnValues: "UPDATED_NEW",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           }),
         );
         return num(result.Attributes ?? {}, "next") - count;
       } catch (error) {
-        if (error instanceof Error && error.name === "ConditionalCheckFailedException") return undefined;
-        throw storageFailure(error, "UpdateItem (reserve offsets)");
+        if (!isConditionFailure(error)) throw storageFailure(error, "UpdateItem (reserve offsets)");
+        const counter = conditionFailureItem(error);
+        if (counter === undefined) return undefined; // the partition is gone
+        // Our own earlier attempt was applied and is still the latest reservation.
+        return num(counter, "next") - count;
+      }
+    },
+
+    async releaseReservation(ref, baseOffset, count) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tables.partitions,
+            Key: counterKey(ref),
+            // Only while no later reservation exists: then nobody else knows these offsets.
+            UpdateExpression: "SET #next = :base",
+            ConditionExpression: "#next = :end",
+            ExpressionAttributeNames: { "#next": "next" },
+            ExpressionAttributeValues: { ":base": baseOffset, ":end": baseOffset + count },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw storageFailure(error, "UpdateItem (release reservation)");
       }
     },
 
@@ -279,7 +326,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
         await client.send(new PutCommand({ TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" }));
         return true;
       } catch (error) {
-        if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
+        if (isConditionFailure(error)) return false;
         throw storageFailure(error, "PutItem (void own reservation)");
       }
     },

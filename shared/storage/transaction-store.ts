@@ -14,7 +14,7 @@
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
 import type { ProducerStore, TransactionalState, TransactionPartitionResult, TransactionStore, TransactionWrite } from "../core/ports.js";
-import { cancelledActions, describeCancellation, isTransactionCanceled, storageFailure, type LabelledAction } from "./dynamo-errors.js";
+import { cancelledActions, describeCancellation, isTransactionCanceled, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
 import { memberFencingCheck, memberFencingError } from "./group-store.js";
 import { batchPutRequest } from "./log-store.js";
 import { offsetItem } from "./offset-store.js";
@@ -133,15 +133,16 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
         await client.send(new TransactWriteCommand({ TransactItems: actions.map((a) => a.action) as never, ClientRequestToken: write.token }));
         return { status: "committed" };
       } catch (error) {
-        if (!isTransactionCanceled(error)) throw storageFailure(error, "TransactWriteItems (commit transaction)");
+        if (!isTransactionCanceled(error)) throw writeFailure(error, "TransactWriteItems (commit transaction)");
         const failed = cancelledActions(error, actions);
+        const retried = sentMoreThanOnce(error);
         const stateMismatch = failed.find((f) => f.label === "transactional-id" && f.code === "ConditionalCheckFailed");
-        if (stateMismatch) return { status: "transaction-state-mismatch", state: toState(stateMismatch.oldItem) };
+        if (stateMismatch) return { status: "transaction-state-mismatch", state: toState(stateMismatch.oldItem), retried };
         const member = failed.find((f) => f.label === "member" && f.code === "ConditionalCheckFailed");
-        if (member && fence) return { status: "member-fenced", error: memberFencingError(member.oldItem, { group: write.offsets!.group, ...fence }, write.appendTime) };
-        if (failed.some((f) => f.label === "batch" && f.code === "ConditionalCheckFailed")) return { status: "slot-taken" };
-        if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict" };
-        const mapped = storageFailure(error, "TransactWriteItems (commit transaction)");
+        if (member && fence) return { status: "member-fenced", error: memberFencingError(member.oldItem, { group: write.offsets!.group, ...fence }, write.appendTime), retried };
+        if (failed.some((f) => f.label === "batch" && f.code === "ConditionalCheckFailed")) return { status: "slot-taken", retried };
+        if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict", retried };
+        const mapped = writeFailure(error, "TransactWriteItems (commit transaction)");
         if (mapped.code !== "STORAGE_ERROR") throw mapped;
         throw new DynalogError("STORAGE_ERROR", `transaction cancelled: ${describeCancellation(failed)}`, { cause: error });
       }

@@ -364,7 +364,7 @@ function throttled(): Error {
 describe("throttling and lost responses", () => {
   // The injection sits above the SDK's retry middleware, so these are the errors the broker sees
   // after the SDK gave up. The broker does not retry a throttled append itself: the outcome is
-  // definite (nothing written), it voids its reservation and answers STORAGE_THROTTLED (retriable).
+  // definite (nothing written), it gives its reservation back and answers STORAGE_THROTTLED (retriable).
   it("a throttled plain produce fails with STORAGE_THROTTLED, writes nothing and leaves no gap", async () => {
     const { topic, ref } = await newTopic();
     await produce(topic, ["first"]); // 0
@@ -375,20 +375,18 @@ describe("throttling and lost responses", () => {
     expect(failed.error.retriable).toBe(true);
     expect(failed.error.outcome).toBe("definite");
     expect(failed.error.status).toBe(503);
-    expect(await entries(ref)).toEqual([
-      ["batch", 0, 1],
-      ["void", 1, 2],
-    ]);
+    // The reservation was given back: no void, no gap, the offsets stay dense.
+    expect(await entries(ref)).toEqual([["batch", 0, 1]]);
 
-    // The client retries; no clock moves, yet readers pass the voided reservation.
-    expect(await produce(topic, ["t0", "t1"])).toMatchObject({ baseOffset: 3, lastOffset: 4 });
+    // The client retries; its records land right after the first.
+    expect(await produce(topic, ["t0", "t1"])).toMatchObject({ baseOffset: 1, lastOffset: 2 });
     const all = await fetchAll(topic);
     expect(all.records.map((r) => [r.offset, valueOf(r)])).toEqual([
       [0, "first"],
-      [3, "t0"],
-      [4, "t1"],
+      [1, "t0"],
+      [2, "t1"],
     ]);
-    expect(all.highWatermark).toBe(5);
+    expect(all.highWatermark).toBe(3);
   });
 
   it("a throttled idempotent produce fails with STORAGE_THROTTLED; its retry is written once, not a duplicate", async () => {
@@ -399,24 +397,28 @@ describe("throttling and lost responses", () => {
     harness.faults.once(/TransactWriteItems|PutItem/, { kind: "fail-before", error: throttled() });
     const failed = (await send()).partitions[0]!;
     expect("error" in failed && failed.error.code).toBe("STORAGE_THROTTLED");
-    expect((await send()).partitions[0]).toEqual({ partition: 0, baseOffset: 3, lastOffset: 4, recordCount: 2, duplicate: false });
-    expect((await send()).partitions[0]).toMatchObject({ baseOffset: 3, duplicate: true });
+    expect((await send()).partitions[0]).toEqual({ partition: 0, baseOffset: 1, lastOffset: 2, recordCount: 2, duplicate: false });
+    expect((await send()).partitions[0]).toMatchObject({ baseOffset: 1, duplicate: true });
     const all = await fetchAll(topic);
     expect(all.records.map((r) => [r.offset, valueOf(r)])).toEqual([
       [0, "first"],
-      [3, "i0"],
-      [4, "i1"],
+      [1, "i0"],
+      [2, "i1"],
     ]);
-    expect(all.highWatermark).toBe(7); // the duplicate's reservation (5-6) was voided at once
+    expect(all.highWatermark).toBe(3); // the duplicate gave its reservation back
   });
 
-  it("throttled twice (the void too): the reservation is a dead writer's gap, filled after the hole timeout", async () => {
+  it("throttled three times (the release and the void too): the reservation is a dead writer's gap, filled after the hole timeout", async () => {
     const { topic, ref } = await newTopic();
     await produce(topic, ["first"]); // 0
     harness.faults.once(/PutItem/, { kind: "fail-before", error: throttled() }, 2);
+    harness.faults.add((command, input) =>
+      command === "UpdateItemCommand" && String(input["UpdateExpression"]).startsWith("SET #next = :base") ? { kind: "fail-before", error: throttled() } : undefined,
+    );
     const failed = await produceRaw(topic, ["lost"]);
     expect("error" in failed && failed.error.code).toBe("STORAGE_THROTTLED");
     expect(await entries(ref)).toEqual([["batch", 0, 1]]);
+    harness.faults.clear();
     expect(await produce(topic, ["second"])).toMatchObject({ baseOffset: 2 });
     expect(await highWatermark(topic)).toBe(1);
     clock.advance(HOLE_TIMEOUT_MS);

@@ -1,0 +1,210 @@
+/**
+ * Offsets stay dense and nothing is written twice when the AWS SDK retries on its own (issue 11,
+ * items 2, 3 and 7). The faults here sit INSIDE the SDK's retry loop: DynamoDB applies the request,
+ * the response is lost, and the SDK sends the very same request again — the case a middleware above
+ * the retry loop cannot show, and the one AWS produces when a connection drops after the write.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { FinalizeRequestMiddleware, MetadataBearer } from "@smithy/types";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Broker } from "../../shared/core/broker.js";
+import type { LogEntry, PartitionRef, Storage } from "../../shared/core/ports.js";
+import type { PartitionProduceResult, ProduceRecord } from "../../shared/core/produce.js";
+import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
+import type { TableNames } from "../../shared/storage/tables.js";
+import { createTestBroker, createTestTables, topicName, type TestBroker } from "../support/broker.js";
+import { uniqueName } from "../support/dynamodb.js";
+
+type Acked = Extract<PartitionProduceResult, { baseOffset: number }>;
+type CommandMatcher = (command: string, input: Record<string, unknown>) => boolean;
+
+let tables: TableNames;
+let harness: TestBroker;
+let storage: Storage;
+/** Requests whose response the next matching call loses after DynamoDB applied it (inside the retry loop). */
+const dropAfterApply: CommandMatcher[] = [];
+/** How many times each command reached DynamoDB (counted inside the retry loop: SDK retries count). */
+const sent = new Map<string, number>();
+
+/** Lose the response of the next request matching `matches`, after DynamoDB applied it. */
+function loseNextResponse(matches: CommandMatcher): void {
+  dropAfterApply.push(matches);
+}
+
+function insideRetryLoop(client: DynamoDBClient): void {
+  const dropResponse: FinalizeRequestMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
+    const command = String(context.commandName ?? "");
+    const input = (args.input ?? {}) as Record<string, unknown>;
+    sent.set(command, (sent.get(command) ?? 0) + 1);
+    const index = dropAfterApply.findIndex((matches) => matches(command, input));
+    const result = await next(args);
+    if (index >= 0) {
+      dropAfterApply.splice(index, 1);
+      const error = new Error("Injected: the connection dropped after DynamoDB applied the request");
+      error.name = "TimeoutError"; // transient: the SDK's standard retry strategy sends it again
+      throw error;
+    }
+    return result;
+  };
+  // "after retryMiddleware" = nested inside it: every attempt the SDK makes passes through here.
+  client.middlewareStack.addRelativeTo(dropResponse, { relation: "after", toMiddleware: "retryMiddleware", name: "dropResponseInsideRetries" });
+}
+
+beforeAll(async () => {
+  tables = await createTestTables("dense");
+  harness = createTestBroker(tables);
+  insideRetryLoop(harness.client);
+  storage = createDynamoStorage(createTestBroker(tables).client, tables);
+});
+
+const text = (value: string): ProduceRecord => ({ key: null, value: Buffer.from(value), headers: [] });
+const isReservation: CommandMatcher = (command, input) => command === "UpdateItemCommand" && String(input["UpdateExpression"]).startsWith("ADD #next");
+
+async function newTopic(): Promise<{ topic: string; ref: PartitionRef }> {
+  const topic = topicName("dense");
+  const created = await harness.broker.createTopic({ name: topic, partitions: 1 });
+  return { topic, ref: { topicId: created.topicId, partition: 0 } };
+}
+
+function acked(result: PartitionProduceResult | undefined): Acked {
+  if (!result || "error" in result) throw new Error(`expected an acknowledgement, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+async function produce(topic: string, values: readonly string[], broker: Broker = harness.broker): Promise<Acked> {
+  return acked((await broker.produce({ topic, partitions: [{ partition: 0, records: values.map(text) }] })).partitions[0]);
+}
+
+async function produceIdempotent(topic: string, producer: { producerId: number; epoch: number }, baseSequence: number, values: readonly string[]): Promise<Acked> {
+  return acked((await harness.broker.produce({ topic, producer, partitions: [{ partition: 0, baseSequence, records: values.map(text) }] })).partitions[0]);
+}
+
+async function logEntries(ref: PartitionRef): Promise<[LogEntry["kind"], number, number][]> {
+  const { entries } = await storage.log.entriesFrom(ref, 0, 1_000);
+  return entries.map((e) => [e.kind, e.baseOffset, e.count]);
+}
+
+/** Every record's [offset, value] and the high watermark, read at once (no clock moves: no hole filling). */
+async function readAll(topic: string): Promise<{ records: [number, string][]; highWatermark: number }> {
+  const [result] = await harness.broker.fetch({ partitions: [{ topic, partition: 0, offset: 0 }], maxRecords: 10_000 });
+  if (!result || "error" in result) throw new Error(`fetch failed: ${JSON.stringify(result)}`);
+  return { records: result.records.map((r) => [r.offset, Buffer.from(r.value!).toString()]), highWatermark: result.highWatermark };
+}
+
+describe("lost responses inside the SDK's retry loop", () => {
+  it("a plain produce's PutItem applied twice by the SDK is stored once (the retry finds its own batch)", async () => {
+    const { topic, ref } = await newTopic();
+    await produce(topic, ["first"]);
+    const putsBefore = sent.get("PutItemCommand") ?? 0;
+    // Inside the retry loop the input is already marshalled: { k: { S: "B" } } is a batch item.
+    loseNextResponse((command, input) => command === "PutItemCommand" && JSON.stringify((input["Item"] as Record<string, unknown>)["k"]) === '{"S":"B"}');
+    expect(await produce(topic, ["only-once"])).toEqual({ partition: 0, baseOffset: 1, lastOffset: 1, recordCount: 1, duplicate: false });
+    expect((sent.get("PutItemCommand") ?? 0) - putsBefore).toBe(2); // the SDK really sent it twice
+    expect(await logEntries(ref)).toEqual([
+      ["batch", 0, 1],
+      ["batch", 1, 1],
+    ]);
+    expect(await readAll(topic)).toEqual({ records: [[0, "first"], [1, "only-once"]], highWatermark: 2 });
+  });
+
+  it("a reservation applied twice by the SDK takes one range: no hole for readers to wait on", async () => {
+    const { topic, ref } = await newTopic();
+    await produce(topic, ["first"]);
+    const reservationsBefore = sent.get("UpdateItemCommand") ?? 0;
+    loseNextResponse(isReservation);
+    expect(await produce(topic, ["a", "b"])).toMatchObject({ baseOffset: 1, lastOffset: 2 });
+    expect((sent.get("UpdateItemCommand") ?? 0) - reservationsBefore).toBe(2);
+    expect(await produce(topic, ["c"])).toMatchObject({ baseOffset: 3 });
+    expect((await storage.log.readHead(ref)).nextOffset).toBe(4);
+    expect(await readAll(topic)).toEqual({ records: [[0, "first"], [1, "a"], [2, "b"], [3, "c"]], highWatermark: 4 });
+  });
+
+  it("an idempotent append applied twice by the SDK is stored once (its token makes the retry a no-op)", async () => {
+    const { topic, ref } = await newTopic();
+    const producer = await harness.broker.initProducer();
+    loseNextResponse((command) => command === "TransactWriteItemsCommand");
+    expect(await produceIdempotent(topic, producer, 0, ["x", "y"])).toMatchObject({ baseOffset: 0, lastOffset: 1, duplicate: false });
+    expect(await produceIdempotent(topic, producer, 2, ["z"])).toMatchObject({ baseOffset: 2, duplicate: false });
+    expect(await logEntries(ref)).toEqual([
+      ["batch", 0, 2],
+      ["batch", 2, 1],
+    ]);
+  });
+});
+
+describe("refused and duplicate requests do not consume offsets", () => {
+  it("four duplicate sends of a 3-record batch: the next batch follows at offset 3", async () => {
+    const { topic, ref } = await newTopic();
+    const producer = await harness.broker.initProducer();
+    const original = await produceIdempotent(topic, producer, 0, ["d0", "d1", "d2"]);
+    for (let i = 0; i < 4; i++) expect(await produceIdempotent(topic, producer, 0, ["d0", "d1", "d2"])).toEqual({ ...original, duplicate: true });
+    expect(await produceIdempotent(topic, producer, 3, ["next"])).toMatchObject({ baseOffset: 3, duplicate: false });
+    expect(await logEntries(ref)).toEqual([
+      ["batch", 0, 3],
+      ["batch", 3, 1],
+    ]);
+  });
+
+  it("a reservation is given back only while it is the latest; otherwise it is voided, never reused", async () => {
+    const { ref } = await newTopic();
+    const now = Date.now();
+    const first = (await storage.log.reserve(ref, 3, now))!;
+    const second = (await storage.log.reserve(ref, 2, now))!;
+    expect([first, second]).toEqual([0, 3]);
+    expect(await storage.log.releaseReservation(ref, first, 3)).toBe(false); // someone reserved after it
+    expect(await storage.log.releaseReservation(ref, second, 2)).toBe(true);
+    expect((await storage.log.readHead(ref)).nextOffset).toBe(3);
+    expect(await storage.log.reserve(ref, 1, now)).toBe(3); // the released offsets are handed out again
+  });
+
+  it("a refused append that raced a later reservation voids its range; the later writer is read at once", async () => {
+    const { topic, ref } = await newTopic();
+    const producer = await harness.broker.initProducer();
+    await produceIdempotent(topic, producer, 0, ["ok"]);
+    // Between the refused request's reservation and its (failing) append, another writer (another
+    // broker instance, on its own client) reserves and writes: a forced interleaving, no timing.
+    const other = createTestBroker(tables);
+    let raced: Promise<Acked> | undefined;
+    harness.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (raced === undefined && context.commandName === "TransactWriteItemsCommand") {
+          raced = produce(topic, ["racer"], other.broker);
+          await raced;
+        }
+        return next(args);
+      },
+      { step: "initialize", name: `raceOnce-${uniqueName("r")}` },
+    );
+    const gap = await harness.broker.produce({ topic, producer, partitions: [{ partition: 0, baseSequence: 5, records: [text("gap")] }] });
+    expect(gap.partitions[0]).toMatchObject({ error: { code: "OUT_OF_ORDER_SEQUENCE_NUMBER" } });
+    expect((await raced!).baseOffset).toBe(2); // the refused request held offset 1
+    // The refused range could not be given back (a later reservation existed), so it was voided:
+    // no reader waits on it, and offset 1 is never handed out again.
+    expect(await logEntries(ref)).toEqual([
+      ["batch", 0, 1],
+      ["void", 1, 1],
+      ["batch", 2, 1],
+    ]);
+    expect(await readAll(topic)).toEqual({ records: [[0, "ok"], [2, "racer"]], highWatermark: 3 });
+  });
+});
+
+describe("atomic offset-only transactions (no transactional id)", () => {
+  it("six concurrent commits to six groups all succeed (their idempotency tokens differ)", async () => {
+    const { topic } = await newTopic();
+    const groups = Array.from({ length: 6 }, () => uniqueName("g"));
+    await Promise.all(groups.map((group, i) => harness.broker.commitTransaction({ records: [], offsets: { group, offsets: [{ topic, partition: 0, offset: 0 }] } }).then(() => i)));
+    for (const group of groups) expect((await harness.broker.committedOffsets(group, topic)).map((o) => o.offset)).toEqual([0]);
+  });
+
+  it("the same offsets committed again after another commit are written again", async () => {
+    const { topic } = await newTopic();
+    await produce(topic, ["a", "b", "c", "d", "e", "f", "g", "h"]);
+    const group = uniqueName("g");
+    const commit = (offset: number) => harness.broker.commitTransaction({ records: [], offsets: { group, offsets: [{ topic, partition: 0, offset }] } });
+    await commit(5);
+    await commit(7);
+    await commit(5); // identical to the first request: must not be answered from an old token
+    expect((await harness.broker.committedOffsets(group, topic)).map((o) => o.offset)).toEqual([5]);
+  });
+});
