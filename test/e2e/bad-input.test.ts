@@ -9,6 +9,8 @@ import { ERROR_TABLE, type ErrorCode } from "../../shared/errors.js";
 import { MAX_OFFSET_METADATA_BYTES, MAX_RECORD_BYTES, MAX_REQUEST_BODY_BYTES, MAX_SEQUENCE } from "../../shared/limits.js";
 import { createTestBroker, createTestTables, serveApp, topicName, type Served, type TestBroker } from "../support/broker.js";
 import { b64, jsonClient, unb64, type JsonClient } from "../support/http.js";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoSecurityStore } from "../../shared/storage/security-store.js";
 import { jsonText, keySizes, mediaTypes, pathEncoding, type Case } from "./bad-input-cases.js";
 
 let served: Served;
@@ -468,6 +470,26 @@ describe("out-of-range offsets in a multi-partition fetch", () => {
     const response = await send("GET", `/v1/topics/${topic}/partitions/9/records?offset=0&maxWaitMs=8000`);
     expectRefusal(response, 404, "UNKNOWN_TOPIC_OR_PARTITION");
     expect(Date.now() - started).toBeLessThan(4000);
+  });
+});
+
+describe("the security store below the HTTP checks", () => {
+  it("finds nothing under a key DynamoDB could not store, without asking DynamoDB", async () => {
+    const store = createDynamoSecurityStore(DynamoDBDocumentClient.from(harness.client), harness.tables);
+    const sent: string[] = [];
+    harness.faults.add((command) => void sent.push(command));
+    try {
+      expect(await store.getApiKey("k".repeat(2100))).toBeUndefined();
+      expect(await store.revokeApiKey("k".repeat(2100), Date.now())).toBeUndefined();
+      expect(await store.deleteAcl("a".repeat(1025))).toBeUndefined();
+      expect(await store.deleteAcl("é".repeat(513))).toBeUndefined(); // 1,026 UTF-8 bytes
+      expect(sent).toEqual([]);
+      // A key that fits is still looked up.
+      expect(await store.deleteAcl("a".repeat(1024))).toBeUndefined();
+      expect(sent).toEqual(["DeleteItemCommand"]);
+    } finally {
+      harness.faults.clear();
+    }
   });
 });
 
