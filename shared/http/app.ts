@@ -4,7 +4,6 @@
  * parse and validate, call the broker core, and shape the response; nothing else.
  */
 import { Hono, type Context } from "hono";
-import type { z } from "zod";
 import type { Broker, OffsetSpec } from "../core/broker.js";
 import type { FetchedRecord } from "../core/log-reader.js";
 import type { PartitionFetchResult } from "../core/fetch.js";
