@@ -210,6 +210,7 @@ const FATAL = new Set([
   "GROUP_MAX_SIZE_REACHED",
   "INVALID_REQUEST",
   "INVALID_TOPIC_EXCEPTION",
+  "UNSUPPORTED_MEDIA_TYPE",
 ]);
 const RECONCILE_POLL_MS = 500;
 /** Set while a user handler runs: `stop()` called from inside one must not wait for it. */

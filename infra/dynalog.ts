@@ -24,7 +24,7 @@ import { ROUTES, apiGatewayPath, FUNCTION_NAMES, type FunctionName } from "../sh
 import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../shared/limits.js";
 import type { LogLevel } from "../shared/runtime/config.js";
 import { TABLES, TABLE_IDS, type TableId } from "../shared/storage/tables.js";
-import { AUTHORIZER_SETTINGS, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, minimumHoleTimeoutMs, reservingFunctions, type FunctionSettings } from "./functions.js";
+import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, type FunctionSettings } from "./functions.js";
 import { DynalogObservability } from "./observability.js";
 import { AUTHORIZER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
 
@@ -95,7 +95,12 @@ export interface DynalogProps {
   readonly reservedConcurrency?: Readonly<Partial<Record<FunctionName, number>>>;
   /** Memory of every function, in MB (CPU scales with it). Default: 1024. */
   readonly memorySize?: number;
-  /** Gap age after which readers fill a dead writer's gap. Default 60 s; must exceed the writers' timeouts (checked). */
+  /**
+   * Gap age after which readers fill a dead writer's gap, and so the longest a crashed writer stalls
+   * its partition's readers (counted from the next entry's write, or the latest reservation for a
+   * gap at the end). Default: the writers' function timeout + DynamoDB request timeout + clock
+   * margin + 1 s (18 s); a value at or below that minimum is refused (infra/functions.ts).
+   */
   readonly holeTimeout?: Duration;
   /**
    * Restrict readers' and writers' counter/void writes to named attributes with IAM's
@@ -145,12 +150,7 @@ export class Dynalog extends Construct {
     this.serviceName = props.serviceName ?? `${Stack.of(this).stackName}-${id}`;
 
     const holeTimeout = props.holeTimeout ?? DEFAULT_HOLE_TIMEOUT;
-    for (const fn of reservingFunctions()) {
-      const needed = minimumHoleTimeoutMs(FUNCTION_SETTINGS[fn].timeout.toMilliseconds());
-      if (holeTimeout.toMilliseconds() <= needed) {
-        throw new Error(`holeTimeout ${holeTimeout.toMilliseconds()} ms is unsafe: the ${fn} function writes until ${needed} ms after it starts (DESIGN.md §1.4)`);
-      }
-    }
+    assertSafeHoleTimeout(holeTimeout.toMilliseconds());
     const retention = props.defaultTopicRetention;
     if (retention && (retention.toMilliseconds() < MIN_RETENTION_MS || retention.toMilliseconds() > MAX_RETENTION_MS)) {
       throw new Error(`defaultTopicRetention must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS} ms`);

@@ -9,6 +9,16 @@
  *   holeTimeout > function timeout + DynamoDB request timeout + clock skew margin
  *
  * (The SDK's retries happen inside the invocation, so the function timeout already bounds them.)
+ *
+ * The hole timeout is also how long a crashed writer stalls its partition's readers: a gap is
+ * filled once the hole timeout has passed since the next entry was written (every offset in the
+ * gap was reserved before that entry's writer reserved, which it did before writing), or, for a
+ * gap at the end of the log, since the latest reservation. So the deployed default is derived
+ * from the reserving functions' timeouts — the smallest safe value plus HOLE_TIMEOUT_HEADROOM_MS
+ * (18 s with 10 s writers) — not a round number; `holeTimeout` (CDK prop), `dynalog:holeTimeoutMs`
+ * (CDK context) and DYNALOG_HOLE_TIMEOUT_MS (env) change it, and synthesis refuses a value at or
+ * below the minimum. Too short a timeout would not lose data (a writer whose slot was voided fails
+ * cleanly and its client retries) but would void live writers' slots and cost retries.
  */
 import { Duration } from "aws-cdk-lib";
 import { FETCH_MAX_WAIT_MS } from "../shared/limits.js";
@@ -44,7 +54,8 @@ export const AUTHORIZER_SETTINGS: FunctionSettings = { timeout: Duration.seconds
 /** Margin for the difference between the writer's clock and the reader's (NTP keeps Lambda's within milliseconds). */
 export const CLOCK_SKEW_MARGIN_MS = 2_000;
 
-export const DEFAULT_HOLE_TIMEOUT = Duration.seconds(60);
+/** Above the minimum because the inequality is strict, and so a writer exactly at its deadline is not voided. */
+export const HOLE_TIMEOUT_HEADROOM_MS = 1_000;
 
 /** Functions allowed to reserve offsets (they hold the reservation grant): their death leaves gaps. */
 export function reservingFunctions(): FunctionName[] {
@@ -56,4 +67,28 @@ export function reservingFunctions(): FunctionName[] {
 /** The smallest hole timeout that is safe for a writer with this function timeout. */
 export function minimumHoleTimeoutMs(functionTimeoutMs: number): number {
   return functionTimeoutMs + DYNAMODB_CLIENT_LIMITS.requestTimeoutMs + CLOCK_SKEW_MARGIN_MS;
+}
+
+/** The smallest safe hole timeout for the deployed writers: the largest over every reserving function. */
+export function requiredHoleTimeoutMs(): number {
+  return Math.max(...reservingFunctions().map((fn) => minimumHoleTimeoutMs(FUNCTION_SETTINGS[fn].timeout.toMilliseconds())));
+}
+
+/** The deployed default: derived from the writers' timeouts (18 s with 10 s writers). */
+export const DEFAULT_HOLE_TIMEOUT = Duration.millis(requiredHoleTimeoutMs() + HOLE_TIMEOUT_HEADROOM_MS);
+
+/** Throws a clear message if `holeTimeoutMs` is one the reserving functions could outlive. */
+export function assertSafeHoleTimeout(holeTimeoutMs: number): void {
+  if (!Number.isInteger(holeTimeoutMs) || holeTimeoutMs <= 0) throw new Error(`holeTimeout must be a whole, positive number of milliseconds, got ${holeTimeoutMs}`);
+  for (const fn of reservingFunctions()) {
+    const functionTimeoutMs = FUNCTION_SETTINGS[fn].timeout.toMilliseconds();
+    const needed = minimumHoleTimeoutMs(functionTimeoutMs);
+    if (holeTimeoutMs <= needed) {
+      throw new Error(
+        `holeTimeout ${holeTimeoutMs} ms is unsafe: the ${fn} function can still write until ${needed} ms after it starts ` +
+          `(${functionTimeoutMs} ms function timeout + ${DYNAMODB_CLIENT_LIMITS.requestTimeoutMs} ms DynamoDB request timeout + ${CLOCK_SKEW_MARGIN_MS} ms clock margin); ` +
+          `it must be greater than ${needed} ms (default ${requiredHoleTimeoutMs() + HOLE_TIMEOUT_HEADROOM_MS} ms, DESIGN.md §1.4)`,
+      );
+    }
+  }
 }

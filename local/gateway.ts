@@ -63,7 +63,19 @@ function pathParameters(route: RouteDefinition, path: string): Record<string, st
   const names = [...route.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!);
   const pattern = new RegExp(`^${route.path.replace(/:[A-Za-z]+/g, "([^/]+)")}/?$`);
   const values = pattern.exec(path)?.slice(1) ?? [];
-  return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(values[i] ?? "")]));
+  return Object.fromEntries(names.map((name, i) => [name, decodeOrRaw(values[i] ?? "")]));
+}
+
+/**
+ * A malformed escape (`%zz`, or bytes that are not UTF-8) stays as sent: the handler sees the raw
+ * path too and refuses it with 400, as it does behind API Gateway.
+ */
+function decodeOrRaw(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function toEvent(route: RouteDefinition, method: string, url: URL, request: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {

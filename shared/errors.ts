@@ -32,6 +32,7 @@ export const ERROR_TABLE = {
   REQUEST_TOO_LARGE: { status: 413, retriable: false, outcome: "definite", description: "The request body, record count or total bytes exceed the per-request limit." },
   NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such route." },
   METHOD_NOT_ALLOWED: { status: 405, retriable: false, outcome: "definite", description: "The route exists but not for this HTTP method." },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, outcome: "definite", description: "A request body was sent without Content-Type: application/json (UTF-8)." },
   // --- resources -----------------------------------------------------------------------------
   UNKNOWN_TOPIC_OR_PARTITION: { status: 404, retriable: false, outcome: "definite", description: "The topic does not exist, or it has no such partition." },
   TOPIC_ALREADY_EXISTS: { status: 409, retriable: false, outcome: "definite", description: "A topic with this name exists." },

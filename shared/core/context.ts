@@ -11,7 +11,9 @@ export type Clock = () => number;
 export interface BrokerConfig {
   /**
    * A gap in a partition older than this is a dead writer's reservation and readers fill it with
-   * voids. Must exceed the produce function's timeout plus SDK retries (DESIGN.md §1.4).
+   * voids (DESIGN.md §1.4); it is also the longest a crashed writer stalls its partition's readers.
+   * On Lambda it must exceed the writers' function timeout + DynamoDB request timeout + clock
+   * margin (the CDK stack derives and sets it, infra/functions.ts).
    */
   readonly holeTimeoutMs: number;
   /** How long a warm instance trusts cached topic metadata. */
@@ -26,8 +28,17 @@ export interface BrokerConfig {
   readonly defaultRetentionMs: number | null;
 }
 
+/**
+ * Without DYNALOG_HOLE_TIMEOUT_MS: local runs (npm start) and tests, where handlers run in-process
+ * with no function timeout, so no value can outlast a hung writer. None needs to: a writer whose
+ * slot a reader voided fails cleanly and its client retries, so a shorter timeout only costs a
+ * retry. 10 s is well above DynamoDB Local's pauses on a busy machine (a second or two), and
+ * bounds the stall after a writer crashed mid-produce.
+ */
+export const LOCAL_HOLE_TIMEOUT_MS = 10_000;
+
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
-  holeTimeoutMs: 60_000,
+  holeTimeoutMs: LOCAL_HOLE_TIMEOUT_MS,
   topicCacheTtlMs: 5_000,
   longPollIntervalMs: 200,
   maxVoidFillPerRead: 1_000,

@@ -209,14 +209,20 @@ export class LogReader {
       if (limits && (records.length >= limits.maxRecords || (records.length > 0 && bytes >= limits.maxBytes))) break;
       const entry = await nextEntry();
       if (!entry) {
-        // The tail: offsets reserved (counter) but not written. Old only if the last reservation is.
+        // The tail: offsets reserved (counter) but not written. Every one was reserved at or before
+        // the latest reservation, so the tail is old once that is: a crashed writer at the end of
+        // the log stalls readers for the hole timeout after the latest reservation.
         if (position < head.nextOffset && (await fillGap(head.nextOffset, head.reservedAt <= this.ctx.clock() - holeTimeoutMs))) continue;
         break;
       }
       const end = entry.baseOffset + entry.count;
       if (end <= position) continue;
       if (entry.baseOffset > position) {
-        // Everything in this gap was reserved before the entry after it was written.
+        // Age is measured from the gap's right edge: every offset in the gap was reserved before
+        // the next entry's writer reserved, which it did before writing at `appendTime`. So the
+        // gap's writers all started before `appendTime` and can write no later than one function
+        // timeout (+ request timeout + skew) after it; the hole timeout exceeds that. A crashed
+        // writer's gap therefore stalls readers for exactly the hole timeout after the next write.
         const gapIsOld = entry.appendTime <= this.ctx.clock() - holeTimeoutMs;
         const gapEnd = entry.baseOffset;
         if (!(await fillGap(gapEnd, gapIsOld))) break;

@@ -4,7 +4,6 @@
  * parse and validate, call the broker core, and shape the response; nothing else.
  */
 import { Hono, type Context } from "hono";
-import type { z } from "zod";
 import type { Broker, OffsetSpec } from "../core/broker.js";
 import type { FetchedRecord } from "../core/log-reader.js";
 import type { PartitionFetchResult } from "../core/fetch.js";
@@ -13,8 +12,8 @@ import type { TopicRecord } from "../core/ports.js";
 import { parseCompression } from "../core/batches.js";
 import { parseTimestampType } from "../core/topics.js";
 import { DynalogError } from "../errors.js";
-import { MAX_REQUEST_BODY_BYTES } from "../limits.js";
 import { decodeHeaders, decodeNullableBytes, encodeBytes } from "./encoding.js";
+import { parseWith, readJson } from "./request-body.js";
 import { errorResponse, toDynalogError } from "./responses.js";
 import { ROUTES, matchesPath, type FunctionName, type RouteId } from "./routes.js";
 import { DEFAULT_SECURITY_CONFIG, Security } from "../security/security.js";
@@ -63,6 +62,12 @@ export function createApi(broker: Broker, options: ApiOptions = {}): DynalogApi 
   const served = ROUTES.filter((r) => !options.functions || options.functions.includes(r.fn));
   const security = options.security ?? OPEN;
   // Once per path (several methods share one): authentication and quota before any handler.
+  // Before anything else, authentication included: a path that does not decode cannot name
+  // anything, and every parameter handlers read is then well-formed.
+  app.use("*", async (c, next) => {
+    refuseUndecodablePath(c.req.raw.url);
+    await next();
+  });
   const guard = securityMiddleware(security, (c) => ({ authorization: c.req.header("authorization"), iamArn: options.iamIdentity?.(c) }));
   for (const path of new Set(served.map((r) => r.path))) app.use(path, guard);
   const handlers: Record<RouteId, Handler> = { ...HANDLERS, ...securityHandlers(security) };
@@ -94,35 +99,14 @@ export function createApi(broker: Broker, options: ApiOptions = {}): DynalogApi 
 
 // ---- request parsing -------------------------------------------------------------------------
 
-async function readJson<S extends z.ZodType>(c: Context<AuthEnv>, schema: S): Promise<z.infer<S>> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(declared);
-  const text = await c.req.text();
-  const size = Buffer.byteLength(text, "utf8");
-  if (size > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(size);
-  let body: unknown;
+/** A malformed percent-escape (`%zz`) or escaped bytes that are not UTF-8 (`%ED%A0%80`) → 400. */
+function refuseUndecodablePath(url: string): void {
+  const path = url.replace(/^[a-z]+:\/\/[^/]*/i, "").split(/[?#]/, 1)[0]!;
   try {
-    body = text.length === 0 ? {} : JSON.parse(text);
-  } catch (error) {
-    throw new DynalogError("INVALID_REQUEST", `Request body is not valid JSON: ${(error as Error).message}`);
+    decodeURIComponent(path);
+  } catch {
+    throw new DynalogError("INVALID_REQUEST", `The path is not valid percent-encoded UTF-8: ${path.slice(0, 200)}`, { details: { path: path.slice(0, 200) } });
   }
-  return parseWith(schema, body, "body");
-}
-
-function bodyTooLarge(size: number): DynalogError {
-  return new DynalogError("REQUEST_TOO_LARGE", `Request body is ${size} bytes; the limit is ${MAX_REQUEST_BODY_BYTES}`, {
-    details: { size, limit: MAX_REQUEST_BODY_BYTES },
-  });
-}
-
-function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.slice(0, 5).map((issue) => {
-    const path = issue.path.length > 0 ? `${where}.${issue.path.join(".")}` : where;
-    return `${path}: ${issue.message}`;
-  });
-  throw new DynalogError("INVALID_REQUEST", `Invalid request: ${issues.join("; ")}`, { details: { issues } });
 }
 
 function queryInt(c: Context, name: string): number | undefined {

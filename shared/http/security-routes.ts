@@ -1,11 +1,11 @@
 /** HTTP handlers for API keys and ACL rules (admin function; each needs Cluster Alter or Describe). */
 import type { Context } from "hono";
 import { z } from "zod";
-import { DynalogError } from "../errors.js";
 import { OPERATIONS, PATTERN_TYPES, PERMISSIONS, RESOURCE_TYPES } from "../security/acl.js";
 import type { StoredAcl, StoredApiKey } from "../security/ports.js";
 import type { Security } from "../security/security.js";
 import { authorize, cluster, type AuthEnv } from "./authorization.js";
+import { readJson } from "./request-body.js";
 
 export type SecurityRouteId = "createAcl" | "listAcls" | "deleteAcl" | "createApiKey" | "listApiKeys" | "revokeApiKey";
 
@@ -23,21 +23,6 @@ const apiKeyBodySchema = z.strictObject({
   description: z.string().max(200).optional(),
 });
 
-async function body<S extends z.ZodType>(c: Context<AuthEnv>, schema: S): Promise<z.infer<S>> {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    throw new DynalogError("INVALID_REQUEST", "Request body is not valid JSON");
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `body${i.path.length ? `.${i.path.join(".")}` : ""}: ${i.message}`);
-    throw new DynalogError("INVALID_REQUEST", `Invalid request: ${issues.join("; ")}`, { details: { issues } });
-  }
-  return parsed.data;
-}
-
 const aclJson = (acl: StoredAcl) => ({ ...acl, createdAt: new Date(acl.createdAt).toISOString() });
 const keyJson = (key: StoredApiKey) => ({
   keyId: key.keyId,
@@ -50,7 +35,7 @@ const keyJson = (key: StoredApiKey) => ({
 export function securityHandlers(security: Security): Record<SecurityRouteId, (c: Context<AuthEnv>) => Promise<Response>> {
   return {
     async createAcl(c) {
-      const rule = await body(c, aclBodySchema);
+      const rule = await readJson(c, aclBodySchema);
       await authorize(c, cluster("Alter"));
       return c.json(aclJson(await security.addAcl(rule)), 201);
     },
@@ -63,7 +48,7 @@ export function securityHandlers(security: Security): Record<SecurityRouteId, (c
       return c.json({ deleted: aclJson(await security.deleteAcl(c.req.param("id")!)) });
     },
     async createApiKey(c) {
-      const input = await body(c, apiKeyBodySchema);
+      const input = await readJson(c, apiKeyBodySchema);
       await authorize(c, cluster("Alter"));
       const created = await security.createApiKey(input.principal, input.description);
       // The secret is shown here once; only its hash is stored.

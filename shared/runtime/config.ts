@@ -44,7 +44,8 @@ const envSchema = z.object({
   DYNALOG_METRICS_ENABLED: z.enum(["true", "false"]).default("true"),
   DYNALOG_DYNAMODB_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().default("us-east-1"),
-  DYNALOG_HOLE_TIMEOUT_MS: positiveInt.optional(),
+  // The CDK stack derives it from the writers' timeouts and refuses an unsafe value (infra/functions.ts).
+  DYNALOG_HOLE_TIMEOUT_MS: positiveInt.refine((ms) => ms > 0, "must be at least 1").optional(),
   DYNALOG_TOPIC_CACHE_TTL_MS: positiveInt.optional(),
   DYNALOG_LONG_POLL_INTERVAL_MS: positiveInt.optional(),
   DYNALOG_DEFAULT_COMPRESSION: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),

@@ -18,6 +18,11 @@ export interface IssuedApiKey extends ApiKeyCredentials {
 }
 
 const KEY_ID = /^[a-z0-9]{16}$/;
+
+/** Is this a key id the broker could have issued (16 of a-z0-9)? */
+export function isApiKeyId(keyId: string): boolean {
+  return KEY_ID.test(keyId);
+}
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
 const TOKEN = /^dlk_([a-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
 

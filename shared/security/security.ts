@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { DynalogError, type ErrorCode } from "../errors.js";
 import { CLUSTER_RESOURCE, isAllowed, WILDCARD, type AccessRequest, type AclRule, type ResourceType } from "./acl.js";
-import { issueApiKey, parseAuthorization, secretMatches } from "./api-keys.js";
+import { isApiKeyId, issueApiKey, parseAuthorization, secretMatches } from "./api-keys.js";
 import type { SecurityStore, StoredAcl, StoredApiKey } from "./ports.js";
 import { QuotaTracker, type QuotaLimits } from "./quotas.js";
 
@@ -29,6 +29,9 @@ export const DEFAULT_SECURITY_CONFIG: SecurityConfig = {
 };
 
 export const ANONYMOUS = "User:anonymous";
+/** ACL rule ids are randomUUID()s. */
+const ACL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const PRINCIPAL_NAME = /^(User:[A-Za-z0-9._@:+=,-]{1,200}|IAM:arn:[A-Za-z0-9:/._+=,@-]{1,1000}|\*)$/;
 
 const DENIED: Record<ResourceType, ErrorCode> = {
@@ -163,7 +166,8 @@ export class Security {
   }
 
   async revokeApiKey(keyId: string): Promise<StoredApiKey> {
-    const revoked = await this.store.revokeApiKey(keyId, this.clock());
+    // An id the broker never issues names no key: answered without touching storage.
+    const revoked = isApiKeyId(keyId) ? await this.store.revokeApiKey(keyId, this.clock()) : undefined;
     if (!revoked) throw new DynalogError("RESOURCE_NOT_FOUND", `No API key '${keyId.slice(0, 40)}'`, { details: { keyId: keyId.slice(0, 40) } });
     this.keys.clear();
     return revoked;
@@ -183,7 +187,7 @@ export class Security {
   }
 
   async deleteAcl(id: string): Promise<StoredAcl> {
-    const removed = await this.store.deleteAcl(id);
+    const removed = ACL_ID.test(id) ? await this.store.deleteAcl(id) : undefined;
     if (!removed) throw new DynalogError("RESOURCE_NOT_FOUND", `No ACL rule '${id.slice(0, 40)}'`, { details: { id: id.slice(0, 40) } });
     this.acls.clear();
     return removed;

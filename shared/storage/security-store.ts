@@ -13,6 +13,17 @@ import type { TableNames } from "./tables.js";
 
 type Item = Record<string, unknown>;
 
+/**
+ * DynamoDB refuses a request whose key is over these sizes (UTF-8 bytes) with a ValidationException;
+ * no stored item can have such a key, so a lookup by one finds nothing without asking DynamoDB.
+ */
+const MAX_PARTITION_KEY_BYTES = 2048;
+const MAX_SORT_KEY_BYTES = 1024;
+
+function keyFits(pk: string, sk: string): boolean {
+  return Buffer.byteLength(pk, "utf8") <= MAX_PARTITION_KEY_BYTES && Buffer.byteLength(sk, "utf8") <= MAX_SORT_KEY_BYTES;
+}
+
 function toKey(item: Item): StoredApiKey {
   return {
     keyId: String(item["pk"]).slice("key#".length),
@@ -49,6 +60,7 @@ export function createDynamoSecurityStore(client: DynamoDBDocumentClient, tables
   const table = tables.security;
   return {
     async getApiKey(keyId) {
+      if (!keyFits(`key#${keyId}`, "#")) return undefined;
       try {
         const result = await client.send(new GetCommand({ TableName: table, Key: { pk: `key#${keyId}`, sk: "#" }, ConsistentRead: true }));
         return result.Item ? toKey(result.Item) : undefined;
@@ -72,6 +84,7 @@ export function createDynamoSecurityStore(client: DynamoDBDocumentClient, tables
     },
 
     async revokeApiKey(keyId, at) {
+      if (!keyFits(`key#${keyId}`, "#")) return undefined;
       try {
         const result = await client.send(
           new UpdateCommand({
@@ -120,6 +133,7 @@ export function createDynamoSecurityStore(client: DynamoDBDocumentClient, tables
     },
 
     async deleteAcl(id) {
+      if (!keyFits("acl", id)) return undefined;
       try {
         const result = await client.send(new DeleteCommand({ TableName: table, Key: { pk: "acl", sk: id }, ConditionExpression: "attribute_exists(pk)", ReturnValues: "ALL_OLD" }));
         return result.Attributes ? toAcl(result.Attributes) : undefined;

@@ -9,6 +9,9 @@ import { ERROR_TABLE, type ErrorCode } from "../../shared/errors.js";
 import { MAX_OFFSET_METADATA_BYTES, MAX_RECORD_BYTES, MAX_REQUEST_BODY_BYTES, MAX_SEQUENCE } from "../../shared/limits.js";
 import { createTestBroker, createTestTables, serveApp, topicName, type Served, type TestBroker } from "../support/broker.js";
 import { b64, jsonClient, unb64, type JsonClient } from "../support/http.js";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoSecurityStore } from "../../shared/storage/security-store.js";
+import { jsonText, keySizes, mediaTypes, pathEncoding, type Case } from "./bad-input-cases.js";
 
 let served: Served;
 let api: JsonClient;
@@ -42,20 +45,6 @@ beforeAll(async () => {
 afterAll(async () => served?.close());
 
 // ---- the cases ---------------------------------------------------------------------------------
-
-/** `{T}` in paths/bodies stands for the existing topic, `{M}` for a missing one, `{P}` for the producer id. */
-interface Case {
-  readonly name: string;
-  readonly method: "GET" | "POST" | "DELETE" | "PUT" | "PATCH";
-  readonly path: string;
-  /** JSON body (placeholders substituted), or `raw` for a literal body. */
-  readonly body?: unknown;
-  readonly raw?: string;
-  readonly status: number;
-  readonly code: ErrorCode;
-  /** Fields the error object must also carry. */
-  readonly details?: Record<string, unknown>;
-}
 
 const P = "{T}"; // readability in paths
 const produce = `/v1/topics/${P}/records`;
@@ -256,6 +245,10 @@ const allCases: [string, Case[]][] = [
   ["topic administration", topicAdmin],
   ["consumer-group offsets", groups],
   ["routes", routes],
+  ["path encoding", pathEncoding],
+  ["ids longer than DynamoDB keys", keySizes],
+  ["media types", mediaTypes],
+  ["JSON text", jsonText],
 ];
 
 // ---- helpers -------------------------------------------------------------------------------------
@@ -278,8 +271,12 @@ interface RawResponse {
   readonly headers: Headers;
 }
 
-async function send(method: string, path: string, body?: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const init: RequestInit & { duplex?: "half" } = { method, headers: body !== undefined ? { "content-type": "application/json", ...headers } : headers, body };
+/** `contentType`: default application/json with a body; null sends none. */
+async function send(method: string, path: string, body?: string | ReadableStream<Uint8Array>, contentType: string | null = "application/json"): Promise<RawResponse> {
+  const headers: Record<string, string> = body !== undefined && contentType !== null ? { "content-type": contentType } : {};
+  // Bytes, not a string: fetch would add its own "text/plain" to a string body without a type.
+  const payload = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const init: RequestInit & { duplex?: "half" } = { method, headers, body: payload };
   if (body instanceof ReadableStream) init.duplex = "half";
   const response = await fetch(served.url + path, init);
   const text = await response.text();
@@ -325,7 +322,7 @@ function expectNoWritesSince(before: Map<string, number>): void {
 describe.each(allCases)("refusals: %s", (_label, cases) => {
   it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
     const before = writeSnapshot();
-    const response = await send(c.method, substitute(c.path), bodyText(c));
+    const response = await send(c.method, substitute(c.path), bodyText(c), c.contentType);
     expectRefusal(response, c.status, c.code, c.details);
     expectNoWritesSince(before);
   });
@@ -473,6 +470,46 @@ describe("out-of-range offsets in a multi-partition fetch", () => {
     const response = await send("GET", `/v1/topics/${topic}/partitions/9/records?offset=0&maxWaitMs=8000`);
     expectRefusal(response, 404, "UNKNOWN_TOPIC_OR_PARTITION");
     expect(Date.now() - started).toBeLessThan(4000);
+  });
+});
+
+describe("the security store below the HTTP checks", () => {
+  it("finds nothing under a key DynamoDB could not store, without asking DynamoDB", async () => {
+    const store = createDynamoSecurityStore(DynamoDBDocumentClient.from(harness.client), harness.tables);
+    const sent: string[] = [];
+    harness.faults.add((command) => void sent.push(command));
+    try {
+      expect(await store.getApiKey("k".repeat(2100))).toBeUndefined();
+      expect(await store.revokeApiKey("k".repeat(2100), Date.now())).toBeUndefined();
+      expect(await store.deleteAcl("a".repeat(1025))).toBeUndefined();
+      expect(await store.deleteAcl("é".repeat(513))).toBeUndefined(); // 1,026 UTF-8 bytes
+      expect(sent).toEqual([]);
+      // A key that fits is still looked up.
+      expect(await store.deleteAcl("a".repeat(1024))).toBeUndefined();
+      expect(sent).toEqual(["DeleteItemCommand"]);
+    } finally {
+      harness.faults.clear();
+    }
+  });
+});
+
+describe("with authentication on, before any credentials are checked", () => {
+  it("a malformed path is 400, not a 5xx; a body of the wrong type from a stranger is still 401", async () => {
+    const guarded = createTestBroker(harness.tables, { security: { enabled: true } });
+    const server = await serveApp(guarded.app);
+    try {
+      for (const path of ["/v1/topics/%zz", "/v1/acls/%zz", "/v1/api-keys/%zz", "/v1/groups/g/members/%zz"]) {
+        const response = await fetch(server.url + path, { method: path.includes("topics") ? "GET" : "DELETE" });
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        expect({ path, status: response.status, code: body.error.code }).toEqual({ path, status: 400, code: "INVALID_REQUEST" });
+        expect(body.error.message).toContain("percent-encoded");
+      }
+      const stranger = await fetch(`${server.url}/v1/topics`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+      expect(stranger.status).toBe(401);
+      expect(guarded.writes.total).toBe(0);
+    } finally {
+      await server.close();
+    }
   });
 });
 

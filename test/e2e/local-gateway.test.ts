@@ -47,4 +47,33 @@ describe("local gateway invoking the Lambda handlers", () => {
     expect(wrong.body.error.code).toBe("METHOD_NOT_ALLOWED");
     expect(wrong.headers.get("allow")).toBe("POST");
   });
+
+  it("answers bad input with a 4xx and a code, never a 5xx: malformed escapes, ids DynamoDB cannot key, media types", async () => {
+    const cases: [method: string, path: string, init: RequestInit, status: number, code: string][] = [
+      ["GET", "/v1/topics/%zz", {}, 400, "INVALID_REQUEST"],
+      ["DELETE", "/v1/topics/%zz", {}, 400, "INVALID_REQUEST"],
+      ["POST", "/v1/topics/%zz/records", { headers: { "content-type": "application/json" }, body: '{"records":[{"value":null}]}' }, 400, "INVALID_REQUEST"],
+      ["GET", "/v1/topics/t/partitions/%zz/records?offset=0", {}, 400, "INVALID_REQUEST"],
+      ["GET", "/v1/groups/%zz", {}, 400, "INVALID_REQUEST"],
+      ["DELETE", "/v1/groups/g/members/%zz", {}, 400, "INVALID_REQUEST"],
+      ["DELETE", "/v1/acls/%zz", {}, 400, "INVALID_REQUEST"],
+      ["DELETE", "/v1/api-keys/%zz", {}, 400, "INVALID_REQUEST"],
+      ["GET", "/v1/topics/%ED%A0%80", {}, 400, "INVALID_REQUEST"],
+      // No route matches: the gateway answers by itself, as API Gateway does.
+      ["GET", "/v1/%zz", {}, 404, "NOT_FOUND"],
+      ["DELETE", `/v1/acls/${"a".repeat(2100)}`, {}, 404, "RESOURCE_NOT_FOUND"],
+      ["DELETE", `/v1/api-keys/${"k".repeat(10_100)}`, {}, 404, "RESOURCE_NOT_FOUND"],
+      ["POST", "/v1/topics", { headers: { "content-type": "text/plain" }, body: '{"name":"gw-never","partitions":1}' }, 415, "UNSUPPORTED_MEDIA_TYPE"],
+      ["POST", "/v1/fetch", { body: new TextEncoder().encode('{"partitions":[]}') }, 415, "UNSUPPORTED_MEDIA_TYPE"],
+      ["POST", "/v1/acls", { headers: { "content-type": "application/json" }, body: '{"principal":"User:a","principal":"User:b"}' }, 400, "INVALID_REQUEST"],
+    ];
+    for (const [method, path, init, status, code] of cases) {
+      const response = await fetch(broker.url + path, { method, ...init });
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect({ path: path.slice(0, 60), status: response.status, code: body.error.code }).toEqual({ path: path.slice(0, 60), status, code });
+      expect(body.error.message.length).toBeGreaterThan(0);
+    }
+    // Nothing was created by the refused requests.
+    expect((await api.get("/v1/topics")).body.topics.map((t: { name: string }) => t.name)).not.toContain("gw-never");
+  });
 });

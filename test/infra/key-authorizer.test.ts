@@ -247,4 +247,40 @@ describe("the deployed path: broker functions behind the IAM API and the key API
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ error: { code: expect.stringMatching(/AUTHORIZATION_FAILED$/) } });
   });
+
+  it("bad input through the Lambda adapter is a 4xx with a code, never a 5xx, signed or not", async () => {
+    const admin = withEnv(
+      {
+        DYNALOG_DYNAMODB_ENDPOINT: testEndpoint(),
+        DYNALOG_TABLE_PREFIX: tables.topics.slice(0, -"-topics".length),
+        DYNALOG_AUTH: "on",
+        DYNALOG_SUPER_USERS: "IAM:arn:aws:iam::123456789012:role/deployer",
+        DYNALOG_METRICS_ENABLED: "false",
+        DYNALOG_LOG_LEVEL: "ERROR",
+      },
+      () => lambdaHandler("admin"),
+    );
+    const iam = { iam: { userArn: DEPLOYER_SESSION, accountId: "123456789012", callerId: "AROAEXAMPLE:alice-cli" } };
+    const invoke = async (event: APIGatewayProxyEventV2) => {
+      const result = (await admin(event, CONTEXT)) as APIGatewayProxyStructuredResultV2;
+      return { status: result.statusCode, code: (JSON.parse(result.body ?? "{}") as { error?: { code?: string } }).error?.code };
+    };
+    const signed = (method: string, path: string) => brokerEvent(method, path, { headers: { authorization: SIGV4 }, authorizer: iam });
+    // API Gateway passes a path it cannot decode through as sent (rawPath).
+    for (const path of ["/v1/topics/%zz", "/v1/groups/%zz", "/v1/topics/%ED%A0%80"]) {
+      expect(await invoke(signed("GET", path)), path).toEqual({ status: 400, code: "INVALID_REQUEST" });
+      expect(await invoke(brokerEvent("GET", path)), `${path} unsigned`).toEqual({ status: 400, code: "INVALID_REQUEST" });
+    }
+    for (const path of ["/v1/acls/%zz", "/v1/api-keys/%zz"]) expect(await invoke(signed("DELETE", path)), path).toEqual({ status: 400, code: "INVALID_REQUEST" });
+    expect(await invoke(signed("DELETE", `/v1/acls/${"a".repeat(2100)}`))).toEqual({ status: 404, code: "RESOURCE_NOT_FOUND" });
+    expect(await invoke(signed("DELETE", `/v1/api-keys/${"k".repeat(10_100)}`))).toEqual({ status: 404, code: "RESOURCE_NOT_FOUND" });
+    // A JSON body needs its media type: as text, and as bytes API Gateway base64-encodes.
+    const create = { ...signed("POST", "/v1/topics"), body: '{"name":"lambda-never","partitions":1}' };
+    expect(await invoke({ ...create, headers: { ...create.headers, "content-type": "text/plain" } })).toEqual({ status: 415, code: "UNSUPPORTED_MEDIA_TYPE" });
+    expect(await invoke({ ...create, body: Buffer.from(create.body).toString("base64"), isBase64Encoded: true })).toEqual({ status: 415, code: "UNSUPPORTED_MEDIA_TYPE" });
+    const json = { ...create, headers: { ...create.headers, "content-type": "application/json; charset=utf-8" } };
+    expect(await invoke({ ...json, body: '{"name":"a","name":"lambda-never","partitions":1}' })).toEqual({ status: 400, code: "INVALID_REQUEST" });
+    expect(await invoke({ ...json, body: `${"[".repeat(50_000)}${"]".repeat(50_000)}` })).toEqual({ status: 400, code: "INVALID_REQUEST" });
+    expect((await invoke(signed("GET", "/v1/topics/lambda-never"))).code).toBe("UNKNOWN_TOPIC_OR_PARTITION");
+  });
 });

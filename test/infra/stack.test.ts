@@ -4,14 +4,13 @@ import { HttpNoneAuthorizer, HttpRoute, HttpRouteKey } from "aws-cdk-lib/aws-api
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { Role, AccountRootPrincipal } from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
-import type { DynalogStack } from "../../infra/dynalog-stack.js";
+import { DynalogStack } from "../../infra/dynalog-stack.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, synthProjectStack, type Resource, type Statement } from "./template-support.js";
 import { Dynalog, type DynalogProps } from "../../infra/dynalog.js";
-import { CLOCK_SKEW_MARGIN_MS, FUNCTION_SETTINGS, reservingFunctions } from "../../infra/functions.js";
+import { CLOCK_SKEW_MARGIN_MS, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, HOLE_TIMEOUT_HEADROOM_MS, minimumHoleTimeoutMs, reservingFunctions } from "../../infra/functions.js";
 import { FUNCTION_ACCESS } from "../../infra/permissions.js";
 import { FUNCTION_NAMES, ROUTES, apiGatewayPath, type FunctionName } from "../../shared/http/routes.js";
-import { DEFAULT_BROKER_CONFIG } from "../../shared/core/context.js";
 import { DYNAMODB_CLIENT_LIMITS } from "../../shared/runtime/client-limits.js";
 import { TABLES, TABLE_IDS } from "../../shared/storage/tables.js";
 
@@ -121,7 +120,7 @@ describe("functions", () => {
       const properties = resources[logicalId(broker.functions[fn])]!.Properties;
       const holeTimeoutMs = Number((properties["Environment"] as { Variables: Record<string, string> }).Variables["DYNALOG_HOLE_TIMEOUT_MS"]);
       // Set explicitly on every function: readers (fetch, admin) are the ones that apply it.
-      expect(holeTimeoutMs).toBe(DEFAULT_BROKER_CONFIG.holeTimeoutMs);
+      expect(holeTimeoutMs).toBe(DEFAULT_HOLE_TIMEOUT.toMilliseconds());
       if (!reservingFunctions().includes(fn)) continue;
       const writesUntilMs = (properties["Timeout"] as number) * 1000 + DYNAMODB_CLIENT_LIMITS.requestTimeoutMs + CLOCK_SKEW_MARGIN_MS;
       expect(holeTimeoutMs, `${fn}: hole timeout vs. timeout + request timeout + skew`).toBeGreaterThan(writesUntilMs);
@@ -130,7 +129,28 @@ describe("functions", () => {
 
   it("refuses a hole timeout the writers could outlive", () => {
     expect(() => synth({ holeTimeout: Duration.seconds(15) })).toThrow(/holeTimeout 15000 ms is unsafe: the produce function/);
+    expect(() => synth({ holeTimeout: Duration.seconds(17) })).toThrow(/must be greater than 17000 ms/);
     expect(() => synth({ holeTimeout: Duration.seconds(18) })).not.toThrow();
+  });
+
+  it("derives the default hole timeout (how long a crashed writer stalls readers) from the writers' timeouts", () => {
+    const slowestWriterMs = Math.max(...reservingFunctions().map((fn) => minimumHoleTimeoutMs(FUNCTION_SETTINGS[fn].timeout.toMilliseconds())));
+    expect(DEFAULT_HOLE_TIMEOUT.toMilliseconds()).toBe(slowestWriterMs + HOLE_TIMEOUT_HEADROOM_MS);
+    expect(DEFAULT_HOLE_TIMEOUT.toMilliseconds()).toBe(18_000); // 10 s writers + 5 s request + 2 s skew + 1 s
+    const { broker: b, template: t } = synth({ holeTimeout: Duration.seconds(30) });
+    const env = (t.toJSON()["Resources"] as Record<string, Resource>)[logicalId(b.functions.fetch)]!.Properties["Environment"] as { Variables: Record<string, string> };
+    expect(env.Variables["DYNALOG_HOLE_TIMEOUT_MS"]).toBe("30000");
+  });
+
+  it("takes the hole timeout from CDK context (dynalog:holeTimeoutMs), validated", () => {
+    const withContext = (value: string) => {
+      const s = new DynalogStack(new App({ context: { ...NO_BUNDLING, "dynalog:holeTimeoutMs": value } }), "HoleTimeout");
+      const json = Template.fromStack(s).toJSON()["Resources"] as Record<string, Resource>;
+      return (json[logicalId(s.broker.functions.fetch)]!.Properties["Environment"] as { Variables: Record<string, string> }).Variables["DYNALOG_HOLE_TIMEOUT_MS"];
+    };
+    expect(withContext("25000")).toBe("25000");
+    expect(() => withContext("12000")).toThrow(/holeTimeout 12000 ms is unsafe: the produce function can still write until 17000 ms/);
+    expect(() => withContext("20s")).toThrow(/dynalog:holeTimeoutMs must be a whole number of milliseconds, got "20s"/);
   });
 
   it("sets reserved concurrency, log level and default retention when asked", () => {

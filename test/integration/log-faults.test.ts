@@ -15,6 +15,7 @@ import { encodeRecordBatch } from "../../shared/record-batch.js";
 import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
 import type { TableNames } from "../../shared/storage/tables.js";
 import { createTestBroker, createTestTables, TestClock, timeoutError, topicName, type TestBroker } from "../support/broker.js";
+import { DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, HOLE_TIMEOUT_HEADROOM_MS, minimumHoleTimeoutMs } from "../../infra/functions.js";
 
 const HOLE_TIMEOUT_MS = 5_000;
 
@@ -222,6 +223,55 @@ describe("a writer that dies after reserving", () => {
     expect((await entries(ref)).filter(([kind]) => kind === "void").map(([, offset, count]) => [offset, count])).toEqual(
       Array.from({ length: 10 }, (_, i) => [i, 1]),
     );
+  });
+});
+
+describe("the deployed hole timeout", () => {
+  // What the CDK stack sets: derived from the writers' function timeout, not a round 60 s.
+  const deployedMs = DEFAULT_HOLE_TIMEOUT.toMilliseconds();
+  // A writer that reserved before the next entry was written can write until this long after it.
+  const lastWriteMs = minimumHoleTimeoutMs(Math.max(FUNCTION_SETTINGS.produce.timeout.toMilliseconds(), FUNCTION_SETTINGS.transactions.timeout.toMilliseconds()));
+
+  it("stalls readers behind a crashed writer's gap only for function timeout + request timeout + clock margin", async () => {
+    expect(deployedMs).toBeGreaterThan(lastWriteMs);
+    expect(deployedMs).toBeLessThanOrEqual(lastWriteMs + HOLE_TIMEOUT_HEADROOM_MS);
+    const deployed = createTestBroker(tables, { clock, config: { holeTimeoutMs: deployedMs } }).broker;
+
+    const { topic, ref } = await newTopic();
+    (await storage.log.reserve(ref, 2, clock.now()))!; // 0-1: the writer crashes here
+    await produce(topic, ["after"]); // 2, written at `written`
+    const written = clock.now();
+
+    // A writer that reserved at the same time but is slow, not dead: it can still land its
+    // batch at the last moment its function (plus one DynamoDB request) can live. Nobody voids it.
+    const slow = await newTopic();
+    const slowBase = (await storage.log.reserve(slow.ref, 1, clock.now()))!;
+    await produce(slow.topic, ["after-slow"]);
+    clock.advance(lastWriteMs);
+    expect(await fetchOk(slow.topic, 0, deployed)).toMatchObject({ records: [], highWatermark: 0 });
+    expect(await storage.log.append({ ref: slow.ref, batches: [batchAt(slowBase, ["slow"])], appendTime: clock.now(), attempt: 0 })).toEqual({ status: "appended" });
+    expect((await fetchAll(slow.topic, 0, deployed)).records.map(valueOf)).toEqual(["slow", "after-slow"]);
+
+    // The crashed writer's gap: still waited on 1 ms before the hole timeout…
+    clock.advance(written + deployedMs - 1 - clock.now());
+    expect(await fetchOk(topic, 0, deployed)).toMatchObject({ records: [], highWatermark: 0 });
+    expect(await entries(ref)).toEqual([["batch", 2, 1]]);
+    // …and filled at it: the stall is the hole timeout after the next entry's write.
+    clock.advance(1);
+    const moved = await fetchOk(topic, 0, deployed);
+    expect(moved.records.map((r) => [r.offset, valueOf(r)])).toEqual([[2, "after"]]);
+    expect(moved.highWatermark).toBe(3);
+  });
+
+  it("a crashed writer's tail gap is filled the hole timeout after the latest reservation", async () => {
+    const deployed = createTestBroker(tables, { clock, config: { holeTimeoutMs: deployedMs } }).broker;
+    const { topic, ref } = await newTopic();
+    await produce(topic, ["a"]); // 0
+    (await storage.log.reserve(ref, 2, clock.now()))!; // 1-2: the writer crashes here
+    clock.advance(deployedMs - 1);
+    expect(await fetchOk(topic, 1, deployed)).toMatchObject({ records: [], highWatermark: 1 });
+    clock.advance(1);
+    expect(await fetchOk(topic, 1, deployed)).toMatchObject({ records: [], nextOffset: 3, highWatermark: 3 });
   });
 });
 
