@@ -230,7 +230,8 @@ export class Transactions {
         transactional: identity && { ...identity, result },
         partitions: placed.map((r) => ({ ref: r.partition.ref, batches: placeChunks(r.partition.chunks, r.baseOffset), expiresAtSeconds: itemExpiry(r.partition.topic, appendTime) })),
         offsets: prepared.offsets,
-        appendTime,
+        // Stamped after the reservations: a gap's age is judged by the write after it (log-reader.ts).
+        appendTime: this.ctx.clock(),
         token: createHash("sha256").update(`${tokenSeed}|${attempt}|${conflicts}`).digest("base64url").slice(0, 36),
       };
       let outcome;
