@@ -18,7 +18,8 @@
  *     faults.install(client);
  *     faults.addRule({ commands: /^PutItemCommand$/, placement: "inside-retries", action: { kind: "drop-response" }, times: 1 });
  */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient, ServiceInputTypes, ServiceOutputTypes } from "@aws-sdk/client-dynamodb";
+import type { FinalizeRequestMiddleware } from "@smithy/types";
 import { injectedConnectionReset, injectedThrottle, injectedTimeout, injectedTransactionConflict, type ThrottleErrorName } from "./errors.js";
 import { mulberry32, randomInt, type Random } from "./random.js";
 import { StaleReads, type StaleReadOptions } from "./stale-reads.js";
@@ -166,27 +167,25 @@ export class DynamoDbFaults {
       },
       { step: "initialize", name: "dynalogFaultsOutsideRetries" },
     );
-    client.middlewareStack.addRelativeTo(
-      (next, context) => async (args) => {
-        const request: FaultRequest = { command: String(context.commandName ?? ""), input: inputOf(args), placement: "inside-retries" };
-        const result = await this.apply(request, () => next(args));
-        // Here inputs are raw AttributeValues for every caller (lib-dynamodb marshalled them), but a
-        // document client's output is already unmarshalled: the stale-read layer compares and
-        // stores raw forms, converting document outputs both ways.
-        const stale = this.stale;
-        if (stale) {
-          if (WRITES.test(request.command)) stale.afterWrite(request.command, request.input);
-          const output = (result as { output?: Record<string, unknown> }).output;
-          const answer = output && stale.afterRead(request.command, request.input, output, isDocumentCommand(context));
-          if (answer) {
-            this.log(request, "stale-reads", "stale-read");
-            return { ...result, output: answer.output } as typeof result;
-          }
+    const insideRetries: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+      const request: FaultRequest = { command: String(context.commandName ?? ""), input: inputOf(args), placement: "inside-retries" };
+      const result = await this.apply(request, () => next(args));
+      // Here inputs are raw AttributeValues for every caller (lib-dynamodb marshalled them), but a
+      // document client's output is already unmarshalled: the stale-read layer compares and
+      // stores raw forms, converting document outputs both ways.
+      const stale = this.stale;
+      if (stale) {
+        if (WRITES.test(request.command)) stale.afterWrite(request.command, request.input);
+        const output = result.output as unknown as Record<string, unknown> | undefined;
+        const answer = output && stale.afterRead(request.command, request.input, output, isDocumentCommand(context));
+        if (answer) {
+          this.log(request, "stale-reads", "stale-read");
+          return { ...result, output: answer.output as unknown as ServiceOutputTypes };
         }
-        return result;
-      },
-      { relation: "after", toMiddleware: "retryMiddleware", name: "dynalogFaultsInsideRetries" },
-    );
+      }
+      return result;
+    };
+    client.middlewareStack.addRelativeTo(insideRetries, { relation: "after", toMiddleware: "retryMiddleware", name: "dynalogFaultsInsideRetries" });
   }
 
   private async runHooks(request: FaultRequest): Promise<void> {

@@ -15,7 +15,9 @@ const WRITES = /^(PutItem|UpdateItem|DeleteItem|TransactWriteItems|BatchWriteIte
 const ANY = /Command$/;
 const TRANSACTIONS = /^TransactWriteItemsCommand$/;
 
-export const CHAOS_PROFILES = {
+export type ChaosProfileName = "light" | "heavy" | "stale-reads" | "lost-acks";
+
+export const CHAOS_PROFILES: Readonly<Record<ChaosProfileName, ChaosProfile>> = {
   light: {
     description: "1% lost write responses, 2% throttles, 5% stale reads, 0–50 ms delays",
     rules: [
@@ -49,9 +51,7 @@ export const CHAOS_PROFILES = {
       { name: "lost response", commands: WRITES, placement: "inside-retries", probability: 0.05, action: { kind: "drop-response" } },
     ],
   },
-} as const satisfies Record<string, ChaosProfile>;
-
-export type ChaosProfileName = keyof typeof CHAOS_PROFILES;
+};
 
 export const CHAOS_PROFILE_NAMES = Object.keys(CHAOS_PROFILES) as ChaosProfileName[];
 
@@ -61,7 +61,7 @@ export function isChaosProfileName(name: string): name is ChaosProfileName {
 
 /** A fault layer for a named profile (install it with `.install(client)`). */
 export function faultsForProfile(name: ChaosProfileName, seed = 1): DynamoDbFaults {
-  const profile: ChaosProfile = CHAOS_PROFILES[name];
+  const profile = CHAOS_PROFILES[name];
   return new DynamoDbFaults({ seed, rules: profile.rules, staleReads: profile.staleReads });
 }
 
