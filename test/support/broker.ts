@@ -96,7 +96,8 @@ export function instrumentedClient(options: { readonly seed?: number } = {}): In
   const writes = new WriteCounter();
   const faults = new FaultInjector();
   const chaos = new DynamoDbFaults({ seed: options.seed });
-  // The simple injector's faults act outside the SDK's retry loop, as the broker sees them.
+  // The simple injector's faults act outside the SDK's retry loop, as the broker sees them. It is
+  // consulted after `chaos` rules: a request a chaos rule already faulted does not reach it.
   chaos.addDecider("outside-retries", ({ command, input }) => {
     const fault = faults.decide(command, input as Record<string, unknown>);
     return fault && { kind: fault.kind, error: () => fault.error };
