@@ -315,7 +315,8 @@ function visibleOffsets(observations: readonly Observation[], writes: ReadonlyMa
   for (const o of observations) {
     const status = writes.get(o.value)?.status;
     if (status === undefined || status === "failed" || status === "aborted") continue;
-    if (o.source === "ack" && status !== "acknowledged") continue;
+    // A read_uncommitted poll may have seen an indefinite transaction that then aborted.
+    if (status !== "acknowledged" && (o.source === "ack" || !o.readCommitted)) continue;
     const tp = `${o.topic}\u0000${o.partition}`;
     const set = sets.get(tp) ?? new Set<number>();
     set.add(o.offset);

@@ -97,6 +97,22 @@ describe("clean histories", () => {
     expect(result.valid, formatVerdict(result)).toBe(true);
   });
 
+  it("an indefinite transaction seen only by a read_uncommitted poll leaves a gap read_committed may jump", () => {
+    const h = new History();
+    send(h, "p1", "a", "ok", 0);
+    const txn = h.invoke({ type: "txn", process: "tx", sends: [{ topic: T, partition: 0, value: "x" }], end: "commit" });
+    h.complete(txn, { outcome: "info" });
+    send(h, "p1", "b", "ok", 3);
+    const raw = h.invoke({ type: "poll", process: "c9", isolation: "read_uncommitted" });
+    h.complete(raw, { outcome: "ok", reads: [{ topic: T, partition: 0, records: [[0, "a"], [1, "x"], [3, "b"]] }] });
+    assign(h, "c1", 1, 0);
+    poll(h, "c1", [[0, "a"], [3, "b"]], 0, 1);
+    drain(h, [[0, "a"], [3, "b"]]);
+    const result = checkHistory(h.events);
+    expect(result.valid, formatVerdict(result)).toBe(true);
+    expect(result.stats.indefiniteUnseen).toBe(1);
+  });
+
   it("duplicates from an at-least-once producer are counted, not anomalies; retention is not loss", () => {
     const h = new History();
     send(h, "p1", "a", "info", undefined, 0, false);
