@@ -38,7 +38,11 @@ export type FaultAction =
   /** The request is delayed by a random time in [minMs, maxMs] before it is sent. */
   | { readonly kind: "delay"; readonly minMs: number; readonly maxMs: number };
 
-/** The request a rule or hook is asked about. `input` is as the caller passed it at that step. */
+/**
+ * The request a rule or hook is asked about. `input` is the command's input at that step: outside
+ * the retry loop as the caller passed it (plain values for lib-dynamodb's commands), inside it
+ * marshalled (AttributeValues: `{ pk: { S: "…" } }`) for every caller.
+ */
 export interface FaultRequest {
   /** The SDK command name, e.g. "PutItemCommand" (also for lib-dynamodb's PutCommand). */
   readonly command: string;
