@@ -16,6 +16,9 @@ const LOCAL_ADMIN = "User:admin";
 import { tableNames } from "../shared/storage/tables.js";
 import { assertLocalEndpoint, localDynamoDbClientConfig, startDynamoDbLocal, type DynamoDbLocalHandle } from "./dynamodb-local.js";
 import { createGateway, type FunctionHandlers, type LambdaHandler } from "./gateway.js";
+import type { DynamoDbFaults } from "./faults/dynamodb-faults.js";
+import { faultsForProfile, type ChaosProfileName } from "./faults/profiles.js";
+import { onDynamoDbClientCreated } from "../shared/runtime/client-hooks.js";
 
 export interface LocalBrokerOptions {
   /** HTTP port; 0 picks a free one. */
@@ -43,6 +46,12 @@ export interface LocalBrokerOptions {
    */
   readonly auth?: boolean;
   readonly onDynamoDbLog?: (line: string) => void;
+  /**
+   * Chaos mode: inject the named profile's DynamoDB faults (local/faults/profiles.ts) into every
+   * handler's DynamoDB client. Handlers are loaded once per process, so the first broker started
+   * in a process decides whether its handlers' clients are instrumented.
+   */
+  readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number };
 }
 
 export interface LocalBroker {
@@ -51,6 +60,8 @@ export interface LocalBroker {
   readonly tablePrefix: string;
   /** With `auth`: a Bearer token of the super-user "User:admin". */
   readonly adminToken?: string;
+  /** With `chaos`: the fault layer, whose `decisions` list every fault injected so far. */
+  readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number; readonly faults: DynamoDbFaults };
   stop(): Promise<void>;
 }
 
@@ -59,6 +70,8 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const endpoint = options.dynamodbEndpoint ?? (dynamodb = await startDynamoDbLocal({ dataDir: options.dataDir, onLog: options.onDynamoDbLog })).endpoint;
   assertLocalEndpoint(endpoint);
   const tablePrefix = options.tablePrefix ?? "dynalog";
+  const chaos = options.chaos && { ...options.chaos, faults: faultsForProfile(options.chaos.profile, options.chaos.seed) };
+  const removeChaosHook = chaos ? onDynamoDbClientCreated((client) => chaos.faults.install(client)) : undefined;
   try {
     const client = new DynamoDBClient(localDynamoDbClientConfig(endpoint));
     await ensureTables(client, tableNames(tablePrefix));
@@ -82,13 +95,16 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       dynamodbEndpoint: endpoint,
       tablePrefix,
       adminToken,
+      chaos,
       async stop() {
+        removeChaosHook?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await dynamodb?.stop();
       },
     };
   } catch (error) {
+    removeChaosHook?.();
     await dynamodb?.stop();
     throw error;
   }

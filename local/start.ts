@@ -4,6 +4,8 @@
  *   --data-dir <dir>    keep data between runs (default in-memory, or DYNALOG_DATA_DIR)
  *   --auth              require API keys and enforce ACLs (prints a super-user token)
  *   --table-prefix <p>  table name prefix (default "dynalog")
+ *   --chaos <profile>   inject DynamoDB faults (local/faults/profiles.ts: light, heavy, stale-reads, lost-acks)
+ *   --chaos-seed <n>    seed of the chaos decisions (default random, printed so a run can be replayed)
  */
 import { parseArgs } from "node:util";
 
@@ -13,7 +15,9 @@ process.on("warning", (warning) => {
   if (warning.message.includes("NodeVersionSupportWarning")) console.error("Note: AWS SDK releases after January 2027 need Node.js 22+.");
   else console.error(`${warning.name}: ${warning.message}`);
 });
+import { randomInt } from "node:crypto";
 import { checkJava } from "./java.js";
+import { CHAOS_PROFILES, describeChaosProfiles, isChaosProfileName, type ChaosProfileName } from "./faults/profiles.js";
 import { startLocalBroker } from "./local-broker.js";
 
 const { values } = parseArgs({
@@ -22,13 +26,35 @@ const { values } = parseArgs({
     "data-dir": { type: "string", default: process.env["DYNALOG_DATA_DIR"] },
     auth: { type: "boolean", default: false },
     "table-prefix": { type: "string", default: "dynalog" },
+    chaos: { type: "string" },
+    "chaos-seed": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
+const USAGE = "Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog] [--auth] [--chaos <profile> [--chaos-seed <n>]]";
+
 if (values.help) {
-  console.log("Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog] [--auth]");
+  console.log(`${USAGE}\n\nChaos profiles (--chaos):\n${describeChaosProfiles()}`);
   process.exit(0);
+}
+
+// Checked before anything starts: a typo should not cost a DynamoDB Local start-up.
+let chaos: { profile: ChaosProfileName; seed: number } | undefined;
+if (values.chaos !== undefined) {
+  if (!isChaosProfileName(values.chaos)) {
+    console.error(`Unknown chaos profile ${JSON.stringify(values.chaos)}. Choose one of:\n${describeChaosProfiles()}`);
+    process.exit(2);
+  }
+  const seed = values["chaos-seed"] === undefined ? randomInt(2 ** 31) : Number(values["chaos-seed"]);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+    console.error(`--chaos-seed must be an integer from 0 to 4294967295, got ${values["chaos-seed"]}`);
+    process.exit(2);
+  }
+  chaos = { profile: values.chaos, seed };
+} else if (values["chaos-seed"] !== undefined) {
+  console.error("--chaos-seed needs --chaos <profile>");
+  process.exit(2);
 }
 
 const java = checkJava();
@@ -43,7 +69,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
-const broker = await startLocalBroker({ port, dataDir: values["data-dir"], tablePrefix: values["table-prefix"], auth: values.auth }).catch((error: unknown) => {
+const broker = await startLocalBroker({ port, dataDir: values["data-dir"], tablePrefix: values["table-prefix"], auth: values.auth, chaos }).catch((error: unknown) => {
   console.error(`Could not start the local broker: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
@@ -56,6 +82,10 @@ console.log(
     : "  Auth is off (every caller is a super-user); npm start -- --auth turns it on",
 );
 const authHeader = broker.adminToken ? ` -H 'Authorization: Bearer ${broker.adminToken}'` : "";
+if (chaos) {
+  console.log(`  CHAOS MODE "${chaos.profile}": ${CHAOS_PROFILES[chaos.profile].description}`);
+  console.log(`    seed ${chaos.seed} (the same seed and requests give the same faults: --chaos ${chaos.profile} --chaos-seed ${chaos.seed})`);
+}
 console.log(`  Try: curl -s -X POST ${broker.url}/v1/topics -H 'content-type: application/json'${authHeader} -d '{"name":"events","partitions":3}'`);
 console.log("Press Ctrl-C to stop.");
 

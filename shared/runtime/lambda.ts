@@ -8,6 +8,7 @@ import { createBroker } from "../core/broker.js";
 import { createApi } from "../http/app.js";
 import type { FunctionName } from "../http/routes.js";
 import { createDynamoStorage } from "../storage/dynamo-storage.js";
+import { dynamoDbClientCreated } from "./client-hooks.js";
 import { DYNAMODB_CLIENT_LIMITS } from "./client-limits.js";
 import { runtimeConfigFromEnv, type RuntimeConfig } from "./config.js";
 import { createTelemetry, type LambdaHttpHandler } from "./telemetry.js";
@@ -38,7 +39,7 @@ export function dynamoDbClientConfig(config: RuntimeConfig): DynamoDBClientConfi
 export function lambdaHandler(fn: FunctionName): LambdaHttpHandler {
   const config = runtimeConfigFromEnv();
   const telemetry = createTelemetry({ fn, serviceName: config.serviceName, logLevel: config.logLevel, metricsEnabled: config.metricsEnabled });
-  const client = new DynamoDBClient(dynamoDbClientConfig(config));
+  const client = dynamoDbClientCreated(new DynamoDBClient(dynamoDbClientConfig(config)));
   telemetry.instrument(client);
   const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker, observer: telemetry.observer });
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

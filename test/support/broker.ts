@@ -16,6 +16,8 @@ import { ensureTables } from "../../shared/storage/create-tables.js";
 import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
 import { tableNames, type TableNames } from "../../shared/storage/tables.js";
 import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
+import { DynamoDbFaults } from "../../local/faults/dynamodb-faults.js";
+import { injectedTimeout } from "../../local/faults/errors.js";
 import { testEndpoint, uniqueName } from "./dynamodb.js";
 
 const WRITE_COMMANDS = /^(Put|Update|Delete|TransactWrite|BatchWrite)/;
@@ -67,10 +69,9 @@ export class FaultInjector {
   }
 }
 
+/** A lost response (the request may have been applied); the same error the fault layer injects. */
 export function timeoutError(): Error {
-  const error = new Error("Injected: socket timed out before the response arrived");
-  error.name = "TimeoutError";
-  return error;
+  return injectedTimeout();
 }
 
 /** A clock tests move by hand; starts at the real time so TTLs look sensible. */
@@ -86,25 +87,32 @@ export interface Instrumented {
   readonly client: DynamoDBClient;
   readonly writes: WriteCounter;
   readonly faults: FaultInjector;
+  /** The full fault layer (local/faults): placements, throttles, stale reads, interleavings. */
+  readonly chaos: DynamoDbFaults;
 }
 
-export function instrumentedClient(): Instrumented {
+export function instrumentedClient(options: { readonly seed?: number } = {}): Instrumented {
   const client = new DynamoDBClient({ ...localDynamoDbClientConfig(testEndpoint()), maxAttempts: 3 });
   const writes = new WriteCounter();
   const faults = new FaultInjector();
+  const chaos = new DynamoDbFaults({ seed: options.seed });
+  // The simple injector's faults act outside the SDK's retry loop, as the broker sees them. It is
+  // consulted after `chaos` rules: a request a chaos rule already faulted does not reach it.
+  chaos.addDecider("outside-retries", ({ command, input }) => {
+    const fault = faults.decide(command, input as Record<string, unknown>);
+    return fault && { kind: fault.kind, error: () => fault.error };
+  });
+  chaos.install(client);
+  // Added after the fault layer, so it runs inside it: a request failed before sending is not counted.
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = String(context.commandName ?? "");
-      const fault = faults.decide(command, (args.input ?? {}) as Record<string, unknown>);
-      if (fault?.kind === "fail-before") throw fault.error;
       if (WRITE_COMMANDS.test(command)) writes.record(command);
-      const result = await next(args);
-      if (fault?.kind === "drop-response") throw fault.error;
-      return result;
+      return next(args);
     },
-    { step: "initialize", name: "dynalogTestInstrumentation" },
+    { step: "initialize", name: "dynalogTestWriteCounter" },
   );
-  return { client, writes, faults };
+  return { client, writes, faults, chaos };
 }
 
 /** Fresh tables for one test file. */
