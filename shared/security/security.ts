@@ -4,6 +4,7 @@
  * refused request never writes. A revoked key or removed rule stops working within that TTL.
  */
 import { randomUUID } from "node:crypto";
+import { ANONYMOUS_PRINCIPAL } from "../core/producer-ids.js";
 import { DynalogError, type ErrorCode } from "../errors.js";
 import { CLUSTER_RESOURCE, isAllowed, WILDCARD, type AccessRequest, type AclRule, type ResourceType } from "./acl.js";
 import { issueApiKey, parseAuthorization, secretMatches } from "./api-keys.js";
@@ -28,7 +29,8 @@ export const DEFAULT_SECURITY_CONFIG: SecurityConfig = {
   quotas: { requestsPerSecond: null, bytesPerSecond: null, windowMs: 1_000, flushIntervalMs: 1_000, producerIdsPerHour: null },
 };
 
-export const ANONYMOUS = "User:anonymous";
+/** Every caller when security is off; the core binds producer ids to this name then. */
+export const ANONYMOUS = ANONYMOUS_PRINCIPAL;
 const PRINCIPAL_NAME = /^(User:[A-Za-z0-9._@:+=,-]{1,200}|IAM:arn:[A-Za-z0-9:/._+=,@-]{1,1000}|\*)$/;
 
 const DENIED: Record<ResourceType, ErrorCode> = {
