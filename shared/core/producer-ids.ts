@@ -6,8 +6,8 @@
  * its next batch would then be answered as a "duplicate" of records never stored, refused as a
  * duplicate sequence, or fenced by a made-up epoch.
  *
- * A warm instance remembers what it verified: the binding never changes and the epoch only rises,
- * so only a request with a higher epoch than the one remembered costs another (strongly
+ * A warm instance remembers what it issued or verified: the binding never changes and the epoch
+ * only rises, so only a request with a higher epoch than the one remembered costs another (strongly
  * consistent) read.
  */
 import { DynalogError } from "../errors.js";
@@ -35,7 +35,16 @@ export class ProducerIds {
 
   /** A fresh idempotent producer (epoch 0) issued to `principal`. */
   async issueIdempotent(principal: string): Promise<{ producerId: number; epoch: number }> {
-    return { producerId: await this.ctx.storage.producers.issueIdempotent(principal), epoch: 0 };
+    const producerId = await this.ctx.storage.producers.issueIdempotent(principal);
+    this.remember({ producerId, principal, transactionalId: undefined, maxEpoch: 0 });
+    return { producerId, epoch: 0 };
+  }
+
+  /** Register (or re-initialize) a transactional id's producer, issued to `principal`. */
+  async issueTransactional(transactionalId: string, principal: string, maxEpoch: number): Promise<{ producerId: number; epoch: number }> {
+    const issued = await this.ctx.storage.transactions.initTransactional(transactionalId, principal, maxEpoch);
+    this.remember({ producerId: issued.producerId, principal, transactionalId, maxEpoch: issued.epoch });
+    return issued;
   }
 
   /** Throws, before anything is written, unless the broker issued this id and epoch to `principal` (and transactional id). */

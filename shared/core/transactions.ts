@@ -126,7 +126,7 @@ export class Transactions {
   /** Register a transactional id, or bump its epoch: every older instance is fenced from now on. */
   async initTransactional(transactionalId: string, principal: string): Promise<{ producerId: number; epoch: number }> {
     validateTransactionalId(transactionalId);
-    return this.ctx.storage.transactions.initTransactional(transactionalId, principal, MAX_PRODUCER_EPOCH);
+    return this.producerIds.issueTransactional(transactionalId, principal, MAX_PRODUCER_EPOCH);
   }
 
   async commit(input: TransactionCommitInput): Promise<TransactionCommitResult> {

@@ -115,9 +115,10 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
         } catch (error) {
           if (!isTransactionCanceled(error)) throw storageFailure(error, "TransactWriteItems (init transactional id)");
           const failed = cancelledActions(error, actions);
-          // The producer id's record disagrees with the transactional id's (it should not): move on
-          // to a fresh id rather than fail every init.
-          if (failed.some((f) => f.label === "producer-id" && f.code === "ConditionalCheckFailed")) freshId = true;
+          // The transactional id held but the producer id's record disagrees with it (it should
+          // not): move on to a fresh id rather than fail every init.
+          const failedOn = (label: string) => failed.some((f) => f.label === label && f.code === "ConditionalCheckFailed");
+          if (failedOn("producer-id") && !failedOn("transactional-id")) freshId = true;
           // Otherwise another instance initialized at the same moment: read again and bump past it.
           if (!failed.every((f) => f.code === "ConditionalCheckFailed" || f.code === "TransactionConflict")) {
             throw storageFailure(error, "TransactWriteItems (init transactional id)");

@@ -119,7 +119,7 @@ describe("idempotent producer ids (security off)", () => {
     expect(await values(api, topic)).toEqual(["t", "t"]);
   });
 
-  it("re-initializing a transactional id raises the epoch the broker accepts (seen by a warm instance too)", async () => {
+  it("re-initializing a transactional id raises the epoch the broker accepts, and no further", async () => {
     const { api, harness } = open;
     const topic = await newTopic(api);
     const id = uniqueName("tx-bump");
@@ -135,5 +135,88 @@ describe("idempotent producer ids (security off)", () => {
     expect((await commit(second.epoch, "e1")).status).toBe(200);
     expect((await commit(first.epoch, "zombie")).body.error).toMatchObject({ code: "PRODUCER_FENCED" });
     expect(await values(api, topic)).toEqual(["e0", "e1"]);
+  });
+});
+
+describe("producer ids are bound to the principal that initialized them (security on)", () => {
+  let secured: { harness: TestBroker; served: Served };
+  const tokens: Record<"admin" | "alice" | "bob", string> = { admin: "", alice: "", bob: "" };
+
+  beforeAll(async () => {
+    const harness = createTestBroker(await createTestTables("pids-sec"), { security: { enabled: true, superUsers: ["User:admin"] } });
+    secured = { harness, served: await serveApp(harness.app) };
+    for (const who of ["admin", "alice", "bob"] as const) tokens[who] = (await harness.security.createApiKey(`User:${who}`)).token;
+  });
+  afterAll(async () => secured?.served.close());
+
+  async function as(who: keyof typeof tokens, method: string, path: string, body?: unknown) {
+    const headers: Record<string, string> = { authorization: `Bearer ${tokens[who]}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const response = await fetch(secured.served.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** Alice and Bob may both write the topic and use the transactional id: only producer-id binding tells them apart. */
+  async function sharedResources(): Promise<{ topic: string; transactionalId: string }> {
+    const topic = topicName("pids-sec");
+    const transactionalId = uniqueName("pids-sec-tx");
+    expect((await as("admin", "POST", "/v1/topics", { name: topic, partitions: 1 })).status).toBe(201);
+    for (const principal of ["User:alice", "User:bob"]) {
+      for (const rule of [
+        { resourceType: "Topic", resourceName: topic, operation: "All" },
+        { resourceType: "TransactionalId", resourceName: transactionalId, operation: "Write" },
+      ]) {
+        expect((await as("admin", "POST", "/v1/acls", { principal, ...rule })).status).toBe(201);
+      }
+    }
+    return { topic, transactionalId };
+  }
+
+  async function valuesAs(topic: string): Promise<string[]> {
+    const fetched = await as("admin", "GET", `/v1/topics/${topic}/partitions/0/records?offset=0&encoding=utf8`);
+    return fetched.body.records.map((r: { value: string }) => r.value);
+  }
+
+  it("Bob cannot produce with Alice's idempotent producer id: 403, no write, and Alice's batch is stored", async () => {
+    const { topic } = await sharedResources();
+    const alice = await as("alice", "POST", "/v1/producers", {});
+    expect(alice.status).toBe(200);
+    secured.harness.writes.reset();
+    const borrowed = await as("bob", "POST", `/v1/topics/${topic}/records`, idempotentBody(alice.body.producerId, 0, 0, "bob"));
+    expect(borrowed.status).toBe(403);
+    expect(borrowed.body.error).toMatchObject({ code: "PRODUCER_ID_AUTHORIZATION_FAILED", producerId: alice.body.producerId, retriable: false, outcome: "definite" });
+    expect(borrowed.body.error.message).not.toContain("alice");
+    expect(secured.harness.writes.total).toBe(0);
+
+    const own = await as("alice", "POST", `/v1/topics/${topic}/records`, idempotentBody(alice.body.producerId, 0, 0, "alice"));
+    expect(own.status).toBe(200);
+    expect(own.body.partitions[0]).toMatchObject({ baseOffset: 0, duplicate: false });
+    // Refused again once the id is known to this warm instance (the cached binding), still no write.
+    secured.harness.writes.reset();
+    expect((await as("bob", "POST", `/v1/topics/${topic}/records`, idempotentBody(alice.body.producerId, 0, 1, "bob"))).status).toBe(403);
+    expect(secured.harness.writes.total).toBe(0);
+    expect(await valuesAs(topic)).toEqual(["alice"]);
+  });
+
+  it("Bob cannot commit with Alice's transactional producer id; his own init of the id gets a fresh producer id and fences Alice", async () => {
+    const { topic, transactionalId } = await sharedResources();
+    const commit = (who: "alice" | "bob", producer: { producerId: number; epoch: number }, value: string) =>
+      as(who, "POST", "/v1/transactions", { transactionalId, producerId: producer.producerId, producerEpoch: producer.epoch, transactionSequence: 0, encoding: "utf8", records: [{ topic, partition: 0, value }] });
+    const alice = (await as("alice", "POST", "/v1/producers", { transactionalId })).body;
+
+    secured.harness.writes.reset();
+    const borrowed = await commit("bob", alice, "bob");
+    expect(borrowed.status).toBe(403);
+    expect(borrowed.body.error).toMatchObject({ code: "PRODUCER_ID_AUTHORIZATION_FAILED", producerId: alice.producerId });
+    expect(secured.harness.writes.total).toBe(0);
+    expect((await commit("alice", alice, "alice")).status).toBe(200);
+
+    const bob = (await as("bob", "POST", "/v1/producers", { transactionalId })).body;
+    expect(bob.producerId).not.toBe(alice.producerId);
+    expect(bob.epoch).toBe(0);
+    expect((await commit("alice", alice, "zombie")).body.error).toMatchObject({ code: "PRODUCER_FENCED" });
+    expect((await commit("bob", bob, "bob")).status).toBe(200);
+    expect(await valuesAs(topic)).toEqual(["alice", "bob"]);
   });
 });
