@@ -93,7 +93,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     producers: [
       {
         actions: ["GetItem", "PutItem", "UpdateItem"],
-        why: "allocate producer ids, idempotent producer state (in the append transaction), transactional ids (init)",
+        why: "allocate and record issued producer ids, read them to verify an idempotent produce, idempotent producer state (in the append transaction), transactional ids (init)",
       },
     ],
     security: [...AUTHENTICATING],
@@ -122,7 +122,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     topics: [{ actions: ["GetItem"], why: "look up every topic written or committed" }],
     partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets and give unused ones back" }],
     log: [{ actions: ["PutItem", "GetItem"], why: "batches (in the commit transaction) and voids of its own reservations; check a slot after a lost response" }],
-    producers: [{ actions: ["GetItem", "UpdateItem"], why: "read and advance the transactional id (zombie fencing) in the commit transaction" }],
+    producers: [{ actions: ["GetItem", "UpdateItem"], why: "read issued producer ids (verify a commit's producer id); read and advance the transactional id (zombie fencing) in the commit transaction" }],
     offsets: [
       {
         actions: ["PutItem", "ConditionCheckItem", "Query"],

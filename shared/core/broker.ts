@@ -8,6 +8,7 @@ import { ConsumerGroups, type CommittedPartitionOffset, type GroupDescription, t
 import { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
 import type { Storage, TopicRecord } from "./ports.js";
+import { ANONYMOUS_PRINCIPAL, ProducerIds } from "./producer-ids.js";
 import { Producer, type ProduceInput, type ProduceResult } from "./produce.js";
 import { Transactions, type TransactionCommitInput, type TransactionCommitResult } from "./transactions.js";
 import { mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
@@ -57,10 +58,11 @@ export function createBroker(deps: BrokerDependencies) {
   };
   const topics = new TopicCatalog(ctx);
   const reader = new LogReader(ctx);
-  const producer = new Producer(ctx, topics);
+  const producerIds = new ProducerIds(ctx);
+  const producer = new Producer(ctx, topics, producerIds);
   const fetcher = new Fetcher(ctx, topics, reader);
   const groups = new ConsumerGroups(ctx, topics, reader);
-  const transactions = new Transactions(ctx, topics, groups);
+  const transactions = new Transactions(ctx, topics, groups, producerIds);
 
   return {
     config: ctx.config,
@@ -85,11 +87,14 @@ export function createBroker(deps: BrokerDependencies) {
 
     /**
      * Without a transactional id: a fresh idempotent producer (new id, epoch 0). With one: that
-     * id's producer with its epoch bumped, which fences every earlier instance.
+     * id's producer with its epoch bumped, which fences every earlier instance. Either way the id is
+     * recorded as issued to `principal` (the authenticated caller; default: security off), and
+     * only that principal may produce or commit with it.
      */
-    async initProducer(options: { transactionalId?: string } = {}): Promise<{ producerId: number; epoch: number }> {
-      if (options.transactionalId !== undefined) return transactions.initTransactional(options.transactionalId);
-      return { producerId: await ctx.storage.producers.allocateProducerId(), epoch: 0 };
+    async initProducer(options: { transactionalId?: string; principal?: string } = {}): Promise<{ producerId: number; epoch: number }> {
+      const principal = options.principal ?? ANONYMOUS_PRINCIPAL;
+      if (options.transactionalId !== undefined) return transactions.initTransactional(options.transactionalId, principal);
+      return producerIds.issueIdempotent(principal);
     },
 
     /** Commit a transaction (or an atomic multi-partition write) in one DynamoDB transaction. */

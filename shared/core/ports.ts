@@ -163,9 +163,27 @@ export interface TopicStore {
   remove(name: string): Promise<TopicRecord | undefined>;
 }
 
+/**
+ * What the broker recorded when it issued a producer id: who it was issued to and the highest
+ * epoch issued so far. The binding (principal, transactional id) never changes; only the epoch
+ * rises, and only when the broker re-initializes the transactional id.
+ */
+export interface ProducerIdIssue {
+  readonly producerId: number;
+  /** The principal that initialized it ("User:anonymous" with security off). */
+  readonly principal: string;
+  /** The transactional id it serves; undefined for a plain idempotent producer. */
+  readonly transactionalId: string | undefined;
+  readonly maxEpoch: number;
+}
+
 export interface ProducerStore {
-  /** A fresh producer id (never reused). */
+  /** A fresh producer id (never reused), not yet issued to anyone. */
   allocateProducerId(): Promise<number>;
+  /** A fresh idempotent producer id (epoch 0), recorded as issued to `principal`. */
+  issueIdempotent(principal: string): Promise<number>;
+  /** What was recorded when `producerId` was issued (strongly consistent); undefined = never issued. */
+  readIssue(producerId: number): Promise<ProducerIdIssue | undefined>;
   /** Producer state of every producer of a partition, to purge on topic deletion. */
   purgePartition(ref: PartitionRef): Promise<void>;
 }
@@ -252,8 +270,13 @@ export type TransactionRefusal =
   | { readonly status: "member-fenced"; readonly error: DynalogError };
 
 export interface TransactionStore {
-  /** Register the transactional id or bump its epoch (fencing every older instance). */
-  initTransactional(transactionalId: string, maxEpoch: number): Promise<{ producerId: number; epoch: number }>;
+  /**
+   * Register the transactional id or bump its epoch (fencing every older instance), recording the
+   * producer id as issued to `principal` for this transactional id. When the epoch would pass
+   * `maxEpoch`, or `principal` is not the one its current producer id was issued to, the id moves
+   * to a fresh producer id (bindings never change).
+   */
+  initTransactional(transactionalId: string, principal: string, maxEpoch: number): Promise<{ producerId: number; epoch: number }>;
   read(transactionalId: string): Promise<TransactionalState | undefined>;
   commit(write: TransactionWrite): Promise<TransactionWriteResult>;
 }

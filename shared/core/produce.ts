@@ -11,6 +11,7 @@ import { encodePartition, groupByPartition, placeChunks, type ProduceRecord, typ
 import type { BrokerContext } from "./context.js";
 import type { PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";
 import { abandonReservation } from "./reservations.js";
+import { ANONYMOUS_PRINCIPAL, type ProducerIds } from "./producer-ids.js";
 import { judgeSequence } from "./sequence.js";
 import { itemExpiry, StaleTopicError, unknownTopic, type TopicCatalog } from "./topics.js";
 
@@ -30,6 +31,8 @@ export interface ProduceInput {
   /** Records the client already partitioned (required for idempotent producers). */
   readonly partitions?: readonly ProducePartitionInput[];
   readonly producer?: { readonly producerId: number; readonly epoch: number };
+  /** The authenticated caller: an idempotent producer's id must have been issued to it (default: security off). */
+  readonly principal?: string;
   readonly compression?: CompressionCodec;
 }
 
@@ -59,6 +62,7 @@ export class Producer {
   constructor(
     private readonly ctx: BrokerContext,
     private readonly topics: TopicCatalog,
+    private readonly producerIds: ProducerIds,
   ) {
     this.nullKeyPartitioner = new RoundRobinPartitioner(ctx.random);
   }
@@ -70,6 +74,8 @@ export class Producer {
   private async produceTo(topic: TopicRecord, input: ProduceInput): Promise<ProduceResult> {
     const appendTime = this.ctx.clock();
     const prepared = this.prepare(topic, input, appendTime);
+    // A producer id the broker did not issue to this caller is refused before any reservation.
+    if (input.producer) await this.producerIds.verify(input.producer, input.principal ?? ANONYMOUS_PRINCIPAL);
     const stale: number[] = [];
     const results: PartitionProduceResult[] = await Promise.all(
       prepared.map(async (p): Promise<PartitionProduceResult> => {

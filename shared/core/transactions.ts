@@ -16,6 +16,7 @@ import { validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
 import type { ConsumerGroups } from "./groups.js";
 import type { MemberFence, OffsetCommit, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
 import { requestNonce, validateProducerIdentity } from "./produce.js";
+import { ANONYMOUS_PRINCIPAL, type ProducerIds } from "./producer-ids.js";
 import { abandonReservation } from "./reservations.js";
 import { itemExpiry, StaleTopicError, type TopicCatalog } from "./topics.js";
 
@@ -44,6 +45,8 @@ export interface TransactionCommitInput {
   readonly compression?: CompressionCodec;
   /** Offsets to commit; with memberId + memberEpoch they are fenced by that group member (KIP-447). */
   readonly offsets?: { readonly group: string; readonly memberId?: string; readonly memberEpoch?: number; readonly offsets: readonly OffsetCommitInput[] };
+  /** The authenticated caller: the producer id must have been issued to it (default: security off). */
+  readonly principal?: string;
 }
 
 export interface TransactionCommitResult {
@@ -116,14 +119,15 @@ export class Transactions {
     private readonly ctx: BrokerContext,
     private readonly topics: TopicCatalog,
     private readonly groups: ConsumerGroups,
+    private readonly producerIds: ProducerIds,
   ) {
     this.nullKeyPartitioner = new RoundRobinPartitioner(ctx.random);
   }
 
   /** Register a transactional id, or bump its epoch: every older instance is fenced from now on. */
-  async initTransactional(transactionalId: string): Promise<{ producerId: number; epoch: number }> {
+  async initTransactional(transactionalId: string, principal: string): Promise<{ producerId: number; epoch: number }> {
     validateTransactionalId(transactionalId);
-    return this.ctx.storage.transactions.initTransactional(transactionalId, MAX_PRODUCER_EPOCH);
+    return this.producerIds.issueTransactional(transactionalId, principal, MAX_PRODUCER_EPOCH);
   }
 
   async commit(input: TransactionCommitInput): Promise<TransactionCommitResult> {
@@ -186,6 +190,8 @@ export class Transactions {
       offsets = { group, commits, fence: await this.groups.offsetCommitFence(group, { memberId, memberEpoch }) };
     }
     checkFitsOneTransaction(identity, partitions, offsets?.commits ?? [], offsets?.fence !== undefined);
+    // A producer id the broker did not issue to this caller for this transactional id is refused before any reservation.
+    if (identity) await this.producerIds.verify({ producerId: identity.producerId, epoch: identity.epoch, transactionalId: identity.transactionalId }, input.principal ?? ANONYMOUS_PRINCIPAL);
     return { identity, partitions, offsets };
   }
 

@@ -211,7 +211,7 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId>, Handler> = {
     else await c.var.security.requireIdempotentWrite(c.var.principal);
     // Producer ids are a resource like any other: capped per principal and hour.
     c.var.security.producerIdQuota.check(c.var.principal);
-    const producer = await broker.initProducer(body);
+    const producer = await broker.initProducer({ ...body, principal: c.var.principal });
     await c.var.security.producerIdQuota.record(c.var.principal, 0, true);
     return c.json(body.transactionalId === undefined ? producer : { ...producer, transactionalId: body.transactionalId });
   },
@@ -233,6 +233,7 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId>, Handler> = {
       compression: parseCompression(body.compression),
       records: (body.records ?? []).map((r, i) => ({ ...toProduceRecord(r, encoding, `records[${i}]`), topic: r.topic })),
       offsets: body.offsets,
+      principal: c.var.principal,
     });
     return c.json({ committed: true, ...result });
   },
@@ -248,6 +249,7 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId>, Handler> = {
       topic: c.req.param("topic")!,
       compression: parseCompression(body.compression),
       producer: body.producerId !== undefined ? { producerId: body.producerId, epoch: body.producerEpoch! } : undefined,
+      principal: c.var.principal,
       records: body.records?.map((r, i) => toProduceRecord(r, encoding, `records[${i}]`)),
       partitions: body.partitions?.map((p, i) => ({
         partition: p.partition,

@@ -4,6 +4,7 @@
  * refused request never writes. A revoked key or removed rule stops working within that TTL.
  */
 import { randomUUID } from "node:crypto";
+import { ANONYMOUS_PRINCIPAL } from "../core/producer-ids.js";
 import { DynalogError, type ErrorCode } from "../errors.js";
 import { CLUSTER_RESOURCE, isAllowed, WILDCARD, type AccessRequest, type AclRule, type ResourceType } from "./acl.js";
 import { isApiKeyId, issueApiKey, parseAuthorization, secretMatches } from "./api-keys.js";
@@ -28,7 +29,8 @@ export const DEFAULT_SECURITY_CONFIG: SecurityConfig = {
   quotas: { requestsPerSecond: null, bytesPerSecond: null, windowMs: 1_000, flushIntervalMs: 1_000, producerIdsPerHour: null },
 };
 
-export const ANONYMOUS = "User:anonymous";
+/** Every caller when security is off; the core binds producer ids to this name then. */
+export const ANONYMOUS = ANONYMOUS_PRINCIPAL;
 /** ACL rule ids are randomUUID()s. */
 const ACL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -3,20 +3,26 @@
  *
  * Transactional-id item (producers table), pk "txn#<transactionalId>", sk "#":
  *   pid  producer id        e  epoch (bumped by every init: older instances are fenced)
+ *   pr   the principal the producer id was issued to (another principal's init gets a fresh id)
  *   s    sequence of the next transaction of this epoch
  *   lr   the last committed transaction's results, [[topic, partition, baseOffset, lastOffset], …],
  *        so a retry of it is answered with its original offsets
+ *
+ * An init writes the transactional-id item and the producer id's item ("pid#<id>", producer-store.ts)
+ * in one TransactWriteItems, so the producer id is recorded as issued, with its epoch, exactly when
+ * the transactional id moves to it.
  *
  * A commit is ONE TransactWriteItems: the transactional-id update (conditional on pid, epoch and
  * sequence — fencing and exactly-once retries beyond DynamoDB's 10-minute token window), every
  * batch item (write-once), and every committed offset. All or nothing.
  */
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
 import type { ProducerStore, TransactionalState, TransactionPartitionResult, TransactionStore, TransactionWrite } from "../core/ports.js";
 import { cancelledActions, describeCancellation, isTransactionCanceled, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
 import { memberFencingCheck, memberFencingError } from "./group-store.js";
 import { batchPutRequest } from "./log-store.js";
+import { issuedProducerIdItem, producerIdKey } from "./producer-store.js";
 import { offsetItem } from "./offset-store.js";
 import type { TableNames } from "./tables.js";
 
@@ -41,55 +47,82 @@ function toState(item: Item | undefined): TransactionalState | undefined {
   return { producerId: item["pid"], epoch: item["e"], nextSequence: typeof item["s"] === "number" ? item["s"] : 0, lastResult };
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === "ConditionalCheckFailedException";
-}
-
 export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tables: TableNames, producers: ProducerStore): TransactionStore {
-  async function read(transactionalId: string): Promise<TransactionalState | undefined> {
+  async function readItem(transactionalId: string): Promise<Item | undefined> {
     try {
       const result = await client.send(new GetCommand({ TableName: tables.producers, Key: transactionalKey(transactionalId), ConsistentRead: true }));
-      return toState(result.Item);
+      return result.Item;
     } catch (error) {
       throw storageFailure(error, "GetItem (transactional id)");
     }
   }
 
   return {
-    read,
+    read: async (transactionalId) => toState(await readItem(transactionalId)),
 
-    async initTransactional(transactionalId, maxEpoch) {
+    async initTransactional(transactionalId, principal, maxEpoch) {
+      let freshId = false;
       for (let attempt = 0; attempt < INIT_ATTEMPTS; attempt++) {
-        const current = await read(transactionalId);
+        const current = await readItem(transactionalId);
+        const state = toState(current);
+        // Keep the producer id while its epoch can still rise (Kafka's rule) and the same principal
+        // initializes it. A binding never changes, so another principal gets a fresh id — which
+        // fences the older instances just as an epoch bump does.
+        const reuse = !freshId && state !== undefined && state.epoch < maxEpoch && current?.["pr"] === principal;
+        const producerId = reuse ? state.producerId : await producers.allocateProducerId();
+        const epoch = reuse ? state.epoch + 1 : 0;
+        const actions: LabelledAction<"transactional-id" | "producer-id">[] = [
+          {
+            label: "transactional-id",
+            action: state
+              ? {
+                  Update: {
+                    TableName: tables.producers,
+                    Key: transactionalKey(transactionalId),
+                    UpdateExpression: "SET pid = :pid, e = :e, s = :zero, pr = :pr REMOVE lr",
+                    ConditionExpression: "pid = :oldPid AND e = :oldEpoch",
+                    ExpressionAttributeValues: { ":pid": producerId, ":e": epoch, ":zero": 0, ":pr": principal, ":oldPid": state.producerId, ":oldEpoch": state.epoch },
+                  },
+                }
+              : {
+                  Put: {
+                    TableName: tables.producers,
+                    Item: { ...transactionalKey(transactionalId), pid: producerId, e: 0, s: 0, pr: principal },
+                    ConditionExpression: "attribute_not_exists(pk)",
+                  },
+                },
+          },
+          {
+            label: "producer-id",
+            // The id as issued, in the same transaction: an epoch is never recorded unless the
+            // transactional id got it, and never lowered.
+            action: reuse
+              ? {
+                  Update: {
+                    TableName: tables.producers,
+                    Key: producerIdKey(producerId),
+                    UpdateExpression: "SET e = :e",
+                    ConditionExpression: "pr = :pr AND tid = :tid AND e < :e",
+                    ExpressionAttributeValues: { ":e": epoch, ":pr": principal, ":tid": transactionalId },
+                  },
+                }
+              : { Put: { TableName: tables.producers, Item: issuedProducerIdItem(producerId, principal, transactionalId, 0), ConditionExpression: "attribute_not_exists(pk)" } },
+          },
+        ];
         try {
-          if (!current) {
-            const producerId = await producers.allocateProducerId();
-            await client.send(
-              new PutCommand({
-                TableName: tables.producers,
-                Item: { ...transactionalKey(transactionalId), pid: producerId, e: 0, s: 0 },
-                ConditionExpression: "attribute_not_exists(pk)",
-              }),
-            );
-            return { producerId, epoch: 0 };
-          }
-          // Kafka's rule: when the epoch would overflow, the id moves to a fresh producer id.
-          const exhausted = current.epoch >= maxEpoch;
-          const producerId = exhausted ? await producers.allocateProducerId() : current.producerId;
-          const epoch = exhausted ? 0 : current.epoch + 1;
-          await client.send(
-            new UpdateCommand({
-              TableName: tables.producers,
-              Key: transactionalKey(transactionalId),
-              UpdateExpression: "SET pid = :pid, e = :e, s = :zero REMOVE lr",
-              ConditionExpression: "pid = :oldPid AND e = :oldEpoch",
-              ExpressionAttributeValues: { ":pid": producerId, ":e": epoch, ":zero": 0, ":oldPid": current.producerId, ":oldEpoch": current.epoch },
-            }),
-          );
+          await client.send(new TransactWriteCommand({ TransactItems: actions.map((a) => a.action) as never }));
           return { producerId, epoch };
         } catch (error) {
-          // Another instance initialized at the same moment: read again and bump past it.
-          if (!isConditionFailure(error)) throw storageFailure(error, "init transactional id");
+          if (!isTransactionCanceled(error)) throw storageFailure(error, "TransactWriteItems (init transactional id)");
+          const failed = cancelledActions(error, actions);
+          // The transactional id held but the producer id's record disagrees with it (it should
+          // not): move on to a fresh id rather than fail every init.
+          const failedOn = (label: string) => failed.some((f) => f.label === label && f.code === "ConditionalCheckFailed");
+          if (failedOn("producer-id") && !failedOn("transactional-id")) freshId = true;
+          // Otherwise another instance initialized at the same moment: read again and bump past it.
+          if (!failed.every((f) => f.code === "ConditionalCheckFailed" || f.code === "TransactionConflict")) {
+            throw storageFailure(error, "TransactWriteItems (init transactional id)");
+          }
         }
       }
       throw new DynalogError("CONCURRENT_TRANSACTIONS", `Transactional id '${transactionalId}' is being initialized concurrently; retry`);

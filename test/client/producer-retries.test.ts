@@ -50,10 +50,7 @@ describe("idempotent producer under lost answers", () => {
 
   it("DynamoDB's answer lost inside the broker (504 REQUEST_TIMED_OUT, indefinite): retried, one copy", async () => {
     const topic = await newTopic(client(env.url));
-    // The append is written but its answer is lost, and the broker cannot settle it either (its
-    // void of its own slot times out too): it answers 504 REQUEST_TIMED_OUT, outcome indefinite.
-    env.harness.faults.once(/TransactWriteItems/, { kind: "drop-response", error: timeoutError() });
-    env.harness.faults.once(/PutItem/, { kind: "fail-before", error: timeoutError() });
+    // (Faults are armed after connect: initializing the producer writes too.)
     const answers: number[] = [];
     const recording = client(env.url, {
       fetch: async (input, init) => {
@@ -64,6 +61,10 @@ describe("idempotent producer under lost answers", () => {
     });
     const producer = recording.producer();
     await producer.connect();
+    // The append is written but its answer is lost, and the broker cannot settle it either (its
+    // void of its own slot times out too): it answers 504 REQUEST_TIMED_OUT, outcome indefinite.
+    env.harness.faults.once(/TransactWriteItems/, { kind: "drop-response", error: timeoutError() });
+    env.harness.faults.once(/PutItem/, { kind: "fail-before", error: timeoutError() });
     const [meta] = await producer.send({ topic, messages: [{ value: "only-once" }] });
     expect(answers).toEqual([504, 200]);
     expect(meta).toMatchObject({ baseOffset: 0, duplicate: true });

@@ -1,7 +1,7 @@
 /**
  * The idempotent producer against DynamoDB Local, through the broker core: retries (after a lost
  * response, or plain resends) return the original offsets and write nothing; concurrent copies of
- * one request append once; sequence gaps, stale epochs and unknown producers are refused without
+ * one request append once; sequence gaps, epochs never issued and unknown producers are refused without
  * leaving a gap readers wait on; many producers on one partition lose and duplicate nothing.
  */
 import { beforeAll, describe, expect, it } from "vitest";
@@ -266,24 +266,24 @@ describe("refusals write no records and leave no gap", () => {
     await expectDenseThenReadable(topic, ref, before, () => produceIdempotent(topic, producer, 3, records("ok2", 2)));
   });
 
-  it("an older epoch → PRODUCER_FENCED", async () => {
-    const { topic, ref } = await newTopic();
-    const { producerId } = await harness.broker.initProducer();
-    acked(await produceIdempotent(topic, { producerId, epoch: 1 }, 0, records("e1", 2)));
-    const before = (await fetchAll(topic)).records;
-    const error = refused(await produceIdempotent(topic, { producerId, epoch: 0 }, 0, records("zombie", 3)));
-    expect(error.code).toBe("PRODUCER_FENCED");
-    expect(error.details).toMatchObject({ currentEpoch: 1, producerEpoch: 0 });
-    // Fenced at its next sequence too.
-    const again = refused(await produceIdempotent(topic, { producerId, epoch: 0 }, 2, records("zombie", 3)));
-    expect(again.code).toBe("PRODUCER_FENCED");
-    const after = await fetchAll(topic);
-    expect(after.records).toEqual(before);
-    expect(after.highWatermark).toBe(2); // the fenced attempts gave their reservations back
-    const next = acked(await produceIdempotent(topic, { producerId, epoch: 1 }, 2, records("e1b", 1)));
-    expect(next.baseOffset).toBe(2);
-    expect((await fetchAll(topic)).records.map(valueOf)).toEqual(["e1-0", "e1-1", "e1b-0"]);
-    expect((await logEntries(ref)).map((e) => e.kind)).toEqual(["batch", "batch"]);
+  it("an epoch the broker never issued → INVALID_PRODUCER_EPOCH before any reservation: no write, no gap", async () => {
+    // An idempotent producer's epoch is always 0 (only re-initializing a transactional id raises
+    // one), so epoch fencing on partition state is a second line of defence, unit-tested in
+    // test/unit/sequence.test.ts.
+    const { topic } = await newTopic();
+    const producer = await harness.broker.initProducer();
+    acked(await produceIdempotent(topic, producer, 0, records("e0", 2)));
+    harness.writes.reset();
+    for (const baseSequence of [0, 2]) {
+      await expect(produceIdempotent(topic, { ...producer, epoch: 1 }, baseSequence, records("e1", 1))).rejects.toMatchObject({
+        code: "INVALID_PRODUCER_EPOCH",
+        details: { producerId: producer.producerId, producerEpoch: 1, issuedEpoch: 0 },
+      });
+    }
+    expect(harness.writes.total).toBe(0);
+    const next = acked(await produceIdempotent(topic, producer, 2, records("e0b", 1)));
+    expect(next.baseOffset).toBe(2); // no reservation was taken, so no void either
+    expect((await fetchAll(topic)).records.map(valueOf)).toEqual(["e0-0", "e0-1", "e0b-0"]);
   });
 
   it("a new producer id whose first batch is not at sequence 0 → UNKNOWN_PRODUCER_ID", async () => {
@@ -297,18 +297,6 @@ describe("refusals write no records and leave no gap", () => {
     expect(error.details).toMatchObject({ producerId: producer.producerId, baseSequence: 7 });
     expect((await fetchAll(topic)).records).toEqual(before);
     await expectDenseThenReadable(topic, ref, before, () => produceIdempotent(topic, producer, 0, records("fresh", 2)));
-  });
-
-  it("a newer epoch that does not start at 0 → OUT_OF_ORDER_SEQUENCE_NUMBER; at 0 it takes over", async () => {
-    const { topic, ref } = await newTopic();
-    const { producerId } = await harness.broker.initProducer();
-    acked(await produceIdempotent(topic, { producerId, epoch: 0 }, 0, records("e0", 2)));
-    const before = (await fetchAll(topic)).records;
-    const error = refused(await produceIdempotent(topic, { producerId, epoch: 1 }, 2, records("e1", 1)));
-    expect(error.code).toBe("OUT_OF_ORDER_SEQUENCE_NUMBER");
-    expect(error.details).toMatchObject({ expectedSequence: 0 });
-    await expectDenseThenReadable(topic, ref, before, () => produceIdempotent(topic, { producerId, epoch: 1 }, 0, records("e1", 1)));
-    expect(refused(await produceIdempotent(topic, { producerId, epoch: 0 }, 2, records("e0", 1))).code).toBe("PRODUCER_FENCED");
   });
 });
 

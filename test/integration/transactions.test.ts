@@ -175,7 +175,8 @@ describe("commit", () => {
     await commit(1, "t1");
     await expect(commit(0, "stale")).rejects.toMatchObject({ code: "DUPLICATE_SEQUENCE_NUMBER" });
     expect((await contents(output, 0)).values).toEqual(["t0", "t1"]);
-    await expect(harness.broker.commitTransaction({ transactionalId: uniqueName("never"), producerId: 1, producerEpoch: 0, transactionSequence: 0, records: [record(output, 0, "x")] })).rejects.toMatchObject({ code: "TRANSACTIONAL_ID_NOT_FOUND" });
+    // A transactional id never initialized has no producer id issued for it: p's id belongs to another.
+    await expect(harness.broker.commitTransaction({ transactionalId: uniqueName("never"), producerId: p.producerId, producerEpoch: 0, transactionSequence: 0, records: [record(output, 0, "x")] })).rejects.toMatchObject({ code: "INVALID_PRODUCER_ID_MAPPING" });
     await expect(harness.broker.commitTransaction({ transactionalId, producerId: p.producerId, producerEpoch: p.epoch + 5, transactionSequence: 2, records: [record(output, 0, "x")] })).rejects.toMatchObject({ code: "INVALID_PRODUCER_EPOCH" });
   });
 });
