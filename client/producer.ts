@@ -18,94 +18,25 @@
  *
  * A transactional producer (`transactionalId`) sends only inside `producer.transaction()`.
  */
-import { RoundRobinPartitioner, partitionForKey } from "../shared/partitioner.js";
-import { encodingFor, keyBytes, prepareRecord, toWire, worstWireSize, type Message, type PreparedRecord } from "./codec.js";
+import { RoundRobinPartitioner } from "../shared/partitioner.js";
+import { encodingFor, prepareRecord, toWire, worstWireSize, type Message, type PreparedRecord } from "./codec.js";
 import { DynalogError, clientStateError } from "./errors.js";
 import { Instrumentation, type RemoveInstrumentationEventListener, type InstrumentationEvent } from "./events.js";
 import type { Logger } from "./logger.js";
 import { TopicMetadata } from "./metadata.js";
-import { backoff, mayRetry, resolveRetry, retryAfterMs, type ResolvedRetry, type RetryOptions } from "./retry.js";
-import { Transaction } from "./transaction.js";
+import {
+  defaultPartitioner,
+  type CompressionType,
+  type Partitioner,
+  type ProducerBatch,
+  type ProducerConfig,
+  type ProducerIdentity,
+  type ProducerRecord,
+  type RecordMetadata,
+} from "./producer-types.js";
+import { backoff, mayRetry, resolveRetry, retryAfterMs, type ResolvedRetry } from "./retry.js";
+import { Transaction, type TransactionalProducer } from "./transaction.js";
 import type { Transport } from "./transport.js";
-
-export const CompressionTypes = { None: "none", GZIP: "gzip", Brotli: "brotli" } as const;
-export type CompressionType = (typeof CompressionTypes)[keyof typeof CompressionTypes];
-
-export interface PartitionerArgs {
-  readonly topic: string;
-  readonly partitionMetadata: readonly { readonly partitionId: number }[];
-  readonly message: Message;
-}
-/** Returns the partition; a negative number or undefined means "sticky partition" (null keys). */
-export type Partitioner = (args: PartitionerArgs) => number | undefined;
-export type ICustomPartitioner = () => Partitioner;
-
-/** The broker's partitioning: murmur2 of the key (Kafka's Java client); null keys sticky. */
-const defaultPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) =>
-  message.key === null || message.key === undefined ? undefined : partitionForKey(keyBytes(message.key), partitionMetadata.length);
-
-export const Partitioners = {
-  DefaultPartitioner: defaultPartitioner,
-  /** The same as the default: Dynalog's default already is Java-compatible. */
-  JavaCompatiblePartitioner: defaultPartitioner,
-} as const;
-
-export interface ProducerConfig {
-  /** Default true: producer id + per-partition sequences, retries never duplicate. */
-  readonly idempotent?: boolean;
-  /** Makes this a transactional producer (exactly-once); implies idempotent. */
-  readonly transactionalId?: string;
-  readonly createPartitioner?: ICustomPartitioner;
-  readonly retry?: RetryOptions;
-  /** How long partition counts are cached (ms). Default 300,000. */
-  readonly metadataMaxAge?: number;
-  /** Wait up to this long (ms) for more messages before sending a partition's batch. Default 0. */
-  readonly linger?: number;
-  /** Send a partition's batch once this many bytes are queued; also the most one batch carries. Default 1,048,576. */
-  readonly batchSize?: number;
-  /** Default storage codec of this producer's sends (else the topic's). */
-  readonly compression?: CompressionType;
-  /** Accepted for KafkaJS compatibility; Dynalog keeps one batch in flight per partition (ordered). */
-  readonly maxInFlightRequests?: number;
-  /** Accepted for KafkaJS compatibility; unused (a Dynalog transaction is one request). */
-  readonly transactionTimeout?: number;
-  /** Accepted for KafkaJS compatibility; Dynalog never creates topics implicitly. */
-  readonly allowAutoTopicCreation?: boolean;
-}
-
-export interface ProducerRecord {
-  readonly topic: string;
-  readonly messages: readonly Message[];
-  readonly compression?: CompressionType;
-  /** Accepted for KafkaJS compatibility: every write is durable (acks = all). */
-  readonly acks?: number;
-  readonly timeout?: number;
-}
-
-export interface TopicMessages {
-  readonly topic: string;
-  readonly messages: readonly Message[];
-}
-
-export interface ProducerBatch {
-  readonly topicMessages: readonly TopicMessages[];
-  readonly compression?: CompressionType;
-  readonly acks?: number;
-  readonly timeout?: number;
-}
-
-/** One entry per partition a send wrote to (KafkaJS's RecordMetadata, numeric offsets). */
-export interface RecordMetadata {
-  readonly topicName: string;
-  readonly partition: number;
-  readonly errorCode: 0;
-  /** Offset of this send's first message in the partition (undefined if the broker no longer knew it: DUPLICATE_SEQUENCE_NUMBER). */
-  readonly baseOffset: number | undefined;
-  /** Offset of this send's last message in the partition. */
-  readonly lastOffset: number | undefined;
-  /** True when a retry found the batch already written (nothing was written twice). */
-  readonly duplicate: boolean;
-}
 
 export const PRODUCER_EVENTS = {
   CONNECT: "producer.connect",
@@ -114,6 +45,9 @@ export const PRODUCER_EVENTS = {
   REQUEST: "producer.network.request",
 } as const;
 type ProducerEventName = (typeof PRODUCER_EVENTS)[keyof typeof PRODUCER_EVENTS];
+
+export { CompressionTypes, Partitioners } from "./producer-types.js";
+export type { CompressionType, ICustomPartitioner, Partitioner, PartitionerArgs, ProducerBatch, ProducerConfig, ProducerIdentity, ProducerRecord, RecordMetadata, TopicMessages } from "./producer-types.js";
 
 interface Ack {
   readonly partition: number;
@@ -154,10 +88,6 @@ interface Batch {
   isolated: boolean;
 }
 
-export interface ProducerIdentity {
-  readonly producerId: number;
-  readonly epoch: number;
-}
 
 /** Request-size budget (the broker's limits, with room for JSON framing). */
 const MAX_RECORDS_PER_REQUEST = 10_000;
@@ -166,7 +96,7 @@ const MAX_REQUEST_BYTES = 5_000_000;
 const RECORD_OVERHEAD = 64;
 const MAX_SEQUENCE = 2_147_483_647;
 
-export class Producer {
+export class Producer implements TransactionalProducer {
   readonly events = PRODUCER_EVENTS;
   private readonly instrumentation = new Instrumentation<ProducerEventName>(Object.values(PRODUCER_EVENTS));
   private readonly retry: ResolvedRetry;
@@ -183,7 +113,7 @@ export class Producer {
   private connected = false;
   private fenced: DynalogError | undefined;
   private kickScheduled = false;
-  private lingerTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private unacknowledged = 0;
   private idleWaiters: (() => void)[] = [];
   // --- transactions ---
@@ -408,10 +338,11 @@ export class Producer {
   private drainSoon(): void {
     if (this.kickScheduled) return;
     this.kickScheduled = true;
-    setImmediate(() => {
+    // setTimeout, not setImmediate: the same "after this turn" in every runtime (browsers have no setImmediate).
+    setTimeout(() => {
       this.kickScheduled = false;
       void this.drain();
-    });
+    }, 0);
   }
 
   private async drain(): Promise<void> {
