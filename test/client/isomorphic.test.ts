@@ -1,0 +1,144 @@
+/**
+ * The SDK is isomorphic: it bundles for the browser with no Node built-ins and none of the
+ * broker's DynamoDB code, and the browser bundle runs a produce → consume round trip in a V8
+ * context that has only web-standard globals (no Buffer, no process, no require).
+ */
+import { readFileSync } from "node:fs";
+import vm from "node:vm";
+import { build, type Metafile } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { topicName } from "../support/broker.js";
+import { startBroker, type ClientTestEnv } from "./support.js";
+
+const ENTRY = "client/index.ts";
+
+async function bundle(format: "esm" | "iife") {
+  const result = await build({ entryPoints: [ENTRY], bundle: true, platform: "browser", format, globalName: format === "iife" ? "DynalogSDK" : undefined, write: false, metafile: true, logLevel: "silent" });
+  return { code: result.outputFiles[0]!.text, metafile: result.metafile as Metafile };
+}
+
+describe("the browser bundle", () => {
+  it("builds with no Node built-ins and no DynamoDB or broker code", async () => {
+    const { code, metafile } = await bundle("esm");
+    const inputs = Object.keys(metafile.inputs);
+    const output = Object.values(metafile.outputs)[0]!;
+    expect(output.imports).toEqual([]); // nothing left to resolve: no node:*, no external package
+    expect(inputs.filter((f) => f.startsWith("node:") || /(^|\/)node_modules\/(@types\/node|undici)\//.test(f))).toEqual([]);
+    // The SDK's own files, the shared partitioner, and the SigV4 signer (Web Crypto) — nothing else of the repo.
+    expect(inputs.filter((f) => !f.includes("node_modules/")).every((f) => f.startsWith("client/") || f === "shared/partitioner.ts")).toBe(true);
+    expect(inputs).not.toContain("client/node.ts");
+    expect(inputs.some((f) => f.includes("client-dynamodb") || f.includes("lib-dynamodb") || f.includes("credential-provider"))).toBe(false);
+    expect(code).not.toMatch(/@aws-sdk\/client-dynamodb|DynamoDB|node:|require\(|process\.env|Buffer\.from/);
+    expect(code.length).toBeLessThan(400_000); // unminified; the signer is the bulk of it
+  });
+
+  it("the main entry has no import of a Node built-in, and Buffer/process appear only feature-detected", () => {
+    const files = ["bytes", "codec", "consumer", "consumer-context", "consumer-fetch", "consumer-membership", "consumer-offsets", "consumer-runner", "consumer-types", "events", "handler-scope", "index", "producer", "producer-types", "sigv4", "transaction", "transport"];
+    for (const name of files) {
+      const source = readFileSync(`client/${name}.ts`, "utf8");
+      expect(source, name).not.toMatch(/from "node:|import\("node:|\bBuffer\.|\bprocess\.|setImmediate|NodeJS\./);
+    }
+  });
+});
+
+describe("running without Node's globals", () => {
+  let env: ClientTestEnv;
+  let sdk: any;
+  let context: vm.Context;
+  beforeAll(async () => {
+    env = await startBroker("sdk-isomorphic");
+    const { code } = await bundle("iife");
+    // Only what browsers and workers have (the V8 context brings the language built-ins).
+    context = vm.createContext({
+      fetch,
+      Request,
+      Response,
+      Headers,
+      URL,
+      URLSearchParams,
+      AbortController,
+      AbortSignal,
+      DOMException,
+      Event,
+      EventTarget,
+      TextEncoder,
+      TextDecoder,
+      crypto: globalThis.crypto,
+      atob,
+      btoa,
+      setTimeout,
+      clearTimeout,
+      setInterval,
+      clearInterval,
+      queueMicrotask,
+      console,
+    });
+    vm.runInContext(`${code}\nglobalThis.DynalogSDK = DynalogSDK;`, context);
+    sdk = context["DynalogSDK"];
+  });
+  afterAll(async () => env?.close());
+
+  it("has no Buffer, process or require there", () => {
+    expect(vm.runInContext("[typeof Buffer, typeof process, typeof require, typeof setImmediate]", context)).toEqual(["undefined", "undefined", "undefined", "undefined"]);
+  });
+
+  it("produces and consumes strings, binary and headers; values decode with toString() like Buffers", async () => {
+    const dynalog = new sdk.Dynalog({ url: env.url, logLevel: sdk.logLevel.NOTHING });
+    const topic = topicName("iso");
+    await dynalog.admin().createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    const binary = vm.runInContext("new Uint8Array([0, 255, 1, 254, 128])", context);
+    const producer = dynalog.producer();
+    const sent = await producer.send({
+      topic,
+      messages: [
+        { key: "k1", value: "héllo wörld", headers: { trace: "abc", bin: binary } },
+        { key: "k1", value: binary },
+        { key: "k1", value: null },
+      ],
+    });
+    expect(sent).toHaveLength(1);
+    // The key landed where the broker's own murmur2 puts it (the SDK sent no partition).
+    const { partitionForKey } = await import("../../shared/partitioner.js");
+    expect(sent[0].partition).toBe(partitionForKey(new TextEncoder().encode("k1"), 2));
+
+    const consumer = dynalog.consumer({ groupId: topicName("g"), heartbeatInterval: 200, maxWaitTimeInMs: 200 });
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const seen: any[] = [];
+    let stopped!: () => void;
+    const stop = new Promise<void>((resolve) => (stopped = resolve));
+    consumer.on(consumer.events.STOP, () => stopped());
+    await consumer.run({
+      eachMessage: async ({ message }: any) => {
+        seen.push(message);
+        // Without AsyncLocalStorage this must still not deadlock.
+        if (seen.length === 3) await consumer.stop();
+      },
+    });
+    await stop;
+    expect(seen.map((m) => m.offset)).toEqual([0, 1, 2]);
+    const [first, second, third] = seen;
+    expect(first.value.toString()).toBe("héllo wörld");
+    expect(first.key.toString()).toBe("k1");
+    expect(first.headers.trace.toString()).toBe("abc");
+    expect(Array.from(first.headers.bin)).toEqual([0, 255, 1, 254, 128]);
+    expect(first.value.constructor.name).toBe("TextBytes");
+    expect(vm.runInContext("(v) => v instanceof Uint8Array", context)(first.value)).toBe(true);
+    expect(Array.from(second.value)).toEqual([0, 255, 1, 254, 128]);
+    expect(second.value.toString("base64")).toBe("AP8B/oA=");
+    expect(second.value.toString("hex")).toBe("00ff01fe80");
+    expect(sdk.decodeText(first.value)).toBe("héllo wörld");
+    expect(third.value).toBeNull();
+    expect(first.size).toBe(new TextEncoder().encode("k1héllo wörldtraceabcbin").length + 5);
+    await producer.disconnect();
+  });
+
+  it("sends Basic credentials as UTF-8 base64 (no Buffer needed)", async () => {
+    let sent: Record<string, string> | undefined;
+    const fakeFetch = async (_url: string, init: { headers: Record<string, string> }) => {
+      sent = init.headers;
+      return new Response(JSON.stringify({ topics: [] }), { headers: { "content-type": "application/json" } });
+    };
+    await new sdk.Dynalog({ url: "http://broker.invalid", fetch: fakeFetch, auth: { type: "basic", username: "key-1", password: "pässwörd" } }).admin().listTopics();
+    expect(sent?.["authorization"]).toBe(`Basic ${Buffer.from("key-1:pässwörd", "utf8").toString("base64")}`);
+  });
+});
