@@ -338,7 +338,7 @@ export class Producer implements TransactionalProducer {
   private drainSoon(): void {
     if (this.kickScheduled) return;
     this.kickScheduled = true;
-    // setTimeout, not setImmediate: the same "after this turn" in every runtime (browsers have no setImmediate).
+    // A macrotask: runs after this turn in every runtime (browsers lack Node's immediate queue).
     setTimeout(() => {
       this.kickScheduled = false;
       void this.drain();
