@@ -59,7 +59,7 @@ export class WebCryptoSha256 {
       at += chunk.length;
     }
     if (this.secret === undefined) return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-    const key = await crypto.subtle.importKey("raw", toBytes(this.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const key = await crypto.subtle.importKey("raw", toBytes(this.secret).slice(), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
   }
 

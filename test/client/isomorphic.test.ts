@@ -3,7 +3,11 @@
  * broker's DynamoDB code, and the browser bundle runs a produce → consume round trip in a V8
  * context that has only web-standard globals (no Buffer, no process, no require).
  */
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import vm from "node:vm";
 import { build, type Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,6 +46,34 @@ describe("the browser bundle", () => {
       expect(source, name).not.toMatch(/from "node:|import\("node:|\bBuffer\.|\bprocess\.|setImmediate\(|NodeJS\./);
     }
   });
+});
+
+describe("the types", () => {
+  it("compile for a web project: DOM types, no Node types; consumed values are TextBytes there", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dynalog-web-types-"));
+    const index = resolve("client/index.ts");
+    writeFileSync(
+      join(dir, "usage.mts"),
+      `import { Dynalog, decodeText, type KafkaMessage, type TextBytes } from ${JSON.stringify(index.replace(/\.ts$/, ".js"))};
+export const dynalog = new Dynalog({ url: "https://example.invalid", auth: { sigv4: { region: "eu-west-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } } } });
+export function read(message: KafkaMessage): string {
+  const value: TextBytes | null = message.value;
+  return (value?.toString() ?? "") + decodeText(new Uint8Array([104, 105]));
+}
+// @ts-expect-error Buffer does not exist without Node's types: the SDK's types must not need it.
+export const nodeBuffer = typeof Buffer;
+`,
+    );
+    const compilerOptions = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2024", "DOM", "DOM.Iterable"], types: [], strict: true, noUncheckedIndexedAccess: true, noImplicitOverride: true, skipLibCheck: true, isolatedModules: true, verbatimModuleSyntax: true, noEmit: true };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: [index, join(dir, "usage.mts")] }));
+    const tsc = resolve("node_modules/typescript/bin/tsc");
+    const result = await promisify(execFile)(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")]).then(
+      () => ({ code: 0, stdout: "" }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+    rmSync(dir, { recursive: true, force: true });
+    expect(result).toEqual({ code: 0, stdout: "" });
+  }, 180_000);
 });
 
 describe("running without Node's globals", () => {
