@@ -25,6 +25,11 @@
  *
  * Without a `groupId` the consumer is standalone: it reads every partition of its topics, from the
  * beginning or the end, and commits nothing (what the CLI's `consume` does without `--group`).
+ *
+ * This file is the public API and the lifecycle. The work is split as KafkaJS splits its consumer:
+ * consumer-membership.ts (heartbeat loop, assignment, revocation), consumer-fetch.ts (fetch loop),
+ * consumer-runner.ts (handlers, delivery semantics), consumer-offsets.ts (commits); they share the
+ * state in consumer-context.ts and import each other in that order only (no cycles).
  */
 import { ConsumerContext } from "./consumer-context.js";
 import { FetchLoop } from "./consumer-fetch.js";
