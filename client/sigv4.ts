@@ -8,7 +8,14 @@
  * Credentials are static keys or an async provider (called per request — AWS SDK providers such
  * as `fromNodeProviderChain` cache and refresh by themselves; see client/node.ts for Node's chain).
  */
-import type { AuthHeaderProvider, SignableRequest } from "./transport.js";
+
+/** The request as the transport hands it to `auth` (exported by the SDK as SignableRequest). */
+export interface RequestToSign {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+}
 
 export interface AwsCredentials {
   readonly accessKeyId: string;
@@ -72,7 +79,7 @@ export class WebCryptoSha256 {
  * An auth function that signs each request with SigV4 and returns the headers to add
  * (authorization, x-amz-date, x-amz-security-token). `now` is for tests with published vectors.
  */
-export function sigv4Signer(options: SigV4Options, now: () => Date = () => new Date()): AuthHeaderProvider {
+export function sigv4Signer(options: SigV4Options, now: () => Date = () => new Date()): (request: RequestToSign) => Promise<Record<string, string>> {
   if (!options || typeof options.region !== "string" || options.region.length === 0) throw new TypeError("auth.sigv4 needs a region, e.g. { sigv4: { region: 'eu-west-1', credentials } }");
   const { credentials } = options;
   if (typeof credentials !== "function" && (typeof credentials?.accessKeyId !== "string" || typeof credentials.secretAccessKey !== "string")) {
@@ -92,7 +99,7 @@ export function sigv4Signer(options: SigV4Options, now: () => Date = () => new D
           applyChecksum: false,
         }) as unknown as Signer,
     ));
-  return async (request: SignableRequest) => {
+  return async (request: RequestToSign) => {
     const url = new URL(request.url);
     const query: Record<string, string | string[]> = {};
     for (const [key, value] of url.searchParams) {

@@ -7,15 +7,10 @@ import { CLIENT_ERROR_CODES, DynalogConnectionError, DynalogError } from "./erro
 import { toBase64, utf8Bytes } from "./bytes.js";
 import type { Logger } from "./logger.js";
 import { backoff, mayRetry, retryAfterMs, sleep, type ResolvedRetry } from "./retry.js";
-import { sigv4Signer, type SigV4Options } from "./sigv4.js";
+import { sigv4Signer, type RequestToSign, type SigV4Options } from "./sigv4.js";
 
-/** What a custom authenticator sees: sign it (e.g. SigV4) and return the headers to add. */
-export interface SignableRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string | undefined;
-}
+/** What a custom authenticator sees (method, url, headers, body): sign it and return the headers to add. */
+export type SignableRequest = RequestToSign;
 
 export type AuthHeaderProvider = (request: SignableRequest) => Promise<Record<string, string>> | Record<string, string>;
 
