@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApi } from "../../shared/http/app.js";
 import { createTestBroker, createTestTables, topicName, type TestBroker } from "../support/broker.js";
 import { sigv4Signer, type AwsCredentials } from "../../client/index.js";
+import { sigv4FromEnvironment } from "../../client/node.js";
 import { client } from "./support.js";
 
 // The credentials and instant of AWS's SigV4 test suite (aws-sig-v4-test-suite).
@@ -133,5 +134,27 @@ describe("SigV4 through an IAM-authorizing gateway", () => {
     const refused = await forged.admin().listTopics().catch((e) => e);
     expect(refused).toMatchObject({ code: "HTTP_ERROR", status: 403 });
     expect(refused.message).toContain("signature mismatch");
+  });
+
+  it("client/node.ts: credentials and region from Node's standard chain (here: the environment)", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIAALICE", AWS_SECRET_ACCESS_KEY: "alice-secret", AWS_REGION: "eu-west-1" });
+    delete process.env["AWS_SESSION_TOKEN"];
+    delete process.env["AWS_PROFILE"];
+    try {
+      const auth = sigv4FromEnvironment();
+      expect(auth.sigv4.region).toBe("eu-west-1");
+      expect(await client(url, { auth }).admin().listTopics()).toEqual(expect.any(Array));
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+    delete process.env["AWS_REGION"];
+    delete process.env["AWS_DEFAULT_REGION"];
+    try {
+      expect(() => sigv4FromEnvironment()).toThrow(/region/);
+    } finally {
+      Object.assign(process.env, saved);
+    }
   });
 });
