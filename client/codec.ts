@@ -2,10 +2,12 @@
  * Messages ↔ the wire. Keys, values and header values are bytes; on the wire they are strings in
  * one encoding per request: "utf8" when every one of them is a JS string (readable, no base64
  * overhead), "base64" as soon as one is binary. Fetched data is always asked for in base64, so
- * consumers get exact bytes (Buffers).
+ * consumers get exact bytes (Buffers in Node, Bun and Deno; TextBytes elsewhere: see bytes.ts).
  */
+import { fromBase64, toBase64, utf8Bytes, utf8Length, type MessageBytes } from "./bytes.js";
 
-export type Bytes = Buffer | Uint8Array | string;
+/** A key, value or header value to produce. Node's Buffer is a Uint8Array, so it is accepted too. */
+export type Bytes = Uint8Array | string;
 
 /** Headers as KafkaJS takes them (a repeated key is an array), or Dynalog's ordered list. */
 export type IHeaders = { [key: string]: Bytes | null | undefined | (Bytes | null)[] } | readonly { readonly key: string; readonly value: Bytes | null }[];
@@ -23,10 +25,10 @@ export interface Message {
 
 /** A consumed message (KafkaJS's `KafkaMessage`, with numeric offsets and timestamps). */
 export interface KafkaMessage {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
+  readonly key: MessageBytes | null;
+  readonly value: MessageBytes | null;
   /** Repeated header keys become arrays, as in KafkaJS; null header values stay null. */
-  readonly headers: { [key: string]: Buffer | null | (Buffer | null)[] };
+  readonly headers: { [key: string]: MessageBytes | null | (MessageBytes | null)[] };
   readonly timestamp: number;
   readonly offset: number;
   /** Key + value + header bytes. */
@@ -75,7 +77,7 @@ export function prepareRecord(message: Message, where: string): PreparedRecord {
   const text = isText(key) && isText(value) && headers.every((h) => isText(h.value));
   const encoding: WireEncoding = text ? "utf8" : "base64";
   let wireSize = encodedLength(key, encoding) + encodedLength(value, encoding);
-  for (const h of headers) wireSize += Buffer.byteLength(h.key, "utf8") + encodedLength(h.value, encoding);
+  for (const h of headers) wireSize += utf8Length(h.key) + encodedLength(h.value, encoding);
   if (wireSize > MAX_RECORD_WIRE_BYTES) {
     throw new RangeError(`${where} is ${wireSize} bytes on the wire; one record may be at most ${MAX_RECORD_WIRE_BYTES} (RECORD_TOO_LARGE)`);
   }
@@ -108,13 +110,13 @@ export function fromWire(record: {
   value: string | null;
   headers?: { key: string; value: string | null }[];
 }): KafkaMessage {
-  const key = record.key === null ? null : Buffer.from(record.key, "base64");
-  const value = record.value === null ? null : Buffer.from(record.value, "base64");
-  const headers: { [key: string]: Buffer | null | (Buffer | null)[] } = {};
+  const key = record.key === null ? null : fromBase64(record.key);
+  const value = record.value === null ? null : fromBase64(record.value);
+  const headers: { [key: string]: MessageBytes | null | (MessageBytes | null)[] } = {};
   let size = (key?.length ?? 0) + (value?.length ?? 0);
   for (const h of record.headers ?? []) {
-    const v = h.value === null ? null : Buffer.from(h.value, "base64");
-    size += Buffer.byteLength(h.key, "utf8") + (v?.length ?? 0);
+    const v = h.value === null ? null : fromBase64(h.value);
+    size += utf8Length(h.key) + (v?.length ?? 0);
     const existing = headers[h.key];
     if (existing === undefined) headers[h.key] = v;
     else if (Array.isArray(existing)) existing.push(v);
@@ -125,7 +127,7 @@ export function fromWire(record: {
 
 /** Key bytes as the partitioner hashes them (strings as UTF-8, like the broker). */
 export function keyBytes(key: Bytes): Uint8Array {
-  return typeof key === "string" ? Buffer.from(key, "utf8") : key;
+  return typeof key === "string" ? utf8Bytes(key) : key;
 }
 
 function headerList(headers: IHeaders | undefined, where: string): { key: string; value: Bytes | null }[] {
@@ -160,13 +162,12 @@ function isText(value: Bytes | null): boolean {
 
 function encodedLength(value: Bytes | null, encoding: WireEncoding): number {
   if (value === null) return 0;
-  const bytes = typeof value === "string" ? Buffer.byteLength(value, "utf8") : value.byteLength;
+  const bytes = typeof value === "string" ? utf8Length(value) : value.byteLength;
   return encoding === "utf8" ? bytes : 4 * Math.ceil(bytes / 3);
 }
 
 function encode(value: Bytes | null, encoding: WireEncoding): string | null {
   if (value === null) return null;
   if (encoding === "utf8") return value as string;
-  const buffer = typeof value === "string" ? Buffer.from(value, "utf8") : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  return buffer.toString("base64");
+  return toBase64(typeof value === "string" ? utf8Bytes(value) : value);
 }

@@ -1,5 +1,5 @@
 /** KafkaJS-style instrumentation events: `x.on(x.events.NAME, listener)` returns a remover. */
-import { randomUUID } from "node:crypto";
+import { randomId } from "./bytes.js";
 
 export interface InstrumentationEvent<T = unknown> {
   readonly id: string;
@@ -26,7 +26,7 @@ export class Instrumentation<Names extends string> {
   emit(type: Names, payload: unknown): void {
     const set = this.listeners.get(type);
     if (!set || set.size === 0) return;
-    const event: InstrumentationEvent = { id: randomUUID(), type, timestamp: Date.now(), payload };
+    const event: InstrumentationEvent = { id: randomId(), type, timestamp: Date.now(), payload };
     for (const listener of [...set]) {
       try {
         listener(event);

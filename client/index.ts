@@ -5,7 +5,9 @@
  *   const producer = dynalog.producer();
  *   await producer.send({ topic: "orders", messages: [{ key: "customer-42", value: "hello" }] });
  *
- * It speaks the HTTP API only (global fetch): no AWS SDK, nothing of the broker's storage.
+ * It speaks the HTTP API only, with web-standard APIs alone (fetch, Web Crypto, TextEncoder,
+ * AbortSignal): the same code runs in Node ≥ 20, Bun, Deno, browsers and edge workers. No AWS SDK,
+ * nothing of the broker's storage, no Node built-in imports (Node-only helpers: ./node.ts).
  */
 import { Admin } from "./admin.js";
 import { Consumer, type ConsumerConfig } from "./consumer.js";
@@ -17,7 +19,7 @@ import { Transport, type AuthConfig, type FetchFunction } from "./transport.js";
 export interface DynalogConfig {
   /** The broker's base URL: `http://127.0.0.1:8790` locally, the API Gateway URL when deployed. */
   readonly url: string;
-  /** An API key (bearer or basic) or a function returning headers (e.g. a SigV4 signer). */
+  /** An API key (bearer or basic), SigV4 (`{ sigv4: { region, credentials } }`) or a function returning headers. */
   readonly auth?: AuthConfig;
   /** Sent as `x-dynalog-client-id` and used in logs. */
   readonly clientId?: string;
@@ -68,6 +70,8 @@ export class Dynalog {
 
 export { Admin } from "./admin.js";
 export type { AclRule, ApiKeyInfo, GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
+export { decodeText, TextBytes } from "./bytes.js";
+export type { MessageBytes, TextEncodingName } from "./bytes.js";
 export type { Bytes, IHeaders, KafkaMessage, Message } from "./codec.js";
 export { Consumer, CONSUMER_EVENTS } from "./consumer.js";
 export type { Batch, ConsumerConfig, ConsumerRunConfig, ConsumerSubscribeTopics, DeliverySemantics, EachBatchPayload, EachMessagePayload, TopicPartitionOffset, TopicPartitions } from "./consumer.js";
@@ -77,10 +81,13 @@ export type { InstrumentationEvent, RemoveInstrumentationEventListener } from ".
 export { logLevel } from "./logger.js";
 export type { LogCreator, LogEntry, Logger, LogLevel } from "./logger.js";
 export type { TopicDescription } from "./metadata.js";
-export { CompressionTypes, Partitioners, Producer, PRODUCER_EVENTS } from "./producer.js";
-export type { CompressionType, ICustomPartitioner, Partitioner, PartitionerArgs, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata, TopicMessages } from "./producer.js";
+export { Producer, PRODUCER_EVENTS } from "./producer.js";
+export { CompressionTypes, Partitioners } from "./producer-types.js";
+export type { CompressionType, ICustomPartitioner, Partitioner, PartitionerArgs, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata, TopicMessages } from "./producer-types.js";
 export { DEFAULT_RETRY } from "./retry.js";
 export type { RetryOptions } from "./retry.js";
 export { Transaction } from "./transaction.js";
 export type { ConsumerGroupMetadata, TransactionOffsets, TransactionResult } from "./transaction.js";
+export { sigv4Signer } from "./sigv4.js";
+export type { AwsCredentials, AwsCredentialsProvider, SigV4Options } from "./sigv4.js";
 export type { AuthConfig, AuthHeaderProvider, FetchFunction, SignableRequest } from "./transport.js";

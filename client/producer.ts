@@ -18,94 +18,37 @@
  *
  * A transactional producer (`transactionalId`) sends only inside `producer.transaction()`.
  */
-import { RoundRobinPartitioner, partitionForKey } from "../shared/partitioner.js";
-import { encodingFor, keyBytes, prepareRecord, toWire, worstWireSize, type Message, type PreparedRecord } from "./codec.js";
+import { RoundRobinPartitioner } from "../shared/partitioner.js";
+import { encodingFor, prepareRecord, toWire, worstWireSize, type Message, type PreparedRecord } from "./codec.js";
 import { DynalogError, clientStateError } from "./errors.js";
 import { Instrumentation, type RemoveInstrumentationEventListener, type InstrumentationEvent } from "./events.js";
 import type { Logger } from "./logger.js";
 import { TopicMetadata } from "./metadata.js";
-import { backoff, mayRetry, resolveRetry, retryAfterMs, type ResolvedRetry, type RetryOptions } from "./retry.js";
-import { Transaction } from "./transaction.js";
+import {
+  defaultPartitioner,
+  type CompressionType,
+  type Partitioner,
+  type ProducerBatch,
+  type ProducerConfig,
+  type ProducerIdentity,
+  type ProducerRecord,
+  type RecordMetadata,
+} from "./producer-types.js";
+import { backoff, mayRetry, resolveRetry, retryAfterMs, type ResolvedRetry } from "./retry.js";
+import {
+  MAX_PARTITION_BYTES,
+  MAX_RECORDS_PER_REQUEST,
+  MAX_SEQUENCE,
+  PartitionState,
+  RECORD_OVERHEAD,
+  splitByBudget,
+  summarize,
+  type Ack,
+  type Batch,
+  type Pending,
+} from "./producer-batch.js";
+import { Transaction, type TransactionalProducer } from "./transaction.js";
 import type { Transport } from "./transport.js";
-
-export const CompressionTypes = { None: "none", GZIP: "gzip", Brotli: "brotli" } as const;
-export type CompressionType = (typeof CompressionTypes)[keyof typeof CompressionTypes];
-
-export interface PartitionerArgs {
-  readonly topic: string;
-  readonly partitionMetadata: readonly { readonly partitionId: number }[];
-  readonly message: Message;
-}
-/** Returns the partition; a negative number or undefined means "sticky partition" (null keys). */
-export type Partitioner = (args: PartitionerArgs) => number | undefined;
-export type ICustomPartitioner = () => Partitioner;
-
-/** The broker's partitioning: murmur2 of the key (Kafka's Java client); null keys sticky. */
-const defaultPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) =>
-  message.key === null || message.key === undefined ? undefined : partitionForKey(keyBytes(message.key), partitionMetadata.length);
-
-export const Partitioners = {
-  DefaultPartitioner: defaultPartitioner,
-  /** The same as the default: Dynalog's default already is Java-compatible. */
-  JavaCompatiblePartitioner: defaultPartitioner,
-} as const;
-
-export interface ProducerConfig {
-  /** Default true: producer id + per-partition sequences, retries never duplicate. */
-  readonly idempotent?: boolean;
-  /** Makes this a transactional producer (exactly-once); implies idempotent. */
-  readonly transactionalId?: string;
-  readonly createPartitioner?: ICustomPartitioner;
-  readonly retry?: RetryOptions;
-  /** How long partition counts are cached (ms). Default 300,000. */
-  readonly metadataMaxAge?: number;
-  /** Wait up to this long (ms) for more messages before sending a partition's batch. Default 0. */
-  readonly linger?: number;
-  /** Send a partition's batch once this many bytes are queued; also the most one batch carries. Default 1,048,576. */
-  readonly batchSize?: number;
-  /** Default storage codec of this producer's sends (else the topic's). */
-  readonly compression?: CompressionType;
-  /** Accepted for KafkaJS compatibility; Dynalog keeps one batch in flight per partition (ordered). */
-  readonly maxInFlightRequests?: number;
-  /** Accepted for KafkaJS compatibility; unused (a Dynalog transaction is one request). */
-  readonly transactionTimeout?: number;
-  /** Accepted for KafkaJS compatibility; Dynalog never creates topics implicitly. */
-  readonly allowAutoTopicCreation?: boolean;
-}
-
-export interface ProducerRecord {
-  readonly topic: string;
-  readonly messages: readonly Message[];
-  readonly compression?: CompressionType;
-  /** Accepted for KafkaJS compatibility: every write is durable (acks = all). */
-  readonly acks?: number;
-  readonly timeout?: number;
-}
-
-export interface TopicMessages {
-  readonly topic: string;
-  readonly messages: readonly Message[];
-}
-
-export interface ProducerBatch {
-  readonly topicMessages: readonly TopicMessages[];
-  readonly compression?: CompressionType;
-  readonly acks?: number;
-  readonly timeout?: number;
-}
-
-/** One entry per partition a send wrote to (KafkaJS's RecordMetadata, numeric offsets). */
-export interface RecordMetadata {
-  readonly topicName: string;
-  readonly partition: number;
-  readonly errorCode: 0;
-  /** Offset of this send's first message in the partition (undefined if the broker no longer knew it: DUPLICATE_SEQUENCE_NUMBER). */
-  readonly baseOffset: number | undefined;
-  /** Offset of this send's last message in the partition. */
-  readonly lastOffset: number | undefined;
-  /** True when a retry found the batch already written (nothing was written twice). */
-  readonly duplicate: boolean;
-}
 
 export const PRODUCER_EVENTS = {
   CONNECT: "producer.connect",
@@ -115,58 +58,10 @@ export const PRODUCER_EVENTS = {
 } as const;
 type ProducerEventName = (typeof PRODUCER_EVENTS)[keyof typeof PRODUCER_EVENTS];
 
-interface Ack {
-  readonly partition: number;
-  readonly offset: number | undefined;
-  readonly duplicate: boolean;
-}
+export { CompressionTypes, Partitioners } from "./producer-types.js";
+export type { CompressionType, ICustomPartitioner, Partitioner, PartitionerArgs, ProducerBatch, ProducerConfig, ProducerIdentity, ProducerRecord, RecordMetadata, TopicMessages } from "./producer-types.js";
 
-interface Pending {
-  readonly record: PreparedRecord;
-  readonly arrivedAt: number;
-  readonly compression: CompressionType | undefined;
-  readonly cost: number;
-  resolve(ack: Ack): void;
-  reject(error: unknown): void;
-}
-
-class PartitionState {
-  queue: Pending[] = [];
-  queuedBytes = 0;
-  /** A batch is in flight (or waiting to be retried). */
-  busy = false;
-  nextSequence = 0;
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-  ) {}
-}
-
-interface Batch {
-  readonly state: PartitionState;
-  readonly items: Pending[];
-  readonly compression: CompressionType | undefined;
-  readonly identity: ProducerIdentity | undefined;
-  readonly baseSequence: number | undefined;
-  attempts: number;
-  readonly firstSentAt: number;
-  /** Already sent alone after a request-level refusal (so one bad batch cannot fail others). */
-  isolated: boolean;
-}
-
-export interface ProducerIdentity {
-  readonly producerId: number;
-  readonly epoch: number;
-}
-
-/** Request-size budget (the broker's limits, with room for JSON framing). */
-const MAX_RECORDS_PER_REQUEST = 10_000;
-const MAX_PARTITION_BYTES = 2_900_000;
-const MAX_REQUEST_BYTES = 5_000_000;
-const RECORD_OVERHEAD = 64;
-const MAX_SEQUENCE = 2_147_483_647;
-
-export class Producer {
+export class Producer implements TransactionalProducer {
   readonly events = PRODUCER_EVENTS;
   private readonly instrumentation = new Instrumentation<ProducerEventName>(Object.values(PRODUCER_EVENTS));
   private readonly retry: ResolvedRetry;
@@ -183,7 +78,7 @@ export class Producer {
   private connected = false;
   private fenced: DynalogError | undefined;
   private kickScheduled = false;
-  private lingerTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private unacknowledged = 0;
   private idleWaiters: (() => void)[] = [];
   // --- transactions ---
@@ -408,10 +303,11 @@ export class Producer {
   private drainSoon(): void {
     if (this.kickScheduled) return;
     this.kickScheduled = true;
-    setImmediate(() => {
+    // A macrotask: runs after this turn in every runtime (browsers lack Node's immediate queue).
+    setTimeout(() => {
       this.kickScheduled = false;
       void this.drain();
-    });
+    }, 0);
   }
 
   private async drain(): Promise<void> {
@@ -575,50 +471,4 @@ export class Producer {
     state.queuedBytes = 0;
     for (const item of items) item.reject(error);
   }
-}
-
-/** Split one topic's batches into requests that fit the broker's body and record limits. */
-function splitByBudget(batches: Batch[]): Batch[][] {
-  const groups: Batch[][] = [];
-  let current: Batch[] = [];
-  let bytes = 0;
-  let records = 0;
-  for (const batch of batches) {
-    const size = batch.items.reduce((n, i) => n + i.cost, 0);
-    if (current.length > 0 && (bytes + size > MAX_REQUEST_BYTES || records + batch.items.length > MAX_RECORDS_PER_REQUEST)) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
-      records = 0;
-    }
-    current.push(batch);
-    bytes += size;
-    records += batch.items.length;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
-}
-
-function summarize(acks: { topic: string; ack: Ack }[]): RecordMetadata[] {
-  const byPartition = new Map<string, { topicName: string; partition: number; offsets: (number | undefined)[]; duplicate: boolean }>();
-  for (const { topic, ack } of acks) {
-    const key = `${topic}\u0000${ack.partition}`;
-    const entry = byPartition.get(key) ?? { topicName: topic, partition: ack.partition, offsets: [], duplicate: false };
-    entry.offsets.push(ack.offset);
-    entry.duplicate ||= ack.duplicate;
-    byPartition.set(key, entry);
-  }
-  return [...byPartition.values()]
-    .sort((a, b) => (a.topicName === b.topicName ? a.partition - b.partition : a.topicName < b.topicName ? -1 : 1))
-    .map(({ topicName, partition, offsets, duplicate }) => {
-      const known = offsets.filter((o): o is number => o !== undefined);
-      return {
-        topicName,
-        partition,
-        errorCode: 0 as const,
-        baseOffset: known.length === offsets.length ? Math.min(...known) : undefined,
-        lastOffset: known.length === offsets.length ? Math.max(...known) : undefined,
-        duplicate,
-      };
-    });
 }

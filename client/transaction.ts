@@ -14,7 +14,27 @@
 import type { Message, PreparedRecord } from "./codec.js";
 import { encodingFor, prepareRecord, toWire } from "./codec.js";
 import { DynalogError, clientStateError } from "./errors.js";
-import type { CompressionType, Producer, ProducerBatch, ProducerRecord } from "./producer.js";
+import type { CompressionType, ProducerBatch, ProducerConfig, ProducerIdentity, ProducerRecord } from "./producer-types.js";
+import type { Transport } from "./transport.js";
+
+/**
+ * What a transaction needs of its producer. The Producer implements it; declaring it here (not
+ * importing the Producer) keeps producer.ts → transaction.ts one-way.
+ */
+export interface TransactionalProducer {
+  readonly config: ProducerConfig;
+  readonly transport: Transport;
+  readonly transactionalId: string | undefined;
+  /** The epoch transactions commit under; set by initTransactions. */
+  readonly txIdentity: ProducerIdentity | undefined;
+  /** Transactions committed in this epoch: the next commit's `transactionSequence`. */
+  txSequence: number;
+  /** Set when a commit's outcome is unknown: take a new epoch before the next transaction. */
+  txNeedsInit: boolean;
+  partitionCount(topic: string): Promise<number>;
+  partitionFor(topic: string, count: number, message: Message): number | undefined;
+  markFenced(error: DynalogError): void;
+}
 
 /** What a consumer offers a transaction for fencing: see `Consumer.groupMetadata()`. */
 export interface ConsumerGroupMetadata {
@@ -57,7 +77,7 @@ export class Transaction {
   private consumer: GroupMetadataSource | undefined;
   private readonly offsets = new Map<string, { topic: string; partition: number; offset: number; metadata?: string }>();
 
-  constructor(private readonly producer: Producer) {
+  constructor(private readonly producer: TransactionalProducer) {
     this.compression = producer.config.compression;
   }
 

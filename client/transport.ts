@@ -4,16 +4,13 @@
  * `Transport.request`.
  */
 import { CLIENT_ERROR_CODES, DynalogConnectionError, DynalogError } from "./errors.js";
+import { toBase64, utf8Bytes } from "./bytes.js";
 import type { Logger } from "./logger.js";
 import { backoff, mayRetry, retryAfterMs, sleep, type ResolvedRetry } from "./retry.js";
+import { sigv4Signer, type RequestToSign, type SigV4Options } from "./sigv4.js";
 
-/** What a custom authenticator sees: sign it (e.g. SigV4) and return the headers to add. */
-export interface SignableRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string | undefined;
-}
+/** What a custom authenticator sees (method, url, headers, body): sign it and return the headers to add. */
+export type SignableRequest = RequestToSign;
 
 export type AuthHeaderProvider = (request: SignableRequest) => Promise<Record<string, string>> | Record<string, string>;
 
@@ -22,7 +19,9 @@ export type AuthConfig =
   | { readonly type: "bearer"; readonly token: string }
   /** The same key as HTTP Basic: username = key id, password = secret. */
   | { readonly type: "basic"; readonly username: string; readonly password: string }
-  /** Anything else, e.g. SigV4 signing by the caller: return the headers to add. */
+  /** AWS SigV4 (API Gateway's IAM authorization), signed by the SDK: see sigv4.ts. */
+  | { readonly sigv4: SigV4Options }
+  /** Anything else: sign or decorate the request yourself and return the headers to add. */
   | AuthHeaderProvider;
 
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -60,10 +59,12 @@ const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH
 export class Transport {
   readonly baseUrl: string;
   private readonly fetchImpl: FetchFunction;
+  private readonly auth: AuthHeaderProvider | undefined;
 
   constructor(private readonly options: TransportOptions) {
     this.baseUrl = options.url.replace(/\/+$/, "");
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.auth = authProvider(options.auth);
   }
 
   get retryPolicy(): ResolvedRetry {
@@ -95,7 +96,7 @@ export class Transport {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.options.clientId) headers["x-dynalog-client-id"] = this.options.clientId;
-    Object.assign(headers, await this.authHeaders({ method: options.method, url, headers, body }));
+    if (this.auth) Object.assign(headers, await this.auth({ method: options.method, url, headers: { ...headers }, body }));
 
     const timeout = AbortSignal.timeout(this.options.requestTimeout + (options.extraTimeoutMs ?? 0));
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
@@ -125,14 +126,6 @@ export class Transport {
     for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) search.set(key, String(value));
     const qs = search.toString();
     return `${this.baseUrl}${path}${qs ? `?${qs}` : ""}`;
-  }
-
-  private async authHeaders(request: SignableRequest): Promise<Record<string, string>> {
-    const auth = this.options.auth;
-    if (!auth) return {};
-    if (typeof auth === "function") return auth(request);
-    if (auth.type === "bearer") return { authorization: `Bearer ${auth.token}` };
-    return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`, "utf8").toString("base64")}` };
   }
 
   private networkError(error: unknown, url: string, timedOut: boolean): DynalogConnectionError {
@@ -168,6 +161,22 @@ export class Transport {
       cause: error,
     });
   }
+}
+
+/** Every auth option as one function from the request to the headers to add. */
+function authProvider(auth: AuthConfig | undefined): AuthHeaderProvider | undefined {
+  if (auth === undefined || auth === null) return undefined;
+  if (typeof auth === "function") return auth;
+  if ("sigv4" in auth) return sigv4Signer(auth.sigv4);
+  if (auth.type === "bearer") {
+    const headers = { authorization: `Bearer ${auth.token}` };
+    return () => headers;
+  }
+  if (auth.type === "basic") {
+    const headers = { authorization: `Basic ${toBase64(utf8Bytes(`${auth.username}:${auth.password}`))}` };
+    return () => headers;
+  }
+  throw new TypeError("auth must be { type: 'bearer', token }, { type: 'basic', username, password }, { sigv4: { region, credentials } } or a function returning headers");
 }
 
 function errorCode(error: unknown): string | undefined {

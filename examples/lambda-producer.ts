@@ -4,8 +4,9 @@
  * idempotence makes the SDK's retries safe, and `send` resolves only once the broker has the
  * records durably.
  *
- * Deployed, give it DYNALOG_URL (the Dynalog API's URL) and DYNALOG_TOKEN (an API key whose
- * principal may Write the topic) — or sign with SigV4 through `auth: async (request) => headers`.
+ * Deployed, give it DYNALOG_URL (the Dynalog API's URL) and either DYNALOG_TOKEN (an API key whose
+ * principal may Write the topic) or DYNALOG_SIGV4=1: then the SDK signs with SigV4 using the
+ * function's own role (Node's standard credential chain; the principal is `IAM:<role arn>`).
  *
  * Run it locally against the broker from the README quick start (`npm start`):
  *
@@ -15,6 +16,8 @@
  */
 import { pathToFileURL } from "node:url";
 import { Dynalog, logLevel } from "dynalog/client";
+// Node-only helpers (AWS's credential chain); a package export once the SDK is packaged.
+import { sigv4FromEnvironment } from "../client/node.js";
 
 interface ApiEvent {
   readonly body?: string | null;
@@ -22,7 +25,7 @@ interface ApiEvent {
 
 const dynalog = new Dynalog({
   url: process.env.DYNALOG_URL ?? "http://127.0.0.1:8790",
-  auth: process.env.DYNALOG_TOKEN ? { type: "bearer", token: process.env.DYNALOG_TOKEN } : undefined,
+  auth: process.env.DYNALOG_TOKEN ? { type: "bearer", token: process.env.DYNALOG_TOKEN } : process.env.DYNALOG_SIGV4 ? sigv4FromEnvironment() : undefined,
   clientId: process.env.AWS_LAMBDA_FUNCTION_NAME ?? "lambda-producer",
   logLevel: logLevel.WARN,
   // Stay well inside the function's timeout.

@@ -43,7 +43,8 @@ describe("produce → consume", () => {
     const raw = await jsonClient(env.url).post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ key: "customer-7", value: "via-http" }] });
     expect(raw.body.partitions[0].partition).toBe(p7);
 
-    const consumer = dynalog.consumer({ groupId: topicName("g"), heartbeatInterval: 200, maxWaitTimeInMs: 500 });
+    const groupId = topicName("g");
+    const consumer = dynalog.consumer({ groupId, heartbeatInterval: 200, maxWaitTimeInMs: 500 });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     const seen: { partition: number; message: KafkaMessage }[] = [];
@@ -74,7 +75,7 @@ describe("produce → consume", () => {
     ]);
 
     // The consumer committed what it processed: the group has no lag.
-    const lag = await admin.fetchGroupLag({ groupId: (consumer as any).groupId });
+    const lag = await admin.fetchGroupLag({ groupId });
     expect(lag.totalLag).toBe(0);
     expect(lag.topics[0]!.partitions.find((p) => p.partition === p42)).toMatchObject({ committedOffset: 3, highWatermark: 3, lag: 0 });
   });

@@ -1,0 +1,110 @@
+/**
+ * The fetch loop: long-polls `POST /v1/fetch` for the owned, unpaused partitions (rotating which
+ * come first, so one busy partition cannot starve the others of the byte budget) and hands each
+ * partition's records to the runner, one partition after the other.
+ */
+import type { ConsumerContext, FetchResult, OwnedPartition } from "./consumer-context.js";
+import type { OffsetCommitter } from "./consumer-offsets.js";
+import type { BatchRunner } from "./consumer-runner.js";
+import { isFatal } from "./consumer-types.js";
+import { DynalogError } from "./errors.js";
+import { backoff } from "./retry.js";
+
+export class FetchLoop {
+  private rotation = 0;
+
+  constructor(
+    private readonly ctx: ConsumerContext,
+    private readonly runner: BatchRunner,
+    private readonly offsets: OffsetCommitter,
+  ) {}
+
+  async run(): Promise<void> {
+    const ctx = this.ctx;
+    const config = ctx.config;
+    let failures = 0;
+    while (ctx.running) {
+      const active = [...ctx.owned.values()].filter((p) => !p.revoking && !ctx.isPaused(p) && p.position !== undefined);
+      if (active.length === 0) {
+        await ctx.fetchWake.wait(1_000);
+        continue;
+      }
+      // Rotate, so one busy partition cannot starve the others of the byte budget.
+      const start = this.rotation++ % active.length;
+      const ordered = [...active.slice(start), ...active.slice(0, start)].slice(0, 100);
+      const requested = ordered.map((p) => ({ p, offset: p.position!, generation: p.generation }));
+      const abort = new AbortController();
+      ctx.fetchAbort = abort;
+      const maxWaitMs = Math.min(20_000, Math.max(0, config.maxWaitTimeInMs ?? 5_000));
+      let results: FetchResult[];
+      ctx.instrumentation.emit("consumer.fetch_start", { partitions: requested.length });
+      const startedAt = Date.now();
+      try {
+        const answer = await ctx.transport.request<{ partitions: FetchResult[] }>({
+          method: "POST",
+          path: "/v1/fetch",
+          body: {
+            encoding: "base64",
+            maxWaitMs,
+            maxBytes: Math.min(3_145_728, config.maxBytes ?? 3_145_728),
+            maxRecords: Math.min(10_000, config.maxRecordsPerPartition ?? 500),
+            partitions: requested.map(({ p, offset }) => ({ topic: p.topic, partition: p.partition, offset, maxBytes: Math.min(3_145_728, config.maxBytesPerPartition ?? 1_048_576) })),
+          },
+          idempotent: true,
+          extraTimeoutMs: maxWaitMs,
+          signal: abort.signal,
+        });
+        results = answer.partitions;
+        failures = 0;
+      } catch (error) {
+        if (abort.signal.aborted || !ctx.running) continue;
+        if (isFatal(error)) {
+          ctx.crash(error, false);
+          return;
+        }
+        ctx.log.warn("Fetch failed", { error: (error as Error).message });
+        ctx.instrumentation.emit("consumer.crash", { error, groupId: ctx.groupId, restart: true });
+        await ctx.fetchWake.wait(backoff(ctx.retry, Math.min(failures++, 8)));
+        continue;
+      } finally {
+        if (ctx.fetchAbort === abort) ctx.fetchAbort = undefined;
+      }
+      ctx.instrumentation.emit("consumer.fetch", { numberOfBatches: results.filter((r) => (r.records?.length ?? 0) > 0).length, duration: Date.now() - startedAt });
+      for (const [i, result] of results.entries()) {
+        if (!ctx.running) break;
+        const { p, offset, generation } = requested[i]!;
+        if (ctx.owned.get(p.key) !== p || p.revoking || p.generation !== generation || p.position !== offset || ctx.isPaused(p)) continue;
+        if (result.error) {
+          await this.fetchError(p, DynalogError.fromEnvelope(result.error));
+          continue;
+        }
+        if (!result.records || result.records.length === 0) {
+          p.position = result.nextOffset ?? p.position; // walked past voids
+          continue;
+        }
+        ctx.processing = this.runner.processBatch(p, result);
+        try {
+          await ctx.processing;
+        } finally {
+          ctx.processing = undefined;
+        }
+      }
+      await this.offsets.maybeAutoCommit(false).catch((error) => ctx.log.warn("Auto-commit failed", { error: (error as Error).message }));
+    }
+  }
+
+  private async fetchError(p: OwnedPartition, error: DynalogError): Promise<void> {
+    const ctx = this.ctx;
+    if (error.code === "OFFSET_OUT_OF_RANGE") {
+      const earliest = Number(error.details["logStartOffset"] ?? 0);
+      const latest = Number(error.details["highWatermark"] ?? earliest);
+      const reset = ctx.fromBeginning.get(p.topic) ? earliest : latest;
+      ctx.log.warn("Offset out of range; resetting", { topic: p.topic, partition: p.partition, from: p.position, to: reset });
+      p.position = reset;
+      return;
+    }
+    ctx.log.warn("Fetching a partition failed", { topic: p.topic, partition: p.partition, code: error.code, error: error.message });
+    if (error.code === "UNKNOWN_TOPIC_OR_PARTITION" && ctx.groupId === undefined) ctx.owned.delete(p.key);
+    await ctx.fetchWake.wait(backoff(ctx.retry, Math.min(p.failures++, 8)));
+  }
+}
