@@ -14,7 +14,7 @@ import { encodePartition, groupByPartition, placeChunks, type EncodedPartition, 
 import type { BrokerContext } from "./context.js";
 import { validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
 import type { ConsumerGroups } from "./groups.js";
-import type { MemberFence, OffsetCommit, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
+import type { OffsetCommit, OffsetCommitFence, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
 import { validateProducerIdentity } from "./produce.js";
 import { itemExpiry, StaleTopicError, type TopicCatalog } from "./topics.js";
 
@@ -63,7 +63,7 @@ interface TransactionalIdentity {
 interface PreparedTransaction {
   readonly identity?: TransactionalIdentity;
   readonly partitions: readonly (EncodedPartition & { readonly topic: TopicRecord })[];
-  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[]; readonly fence?: MemberFence };
+  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[]; readonly fence: OffsetCommitFence };
 }
 
 export type TransactionVerdict =
@@ -176,7 +176,7 @@ export class Transactions {
       const commits = await validateOffsetCommits(this.topics, group, input.offsets.offsets);
       offsets = { group, commits, fence: await this.groups.offsetCommitFence(group, { memberId, memberEpoch }) };
     }
-    checkFitsOneTransaction(identity, partitions, offsets?.commits ?? [], offsets?.fence !== undefined);
+    checkFitsOneTransaction(identity, partitions, offsets?.commits ?? [], offsets !== undefined);
     return { identity, partitions, offsets };
   }
 
@@ -285,12 +285,12 @@ function transactionalIdentity(input: TransactionCommitInput): TransactionalIden
 }
 
 /** Refuse, before anything is written, what one TransactWriteItems cannot hold. */
-function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], fenced: boolean): void {
+function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], fenced: boolean /* offsets bring one group check */): void {
   const batchItems = partitions.reduce((sum, p) => sum + p.chunks.length, 0);
   const actions = (identity ? 1 : 0) + batchItems + offsets.length + (fenced ? 1 : 0);
   const details = { batchItems, offsets: offsets.length, partitions: partitions.length };
   if (actions > MAX_TRANSACTION_ACTIONS) {
-    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${fenced ? ", 1 member check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
+    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${fenced ? ", 1 group check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
       details: { ...details, limit: "actions", actions, maxActions: MAX_TRANSACTION_ACTIONS },
     });
   }

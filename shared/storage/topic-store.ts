@@ -53,7 +53,9 @@ export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: T
 
     async get(name) {
       try {
-        const result = await client.send(new GetCommand({ TableName: tables.topics, Key: { name } }));
+        // Strongly consistent: the fresh look-up after a StaleTopicError must see the recreated (or
+        // deleted) topic, and a topic must be usable right after its creation was answered.
+        const result = await client.send(new GetCommand({ TableName: tables.topics, Key: { name }, ConsistentRead: true }));
         return result.Item ? toTopic(result.Item) : undefined;
       } catch (error) {
         throw storageFailure(error, "GetItem (topic)");
