@@ -40,7 +40,9 @@ export type Fault =
   /** Let the request reach DynamoDB, then lose the response: the caller sees this error. */
   | { readonly kind: "drop-response"; readonly error: Error }
   /** Fail before anything is sent. */
-  | { readonly kind: "fail-before"; readonly error: Error };
+  | { readonly kind: "fail-before"; readonly error: Error }
+  /** Run `action` (e.g. another client's requests) first, then send: forces an interleaving. */
+  | { readonly kind: "run-before"; readonly action: () => Promise<void> };
 
 /** Decides per request whether to inject a fault; return undefined to pass through. */
 export type FaultRule = (command: string, input: Record<string, unknown>) => Fault | undefined;
@@ -97,6 +99,7 @@ export function instrumentedClient(): Instrumented {
       const command = String(context.commandName ?? "");
       const fault = faults.decide(command, (args.input ?? {}) as Record<string, unknown>);
       if (fault?.kind === "fail-before") throw fault.error;
+      if (fault?.kind === "run-before") await fault.action();
       if (WRITE_COMMANDS.test(command)) writes.record(command);
       const result = await next(args);
       if (fault?.kind === "drop-response") throw fault.error;
