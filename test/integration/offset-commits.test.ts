@@ -150,7 +150,9 @@ describe("read consistency", () => {
     const member = new Member(fresh.broker, group, [topic]);
     await member.heartbeat();
     await member.commit(topic, 0, 4);
-    await fresh.broker.commitTransaction({ records: [], offsets: { group, memberId: member.memberId, memberEpoch: member.epoch, offsets: [{ topic, partition: 1, offset: 2 }] } });
+    const output = await newTopic();
+    const records = [{ topic: output, key: null, value: enc("copied"), headers: [] }];
+    await fresh.broker.commitTransaction({ records, offsets: { group, memberId: member.memberId, memberEpoch: member.epoch, offsets: [{ topic, partition: 1, offset: 2 }] } });
     expect((await fresh.broker.committedOffsets(group, topic, { reset: "earliest" })).map((c) => c.offset)).toEqual([4, 2]);
     await fresh.broker.describeGroup(group);
     await fresh.broker.heartbeat(group, { memberId: member.memberId, memberEpoch: -1 });

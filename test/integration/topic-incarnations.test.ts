@@ -80,7 +80,9 @@ describe("committed offsets of a recreated topic", () => {
     const group = uniqueName("g");
     const { topic } = await recreatedWithStaleInstance(group);
 
-    await stale.broker.commitTransaction({ records: [], offsets: { group, offsets: [{ topic, partition: 0, offset: 3 }] } });
+    const output = topicName("out");
+    await admin.broker.createTopic({ name: output, partitions: 1 });
+    await stale.broker.commitTransaction({ records: [{ topic: output, ...text("copied") }], offsets: { group, offsets: [{ topic, partition: 0, offset: 3 }] } });
 
     expect((await admin.broker.committedOffsets(group, topic)).map((c) => c.offset)).toEqual([5]);
     expect((await stale.broker.committedOffsets(group, topic)).map((c) => c.offset)).toEqual([3]); // its cache: the deleted incarnation
