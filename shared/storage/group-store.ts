@@ -340,6 +340,7 @@ export function createDynamoGroupStore(client: DynamoDBDocumentClient, tables: T
     async list() {
       const byGroup = new Map<string, { group?: GroupRecord; members: MemberRecord[]; hasOffsets: boolean }>();
       try {
+        // Eventually consistent on purpose: an admin listing decides nothing (docs/api.md, "Read consistency").
         for await (const page of paginateScan({ client }, { TableName: tables.offsets })) {
           for (const item of page.Items ?? []) {
             const pk = String(item["pk"]);

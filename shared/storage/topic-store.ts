@@ -1,6 +1,7 @@
 /**
  * DynamoDB adapter for topic metadata. Item (topics table), key `name`:
  *   id, partitions, retentionMs (absent = forever), compression, timestampType, createdAt
+ * Read consistency: `get` is strongly consistent; `list` (an admin Scan) is not — it decides nothing.
  */
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
