@@ -49,7 +49,7 @@ function toCommitted(item: Record<string, unknown>): CommittedOffset & { topicId
   // sk "o#<topicId>#<partition>": topic ids are UUIDs, without '#'.
   const [, topicId, partition] = String(item["sk"]).split("#");
   return {
-    topic: String(item["topic"] ?? ""),
+    topic: String(item["topic"]),
     partition: Number(partition),
     offset: Number(item["offset"]),
     metadata: String(item["metadata"] ?? ""),
@@ -88,7 +88,12 @@ export function createDynamoOffsetStore(client: DynamoDBDocumentClient, tables: 
             ExpressionAttributeValues: { ":pk": groupKey(group), ":prefix": prefix },
             ConsistentRead: true,
           })) {
-        for (const item of page.Items ?? []) committed.push(toCommitted(item));
+        for (const item of page.Items ?? []) {
+          // Items of the earlier layout (sk "o#<topic>#<partition>", no `topic` attribute) are not
+          // read: they were keyed by name, which is exactly what let a deleted incarnation erase them.
+          if (typeof item["topic"] !== "string") continue;
+          committed.push(toCommitted(item));
+        }
       }
     } catch (error) {
       throw storageFailure(error, operation);
