@@ -176,6 +176,7 @@ export class Transactions {
       const commits = await validateOffsetCommits(this.topics, group, input.offsets.offsets);
       offsets = { group, commits, fence: await this.groups.offsetCommitFence(group, { memberId, memberEpoch }) };
     }
+    // Offsets come with one check of their group (the member, or that it is still empty).
     checkFitsOneTransaction(identity, partitions, offsets?.commits ?? [], offsets !== undefined);
     return { identity, partitions, offsets };
   }
@@ -285,12 +286,12 @@ function transactionalIdentity(input: TransactionCommitInput): TransactionalIden
 }
 
 /** Refuse, before anything is written, what one TransactWriteItems cannot hold. */
-function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], fenced: boolean /* offsets bring one group check */): void {
+function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], groupCheck: boolean): void {
   const batchItems = partitions.reduce((sum, p) => sum + p.chunks.length, 0);
-  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (fenced ? 1 : 0);
+  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (groupCheck ? 1 : 0);
   const details = { batchItems, offsets: offsets.length, partitions: partitions.length };
   if (actions > MAX_TRANSACTION_ACTIONS) {
-    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${fenced ? ", 1 group check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
+    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${groupCheck ? ", 1 group check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
       details: { ...details, limit: "actions", actions, maxActions: MAX_TRANSACTION_ACTIONS },
     });
   }

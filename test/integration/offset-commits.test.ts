@@ -124,6 +124,19 @@ describe("large commits without a member", () => {
     const committed = await lambda.broker.committedOffsets(group, topic);
     expect(committed.map((c) => c.offset)).toEqual(Array.from({ length: 150 }, (_, p) => p + 1));
   });
+
+  it("in a transaction, offsets without a member come with their group check too: 100 offsets alone do not fit, 1 batch item + 98 offsets do", async () => {
+    const topic = await newTopic(100);
+    const group = uniqueName("g");
+    const offsets = Array.from({ length: 100 }, (_, partition) => ({ topic, partition, offset: 1 }));
+
+    const tooLarge = lambda.broker.commitTransaction({ records: [], offsets: { group, offsets } });
+    await expect(tooLarge).rejects.toMatchObject({ code: "TRANSACTION_TOO_LARGE", details: { limit: "actions", actions: 101, offsets: 100 } });
+    const output = await newTopic();
+    // 1 batch item + 98 offsets + the group check = 100 actions.
+    await lambda.broker.commitTransaction({ records: [{ topic: output, key: null, value: enc("x"), headers: [] }], offsets: { group, offsets: offsets.slice(0, 98) } });
+    expect((await lambda.broker.committedOffsets(group, topic)).filter((c) => c.offset === 1)).toHaveLength(98);
+  });
 });
 
 describe("read consistency", () => {
