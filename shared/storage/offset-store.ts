@@ -5,7 +5,10 @@
  * Keyed by topic INCARNATION (topicId), not by name: an instance that still caches a deleted topic
  * commits under the deleted incarnation's key, which nobody reads again — it can never overwrite
  * or erase the offsets of the topic recreated under the same name. Reading by name looks the
- * topic up first (its current topicId), then reads that incarnation's keys.
+ * topic up first (its current topicId), then reads that incarnation's keys. (The converse case —
+ * a consumer of the NEW incarnation committing through an instance whose cache still holds the old
+ * one, for at most the topic cache TTL — lands under the old key too: the new incarnation keeps its
+ * previous offset, so those records may be processed again, never skipped.)
  *
  * The group and member items (group-store.ts) live under the same pk, so every commit is ONE
  * TransactWriteItems per ≤ 99 offsets: a ConditionCheck plus the offset Puts, all or nothing.
