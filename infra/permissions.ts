@@ -108,8 +108,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     topics: [{ actions: ["GetItem"], why: "validate the committed topics; the topics a group subscribes to" }],
     offsets: [
       {
-        actions: ["BatchWriteItem", "Query", "PutItem", "DeleteItem", "ConditionCheckItem"],
-        why: "commit offsets (batch, or fenced by a member check in a transaction); group and member items (heartbeat, leave)",
+        actions: ["Query", "PutItem", "DeleteItem", "ConditionCheckItem"],
+        why: "commit offsets (transactions checking the member, or without one the group item's version); group and member items (heartbeat, leave)",
       },
     ],
     // Reading committed offsets with a reset policy answers the log start or high watermark of
@@ -126,7 +126,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     offsets: [
       {
         actions: ["PutItem", "ConditionCheckItem", "Query"],
-        why: "offsets committed in the transaction, fenced by a group member check (KIP-447); read the group's members to refuse memberless commits to a live group",
+        why: "offsets committed in the transaction, fenced by a group member check (KIP-447) or, without a member, by the group item's version; read the group's members to refuse memberless commits to a live group",
       },
     ],
     security: [...AUTHENTICATING],

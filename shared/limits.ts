@@ -79,5 +79,9 @@ export const MAX_REBALANCE_TIMEOUT_MS = 1_800_000;
 export const DEFAULT_REBALANCE_TIMEOUT_MS = 300_000;
 /** KIP-848's group.consumer.heartbeat.interval.ms; never more than a third of the session timeout. */
 export const MAX_HEARTBEAT_INTERVAL_MS = 5_000;
-/** A commit fenced by member id and epoch is ONE TransactWriteItems: the member check + the offsets. */
+/**
+ * A commit fenced by member id and epoch is ONE TransactWriteItems: the member check + the offsets.
+ * A commit without a member (up to MAX_OFFSETS_PER_COMMIT) is written in TransactWriteItems of this
+ * many offsets, each with the group check: atomic per transaction, not across them.
+ */
 export const MAX_FENCED_OFFSETS_PER_COMMIT = 99;

@@ -31,7 +31,8 @@
  * - FENCING: a member's epoch changes when its assignment moves to a new target (after it has
  *   released what it had to). Offset commits carrying memberId + memberEpoch are accepted only
  *   while that member is current (storage checks it in the commit's own transaction). Commits
- *   without a member are refused while the group has live members (NON_EMPTY_GROUP).
+ *   without a member are refused while the group has live members (NON_EMPTY_GROUP); their write
+ *   is conditional on the group item's version that showed no live member (a join writes it).
  */
 import { randomUUID } from "node:crypto";
 import { DynalogError } from "../errors.js";
@@ -52,7 +53,7 @@ import {
 import type { BrokerContext } from "./context.js";
 import type { LogReader } from "./log-reader.js";
 import { validateGroupId, validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
-import type { GroupRecord, GroupSnapshot, GroupWrite, MemberFence, MemberRecord, SubscribedTopic, TopicPartitions, TopicRecord } from "./ports.js";
+import { isMemberFence, type GroupRecord, type GroupSnapshot, type GroupWrite, type MemberFence, type MemberRecord, type OffsetCommitFence, type SubscribedTopic, type TopicPartitions, type TopicRecord } from "./ports.js";
 import { mapWithConcurrency, partitionRefs, requirePartition, validateTopicName, type TopicCatalog } from "./topics.js";
 
 // ================================================================================================
@@ -730,6 +731,8 @@ function buildWrite(ws: Workspace, caller: MemberRecord | undefined, callerOrigi
 // ================================================================================================
 
 const MAX_ATTEMPTS = 30;
+/** A commit without a member re-reads the group this often when the group changed under it. */
+const MAX_COMMIT_ATTEMPTS = 4;
 
 export type OffsetReset = "earliest" | "latest" | "none";
 
@@ -902,29 +905,42 @@ export class ConsumerGroups {
    */
   async commitOffsets(group: string, offsets: readonly OffsetCommitInput[], member?: { readonly memberId?: string; readonly memberEpoch?: number }): Promise<void> {
     const commits = await validateOffsetCommits(this.topics, group, offsets);
-    const fence = await this.offsetCommitFence(group, member);
-    if (fence && commits.length > MAX_FENCED_OFFSETS_PER_COMMIT) {
-      throw new DynalogError("REQUEST_TOO_LARGE", `A commit with memberId carries at most ${MAX_FENCED_OFFSETS_PER_COMMIT} partitions (one DynamoDB transaction), got ${commits.length}; split it`, {
-        details: { limit: MAX_FENCED_OFFSETS_PER_COMMIT, actual: commits.length },
-      });
+    for (let attempt = 0; ; attempt++) {
+      const fence = await this.offsetCommitFence(group, member);
+      if (isMemberFence(fence) && commits.length > MAX_FENCED_OFFSETS_PER_COMMIT) {
+        throw new DynalogError("REQUEST_TOO_LARGE", `A commit with memberId carries at most ${MAX_FENCED_OFFSETS_PER_COMMIT} partitions (one DynamoDB transaction), got ${commits.length}; split it`, {
+          details: { limit: MAX_FENCED_OFFSETS_PER_COMMIT, actual: commits.length },
+        });
+      }
+      try {
+        await this.ctx.storage.offsets.commit(group, commits, this.ctx.clock(), fence);
+        return;
+      } catch (error) {
+        // Without a member: the group changed after it was read empty. Read it again — a member
+        // that joined makes this NON_EMPTY_GROUP; anything else (an expired member removed) retries.
+        const groupChanged = !isMemberFence(fence) && error instanceof DynalogError && error.code === "CONCURRENT_TRANSACTIONS";
+        if (!groupChanged || attempt >= MAX_COMMIT_ATTEMPTS - 1) throw error;
+      }
     }
-    await this.ctx.storage.offsets.commit(group, commits, this.ctx.clock(), fence);
   }
 
   /**
    * How offsets of `group` may be committed (plain or inside a transaction, KIP-447): with a member,
-   * fenced by that member's epoch (the storage checks it in the same DynamoDB transaction); without
-   * one, only while the group has no live members (NON_EMPTY_GROUP).
+   * fenced by that member's epoch; without one, only while the group has no live members
+   * (NON_EMPTY_GROUP) — fenced by the version of the group item read here, so that a member joining
+   * before the commit lands makes it fail. The storage checks either fence in the commit's own
+   * DynamoDB transaction.
    */
-  async offsetCommitFence(group: string, member?: { readonly memberId?: string; readonly memberEpoch?: number }): Promise<MemberFence | undefined> {
+  async offsetCommitFence(group: string, member?: { readonly memberId?: string; readonly memberEpoch?: number }): Promise<OffsetCommitFence> {
     if (member && (member.memberId !== undefined || member.memberEpoch !== undefined)) return validateFence(member);
-    const live = liveMembers(await this.ctx.storage.groups.load(group), this.ctx.clock());
+    const snapshot = await this.ctx.storage.groups.load(group);
+    const live = liveMembers(snapshot, this.ctx.clock());
     if (live.length > 0) {
       throw new DynalogError("NON_EMPTY_GROUP", `Group '${group}' has ${live.length} live member(s); its offsets are committed by its members, with memberId and memberEpoch`, {
         details: { group, members: live.length },
       });
     }
-    return undefined;
+    return { emptyGroupVersion: snapshot.group?.version ?? null };
   }
 
   async committedOffsets(group: string, topicName: string, options: { readonly reset?: OffsetReset; readonly partitions?: readonly number[] } = {}): Promise<CommittedPartitionOffset[]> {

@@ -206,14 +206,20 @@ export interface OffsetCommit {
 
 export interface OffsetStore {
   /**
-   * Without `fence`: plain puts. With `fence`: ONE TransactWriteItems that also checks the member is
-   * current (exists, not expired at `now`, epoch matches), all or nothing; a failed check throws
-   * UNKNOWN_MEMBER_ID / FENCED_MEMBER_EPOCH / STALE_MEMBER_EPOCH.
+   * Offsets are kept per topic INCARNATION (`topicId`): a commit made for a deleted incarnation
+   * never touches the offsets of the topic recreated under the same name.
+   *
+   * With a member fence: ONE TransactWriteItems that also checks the member is current (exists,
+   * not expired at `now`, epoch matches), all or nothing; a failed check throws UNKNOWN_MEMBER_ID /
+   * FENCED_MEMBER_EPOCH / STALE_MEMBER_EPOCH. With an empty-group fence: TransactWriteItems of at
+   * most MAX_FENCED_OFFSETS_PER_COMMIT Puts, each also checking the group item is still at the
+   * version the caller saw without live members; a failed check throws CONCURRENT_TRANSACTIONS
+   * (nothing of that transaction written; the caller reads the group again).
    */
-  commit(group: string, offsets: readonly OffsetCommit[], now: number, fence?: MemberFence): Promise<void>;
-  /** Committed offsets of `group` for the topic, only those written for this incarnation of it. */
+  commit(group: string, offsets: readonly OffsetCommit[], now: number, fence: OffsetCommitFence): Promise<void>;
+  /** Committed offsets of `group` for this incarnation of the topic (strongly consistent). */
   read(group: string, topic: string, topicId: string): Promise<CommittedOffset[]>;
-  /** Every committed offset of `group`, of any topic incarnation (callers compare `topicId`). */
+  /** Every committed offset of `group`, of any topic incarnation (callers compare `topicId`; strongly consistent). */
   readAll(group: string): Promise<(CommittedOffset & { readonly topicId: string })[]>;
 }
 
@@ -244,8 +250,8 @@ export interface TransactionWrite {
     readonly result: readonly TransactionPartitionResult[];
   };
   readonly partitions: readonly { readonly ref: PartitionRef; readonly batches: readonly EncodedBatch[]; readonly expiresAtSeconds?: number }[];
-  /** With `fence`, the same transaction checks the group member is current (KIP-447). */
-  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[]; readonly fence?: MemberFence };
+  /** The same transaction checks `fence`: the group member is current (KIP-447), or the group still has no live member. */
+  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[]; readonly fence: OffsetCommitFence };
   readonly appendTime: number;
   /** Idempotency token of this attempt (DynamoDB ClientRequestToken, 1-36 characters). */
   readonly token: string;
@@ -266,7 +272,10 @@ export type TransactionRefusal =
   | { readonly status: "slot-taken" }
   /** Concurrent transaction on the same items (AWS only). */
   | { readonly status: "conflict" }
-  /** The group member check failed: `error` says why (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, …). */
+  /**
+   * The offsets' group check failed: `error` says why (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, …; for
+   * a commit without a member, CONCURRENT_TRANSACTIONS: the group changed, maybe a member joined).
+   */
   | { readonly status: "member-fenced"; readonly error: DynalogError };
 
 export interface TransactionStore {
@@ -300,6 +309,21 @@ export interface MemberFence {
   readonly memberId: string;
   readonly memberEpoch: number;
 }
+
+/**
+ * What a commit without a member asserts: the group has no live member, as read at this version
+ * of the group item (null: there is no group item). Every change that can add a live member
+ * writes the group item (a join bumps the group epoch), so "still at this version" is checked in
+ * the commit's own transaction — a member that joins meanwhile makes the commit fail, never lose
+ * the member's own commits.
+ */
+export interface EmptyGroupFence {
+  readonly emptyGroupVersion: number | null;
+}
+
+export type OffsetCommitFence = MemberFence | EmptyGroupFence;
+
+export const isMemberFence = (fence: OffsetCommitFence): fence is MemberFence => "memberId" in fence;
 
 /** A subscribed topic as the group last saw it: a change (new partitions, re-creation) rebalances. */
 export interface SubscribedTopic {

@@ -14,7 +14,7 @@ import { encodePartition, groupByPartition, placeChunks, type EncodedPartition, 
 import type { BrokerContext } from "./context.js";
 import { validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
 import type { ConsumerGroups } from "./groups.js";
-import type { MemberFence, OffsetCommit, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
+import type { OffsetCommit, OffsetCommitFence, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
 import { requestNonce, validateProducerIdentity } from "./produce.js";
 import { ANONYMOUS_PRINCIPAL, type ProducerIds } from "./producer-ids.js";
 import { abandonReservation } from "./reservations.js";
@@ -67,7 +67,7 @@ interface TransactionalIdentity {
 interface PreparedTransaction {
   readonly identity?: TransactionalIdentity;
   readonly partitions: readonly (EncodedPartition & { readonly topic: TopicRecord })[];
-  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[]; readonly fence?: MemberFence };
+  readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[]; readonly fence: OffsetCommitFence };
 }
 
 export type TransactionVerdict =
@@ -189,7 +189,8 @@ export class Transactions {
       const commits = await validateOffsetCommits(this.topics, group, input.offsets.offsets);
       offsets = { group, commits, fence: await this.groups.offsetCommitFence(group, { memberId, memberEpoch }) };
     }
-    checkFitsOneTransaction(identity, partitions, offsets?.commits ?? [], offsets?.fence !== undefined);
+    // Offsets come with one check of their group (the member, or that it is still empty).
+    checkFitsOneTransaction(identity, partitions, offsets?.commits ?? [], offsets !== undefined);
     // A producer id the broker did not issue to this caller for this transactional id is refused before any reservation.
     if (identity) await this.producerIds.verify({ producerId: identity.producerId, epoch: identity.epoch, transactionalId: identity.transactionalId }, input.principal ?? ANONYMOUS_PRINCIPAL);
     return { identity, partitions, offsets };
@@ -315,12 +316,12 @@ function transactionalIdentity(input: TransactionCommitInput): TransactionalIden
 }
 
 /** Refuse, before anything is written, what one TransactWriteItems cannot hold. */
-function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], fenced: boolean): void {
+function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], groupCheck: boolean): void {
   const batchItems = partitions.reduce((sum, p) => sum + p.chunks.length, 0);
-  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (fenced ? 1 : 0);
+  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (groupCheck ? 1 : 0);
   const details = { batchItems, offsets: offsets.length, partitions: partitions.length };
   if (actions > MAX_TRANSACTION_ACTIONS) {
-    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${fenced ? ", 1 member check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
+    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${groupCheck ? ", 1 group check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
       details: { ...details, limit: "actions", actions, maxActions: MAX_TRANSACTION_ACTIONS },
     });
   }

@@ -27,7 +27,7 @@
  *     lft  set when a static member left with epoch -2 (partitions reserved until x)
  *     v    version (optimistic concurrency)
  *
- *   pk "g#<group>", sk "o#<topic>#<partition>"   committed offsets (offset-store.ts)
+ *   pk "g#<group>", sk "o#<topicId>#<partition>"   committed offsets (offset-store.ts)
  *
  * Sort keys order "#group" < "m#…" < "o#…", so `sk BETWEEN "#group" AND "m$"` reads the group
  * item and the members without the offsets. The group item sorting FIRST matters: a consistent
@@ -46,10 +46,16 @@
  * (already unmarshalled; undefined when the member item does not exist). No member / left / expired
  * → UNKNOWN_MEMBER_ID; stored epoch newer → STALE_MEMBER_EPOCH; older → FENCED_MEMBER_EPOCH.
  * Without a memberId, the refusal of commits to an active group (NON_EMPTY_GROUP) is the core's
- * job (shared/core/groups.ts `liveMembers`).
+ * job (shared/core/groups.ts `liveMembers`) on a consistent read; `emptyGroupCheck(tables, group,
+ * version)` makes that read part of the write: a ConditionCheck that the group item is still at
+ * the version read (or still absent). Every write that can add a live member writes the group
+ * item (a new member, or a successor of a static member, bumps the group epoch; a member whose
+ * lease ran out is removed with a group write before it could rejoin), so a join that lands
+ * between the read and the commit makes the commit's transaction fail instead of overwriting the
+ * new member's offsets. `offsetFenceCheck` / `offsetFenceError` pick the check for either fence.
  */
 import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery, paginateScan } from "@aws-sdk/lib-dynamodb";
-import type { GroupRecord, GroupStore, GroupWrite, MemberFence, MemberRecord, StoredGroup, SubscribedTopic, TopicPartitions } from "../core/ports.js";
+import { isMemberFence, type GroupRecord, type GroupStore, type GroupWrite, type MemberFence, type MemberRecord, type OffsetCommitFence, type StoredGroup, type SubscribedTopic, type TopicPartitions } from "../core/ports.js";
 import { DynalogError } from "../errors.js";
 import { cancelledActions, isTransactionCanceled, storageFailure } from "./dynamo-errors.js";
 import type { TableNames } from "./tables.js";
@@ -114,6 +120,30 @@ export function memberFencingError(oldItem: Item | undefined, fence: GroupMember
   }
   // The item as returned satisfies the check: it changed between the check and the read.
   return new DynalogError("CONCURRENT_TRANSACTIONS", `${who} changed while the commit was checked; nothing was written, retry`, { details });
+}
+
+/** The ConditionCheck of a commit without a member: the group item is still at `version` (null: still absent). */
+export function emptyGroupCheck(tables: TableNames, group: string, version: number | null): { ConditionCheck: Record<string, unknown> } {
+  return {
+    ConditionCheck: {
+      TableName: tables.offsets,
+      Key: { pk: groupPartitionKey(group), sk: GROUP_SK },
+      ...versionCondition(version),
+    },
+  };
+}
+
+/** The check that guards an offset commit's Puts, for either kind of fence. */
+export function offsetFenceCheck(tables: TableNames, group: string, fence: OffsetCommitFence, now: number): { ConditionCheck: Record<string, unknown> } {
+  return isMemberFence(fence) ? memberFencingCheck(tables, { group, ...fence }, now) : emptyGroupCheck(tables, group, fence.emptyGroupVersion);
+}
+
+/** The refusal for a failed `offsetFenceCheck` (`oldItem` as in `memberFencingError`). */
+export function offsetFenceError(oldItem: Item | undefined, group: string, fence: OffsetCommitFence, now: number): DynalogError {
+  if (isMemberFence(fence)) return memberFencingError(oldItem, { group, ...fence }, now);
+  return new DynalogError("CONCURRENT_TRANSACTIONS", `Group '${group}' changed while this commit without memberId was checked (a member may have joined); nothing was written. Retry: it is refused with NON_EMPTY_GROUP if the group now has live members`, {
+    details: { group },
+  });
 }
 
 // ---- partition lists as compact strings ("0-3,7") ---------------------------------------------
@@ -310,6 +340,7 @@ export function createDynamoGroupStore(client: DynamoDBDocumentClient, tables: T
     async list() {
       const byGroup = new Map<string, { group?: GroupRecord; members: MemberRecord[]; hasOffsets: boolean }>();
       try {
+        // Eventually consistent on purpose: an admin listing decides nothing (docs/api.md, "Read consistency").
         for await (const page of paginateScan({ client }, { TableName: tables.offsets })) {
           for (const item of page.Items ?? []) {
             const pk = String(item["pk"]);

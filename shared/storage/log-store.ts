@@ -351,6 +351,9 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
             ExpressionAttributeValues: { ":p": partitionKey(ref), ":o": offset },
             ScanIndexForward: false,
             Limit: 1,
+            // Consistent: missing the batch that holds a mid-batch position would make that position
+            // look like a gap, and an old gap is filled with voids — inside the batch.
+            ConsistentRead: true,
           }),
         );
         const item = result.Items?.[0];

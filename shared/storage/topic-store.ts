@@ -1,6 +1,7 @@
 /**
  * DynamoDB adapter for topic metadata. Item (topics table), key `name`:
  *   id, partitions, retentionMs (absent = forever), compression, timestampType, createdAt
+ * Read consistency: `get` is strongly consistent; `list` (an admin Scan) is not — it decides nothing.
  */
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
@@ -53,7 +54,9 @@ export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: T
 
     async get(name) {
       try {
-        const result = await client.send(new GetCommand({ TableName: tables.topics, Key: { name } }));
+        // Strongly consistent: the fresh look-up after a StaleTopicError must see the recreated (or
+        // deleted) topic, and a topic must be usable right after its creation was answered.
+        const result = await client.send(new GetCommand({ TableName: tables.topics, Key: { name }, ConsistentRead: true }));
         return result.Item ? toTopic(result.Item) : undefined;
       } catch (error) {
         throw storageFailure(error, "GetItem (topic)");

@@ -14,20 +14,25 @@
  *
  * A commit is ONE TransactWriteItems: the transactional-id update (conditional on pid, epoch and
  * sequence — fencing and exactly-once retries beyond DynamoDB's 10-minute token window), every
- * batch item (write-once), and every committed offset. All or nothing.
+ * batch item (write-once), and every committed offset with its group check (the member is
+ * current, or — without a member — the group item is still at the version read empty). All or
+ * nothing.
+ *
+ * Read consistency: the transactional-id GetItem is strongly consistent (it decides fencing and
+ * whether a retried transaction already committed).
  */
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
 import type { ProducerStore, TransactionalState, TransactionPartitionResult, TransactionStore, TransactionWrite } from "../core/ports.js";
 import { cancelledActions, describeCancellation, isTransactionCanceled, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
-import { memberFencingCheck, memberFencingError } from "./group-store.js";
+import { offsetFenceCheck, offsetFenceError } from "./group-store.js";
 import { batchPutRequest } from "./log-store.js";
 import { issuedProducerIdItem, producerIdKey } from "./producer-store.js";
 import { offsetItem } from "./offset-store.js";
 import type { TableNames } from "./tables.js";
 
 type Item = Record<string, unknown>;
-type CommitLabel = "transactional-id" | "batch" | "offset" | "member";
+type CommitLabel = "transactional-id" | "batch" | "offset" | "group-fence";
 
 const INIT_ATTEMPTS = 5;
 
@@ -157,8 +162,9 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
           actions.push({ label: "batch", action: { Put: batchPutRequest(tables, partition.ref, batch, write.appendTime, partition.expiresAtSeconds) } });
         }
       }
-      const fence = write.offsets?.fence;
-      if (fence) actions.push({ label: "member", action: memberFencingCheck(tables, { group: write.offsets!.group, ...fence }, write.appendTime) });
+      // The offsets' group check: the member is current, or (no member) the group is still empty.
+      const offsets = write.offsets;
+      if (offsets) actions.push({ label: "group-fence", action: offsetFenceCheck(tables, offsets.group, offsets.fence, write.appendTime) });
       for (const commit of write.offsets?.commits ?? []) {
         actions.push({ label: "offset", action: { Put: { TableName: tables.offsets, Item: offsetItem(write.offsets!.group, commit, write.appendTime) } } });
       }
@@ -171,8 +177,8 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
         const retried = sentMoreThanOnce(error);
         const stateMismatch = failed.find((f) => f.label === "transactional-id" && f.code === "ConditionalCheckFailed");
         if (stateMismatch) return { status: "transaction-state-mismatch", state: toState(stateMismatch.oldItem), retried };
-        const member = failed.find((f) => f.label === "member" && f.code === "ConditionalCheckFailed");
-        if (member && fence) return { status: "member-fenced", error: memberFencingError(member.oldItem, { group: write.offsets!.group, ...fence }, write.appendTime), retried };
+        const fenced = failed.find((f) => f.label === "group-fence" && f.code === "ConditionalCheckFailed");
+        if (fenced && offsets) return { status: "member-fenced", error: offsetFenceError(fenced.oldItem, offsets.group, offsets.fence, write.appendTime), retried };
         if (failed.some((f) => f.label === "batch" && f.code === "ConditionalCheckFailed")) return { status: "slot-taken", retried };
         if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict", retried };
         const mapped = writeFailure(error, "TransactWriteItems (commit transaction)");

@@ -192,7 +192,7 @@ describe("IAM: least privilege per function", () => {
     fetch: ["topics:GetItem", "partitions:GetItem", "partitions:BatchGetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`, ...AUTH],
     commit: [
       "topics:GetItem",
-      "offsets:BatchWriteItem", "offsets:Query", "offsets:PutItem", "offsets:DeleteItem", "offsets:ConditionCheckItem",
+      "offsets:Query", "offsets:PutItem", "offsets:DeleteItem", "offsets:ConditionCheckItem",
       // A reader's access, for committed offsets with a reset policy (earliest / latest).
       "partitions:GetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`,
       ...AUTH,

@@ -43,6 +43,7 @@ export type Fault =
   | { readonly kind: "drop-response"; readonly error: Error }
   /** Fail before anything is sent. */
   | { readonly kind: "fail-before"; readonly error: Error };
+// Forced interleavings (another operation between a check and its write): `chaos.beforeCommand`.
 
 /** Decides per request whether to inject a fault; return undefined to pass through. */
 export type FaultRule = (command: string, input: Record<string, unknown>) => Fault | undefined;
