@@ -4,9 +4,8 @@
  * the response is lost, and the SDK sends the very same request again — the case a middleware above
  * the retry loop cannot show, and the one AWS produces when a connection drops after the write.
  */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { FinalizeRequestMiddleware, MetadataBearer } from "@smithy/types";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { FaultRequest } from "../../local/faults/dynamodb-faults.js";
 import type { Broker } from "../../shared/core/broker.js";
 import type { LogEntry, PartitionRef, Storage } from "../../shared/core/ports.js";
 import type { PartitionProduceResult, ProduceRecord } from "../../shared/core/produce.js";
@@ -16,49 +15,28 @@ import { createTestBroker, createTestTables, topicName, type TestBroker } from "
 import { uniqueName } from "../support/dynamodb.js";
 
 type Acked = Extract<PartitionProduceResult, { baseOffset: number }>;
-type CommandMatcher = (command: string, input: Record<string, unknown>) => boolean;
 
 let tables: TableNames;
 let harness: TestBroker;
 let storage: Storage;
-/** Requests whose response the next matching call loses after DynamoDB applied it (inside the retry loop). */
-const dropAfterApply: CommandMatcher[] = [];
-/** How many times each command reached DynamoDB (counted inside the retry loop: SDK retries count). */
-const sent = new Map<string, number>();
 
-/** Lose the response of the next request matching `matches`, after DynamoDB applied it. */
-function loseNextResponse(matches: CommandMatcher): void {
-  dropAfterApply.push(matches);
-}
-
-function insideRetryLoop(client: DynamoDBClient): void {
-  const dropResponse: FinalizeRequestMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
-    const command = String(context.commandName ?? "");
-    const input = (args.input ?? {}) as Record<string, unknown>;
-    sent.set(command, (sent.get(command) ?? 0) + 1);
-    const index = dropAfterApply.findIndex((matches) => matches(command, input));
-    const result = await next(args);
-    if (index >= 0) {
-      dropAfterApply.splice(index, 1);
-      const error = new Error("Injected: the connection dropped after DynamoDB applied the request");
-      error.name = "TimeoutError"; // transient: the SDK's standard retry strategy sends it again
-      throw error;
-    }
-    return result;
-  };
-  // "after retryMiddleware" = nested inside it: every attempt the SDK makes passes through here.
-  client.middlewareStack.addRelativeTo(dropResponse, { relation: "after", toMiddleware: "retryMiddleware", name: "dropResponseInsideRetries" });
+/**
+ * Lose the response of the next request matching `commands`/`where`, after DynamoDB applied it,
+ * inside the SDK's retry loop (so the SDK itself sends it again). Returns how many times it fired.
+ */
+function loseNextResponse(name: string, commands: RegExp, where?: (request: FaultRequest) => boolean): () => number {
+  harness.chaos.addRule({ name, commands, where, placement: "inside-retries", action: { kind: "drop-response" }, times: 1 });
+  return () => harness.chaos.decisions.filter((d) => d.rule === name).length;
 }
 
 beforeAll(async () => {
   tables = await createTestTables("dense");
   harness = createTestBroker(tables);
-  insideRetryLoop(harness.client);
   storage = createDynamoStorage(createTestBroker(tables).client, tables);
 });
 
 const text = (value: string): ProduceRecord => ({ key: null, value: Buffer.from(value), headers: [] });
-const isReservation: CommandMatcher = (command, input) => command === "UpdateItemCommand" && String(input["UpdateExpression"]).startsWith("ADD #next");
+const isReservation = (request: FaultRequest) => String(request.input["UpdateExpression"]).startsWith("ADD #next");
 
 async function newTopic(): Promise<{ topic: string; ref: PartitionRef }> {
   const topic = topicName("dense");
@@ -95,11 +73,10 @@ describe("lost responses inside the SDK's retry loop", () => {
   it("a plain produce's PutItem applied twice by the SDK is stored once (the retry finds its own batch)", async () => {
     const { topic, ref } = await newTopic();
     await produce(topic, ["first"]);
-    const putsBefore = sent.get("PutItemCommand") ?? 0;
     // Inside the retry loop the input is already marshalled: { k: { S: "B" } } is a batch item.
-    loseNextResponse((command, input) => command === "PutItemCommand" && JSON.stringify((input["Item"] as Record<string, unknown>)["k"]) === '{"S":"B"}');
+    const fired = loseNextResponse(uniqueName("put"), /^PutItemCommand$/, (r) => JSON.stringify((r.input["Item"] as Record<string, unknown>)["k"]) === '{"S":"B"}');
     expect(await produce(topic, ["only-once"])).toEqual({ partition: 0, baseOffset: 1, lastOffset: 1, recordCount: 1, duplicate: false });
-    expect((sent.get("PutItemCommand") ?? 0) - putsBefore).toBe(2); // the SDK really sent it twice
+    expect(fired()).toBe(1); // applied, response lost: the success came from the SDK's second attempt
     expect(await logEntries(ref)).toEqual([
       ["batch", 0, 1],
       ["batch", 1, 1],
@@ -110,10 +87,9 @@ describe("lost responses inside the SDK's retry loop", () => {
   it("a reservation applied twice by the SDK takes one range: no hole for readers to wait on", async () => {
     const { topic, ref } = await newTopic();
     await produce(topic, ["first"]);
-    const reservationsBefore = sent.get("UpdateItemCommand") ?? 0;
-    loseNextResponse(isReservation);
+    const fired = loseNextResponse(uniqueName("reserve"), /^UpdateItemCommand$/, isReservation);
     expect(await produce(topic, ["a", "b"])).toMatchObject({ baseOffset: 1, lastOffset: 2 });
-    expect((sent.get("UpdateItemCommand") ?? 0) - reservationsBefore).toBe(2);
+    expect(fired()).toBe(1);
     expect(await produce(topic, ["c"])).toMatchObject({ baseOffset: 3 });
     expect((await storage.log.readHead(ref)).nextOffset).toBe(4);
     expect(await readAll(topic)).toEqual({ records: [[0, "first"], [1, "a"], [2, "b"], [3, "c"]], highWatermark: 4 });
@@ -122,8 +98,9 @@ describe("lost responses inside the SDK's retry loop", () => {
   it("an idempotent append applied twice by the SDK is stored once (its token makes the retry a no-op)", async () => {
     const { topic, ref } = await newTopic();
     const producer = await harness.broker.initProducer();
-    loseNextResponse((command) => command === "TransactWriteItemsCommand");
+    const fired = loseNextResponse(uniqueName("append"), /^TransactWriteItemsCommand$/);
     expect(await produceIdempotent(topic, producer, 0, ["x", "y"])).toMatchObject({ baseOffset: 0, lastOffset: 1, duplicate: false });
+    expect(fired()).toBe(1);
     expect(await produceIdempotent(topic, producer, 2, ["z"])).toMatchObject({ baseOffset: 2, duplicate: false });
     expect(await logEntries(ref)).toEqual([
       ["batch", 0, 2],
@@ -165,16 +142,10 @@ describe("refused and duplicate requests do not consume offsets", () => {
     // broker instance, on its own client) reserves and writes: a forced interleaving, no timing.
     const other = createTestBroker(tables);
     let raced: Promise<Acked> | undefined;
-    harness.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (raced === undefined && context.commandName === "TransactWriteItemsCommand") {
-          raced = produce(topic, ["racer"], other.broker);
-          await raced;
-        }
-        return next(args);
-      },
-      { step: "initialize", name: `raceOnce-${uniqueName("r")}` },
-    );
+    harness.chaos.beforeCommand(/^TransactWriteItemsCommand$/, async () => {
+      raced = produce(topic, ["racer"], other.broker);
+      await raced;
+    });
     const gap = await harness.broker.produce({ topic, producer, partitions: [{ partition: 0, baseSequence: 5, records: [text("gap")] }] });
     expect(gap.partitions[0]).toMatchObject({ error: { code: "OUT_OF_ORDER_SEQUENCE_NUMBER" } });
     expect((await raced!).baseOffset).toBe(2); // the refused request held offset 1
