@@ -59,7 +59,7 @@ export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
  */
 export const TTL_GRACE_MS = 24 * 3_600_000;
 
-// --- consumer groups (shared/core/groups.ts) ----------------------------------------------------
+// --- consumer groups (shared/core/groups.ts, group-heartbeat.ts) --------------------------------
 /** Client-chosen member ids and static instance ids: they become DynamoDB sort-key parts. */
 export const MEMBER_ID_PATTERN = /^[a-zA-Z0-9._:@\-]{1,64}$/;
 export const INSTANCE_ID_PATTERN = /^[a-zA-Z0-9._:@\-]{1,255}$/;

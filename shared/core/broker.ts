@@ -4,7 +4,8 @@
  */
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type BrokerObserver, type Clock } from "./context.js";
 import { Fetcher, type FetchInput, type PartitionFetchResult } from "./fetch.js";
-import { ConsumerGroups, type CommittedPartitionOffset, type GroupDescription, type GroupListing, type HeartbeatInput, type HeartbeatResult, type OffsetReset } from "./groups.js";
+import type { HeartbeatInput, HeartbeatResult } from "./group-heartbeat.js";
+import { ConsumerGroups, type CommittedPartitionOffset, type GroupDescription, type GroupListing, type OffsetReset } from "./groups.js";
 import { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
 import type { Storage, TopicRecord } from "./ports.js";
@@ -122,7 +123,7 @@ export function createBroker(deps: BrokerDependencies) {
     committedOffsets: (group: string, topicName: string, options?: { reset?: OffsetReset; partitions?: readonly number[] }): Promise<CommittedPartitionOffset[]> =>
       groups.committedOffsets(group, topicName, options),
 
-    // Consumer groups (KIP-848 style; shared/core/groups.ts)
+    // Consumer groups (KIP-848 style; shared/core/groups.ts and its group-*.ts modules)
     heartbeat: (group: string, input: HeartbeatInput): Promise<HeartbeatResult> => groups.heartbeat(group, input),
     removeMember: (group: string, memberId: string): Promise<HeartbeatResult> => groups.removeMember(group, memberId),
     describeGroup: (group: string): Promise<GroupDescription> => groups.describe(group),

@@ -299,7 +299,7 @@ export interface Storage {
   readonly groups: GroupStore;
 }
 
-// --- consumer groups (shared/core/groups.ts; items in shared/storage/group-store.ts) ----------------
+// --- consumer groups (shared/core/groups.ts and group-*.ts; items in shared/storage/group-store.ts) ----
 
 /** Partitions by topic name, each list ascending. */
 export type TopicPartitions = Readonly<Record<string, readonly number[]>>;

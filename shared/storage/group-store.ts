@@ -1,8 +1,8 @@
 /**
- * DynamoDB adapter for consumer-group membership (shared/core/groups.ts decides; this file only
- * knows items). Everything of a group lives under ONE partition key of the offsets table, next to
- * its committed offsets (offset-store.ts), so one Query reads the whole group and one transaction
- * can check a member and write offsets:
+ * DynamoDB adapter for consumer-group membership (shared/core/groups.ts and its group-*.ts modules
+ * decide; this file only knows items). Everything of a group lives under ONE partition key of the
+ * offsets table, next to its committed offsets (offset-store.ts), so one Query reads the whole
+ * group and one transaction can check a member and write offsets:
  *
  *   pk "g#<group>", sk "#group"          the group item
  *     v    version (optimistic concurrency: every write of this item is conditional on it; every
@@ -46,13 +46,14 @@
  * (already unmarshalled; undefined when the member item does not exist). No member / left / expired
  * → UNKNOWN_MEMBER_ID; stored epoch newer → STALE_MEMBER_EPOCH; older → FENCED_MEMBER_EPOCH.
  * Without a memberId, the refusal of commits to an active group (NON_EMPTY_GROUP) is the core's
- * job (shared/core/groups.ts `liveMembers`) on a consistent read; `emptyGroupCheck(tables, group,
- * version)` makes that read part of the write: a ConditionCheck that the group item is still at
- * the version read (or still absent). Every write that can add a live member writes the group
- * item (a new member, or a successor of a static member, bumps the group epoch; a member whose
- * lease ran out is removed with a group write before it could rejoin), so a join that lands
- * between the read and the commit makes the commit's transaction fail instead of overwriting the
- * new member's offsets. `offsetFenceCheck` / `offsetFenceError` pick the check for either fence.
+ * job (shared/core/groups.ts `offsetCommitFence`, with group-members.ts `liveMembers`) on a
+ * consistent read; `emptyGroupCheck(tables, group, version)` makes that read part of the write: a
+ * ConditionCheck that the group item is still at the version read (or still absent). Every write
+ * that can add a live member writes the group item (a new member, or a successor of a static
+ * member, bumps the group epoch; a member whose lease ran out is removed with a group write before
+ * it could rejoin), so a join that lands between the read and the commit makes the commit's
+ * transaction fail instead of overwriting the new member's offsets. `offsetFenceCheck` /
+ * `offsetFenceError` pick the check for either fence.
  */
 import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { isMemberFence, type GroupRecord, type GroupStore, type GroupWrite, type MemberFence, type MemberRecord, type OffsetCommitFence, type StoredGroup, type SubscribedTopic, type TopicPartitions } from "../core/ports.js";

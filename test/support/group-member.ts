@@ -1,7 +1,8 @@
 /** A consumer-group member as an SDK would drive one, for tests that run the broker core directly. */
 import { expect } from "vitest";
 import type { Broker } from "../../shared/core/broker.js";
-import type { HeartbeatResult, TopicPartitionList } from "../../shared/core/groups.js";
+import type { HeartbeatResult } from "../../shared/core/group-heartbeat.js";
+import type { TopicPartitionList } from "../../shared/core/group-partitions.js";
 import { DynalogError } from "../../shared/errors.js";
 import { uniqueName } from "./dynamodb.js";
 

@@ -5,17 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  chooseAssignor,
-  decideHeartbeat,
-  rangeAssignor,
-  uniformAssignor,
-  validateHeartbeat,
-  type AssignmentSpec,
-  type HeartbeatInput,
-  type HeartbeatResult,
-  type TargetAssignment,
-} from "../../shared/core/groups.js";
+import { chooseAssignor, rangeAssignor, uniformAssignor, type AssignmentSpec, type TargetAssignment } from "../../shared/core/group-assignors.js";
+import { decideHeartbeat, validateHeartbeat, type HeartbeatInput, type HeartbeatResult } from "../../shared/core/group-heartbeat.js";
 import type { GroupSnapshot, GroupWrite, SubscribedTopic } from "../../shared/core/ports.js";
 import { DynalogError } from "../../shared/errors.js";
 import { decodePartitions, encodePartitions } from "../../shared/storage/group-store.js";
