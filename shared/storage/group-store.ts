@@ -56,7 +56,7 @@
  * `offsetFenceError` pick the check for either fence.
  */
 import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery, paginateScan } from "@aws-sdk/lib-dynamodb";
-import { isMemberFence, type GroupRecord, type GroupStore, type GroupWrite, type MemberFence, type MemberRecord, type OffsetCommitFence, type StoredGroup, type SubscribedTopic, type TopicPartitions } from "../core/ports.js";
+import { isMemberFence, type GroupRecord, type GroupStore, type MemberFence, type MemberRecord, type OffsetCommitFence, type StoredGroup, type SubscribedTopic, type TopicPartitions } from "../core/ports.js";
 import { DynalogError } from "../errors.js";
 import { cancelledActions, isTransactionCanceled, storageFailure } from "./dynamo-errors.js";
 import type { TableNames } from "./tables.js";

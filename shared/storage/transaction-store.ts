@@ -23,7 +23,7 @@
  */
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
-import type { ProducerStore, TransactionalState, TransactionPartitionResult, TransactionStore, TransactionWrite } from "../core/ports.js";
+import type { ProducerStore, TransactionalState, TransactionPartitionResult, TransactionStore } from "../core/ports.js";
 import { cancelledActions, describeCancellation, isTransactionCanceled, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
 import { offsetFenceCheck, offsetFenceError } from "./group-store.js";
 import { batchPutRequest } from "./log-store.js";
