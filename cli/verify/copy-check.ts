@@ -9,7 +9,7 @@
  *   next owner: `duplicate-copy`), when the committed offsets are known;
  * - every output record is the copy of an input record (`unknown-value` otherwise).
  *
- * Output values name their source: `copyValue("p1-7", "c12")` is "p1-7>c12" (the copier's attempt
+ * Output values name their source: `copyValue("p1-7", "c12")` is "p1-7>c12.40" (the copier's attempt and the input offset
  * tag keeps values unique across retried transactions, as the history requires).
  *
  * Pure TypeScript without Node built-ins.

@@ -175,8 +175,9 @@ export async function startCopier(ctx: WorkloadContext, group: string, transacti
     deliverySemantics: "exactly-once",
     eachBatch: async ({ batch }) => {
       recordPoll(ctx.history, process, log.generation, batch);
+      // The tag (attempt and input offset) keeps every output value unique, even if a read was wrong.
       const tag = `c${++attempt}`;
-      const sends = batch.messages.map((m) => ({ topic: ctx.output, partition: batch.partition, value: copyValue(text(m), tag) }));
+      const sends = batch.messages.map((m) => ({ topic: ctx.output, partition: batch.partition, value: copyValue(text(m), `${tag}.${m.offset}`) }));
       const offsets = [{ topic: ctx.input, partition: batch.partition, group, offset: batch.nextOffset }];
       const op = ctx.history.invoke({ type: "txn", process, transactionalId, sends, offsets, end: "commit" });
       try {
