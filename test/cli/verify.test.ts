@@ -8,6 +8,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatDuration, parseDuration } from "../../cli/verify/duration.js";
+import { TOPIC_PREFIX_PATTERN } from "../../cli/verify/workload.js";
 import { CHAOS_PROFILES } from "../../local/faults/profiles.js";
 import { createTestBroker, createTestTables, serveApp, type Served, type TestBroker } from "../support/broker.js";
 
@@ -184,5 +186,18 @@ describe("dynalog verify", { timeout: 60_000 }, () => {
     expect(badCount.stderr).toContain("expected an integer from 1 to 32");
     expect(unreachable.code).toBe(3);
     expect(help.stdout).toMatch(/^\s+verify \[options\]\s+audit a deployment/m);
+  });
+});
+
+describe("verify's option parsing", () => {
+  it("reads durations as 500ms, 3s, 2m, 1h or bare seconds, and refuses anything else", () => {
+    expect(["500ms", "3s", "2m", "1h", "1.5s", "60"].map(parseDuration)).toEqual([500, 3_000, 120_000, 3_600_000, 1_500, 60_000]);
+    expect(["", "soon", "3 days", "-1s", "1e3s", "2mm"].map(parseDuration)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect([800, 1_500, 60_000, 61_500].map(formatDuration)).toEqual(["800ms", "1.5s", "1m", "1m1.5s"]);
+  });
+
+  it("accepts topic prefixes made of topic-name characters only", () => {
+    expect(["", "dynalog-verify-", "team_a.audit-"].every((p) => TOPIC_PREFIX_PATTERN.test(p))).toBe(true);
+    expect(["no spaces", "slash/", "ü-", "x".repeat(201)].some((p) => TOPIC_PREFIX_PATTERN.test(p))).toBe(false);
   });
 });
