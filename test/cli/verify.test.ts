@@ -16,7 +16,7 @@ import { createTestBroker, createTestTables, serveApp, type Served, type TestBro
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = fileURLToPath(new URL("../../cli/dynalog.mjs", import.meta.url));
 /** Short runs with small counts: the whole file must stay quick on a loaded machine. */
-const SHORT = ["--duration", "2s", "--producers", "2", "--partitions", "2", "--rate", "8", "--seed", "7"];
+const SHORT = ["--duration", "2s", "--producers", "2", "--partitions", "2", "--rate", "5", "--seed", "7"];
 
 let plain: Served;
 let chaotic: Served;
