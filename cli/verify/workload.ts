@@ -116,12 +116,12 @@ export class VerifyWorkload {
       await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
 
       this.progress.phase = "catching up";
-      const catchUpMs = Math.max(10_000, o.durationMs / 2);
+      const catchUpMs = Math.max(30_000, o.durationMs / 2);
       if (!(await this.catchUp(ctx, groups.copier, reached, catchUpMs))) notes.push(`the copier and readers did not reach every acknowledged record within ${Math.round(catchUpMs / 1000)}s (the copy is checked up to the copier's committed offsets)`);
       await Promise.all(roles.splice(0).map((role) => role.stop()));
 
       this.progress.phase = "draining";
-      const drainMs = Math.max(15_000, o.durationMs);
+      const drainMs = Math.max(30_000, o.durationMs);
       if (!(await drainTopics(ctx, [topics.input, topics.output], drainMs))) notes.push(`the final drain did not finish within ${Math.round(drainMs / 1000)}s: losses cannot be judged`);
       const committed = await this.committedOffsets(dynalog, groups.copier, topics.input).catch((error: Error) => {
         notes.push(`could not read the copier's committed offsets (${error.message}): the copy is checked up to what its transactions acknowledged`);
