@@ -32,7 +32,7 @@ export function registerVerifyCommand(program: Command, deps: VerifyCommandDeps)
   program
     .command("verify")
     .description("audit a deployment: run a bounded produce/copy/consume workload on fresh topics and check it for lost, duplicated or misordered records")
-    .option("-d, --duration <time>", "how long the producers send: 500ms, 30s, 2m (at most 1h)", durationOption, WORKLOAD_DEFAULTS.durationMs)
+    .addOption(new Option("-d, --duration <time>", "how long the producers send: 500ms, 30s, 2m (at most 1h)").argParser(durationOption).default(WORKLOAD_DEFAULTS.durationMs, "60s"))
     .option("--producers <n>", "idempotent producers (1-32)", intBetween(1, 32), WORKLOAD_DEFAULTS.producers)
     .option("-p, --partitions <n>", "partitions of each verify topic (1-100)", intBetween(1, 100), WORKLOAD_DEFAULTS.partitions)
     .option("--rate <n>", "sends per second per producer (1-1000)", intBetween(1, 1_000), WORKLOAD_DEFAULTS.rate)
@@ -40,7 +40,7 @@ export function registerVerifyCommand(program: Command, deps: VerifyCommandDeps)
     .option("--topic-prefix <prefix>", "prefix of the topic and group names it creates", topicPrefix, WORKLOAD_DEFAULTS.topicPrefix)
     .option("--keep", "keep the topics afterwards (to inspect them)")
     .addOption(new Option("--format <format>", "verdict as text or the CheckResult as JSON").choices(["text", "json"]).default("text"))
-    .addHelpText("after", `\nAnomalies it reports:\n${ANOMALY_KINDS.map((k) => `  ${k.padEnd(20)} ${ANOMALY_DESCRIPTIONS[k]}`).join("\n")}\n\nExit codes: 0 no anomalies · 1 anomalies (or the check could not finish) · 2 usage · 3 unreachable · 4 auth\n`)
+    .addHelpText("after", `\nThe endpoint is the global --url (or DYNALOG_URL), with --token and --timeout: see dynalog --help.\n\nAnomalies it reports:\n${ANOMALY_KINDS.map((k) => `  ${k.padEnd(20)} ${ANOMALY_DESCRIPTIONS[k]}`).join("\n")}\n\nExit codes: 0 no anomalies · 1 anomalies (or the check could not finish) · 2 usage · 3 unreachable · 4 auth\n`)
     .action(async (opts: VerifyOptions) => {
       const { url, token, timeout } = deps.connection();
       const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
