@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { registerVerifyCommand } from "./commands/verify.js";
 import { Dynalog, DynalogError, logLevel, type AclRule, type Consumer, type KafkaMessage, type Message } from "../client/index.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8790";
@@ -39,7 +40,7 @@ export async function main(argv: readonly string[], io: { stdin?: NodeJS.Readabl
 
 function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStream): Command {
   const program = new Command("dynalog")
-    .description("Dynalog from the command line: topics, produce, consume, consumer groups and offsets.")
+    .description("Dynalog from the command line: topics, produce, consume, consumer groups, offsets, and verify (audit a deployment).")
     .version(packageVersion())
     .addOption(new Option("--url <url>", "the broker's URL").env("DYNALOG_URL").default(DEFAULT_URL))
     .addOption(new Option("--token <token>", "an API key (dlk_…), sent as a Bearer token").env("DYNALOG_TOKEN"))
@@ -344,6 +345,8 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
         partitions.map((p) => [opts.topic, String(p.partition), String(p.offset)]),
       );
     });
+
+  registerVerifyCommand(program, { connection: () => program.opts<GlobalOptions>(), setExit });
 
   return program;
 }

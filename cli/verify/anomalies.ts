@@ -13,6 +13,8 @@ export const ANOMALY_KINDS = [
   "poll-skip",
   "non-monotonic-send",
   "unknown-value",
+  "lost-copy",
+  "duplicate-copy",
 ] as const;
 
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
@@ -28,6 +30,8 @@ export const ANOMALY_DESCRIPTIONS: Readonly<Record<AnomalyKind, string>> = {
   "poll-skip": "a consumer skipped an existing record of a partition it kept",
   "non-monotonic-send": "a producer's acknowledged sends to one partition got offsets out of send order",
   "unknown-value": "a read returned a value no operation ever sent",
+  "lost-copy": "an input record the transactional copier committed past was never copied to the output",
+  "duplicate-copy": "an input record was copied to the output more than once (or copied without its offset being committed)",
 };
 
 /** A concrete instance of an anomaly. */

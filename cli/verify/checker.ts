@@ -7,6 +7,7 @@
  */
 import { AnomalyCollector, tpLabel, type Anomalies } from "./anomalies.js";
 import { checkConsumers } from "./consumer-checks.js";
+import { checkCopy, type CopySpec, type CopyStats } from "./copy-check.js";
 import {
   pairOperations,
   type CompletedOp,
@@ -26,6 +27,8 @@ export interface CheckOptions {
   readonly maxExamples?: number;
   /** Values nobody sent are anomalies unless other writers share the topics (default false). */
   readonly allowUnknownValues?: boolean;
+  /** A transactional copy from one topic to another to check (cli/verify/copy-check.ts). */
+  readonly copy?: CopySpec;
 }
 
 /**
@@ -74,6 +77,8 @@ export interface CheckStats {
   readonly indefiniteUnseen: number;
   /** Values at two offsets from at-least-once producers (allowed, so not anomalies). */
   readonly allowedDuplicates: number;
+  /** With CheckOptions.copy and a drain: input records, those due to be copied, output records. */
+  readonly copy?: CopyStats;
 }
 
 export interface CheckResult {
@@ -95,6 +100,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
   checkSendOrder(ops, anomalies);
   const drainStats = drain ? checkDrain(drain, observations, writes, anomalies) : undefined;
   checkConsumers(events, ops, visibleOffsets(observations, writes), anomalies);
+  const copyStats = drain && options.copy ? checkCopy(options.copy, drain, copyCommitted(ops, options.copy), new Set(writes.keys()), anomalies) : undefined;
 
   const report = anomalies.report();
   return {
@@ -109,6 +115,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
       indefiniteSeen: drainStats?.indefiniteSeen ?? 0,
       indefiniteUnseen: drainStats?.indefiniteUnseen ?? 0,
       allowedDuplicates: countAllowedDuplicates(observations, writes),
+      ...(copyStats ? { copy: copyStats } : {}),
     },
   };
 }
@@ -323,6 +330,19 @@ function visibleOffsets(observations: readonly Observation[], writes: ReadonlyMa
     sets.set(tp, set);
   }
   return new Map([...sets].map(([tp, set]) => [tp, [...set].sort((a, b) => a - b)]));
+}
+
+/** The copier's committed offsets: as given, or the highest its successful transactions committed. */
+function copyCommitted(ops: readonly CompletedOp[], spec: CopySpec): Map<number, number> {
+  if (spec.committed) return new Map(Object.entries(spec.committed).map(([partition, offset]) => [Number(partition), offset]));
+  const committed = new Map<number, number>();
+  for (const entry of ops) {
+    if (entry.op.type !== "txn" || entry.outcome !== "ok" || (entry.op as TxnInvocation).end !== "commit") continue;
+    for (const o of (entry.op as TxnInvocation).offsets ?? []) {
+      if (o.topic === spec.from) committed.set(o.partition, Math.max(committed.get(o.partition) ?? 0, o.offset));
+    }
+  }
+  return committed;
 }
 
 function countOperations(ops: readonly CompletedOp[]): Record<string, Record<Outcome, number>> {

@@ -16,6 +16,7 @@ export function formatVerdict(result: CheckResult): string {
       `; indefinite writes ${stats.indefiniteSeen} seen / ${stats.indefiniteUnseen} unseen` +
       (stats.allowedDuplicates > 0 ? `; ${stats.allowedDuplicates} allowed duplicates (at-least-once producers)` : ""),
   );
+  if (stats.copy) lines.push(`copy: ${stats.copy.inputs} input records, ${stats.copy.due} committed by the copier, ${stats.copy.outputs} output records`);
   for (const kind of ANOMALY_KINDS) {
     const report = result.anomalies[kind];
     if (!report) continue;

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ANOMALY_KINDS, checkHistory, formatVerdict, History, type AnomalyKind, type Outcome, type ReadRecord } from "../../cli/verify/index.js";
+import { ANOMALY_KINDS, checkHistory, copySource, copyValue, formatVerdict, History, type AnomalyKind, type Outcome, type ReadRecord } from "../../cli/verify/index.js";
 import { EXPECTED_KINDS, INJECTIONS, injectAnomaly, simulate, stepArbitrary } from "../support/history-model.js";
 
 const T = "orders";
@@ -259,7 +259,65 @@ describe("each anomaly kind is caught and named", () => {
   });
 
   it("knows every kind it can report", () => {
-    expect(ANOMALY_KINDS).toHaveLength(9);
+    expect(ANOMALY_KINDS).toHaveLength(11);
+  });
+});
+
+describe("the exactly-once copy check (transactions_test.py: output = input, no duplicates)", () => {
+  const IN = "in";
+  const OUT = "out";
+  /** Two inputs at in/0@0-1, copied by transactions; `outputs` is what the drain finds in `out`. */
+  function copyHistory(outputs: ReadRecord[], committedBy: number[] = [2]): History {
+    const h = new History();
+    for (const [i, value] of ["p1-0", "p1-1"].entries()) {
+      const op = h.invoke({ type: "send", process: "p1", topic: IN, partition: 0, value });
+      h.complete(op, { outcome: "ok", offset: i });
+    }
+    for (const [i, [, value]] of outputs.entries()) {
+      const op = h.invoke({ type: "txn", process: "copier", sends: [{ topic: OUT, partition: 0, value }], offsets: [{ topic: IN, partition: 0, group: "g", offset: committedBy[i] ?? 2 }], end: "commit" });
+      h.complete(op, { outcome: "ok", offsets: [outputs[i]![0]] });
+    }
+    const drain = h.invoke({ type: "drain" });
+    h.complete(drain, { outcome: "ok", reads: [{ topic: OUT, partition: 0, records: outputs, from: 0 }, { topic: IN, partition: 0, records: [[0, "p1-0"], [1, "p1-1"]], from: 0 }] });
+    return h;
+  }
+  const check = (h: History, committed?: Record<number, number>) => checkHistory(h.events, { copy: { from: IN, to: OUT, committed } });
+
+  it("copy values name their source", () => {
+    expect(copySource(copyValue("p1-7", "c3"))).toBe("p1-7");
+    expect(copySource("p1-7")).toBeUndefined();
+  });
+
+  it("every committed input copied exactly once is valid, with the copy counted", () => {
+    const result = check(copyHistory([[0, copyValue("p1-0", "c1")], [1, copyValue("p1-1", "c2")]]), { 0: 2 });
+    expect(result.valid, formatVerdict(result)).toBe(true);
+    expect(result.stats.copy).toEqual({ inputs: 2, due: 2, outputs: 2 });
+    expect(formatVerdict(result)).toContain("copy: 2 input records, 2 committed by the copier, 2 output records");
+  });
+
+  it("lost-copy: an input below the committed offset has no copy", () => {
+    const result = check(copyHistory([[0, copyValue("p1-0", "c1")]]), { 0: 2 });
+    expect(Object.keys(result.anomalies)).toEqual(["lost-copy"]);
+    expect(result.anomalies["lost-copy"]?.examples[0]).toMatchObject({ values: ["p1-1"], offsets: [1] });
+  });
+
+  it("an input past the committed offset need not be copied (offsets derived from the history)", () => {
+    const result = check(copyHistory([[0, copyValue("p1-0", "c1")]], [1]));
+    expect(result.valid, formatVerdict(result)).toBe(true);
+    expect(result.stats.copy).toMatchObject({ due: 1 });
+  });
+
+  it("duplicate-copy: one input copied twice, or copied past the committed offset", () => {
+    const twice = check(copyHistory([[0, copyValue("p1-0", "c1")], [1, copyValue("p1-0", "c2")], [2, copyValue("p1-1", "c3")]]), { 0: 2 });
+    expect(Object.keys(twice.anomalies)).toEqual(["duplicate-copy"]);
+    expect(twice.anomalies["duplicate-copy"]?.examples[0]?.values).toEqual(["p1-0", "p1-0>c1", "p1-0>c2"]);
+    const uncommitted = check(copyHistory([[0, copyValue("p1-0", "c1")], [1, copyValue("p1-1", "c2")]]), { 0: 1 });
+    expect(Object.keys(uncommitted.anomalies)).toEqual(["duplicate-copy"]);
+  });
+
+  it("unknown-value: an output that copies no input", () => {
+    const result = check(copyHistory([[0, copyValue("p1-0", "c1")], [1, copyValue("p1-1", "c2")], [2, copyValue("p9-9", "c3")]]), { 0: 2 });
+    expect(Object.keys(result.anomalies)).toEqual(["unknown-value"]);
   });
 });
 
