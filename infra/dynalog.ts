@@ -8,11 +8,10 @@
 import { iamPrincipal, validatePrincipal } from "../shared/security/security.js";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Annotations, Duration, Names, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Annotations, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement, Role, ServicePrincipal, type IGrantable } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
@@ -25,6 +24,7 @@ import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../shared/limits.js";
 import type { LogLevel } from "../shared/runtime/config.js";
 import { TABLES, TABLE_IDS, type TableId } from "../shared/storage/tables.js";
 import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, gatewayTimeoutProblems, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, type FunctionSettings } from "./functions.js";
+import { accessLogFormat, vendedLogGroupName } from "./access-logs.js";
 import { resolveCapacity, type CapacityProps } from "./capacity.js";
 import { DynalogObservability } from "./observability.js";
 import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
@@ -214,7 +214,7 @@ export class Dynalog extends Construct {
     }
     this.functions = functions;
 
-    const apiLogs = new LogGroup(this, "ApiAccessLogs", { logGroupName: this.vendedLogGroupName("api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const apiLogs = new LogGroup(this, "ApiAccessLogs", { logGroupName: vendedLogGroupName(this, "api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.api = new HttpApi(this, "Api", { description: "Dynalog broker API", createDefaultStage: false });
     this.stage = new HttpStage(this, "DefaultStage", {
       httpApi: this.api,
@@ -249,7 +249,7 @@ export class Dynalog extends Construct {
         awsSdk: props.awsSdk ?? "bundled",
         restrictAttributes,
       });
-      const keyApiLogs = new LogGroup(this, "KeyApiAccessLogs", { logGroupName: this.vendedLogGroupName("key-api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      const keyApiLogs = new LogGroup(this, "KeyApiAccessLogs", { logGroupName: vendedLogGroupName(this, "key-api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
       this.keyApi = new HttpApi(this, "KeyApi", { description: "Dynalog broker API (broker-issued API keys)", createDefaultStage: false });
       this.keyApiStage = new HttpStage(this, "KeyApiDefaultStage", {
         httpApi: this.keyApi,
@@ -302,16 +302,6 @@ export class Dynalog extends Construct {
     const wanted = fns.length > 0 ? fns : FUNCTION_NAMES;
     const resources = ROUTES.filter((r) => wanted.includes(r.fn)).map((r) => this.api.arnForExecuteApi(r.method, r.path.replace(/:[A-Za-z]+/g, "*"), "$default"));
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ["execute-api:Invoke"], resources }));
-  }
-
-  /**
-   * Access-log groups are named under /aws/vendedlogs/: CloudWatch Logs covers that prefix with
-   * one wildcard resource-policy entry, while a generated name adds an entry per log group to the
-   * account's resource policy (5,120 characters at most), which eventually fails deploys.
-   * The name is unique per stack and construct (account and region are implied).
-   */
-  private vendedLogGroupName(purpose: string): string {
-    return `/aws/vendedlogs/apigateway/${Stack.of(this).stackName}-${Names.uniqueId(this)}-${purpose}`;
   }
 
   private createTables(billing: DynalogBilling, removalPolicy: RemovalPolicy, deletionProtection: boolean): Record<TableId, Table> {
@@ -420,31 +410,6 @@ function dynamoStatement(tableArn: string, grant: TableGrant, restrictAttributes
         },
       }),
   });
-}
-
-/**
- * HTTP API access log: one JSON line per request, with who called (the SigV4 identity, or on the
- * key API the key's principal from the authorizer) and how it ended.
- */
-function accessLogFormat(options: { withKeyPrincipal?: boolean } = {}): AccessLogFormat {
-  return AccessLogFormat.custom(
-    JSON.stringify({
-      requestId: "$context.requestId",
-      time: "$context.requestTimeEpoch",
-      route: "$context.routeKey",
-      method: "$context.httpMethod",
-      path: "$context.path",
-      status: "$context.status",
-      responseLength: "$context.responseLength",
-      latencyMs: "$context.responseLatency",
-      integrationLatencyMs: "$context.integrationLatency",
-      integrationError: "$context.integrationErrorMessage",
-      sourceIp: "$context.identity.sourceIp",
-      caller: "$context.identity.userArn",
-      authError: "$context.authorizer.error",
-      ...(options.withKeyPrincipal && { principal: "$context.authorizer.principal" }),
-    }),
-  );
 }
 
 function capitalize(s: string): string {
