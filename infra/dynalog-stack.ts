@@ -34,6 +34,9 @@ export class DynalogStack extends Stack {
  *   dynalog:retentionHours=168      default topic retention
  *   dynalog:superUsers=arn:…,User:x principals that bypass ACLs (npm run deploy passes the deployer)
  *   dynalog:auth=iam                the IAM (SigV4) API only, no API-key API (default: iam-and-api-keys)
+ *   dynalog:fetchConcurrency=200    cap on concurrent fetch executions (reserved concurrency; default none, with a
+ *                                   synth warning: a new account's quota may allow no reservation at all)
+ *   dynalog:accountConcurrency=1000 the account's Lambda concurrency quota, to check reservations against
  *   dynalog:holeTimeoutMs=30000     gap age after which readers fill a dead writer's gap (default:
  *                                   derived from the writers' timeouts, 18 s; a smaller unsafe value is refused)
  */
@@ -50,12 +53,19 @@ function propsFromContext(scope: Construct): DynalogProps {
   const superUsers = get("superUsers");
   const auth = get("auth");
   const holeTimeoutMs = get("holeTimeoutMs");
+  const fetchConcurrency = get("fetchConcurrency");
+  const accountConcurrency = get("accountConcurrency");
+  for (const [key, value] of [["fetchConcurrency", fetchConcurrency], ["accountConcurrency", accountConcurrency]] as const) {
+    if (value !== undefined && !/^\d+$/.test(value)) throw new Error(`dynalog:${key} must be a whole number, got "${value}"`);
+  }
   if (removal !== undefined && removal !== "destroy" && removal !== "retain") throw new Error(`dynalog:removalPolicy must be "destroy" or "retain", got "${removal}"`);
   if (logLevel !== undefined && !["DEBUG", "INFO", "WARN", "ERROR"].includes(logLevel)) throw new Error(`dynalog:logLevel must be DEBUG, INFO, WARN or ERROR, got "${logLevel}"`);
   if (auth !== undefined && auth !== "iam" && auth !== "iam-and-api-keys") throw new Error(`dynalog:auth must be "iam" or "iam-and-api-keys", got "${auth}"`);
   if (retentionHours !== undefined && !/^\d+$/.test(retentionHours)) throw new Error(`dynalog:retentionHours must be a whole number of hours, got "${retentionHours}"`);
   if (holeTimeoutMs !== undefined && !/^\d+$/.test(holeTimeoutMs)) throw new Error(`dynalog:holeTimeoutMs must be a whole number of milliseconds, got "${holeTimeoutMs}"`);
   return {
+    ...(fetchConcurrency !== undefined && { fetchConcurrency: Number(fetchConcurrency) }),
+    ...(accountConcurrency !== undefined && { accountConcurrency: Number(accountConcurrency) }),
     ...(holeTimeoutMs !== undefined && { holeTimeout: Duration.millis(Number(holeTimeoutMs)) }),
     ...(removal !== undefined && { removalPolicy: removal === "destroy" ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN }),
     ...(logLevel !== undefined && { logLevel: logLevel as LogLevel }),

@@ -31,16 +31,26 @@ export interface FunctionSettings {
   readonly description: string;
 }
 
+/** An HTTP API gives an integration at most 30 s (API Gateway quotas: "Maximum integration timeout"), a hard limit. */
+export const API_GATEWAY_INTEGRATION_TIMEOUT_MS = 30_000;
 /**
- * Timeouts: API Gateway HTTP APIs give up on an integration after 30 s, so nothing needs longer;
- * the writers are kept short so the hole timeout (and with it the time a dead writer's gap blocks
- * readers) can stay short too.
+ * What a request can spend before the function's own timeout starts: the key API's authorizer (its
+ * timeout, on a cache miss) and a cold start's init phase, which Lambda does not count in the
+ * function timeout (a bundled init is ~0.2 s; 1 s is the margin).
+ */
+export const GATEWAY_TIMEOUT_MARGIN_MS = 1_000;
+
+/**
+ * Timeouts: every function must answer before API Gateway gives up (30 s, counted from the request,
+ * authorizer and cold start included), or the client sees a 503 while the function may still be
+ * writing; checkGatewayTimeouts enforces it. The writers are kept short so the hole timeout (and
+ * with it the time a dead writer's gap blocks readers) can stay short too.
  */
 export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>> = {
-  admin: { timeout: Duration.seconds(29), description: "Dynalog topic administration (create, describe, list, delete)" },
+  admin: { timeout: Duration.seconds(24), description: "Dynalog topic administration (create, describe, list, delete)" },
   produce: { timeout: Duration.seconds(10), description: "Dynalog produce and producer-id allocation" },
   // A long poll waits up to FETCH_MAX_WAIT_MS, then reads.
-  fetch: { timeout: Duration.millis(FETCH_MAX_WAIT_MS + 5_000), description: "Dynalog fetch, long poll and offset lookup" },
+  fetch: { timeout: Duration.millis(FETCH_MAX_WAIT_MS + 4_000), description: "Dynalog fetch, long poll and offset lookup" },
   commit: { timeout: Duration.seconds(10), description: "Dynalog consumer-group offset commits" },
   transactions: { timeout: Duration.seconds(10), description: "Dynalog transaction commits (records and offsets at once)" },
 };
@@ -50,6 +60,14 @@ export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>>
  * slow answer is better cut short (the client sees 500 and retries) than left to hold the request.
  */
 export const AUTHORIZER_SETTINGS: FunctionSettings = { timeout: Duration.seconds(5), description: "Dynalog API-key authorizer (the key API)" };
+
+/** Problems with the functions' timeouts against API Gateway's 30 s (empty when none). */
+export function gatewayTimeoutProblems(): string[] {
+  const before = AUTHORIZER_SETTINGS.timeout.toMilliseconds() + GATEWAY_TIMEOUT_MARGIN_MS;
+  return (Object.keys(FUNCTION_SETTINGS) as FunctionName[])
+    .filter((fn) => FUNCTION_SETTINGS[fn].timeout.toMilliseconds() + before > API_GATEWAY_INTEGRATION_TIMEOUT_MS)
+    .map((fn) => `The ${fn} function's timeout (${FUNCTION_SETTINGS[fn].timeout.toMilliseconds()} ms) + authorizer (${AUTHORIZER_SETTINGS.timeout.toMilliseconds()} ms) + ${GATEWAY_TIMEOUT_MARGIN_MS} ms margin exceeds API Gateway's ${API_GATEWAY_INTEGRATION_TIMEOUT_MS} ms integration timeout`);
+}
 
 /** Margin for the difference between the writer's clock and the reader's (NTP keeps Lambda's within milliseconds). */
 export const CLOCK_SKEW_MARGIN_MS = 2_000;

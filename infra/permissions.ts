@@ -9,6 +9,16 @@
  *
  * Inside TransactWriteItems each action is authorized as its plain counterpart (Put → PutItem,
  * Update → UpdateItem, ConditionCheck → ConditionCheckItem); there is no TransactWriteItems action.
+ *
+ * What IAM does NOT do (docs/deploy.md, "IAM and the log"):
+ * - AWS documents `dynamodb:Attributes` for the single-item actions, not for the Puts inside a
+ *   TransactWriteItems. Nothing depends on it: the void fill (log-store.ts) switches to single
+ *   conditional PutItems if IAM refuses the transaction.
+ * - An attribute restriction does not stop a PutItem from REPLACING an existing item with one made
+ *   of the allowed attributes (a void over a batch). What prevents that is the code's condition
+ *   `attribute_not_exists(o)` on every void put, not IAM; iam-coverage.test.ts pins the calls.
+ * - Attribute-restricted writes also carry `dynamodb:ReturnValues` ∈ {NONE, UPDATED_OLD,
+ *   UPDATED_NEW}, so they cannot return the attributes they may not touch.
  */
 import type { FunctionName } from "../shared/http/routes.js";
 import type { TableId } from "../shared/storage/tables.js";
@@ -37,6 +47,9 @@ export interface TableGrant {
 }
 
 export type FunctionAccess = Readonly<Partial<Record<TableId, readonly TableGrant[]>>>;
+
+/** The ReturnValues an attribute-restricted write may ask for (the reservation asks UPDATED_NEW). */
+export const ATTRIBUTE_RESTRICTED_RETURN_VALUES = ["NONE", "UPDATED_OLD", "UPDATED_NEW"] as const;
 
 /** Attributes of a void item (log-store.ts: p, o, k = "V", c, a, x): no record data (d), codec (z) or timestamp (t). */
 export const VOID_ATTRIBUTES = ["p", "o", "k", "c", "a", "x"] as const;

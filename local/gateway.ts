@@ -7,14 +7,14 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { DynalogError } from "../shared/errors.js";
-import { MAX_REQUEST_BODY_BYTES } from "../shared/limits.js";
+import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES, LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES } from "../shared/limits.js";
 import { ROUTES, apiGatewayPath, matchesPath, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 export type FunctionHandlers = Readonly<Record<FunctionName, LambdaHandler>>;
 
-/** API Gateway refuses payloads over 10 MB itself; Lambda over 6 MB. Mirror the tighter one. */
-const GATEWAY_BODY_LIMIT = MAX_REQUEST_BODY_BYTES + 64 * 1024;
+/** An HTTP API refuses bodies over 10 MB itself (its quotas page), with 413. */
+const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024;
 
 export function createGateway(handlers: FunctionHandlers): Server {
   return createServer((request, response) => {
@@ -40,7 +40,14 @@ async function handle(handlers: FunctionHandlers, request: IncomingMessage, resp
     return sendError(response, new DynalogError("REQUEST_TOO_LARGE", `Request body exceeds ${GATEWAY_BODY_LIMIT} bytes`));
   }
   const event = toEvent(route, method, url, request, body);
+  // Lambda measures the event as JSON, the body escaped inside it: over its cap the function is
+  // never invoked, and API Gateway answers with its own error, not the broker's.
+  const eventBytes = Buffer.byteLength(JSON.stringify(event), "utf8");
+  if (eventBytes > LAMBDA_MAX_REQUEST_PAYLOAD_BYTES) return sendGatewayError(response, `Lambda refused a ${eventBytes}-byte event (limit ${LAMBDA_MAX_REQUEST_PAYLOAD_BYTES})`);
   const result = await handlers[route.fn](event, lambdaContext(route.fn, event.requestContext.requestId));
+  // Likewise the result: Lambda fails an invocation whose JSON result is over its cap.
+  const resultBytes = Buffer.byteLength(JSON.stringify(result), "utf8");
+  if (resultBytes > LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES) return sendGatewayError(response, `Lambda refused a ${resultBytes}-byte result (limit ${LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES})`);
   writeResult(response, result);
 }
 
@@ -141,6 +148,14 @@ function writeResult(response: ServerResponse, result: APIGatewayProxyResultV2):
   if (result.cookies?.length) headers["set-cookie"] = result.cookies;
   const body = result.body === undefined ? "" : result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body;
   response.writeHead(result.statusCode ?? 200, headers).end(body);
+}
+
+/**
+ * What an HTTP API answers when the Lambda invocation itself fails: a bare 500 without the
+ * broker's error format (the local header says why, for tests and for whoever reads the output).
+ */
+function sendGatewayError(response: ServerResponse, why: string): void {
+  response.writeHead(500, { "content-type": "application/json", "x-dynalog-local-gateway-error": why }).end(JSON.stringify({ message: "Internal Server Error" }));
 }
 
 function sendError(response: ServerResponse, error: DynalogError, extraHeaders: Record<string, string> = {}): void {

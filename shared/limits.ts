@@ -23,8 +23,28 @@ export const MAX_RECORD_BYTES = BATCH_ITEM_BUDGET_BYTES - 64;
  */
 export const MAX_PARTITION_REQUEST_BYTES = 3_000_000;
 export const MAX_RECORDS_PER_REQUEST = 10_000;
-/** HTTP body cap: a Lambda request payload is at most 6 MB. */
+/**
+ * Lambda's synchronous payload caps ("6 MB" in the Lambda quotas page; the exact numbers are the
+ * ones Lambda's own errors state: "Request must be smaller than 6291456 bytes", "Exceeded maximum
+ * allowed payload size (6291556 bytes)"). They apply to the JSON Lambda carries — the whole API
+ * Gateway event, and the whole handler result — not to the HTTP body. docs/deploy.md, Limits.
+ */
+export const LAMBDA_MAX_REQUEST_PAYLOAD_BYTES = 6_291_456;
+export const LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES = 6_291_556;
+/**
+ * HTTP body cap, counted as the body travels inside the Lambda event: API Gateway puts the body
+ * in the event as a JSON string, so every `"` and `\` of the body is escaped once more (a body of
+ * quote-heavy JSON grows by up to 2×). What is measured is the ENCODED size
+ * (encodedBodyBytes); the ~490 KB left below Lambda's cap is for the rest of the event (headers
+ * — at most 10 KB in an HTTP API —, request context, authorizer context). A body whose event
+ * exceeds Lambda's cap never reaches the broker: API Gateway answers it with its own error.
+ */
 export const MAX_REQUEST_BODY_BYTES = 5_800_000;
+
+/** Bytes of `text` once written as a JSON string (quotes included): the body inside an event, a response body inside a Lambda result. */
+export function encodedStringBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), "utf8");
+}
 
 export const MAX_HEADERS_PER_RECORD = 100;
 export const MAX_HEADER_KEY_BYTES = 1024;
@@ -36,7 +56,13 @@ export const MAX_SEQUENCE = 2_147_483_647;
 export const FETCH_DEFAULT_MAX_RECORDS = 500;
 export const FETCH_MAX_RECORDS = 10_000;
 export const FETCH_DEFAULT_MAX_BYTES = 1_048_576;
-/** Base64 grows bytes by 4/3 and a Lambda response is at most 6 MB. */
+/**
+ * Fetch's byte budgets (maxBytes) count what is actually sent: each record's JSON as it appears in
+ * the Lambda result, i.e. encoded (base64 or escaped UTF-8) and then escaped again as part of the
+ * response body string (shared/http/app.ts, encodedRecordBytes). At most one record (≤ 380 KB raw,
+ * ≤ 2.7 MB however it is escaped) may go over the budget, so with 3 MiB the whole Lambda result
+ * stays under LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES with room for 100 partitions' metadata.
+ */
 export const FETCH_MAX_BYTES = 3_145_728;
 /** API Gateway's HTTP API gives an integration at most 30 s. */
 export const FETCH_MAX_WAIT_MS = 20_000;

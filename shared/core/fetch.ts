@@ -24,6 +24,11 @@ export interface FetchInput {
   /** Total record bytes (keys + values + headers) across partitions. */
   readonly maxBytes?: number;
   readonly maxWaitMs?: number;
+  /**
+   * Bytes a record counts against maxBytes. The HTTP layer passes what the record costs on the wire
+   * (its JSON, escaped again inside the Lambda result); default: key + value + headers.
+   */
+  readonly measureRecord?: (record: FetchedRecord) => number;
 }
 
 export type PartitionFetchResult =
@@ -78,16 +83,24 @@ export class Fetcher {
         throw error;
       }
     });
-    // Enforce the total budget in request order (each partition read at most its own share).
-    return reads.map((result) => {
+    // Enforce the budgets in request order, counted with measureRecord (what is actually sent; the
+    // reader's own cut counts raw bytes, never more than that, so it returns at least as much).
+    const measure = limits.measureRecord;
+    return reads.map((result, index) => {
       if (!hasRecords(result)) return result;
+      const request = partitions[index]!;
+      const partitionLimit = Math.min(request.maxBytes ?? limits.maxBytes, limits.maxBytes);
       const kept: FetchedRecord[] = [];
+      let partitionBytes = 0;
       for (const record of result.records) {
-        const size = recordBytes(record);
-        if (kept.length > 0 && size > bytesLeft) break;
-        if (kept.length === 0 && size > bytesLeft && bytesLeft < limits.maxBytes) break;
+        const size = measure(record);
+        // A partition's first record may exceed its own budget when nothing was spent yet (so
+        // consumers progress past a large record), never the total once something was.
+        const fits = size <= bytesLeft && (kept.length === 0 || partitionBytes + size <= partitionLimit);
+        if (!fits && !(kept.length === 0 && bytesLeft === limits.maxBytes)) break;
         kept.push(record);
         bytesLeft -= size;
+        partitionBytes += size;
       }
       if (kept.length === result.records.length) return result;
       const nextOffset = kept.length > 0 ? kept[kept.length - 1]!.offset + 1 : result.records[0]!.offset;
@@ -112,6 +125,7 @@ interface ValidatedLimits {
   readonly maxRecords: number;
   readonly maxBytes: number;
   readonly maxWaitMs: number;
+  readonly measureRecord: (record: FetchedRecord) => number;
 }
 
 function validateFetch(input: FetchInput): ValidatedLimits {
@@ -138,6 +152,7 @@ function validateFetch(input: FetchInput): ValidatedLimits {
     maxRecords: input.maxRecords ?? FETCH_DEFAULT_MAX_RECORDS,
     maxBytes: input.maxBytes ?? FETCH_DEFAULT_MAX_BYTES,
     maxWaitMs: input.maxWaitMs ?? 0,
+    measureRecord: input.measureRecord ?? recordBytes,
   };
 }
 

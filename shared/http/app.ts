@@ -12,6 +12,7 @@ import type { TopicRecord } from "../core/ports.js";
 import { parseCompression } from "../core/batches.js";
 import { parseTimestampType } from "../core/topics.js";
 import { DynalogError } from "../errors.js";
+import { encodedStringBytes } from "../limits.js";
 import { decodeHeaders, decodeNullableBytes, encodeBytes } from "./encoding.js";
 import { parseWith, readJson } from "./request-body.js";
 import { errorResponse, toDynalogError } from "./responses.js";
@@ -165,6 +166,15 @@ function recordJson(record: FetchedRecord, encoding: Encoding) {
   return json;
 }
 
+/**
+ * What a fetched record costs in the Lambda result: its JSON (key, value and headers encoded), then
+ * escaped again because the response body is itself a JSON string in the result, plus a comma.
+ * Fetch's maxBytes counts this, so a quote-heavy record counts up to 4× its raw size (limits.ts).
+ */
+export function encodedRecordBytes(record: FetchedRecord, encoding: Encoding): number {
+  return encodedStringBytes(JSON.stringify(recordJson(record, encoding))) - 2 + 1;
+}
+
 function fetchResultJson(result: PartitionFetchResult, encoding: Encoding) {
   if ("error" in result) return { topic: result.topic, partition: result.partition, error: result.error.toJSON() };
   return {
@@ -270,7 +280,8 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId>, Handler> = {
   async fetch(c, broker) {
     const body = await readJson(c, fetchBodySchema);
     await authorize(c, ...body.partitions.map((p) => topic(p.topic, "Read")));
-    const results = await broker.fetch(body);
+    const encoding = body.encoding ?? "base64";
+    const results = await broker.fetch({ ...body, measureRecord: (record) => encodedRecordBytes(record, encoding) });
     return c.json({ partitions: results.map((r) => fetchResultJson(r, body.encoding ?? "base64")) });
   },
 
@@ -285,6 +296,7 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId>, Handler> = {
       maxRecords: queryInt(c, "maxRecords"),
       maxBytes: queryInt(c, "maxBytes"),
       maxWaitMs: queryInt(c, "maxWaitMs"),
+      measureRecord: (record) => encodedRecordBytes(record, encoding),
     });
     if ("error" in result!) throw result.error;
     return c.json(fetchResultJson(result!, encoding));

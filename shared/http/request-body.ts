@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { DynalogError } from "../errors.js";
-import { MAX_REQUEST_BODY_BYTES } from "../limits.js";
+import { encodedStringBytes, MAX_REQUEST_BODY_BYTES } from "../limits.js";
 
 /** `application/json`, optionally with parameters; a charset, if named, must be UTF-8 (RFC 8259 §8.1). */
 export function isJsonMediaType(contentType: string | undefined): boolean {
@@ -23,14 +23,19 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
  * application/json`; only an empty body may come without one (it reads as `{}`).
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  // Escaping only adds bytes, so a declared length over the cap is over it encoded too.
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(declared);
+  if (declared > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(declared, declared);
   const contentType = c.req.header("content-type");
   // Checked before reading: a form or a file upload is refused without being buffered.
   if (contentType !== undefined && !isJsonMediaType(contentType)) throw unsupportedMediaType(contentType);
   const text = await c.req.text();
   const size = Buffer.byteLength(text, "utf8");
-  if (size > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(size);
+  if (size > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(size, size);
+  // The cap is on the body as Lambda carries it (limits.ts): refused here, before any write, a
+  // quote-heavy body that would otherwise come close to Lambda's 6 MB invocation cap.
+  const encodedSize = encodedStringBytes(text);
+  if (encodedSize > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(size, encodedSize);
   if (text.length === 0) return parseWith(schema, {}, "body");
   if (contentType === undefined) throw unsupportedMediaType(undefined);
   const scan = scanJson(text);
@@ -56,9 +61,10 @@ function unsupportedMediaType(contentType: string | undefined): DynalogError {
   });
 }
 
-function bodyTooLarge(size: number): DynalogError {
-  return new DynalogError("REQUEST_TOO_LARGE", `Request body is ${size} bytes; the limit is ${MAX_REQUEST_BODY_BYTES}`, {
-    details: { size, limit: MAX_REQUEST_BODY_BYTES },
+function bodyTooLarge(size: number, encodedSize: number): DynalogError {
+  const escaped = encodedSize > size ? ` (${encodedSize} once escaped into the Lambda event, which is what the limit counts)` : "";
+  return new DynalogError("REQUEST_TOO_LARGE", `Request body is ${size} bytes${escaped}; the limit is ${MAX_REQUEST_BODY_BYTES}`, {
+    details: { size, encodedSize, limit: MAX_REQUEST_BODY_BYTES },
   });
 }
 

@@ -10,6 +10,7 @@ import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, synthProjectStack
 import { Dynalog, type DynalogProps } from "../../infra/dynalog.js";
 import { CLOCK_SKEW_MARGIN_MS, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, HOLE_TIMEOUT_HEADROOM_MS, minimumHoleTimeoutMs, reservingFunctions } from "../../infra/functions.js";
 import { FUNCTION_ACCESS } from "../../infra/permissions.js";
+import { DEFAULT_FETCH_MEMORY_MB } from "../../infra/capacity.js";
 import { FUNCTION_NAMES, ROUTES, apiGatewayPath, type FunctionName } from "../../shared/http/routes.js";
 import { DYNAMODB_CLIENT_LIMITS } from "../../shared/runtime/client-limits.js";
 import { TABLES, TABLE_IDS } from "../../shared/storage/tables.js";
@@ -108,7 +109,7 @@ describe("functions", () => {
         Architectures: ["arm64"],
         Handler: "index.handler",
         Timeout: FUNCTION_SETTINGS[fn].timeout.toSeconds(),
-        MemorySize: 1024,
+        MemorySize: fn === "fetch" ? DEFAULT_FETCH_MEMORY_MB : 1024,
       });
     }
   });

@@ -226,6 +226,52 @@ describe("a writer that dies after reserving", () => {
   });
 });
 
+describe("void fills when IAM refuses them inside a transaction", () => {
+  // The readers' void grant is restricted with dynamodb:Attributes, which AWS documents for
+  // PutItem but not for Puts inside TransactWriteItems (infra/permissions.ts).
+  it("switches to single conditional puts in increasing order: the gap is filled, one void per offset, and the batch inside the dead range is kept", async () => {
+    const denied = createTestBroker(tables, { clock, config: { holeTimeoutMs: HOLE_TIMEOUT_MS } });
+    const voidTransactions: string[] = [];
+    const singleVoidPuts: number[] = [];
+    denied.faults.add((command, input) => {
+      const items = (input["TransactItems"] ?? []) as { Put?: { Item?: Record<string, unknown> } }[];
+      if (/TransactWriteItems/.test(command) && items.some((a) => a.Put?.Item?.["k"] === "V")) {
+        voidTransactions.push(command);
+        return { kind: "fail-before", error: Object.assign(new Error("not authorized to perform: dynamodb:PutItem"), { name: "AccessDeniedException" }) };
+      }
+      const item = input["Item"] as Record<string, unknown> | undefined;
+      if (/PutItem/.test(command) && item?.["k"] === "V") singleVoidPuts.push(Number(item["o"]));
+      return undefined;
+    });
+    const { topic, ref } = await newTopic();
+    await produce(topic, ["a"]); // 0
+    expect(await storage.log.reserve(ref, 3, clock.now())).toBe(1); // 1-3, never written
+    await produce(topic, ["b"]); // 4
+    expect(await storage.log.reserve(ref, 4, clock.now())).toBe(5); // 5-8: a writer that died, except that
+    expect(await storage.log.append({ ref, batches: [batchAt(7, ["late"])], appendTime: clock.now(), attempt: 0 })).toMatchObject({ status: "appended" }); // …one batch at 7
+    await produce(topic, ["c"]); // 9
+    clock.advance(HOLE_TIMEOUT_MS);
+
+    const all = await fetchAll(topic, 0, denied.broker);
+    expect(all.records.map((r) => [r.offset, valueOf(r)])).toEqual([[0, "a"], [4, "b"], [7, "late"], [9, "c"]]);
+    expect(all.highWatermark).toBe(10);
+    expect(voidTransactions).toHaveLength(1); // refused once, then single puts for good
+    expect(singleVoidPuts).toEqual([1, 2, 3, 5, 6, 8]);
+    expect(await entries(ref)).toEqual([
+      ["batch", 0, 1],
+      ["void", 1, 1],
+      ["void", 2, 1],
+      ["void", 3, 1],
+      ["batch", 4, 1],
+      ["void", 5, 1],
+      ["void", 6, 1],
+      ["batch", 7, 1],
+      ["void", 8, 1],
+      ["batch", 9, 1],
+    ]);
+  });
+});
+
 describe("the deployed hole timeout", () => {
   // What the CDK stack sets: derived from the writers' function timeout, not a round 60 s.
   const deployedMs = DEFAULT_HOLE_TIMEOUT.toMilliseconds();
