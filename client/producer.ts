@@ -25,7 +25,9 @@ import { Instrumentation, type RemoveInstrumentationEventListener, type Instrume
 import type { Logger } from "./logger.js";
 import { TopicMetadata } from "./metadata.js";
 import {
+  checkCompression,
   defaultPartitioner,
+  partitionList,
   type CompressionType,
   type Partitioner,
   type ProducerBatch,
@@ -49,6 +51,7 @@ import {
 } from "./producer-batch.js";
 import { Transaction, type TransactionalProducer } from "./transaction.js";
 import type { Transport } from "./transport.js";
+import type { ConsumerRegistry } from "./group-registry.js";
 
 export const PRODUCER_EVENTS = {
   CONNECT: "producer.connect",
@@ -91,7 +94,10 @@ export class Producer implements TransactionalProducer {
     /** @internal */ readonly transport: Transport,
     /** @internal */ readonly config: ProducerConfig,
     /** @internal */ readonly log: Logger,
+    /** @internal The running consumers of the same Dynalog instance (transactions fence offsets with them). */
+    readonly consumers?: ConsumerRegistry,
   ) {
+    checkCompression(config.compression);
     this.retry = resolveRetry(transport.retryPolicy, config.retry);
     this.metadata = new TopicMetadata(transport, config.metadataMaxAge ?? 300_000);
     this.partitioner = (config.createPartitioner ?? defaultPartitioner)();
@@ -150,6 +156,7 @@ export class Producer implements TransactionalProducer {
     }
     if (this.fenced) throw this.fenced;
     const compression = batch.compression ?? this.config.compression;
+    checkCompression(compression);
     // Validate and partition everything first: a bad message fails the send before anything is queued.
     const planned: { topic: string; partition: number; record: PreparedRecord }[] = [];
     for (const [t, { topic, messages }] of (batch.topicMessages ?? []).entries()) {
@@ -157,7 +164,7 @@ export class Producer implements TransactionalProducer {
       if (!Array.isArray(messages)) throw new TypeError(`messages for topic '${topic}' must be an array`);
       if (messages.length === 0) continue;
       const count = await this.metadata.partitionCount(topic);
-      const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId }));
+      const partitionMetadata = partitionList(count);
       messages.forEach((message, i) => {
         const where = `${topic} message[${i}]`;
         const record = prepareRecord(message, where);
@@ -218,7 +225,7 @@ export class Producer implements TransactionalProducer {
   partitionFor(topic: string, count: number, message: Message): number | undefined {
     if (message.partition !== undefined) return message.partition;
     if (!this.config.createPartitioner) return undefined; // the broker partitions by key (same murmur2)
-    const partition = this.partitioner({ topic, partitionMetadata: Array.from({ length: count }, (_, partitionId) => ({ partitionId })), message });
+    const partition = this.partitioner({ topic, partitionMetadata: partitionList(count), message });
     return partition === undefined || partition < 0 ? undefined : partition;
   }
 
