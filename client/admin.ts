@@ -185,8 +185,11 @@ export class Admin {
     );
   }
 
-  /** Committed offsets of a group (KafkaJS 2.x shape); `-1` where nothing is committed. Default: every topic the group knows. */
-  async fetchOffsets({ groupId, topics }: { groupId: string; topics?: readonly string[] }): Promise<{ topic: string; partitions: { partition: number; offset: number; metadata: string | null }[] }[]> {
+  /**
+   * Committed offsets of a group (KafkaJS 2.x shape); `-1` where nothing is committed. Default: every topic the group knows.
+   * `resolveOffsets` is accepted and has nothing to do: `resetOffsets` stores real offsets, not KafkaJS's -1/-2 markers.
+   */
+  async fetchOffsets({ groupId, topics }: { groupId: string; topics?: readonly string[]; resolveOffsets?: boolean }): Promise<{ topic: string; partitions: { partition: number; offset: number; metadata: string | null }[] }[]> {
     const names = topics ?? (await this.describeGroup(groupId)).topics.map((t) => t.topic);
     const result = [];
     for (const topic of names) {
