@@ -17,7 +17,12 @@ export class Instrumentation<Names extends string> {
   constructor(private readonly known: readonly Names[]) {}
 
   on(type: Names, listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener {
-    if (!this.known.includes(type)) throw new TypeError(`Unknown event "${type}"; one of ${this.known.join(", ")}`);
+    if (!this.known.includes(type)) {
+      // `x.events.NAME` is undefined for KafkaJS events without a counterpart here (REQUEST_QUEUE_SIZE:
+      // no client-side request queue; RECEIVED_UNSUBSCRIBED_TOPICS: the broker assigns).
+      const hint = type === undefined ? " (this KafkaJS event does not exist in Dynalog: README, Coming from KafkaJS)" : "";
+      throw new TypeError(`Unknown event "${type}"${hint}; one of ${this.known.join(", ")}`);
+    }
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));
     set.add(listener);

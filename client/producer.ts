@@ -21,7 +21,7 @@
 import { RoundRobinPartitioner } from "../shared/partitioner.js";
 import { encodingFor, prepareRecord, toWire, worstWireSize, type Message, type PreparedRecord } from "./codec.js";
 import { DynalogError, clientStateError } from "./errors.js";
-import { Instrumentation, type RemoveInstrumentationEventListener, type InstrumentationEvent } from "./events.js";
+import { Instrumentation, requestEventPayload, type RemoveInstrumentationEventListener, type InstrumentationEvent } from "./events.js";
 import type { Logger } from "./logger.js";
 import { TopicMetadata } from "./metadata.js";
 import {
@@ -58,6 +58,8 @@ export const PRODUCER_EVENTS = {
   DISCONNECT: "producer.disconnect",
   /** A produce request went out: `{topic, partitions, records, attempt}`. */
   REQUEST: "producer.network.request",
+  /** A request got no answer within `requestTimeout` (payload as the consumer's REQUEST_TIMEOUT). */
+  REQUEST_TIMEOUT: "producer.network.request_timeout",
 } as const;
 type ProducerEventName = (typeof PRODUCER_EVENTS)[keyof typeof PRODUCER_EVENTS];
 
@@ -67,6 +69,8 @@ export type { CompressionType, ICustomPartitioner, Partitioner, PartitionerArgs,
 export class Producer implements TransactionalProducer {
   readonly events = PRODUCER_EVENTS;
   private readonly instrumentation = new Instrumentation<ProducerEventName>(Object.values(PRODUCER_EVENTS));
+  /** @internal The Dynalog instance's transport, reporting this producer's timeouts as its events. */
+  readonly transport: Transport;
   private readonly retry: ResolvedRetry;
   private readonly metadata: TopicMetadata;
   private readonly partitioner: Partitioner;
@@ -91,15 +95,18 @@ export class Producer implements TransactionalProducer {
   /** @internal */ activeTransaction: Transaction | undefined;
 
   constructor(
-    /** @internal */ readonly transport: Transport,
+    transport: Transport,
     /** @internal */ readonly config: ProducerConfig,
     /** @internal */ readonly log: Logger,
     /** @internal The running consumers of the same Dynalog instance (transactions fence offsets with them). */
     readonly consumers?: ConsumerRegistry,
   ) {
     checkCompression(config.compression);
+    this.transport = transport.withObserver((attempt) => {
+      if (attempt.error?.code === "CLIENT_TIMEOUT") this.instrumentation.emit(PRODUCER_EVENTS.REQUEST_TIMEOUT, requestEventPayload(attempt, transport.baseUrl, transport.clientId));
+    });
     this.retry = resolveRetry(transport.retryPolicy, config.retry);
-    this.metadata = new TopicMetadata(transport, config.metadataMaxAge ?? 300_000);
+    this.metadata = new TopicMetadata(this.transport, config.metadataMaxAge ?? 300_000);
     this.partitioner = (config.createPartitioner ?? defaultPartitioner)();
     this.linger = Math.max(0, config.linger ?? 0);
     this.batchSize = Math.max(1, Math.min(config.batchSize ?? 1_048_576, MAX_PARTITION_BYTES));

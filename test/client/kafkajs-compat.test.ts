@@ -129,12 +129,21 @@ describe("what Dynalog does not have is refused at once, as a DynalogError, befo
     expect(await admin.listTopics()).not.toContain(ok);
   });
 
-  it("admin REQUEST_TIMEOUT fires when a request gets no answer within requestTimeout", async () => {
+  it("REQUEST_TIMEOUT fires (admin, producer) when a request gets no answer within requestTimeout", async () => {
     const silent = (_input: string, init: RequestInit) => new Promise<Response>((_, reject) => init.signal?.addEventListener("abort", () => reject(init.signal!.reason)));
-    const admin = client(env.url, { fetch: silent, requestTimeout: 50, retry: { retries: 0 } }).admin();
+    const dynalog = client(env.url, { fetch: silent, requestTimeout: 50, retry: { retries: 0 } });
+    const admin = dynalog.admin();
     const timeouts: unknown[] = [];
     admin.on(admin.events.REQUEST_TIMEOUT, (e) => timeouts.push(e.payload));
     await expect(admin.listTopics()).rejects.toMatchObject({ code: "CLIENT_TIMEOUT" });
     expect(timeouts).toEqual([expect.objectContaining({ apiName: "GET /v1/topics", errorCode: "CLIENT_TIMEOUT", status: null })]);
+
+    const producer = dynalog.producer({ idempotent: false });
+    const producerTimeouts: unknown[] = [];
+    producer.on(producer.events.REQUEST_TIMEOUT, (e) => producerTimeouts.push(e.payload));
+    await expect(producer.send({ topic: "t", messages: [{ value: "x" }] })).rejects.toMatchObject({ code: "CLIENT_TIMEOUT" });
+    expect(producerTimeouts).toEqual([expect.objectContaining({ apiName: "GET /v1/topics/t", errorCode: "CLIENT_TIMEOUT" })]);
+    // KafkaJS events without a counterpart are undefined here, and listening to one says so.
+    expect(() => producer.on((producer.events as unknown as Record<string, never>)["REQUEST_QUEUE_SIZE"]!, () => {})).toThrow(/does not exist in Dynalog/);
   });
 });
