@@ -8,7 +8,7 @@ import { Kafka, type KafkaConfig } from "dynalog/client";
 
 export type Connection = Pick<KafkaConfig, "url" | "auth" | "logLevel" | "fetch">;
 
-export async function run(connection: Connection, { topic, groupId }: { topic: string; groupId: string }) {
+export async function run({ topic, groupId, ...connection }: Connection & { topic: string; groupId: string }) {
   const kafka = new Kafka({ clientId: "my-app", ...connection });
   const admin = kafka.admin();
   const events: { type: string; payload: unknown }[] = [];

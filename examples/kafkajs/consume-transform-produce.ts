@@ -10,10 +10,10 @@ import { Kafka, type KafkaConfig } from "dynalog/client";
 
 export type Connection = Pick<KafkaConfig, "url" | "auth" | "logLevel" | "fetch">;
 
-export async function run(
-  connection: Connection,
-  { input, output, groupId, transactionalId, count }: { input: string; output: string; groupId: string; transactionalId: string; count: number },
-): Promise<void> {
+export async function run({
+  input, output, groupId, transactionalId, count,
+  ...connection
+}: Connection & { input: string; output: string; groupId: string; transactionalId: string; count: number }): Promise<void> {
   const kafka = new Kafka({ clientId: "copier", ...connection });
   const consumer = kafka.consumer({ groupId });
   const producer = kafka.producer({ transactionalId, maxInFlightRequests: 1, idempotent: true });

@@ -15,7 +15,7 @@ export interface SeenBatch {
   readonly values: string[];
 }
 
-export async function run(connection: Connection, { topic, groupId, count }: { topic: string; groupId: string; count: number }): Promise<SeenBatch[]> {
+export async function run({ topic, groupId, count, ...connection }: Connection & { topic: string; groupId: string; count: number }): Promise<SeenBatch[]> {
   const kafka = new Kafka({ clientId: "my-app", ...connection });
   const consumer = kafka.consumer({ groupId });
   const batches: SeenBatch[] = [];

@@ -16,7 +16,7 @@ export interface Seen {
   readonly headers: Record<string, string | undefined>;
 }
 
-export async function run(connection: Connection, { topic, groupId, count }: { topic: string; groupId: string; count: number }): Promise<Seen[]> {
+export async function run({ topic, groupId, count, ...connection }: Connection & { topic: string; groupId: string; count: number }): Promise<Seen[]> {
   const kafka = new Kafka({
     logLevel: logLevel.INFO,
     clientId: "example-consumer",

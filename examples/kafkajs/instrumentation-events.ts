@@ -8,7 +8,7 @@ import { Kafka, type KafkaConfig } from "dynalog/client";
 
 export type Connection = Pick<KafkaConfig, "url" | "auth" | "logLevel" | "fetch">;
 
-export async function run(connection: Connection, { topic, groupId, count }: { topic: string; groupId: string; count: number }) {
+export async function run({ topic, groupId, count, ...connection }: Connection & { topic: string; groupId: string; count: number }) {
   const kafka = new Kafka({ clientId: "my-app", ...connection });
   const events: { type: string; payload: any }[] = [];
   const record = (e: { type: string; payload: unknown }) => events.push({ type: e.type, payload: e.payload });

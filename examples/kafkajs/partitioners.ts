@@ -16,7 +16,7 @@ const MyPartitioner = () => {
   };
 };
 
-export async function run(connection: Connection, { topics, keys, keyless }: { topics: { custom: string; legacy: string; default: string }; keys: string[]; keyless: number }) {
+export async function run({ topics, keys, keyless, ...connection }: Connection & { topics: { custom: string; legacy: string; default: string }; keys: string[]; keyless: number }) {
   const kafka = new Kafka({ clientId: "my-app", ...connection });
   const messages: Message[] = [...keys.map((key) => ({ key, value: `keyed ${key}` })), ...Array.from({ length: keyless }, (_, i) => ({ value: `keyless ${i}` }))];
   const results: Record<"custom" | "legacy" | "default", RecordMetadata[]> = { custom: [], legacy: [], default: [] };

@@ -15,7 +15,10 @@ class TooManyRequestsError extends Error {
   }
 }
 
-export async function run(connection: Connection, { topic, groupId, count, throttle, retryAfter }: { topic: string; groupId: string; count: number; throttle: string[]; retryAfter: number }): Promise<string[]> {
+export async function run({
+  topic, groupId, count, throttle, retryAfter,
+  ...connection
+}: Connection & { topic: string; groupId: string; count: number; throttle: string[]; retryAfter: number }): Promise<string[]> {
   const kafka = new Kafka({ clientId: "my-app", ...connection });
   const consumer = kafka.consumer({ groupId });
   const timeline: string[] = [];

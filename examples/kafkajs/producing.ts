@@ -16,7 +16,7 @@ export interface ProducingResult {
   readonly batch: RecordMetadata[];
 }
 
-export async function run(connection: Connection, { topic, otherTopic }: { topic: string; otherTopic: string }): Promise<ProducingResult> {
+export async function run({ topic, otherTopic, ...connection }: Connection & { topic: string; otherTopic: string }): Promise<ProducingResult> {
   const kafka = new Kafka({ clientId: "my-app", ...connection });
   const producer = kafka.producer();
 

@@ -8,7 +8,7 @@ import { Kafka, type KafkaConfig, type RecordMetadata } from "dynalog/client";
 
 export type Connection = Pick<KafkaConfig, "url" | "auth" | "logLevel" | "fetch">;
 
-export async function run(connection: Connection, { topic }: { topic: string }): Promise<RecordMetadata[]> {
+export async function run({ topic, ...connection }: Connection & { topic: string }): Promise<RecordMetadata[]> {
   const kafka = new Kafka({
     clientId: "my-app",
     ...connection,

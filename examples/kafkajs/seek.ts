@@ -8,10 +8,10 @@ import { Kafka, type KafkaConfig } from "dynalog/client";
 
 export type Connection = Pick<KafkaConfig, "url" | "auth" | "logLevel" | "fetch">;
 
-export async function run(
-  connection: Connection,
-  { topic, groupId, seekTo, rewindAt, rewindTo, count }: { topic: string; groupId: string; seekTo: number; rewindAt: number; rewindTo: number; count: number },
-): Promise<number[]> {
+export async function run({
+  topic, groupId, seekTo, rewindAt, rewindTo, count,
+  ...connection
+}: Connection & { topic: string; groupId: string; seekTo: number; rewindAt: number; rewindTo: number; count: number }): Promise<number[]> {
   const kafka = new Kafka({ clientId: "my-app", ...connection });
   const consumer = kafka.consumer({ groupId });
   const offsets: number[] = [];

@@ -7,7 +7,7 @@ import { Kafka, type KafkaConfig, type Message } from "dynalog/client";
 
 export type Connection = Pick<KafkaConfig, "url" | "auth" | "logLevel" | "fetch">;
 
-export async function run(connection: Connection, { topic, transactionalId }: { topic: string; transactionalId: string }): Promise<{ committed: boolean; aborted: boolean }> {
+export async function run({ topic, transactionalId, ...connection }: Connection & { topic: string; transactionalId: string }): Promise<{ committed: boolean; aborted: boolean }> {
   const client = new Kafka({
     clientId: "transactional-client",
     ...connection,

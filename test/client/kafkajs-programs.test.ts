@@ -61,7 +61,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
     const [topic, otherTopic] = [topicName("kjs-prod"), topicName("kjs-prod2")];
     await createTopic(topic, 2);
     await createTopic(otherTopic);
-    const result = await producing.run(connection(), { topic, otherTopic });
+    const result = await producing.run({ ...connection(), topic, otherTopic });
 
     expect(result.explicitPartition.map((m) => m.partition).sort()).toEqual([0, 1]);
     expect(result.batch.map((m) => m.topicName).sort()).toEqual([topic, otherTopic].sort());
@@ -85,7 +85,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
     const values = Array.from({ length: 6 }, (_, i) => `v${i}`);
     await produceValues(topic, values, (i) => i % 2);
 
-    const seen = await eachMessage.run(connection(), { topic, groupId, count: values.length });
+    const seen = await eachMessage.run({ ...connection(), topic, groupId, count: values.length });
     expect(seen.map((s) => s.value).sort()).toEqual(values);
     for (const partition of [0, 1]) {
       expect(seen.filter((s) => s.partition === partition).map((s) => s.offset)).toEqual(["0", "1", "2"]);
@@ -101,7 +101,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
     const values = Array.from({ length: 8 }, (_, i) => `b${i}`);
     await produceValues(topic, values);
 
-    const batches = await eachBatch.run(connection(), { topic, groupId, count: values.length });
+    const batches = await eachBatch.run({ ...connection(), topic, groupId, count: values.length });
     expect(batches.flatMap((b) => b.offsets)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
     expect(batches.flatMap((b) => b.values)).toEqual(values);
     expect(batches[0]).toMatchObject({ topic, partition: 0, highWatermark: "8" });
@@ -115,7 +115,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
     const values = Array.from({ length: 7 }, (_, i) => `v${i}`);
     await produceValues(topic, values);
 
-    const timeline = await pauseResume.run(connection(), { topic, groupId, count: values.length, throttle: ["v2", "v5"], retryAfter: 0.3 });
+    const timeline = await pauseResume.run({ ...connection(), topic, groupId, count: values.length, throttle: ["v2", "v5"], retryAfter: 0.3 });
     const paused = `paused ${JSON.stringify([{ topic, partitions: [0] }])}`;
     expect(timeline).toEqual([
       "processed v0",
@@ -141,7 +141,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
     await createTopic(topic);
     await produceValues(topic, Array.from({ length: 10 }, (_, i) => `s${i}`));
 
-    const offsets = await seek.run(connection(), { topic, groupId, seekTo: 4, rewindAt: 7, rewindTo: 5, count: 9 });
+    const offsets = await seek.run({ ...connection(), topic, groupId, seekTo: 4, rewindAt: 7, rewindTo: 5, count: 9 });
     expect(offsets).toEqual([4, 5, 6, 7, 5, 6, 7, 8, 9]);
     expect(await committed(groupId, topic)).toEqual([10]);
   });
@@ -149,7 +149,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
   it("transactions: the committed transaction is visible, the aborted one never is", async () => {
     const topic = topicName("kjs-tx");
     await createTopic(topic);
-    const result = await transactions.run(connection(), { topic, transactionalId: topicName("kjs-tid") });
+    const result = await transactions.run({ ...connection(), topic, transactionalId: topicName("kjs-tid") });
     expect(result).toEqual({ committed: true, aborted: true });
     expect((await records(topic)).map((r) => r.value)).toEqual(["committed-1", "committed-2"]);
   });
@@ -163,7 +163,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
     await produceValues(input, values, (i) => i % 2);
 
     const started = Date.now();
-    await consumeTransformProduce.run(connection(), { input, output, groupId, transactionalId: topicName("kjs-tid"), count: values.length });
+    await consumeTransformProduce.run({ ...connection(), input, output, groupId, transactionalId: topicName("kjs-tid"), count: values.length });
     expect(Date.now() - started).toBeLessThan(30_000); // no refused commit retried with backoff
 
     const copies = [...(await records(output, 0)), ...(await records(output, 1))];
@@ -176,7 +176,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
   it("admin: topics, metadata, offsets and groups as KafkaJS answers them; CONNECT, REQUEST and DISCONNECT events fire", async () => {
     const topic = topicName("kjs-admin");
     const groupId = topicName("kjs-g");
-    const result = await adminProgram.run(connection(), { topic, groupId });
+    const result = await adminProgram.run({ ...connection(), topic, groupId });
 
     expect(result.created).toBe(true);
     expect(result.createdAgain).toBe(false);
@@ -202,7 +202,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
   it("instrumentation events: the consumer's, producer's and admin's events fire with KafkaJS's payload fields", async () => {
     const topic = topicName("kjs-events");
     const groupId = topicName("kjs-g");
-    const events = await instrumentation.run(connection(), { topic, groupId, count: 3 });
+    const events = await instrumentation.run({ ...connection(), topic, groupId, count: 3 });
     const of = (type: string) => events.filter((e) => e.type === type);
 
     const heartbeat = of("consumer.heartbeat")[0]!.payload;
@@ -231,7 +231,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
     // KafkaJS's own published hashes of its legacy murmur2 (src/producer/partitioners/legacy/murmur2.spec.js).
     const legacyHashes: Record<string, number> = { "0": 272173970, "1": 1311020360, "128": 2053105854, "2187": -2081355488, "78125": -677491393 };
     const keys = Object.keys(legacyHashes);
-    const result = await partitioners.run(connection(), { topics, keys, keyless: 6 });
+    const result = await partitioners.run({ ...connection(), topics, keys, keyless: 6 });
 
     expect(result.custom).toEqual([expect.objectContaining({ topicName: topics.custom, partition: 0, baseOffset: 0, lastOffset: 10 })]);
     const where = async (topic: string) => {
@@ -261,7 +261,7 @@ describe("KafkaJS's documented programs, ported by their import line", () => {
       }
       return fetch(input, init);
     };
-    const sent = await retry.run({ ...connection(), fetch: flaky }, { topic });
+    const sent = await retry.run({ ...connection(), fetch: flaky, topic });
     expect(refusedAt).toHaveLength(3);
     const gaps = refusedAt.slice(1).map((t, i) => t - refusedAt[i]!);
     expect(gaps[0]).toBeGreaterThanOrEqual(75); // initialRetryTime 100 ± 20% jitter
