@@ -10,8 +10,8 @@ export type Connection = Pick<KafkaConfig, "url" | "auth" | "logLevel" | "fetch"
 
 export async function run({ topic, groupId, count, ...connection }: Connection & { topic: string; groupId: string; count: number }) {
   const kafka = new Kafka({ clientId: "my-app", ...connection });
-  const events: { type: string; payload: any }[] = [];
-  const record = (e: { type: string; payload: unknown }) => events.push({ type: e.type, payload: e.payload });
+  const events: { type: string; payload: Record<string, unknown> }[] = [];
+  const record = (e: { type: string; payload: unknown }) => events.push({ type: e.type, payload: (e.payload ?? {}) as Record<string, unknown> });
 
   const admin = kafka.admin();
   const producer = kafka.producer();
