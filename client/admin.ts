@@ -3,6 +3,7 @@
  * offsets), plus `fetchGroupLag` and `describeTopic`. Offsets are numbers.
  */
 import { DynalogError, clientStateError } from "./errors.js";
+import { Instrumentation, instrumentedTransport, type InstrumentationEvent, type RemoveInstrumentationEventListener } from "./events.js";
 import type { Logger } from "./logger.js";
 import type { TopicDescription } from "./metadata.js";
 import type { CompressionType } from "./producer.js";
@@ -74,15 +75,39 @@ export interface GroupLag {
   readonly topics: readonly { readonly topic: string; readonly lag: number; readonly partitions: readonly PartitionLag[] }[];
 }
 
-export class Admin {
-  constructor(
-    private readonly transport: Transport,
-    private readonly log: Logger,
-  ) {}
+/** KafkaJS's admin events. REQUEST / REQUEST_TIMEOUT: one per HTTP attempt (payload: see `requestEventPayload`). */
+export const ADMIN_EVENTS = {
+  CONNECT: "admin.connect",
+  DISCONNECT: "admin.disconnect",
+  REQUEST: "admin.network.request",
+  REQUEST_TIMEOUT: "admin.network.request_timeout",
+} as const;
+export type AdminEventName = (typeof ADMIN_EVENTS)[keyof typeof ADMIN_EVENTS];
 
-  /** Nothing to open (HTTP); kept for KafkaJS compatibility. */
-  async connect(): Promise<void> {}
-  async disconnect(): Promise<void> {}
+export class Admin {
+  readonly events = ADMIN_EVENTS;
+  private readonly instrumentation = new Instrumentation<AdminEventName>(Object.values(ADMIN_EVENTS));
+  private readonly transport: Transport;
+
+  constructor(
+    transport: Transport,
+    private readonly log: Logger,
+  ) {
+    this.transport = instrumentedTransport(transport, this.instrumentation, ADMIN_EVENTS.REQUEST, ADMIN_EVENTS.REQUEST_TIMEOUT);
+  }
+
+  /** Nothing to open (HTTP: every call is its own request); emits CONNECT as KafkaJS does. */
+  async connect(): Promise<void> {
+    this.instrumentation.emit(ADMIN_EVENTS.CONNECT, null);
+  }
+
+  async disconnect(): Promise<void> {
+    this.instrumentation.emit(ADMIN_EVENTS.DISCONNECT, null);
+  }
+
+  on(eventName: AdminEventName, listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener {
+    return this.instrumentation.on(eventName, listener);
+  }
 
   logger(): Logger {
     return this.log;
@@ -92,9 +117,10 @@ export class Admin {
   async createTopics({ topics, validateOnly }: { topics: readonly ITopicConfig[]; validateOnly?: boolean; waitForLeaders?: boolean; timeout?: number }): Promise<boolean> {
     if (validateOnly) throw clientStateError("validateOnly is not supported by Dynalog");
     let allCreated = true;
-    for (const t of topics) {
+    const bodies = topics.map(topicBody); // every topic checked before any is created
+    for (const body of bodies) {
       try {
-        await this.transport.request({ method: "POST", path: "/v1/topics", body: topicBody(t), idempotent: false });
+        await this.transport.request({ method: "POST", path: "/v1/topics", body, idempotent: false });
       } catch (error) {
         if (error instanceof DynalogError && error.code === "TOPIC_ALREADY_EXISTS") {
           allCreated = false;
@@ -159,8 +185,11 @@ export class Admin {
     );
   }
 
-  /** Committed offsets of a group (KafkaJS 2.x shape); `-1` where nothing is committed. Default: every topic the group knows. */
-  async fetchOffsets({ groupId, topics }: { groupId: string; topics?: readonly string[] }): Promise<{ topic: string; partitions: { partition: number; offset: number; metadata: string | null }[] }[]> {
+  /**
+   * Committed offsets of a group (KafkaJS 2.x shape); `-1` where nothing is committed. Default: every topic the group knows.
+   * `resolveOffsets` is accepted and has nothing to do: `resetOffsets` stores real offsets, not KafkaJS's -1/-2 markers.
+   */
+  async fetchOffsets({ groupId, topics }: { groupId: string; topics?: readonly string[]; resolveOffsets?: boolean }): Promise<{ topic: string; partitions: { partition: number; offset: number; metadata: string | null }[] }[]> {
     const names = topics ?? (await this.describeGroup(groupId)).topics.map((t) => t.topic);
     const result = [];
     for (const topic of names) {
@@ -277,7 +306,16 @@ function topicBody(t: ITopicConfig): Record<string, unknown> {
     if (name === "retention.ms") body["retentionMs"] = Number(value) < 0 ? null : Number(value);
     else if (name === "compression.type") body["compression"] = value === "uncompressed" ? "none" : value;
     else if (name === "message.timestamp.type") body["timestampType"] = value;
-    else throw new TypeError(`Unsupported topic config '${name}' (supported: retention.ms, compression.type, message.timestamp.type)`);
+    else {
+      // The broker's own code for a setting it does not take: nothing was sent, nothing created.
+      throw new DynalogError({
+        code: "INVALID_CONFIG",
+        message: `Topic '${t.topic}': config '${name}' is not supported by Dynalog (supported: retention.ms, compression.type, message.timestamp.type); nothing was created`,
+        retriable: false,
+        outcome: "definite",
+        details: { topic: t.topic, config: name },
+      });
+    }
   }
   if (t.retentionMs !== undefined) body["retentionMs"] = t.retentionMs;
   if (t.compression !== undefined) body["compression"] = t.compression;

@@ -7,7 +7,7 @@
  */
 import { randomId } from "./bytes.js";
 import { CONSUMER_EVENTS, tpKey, toTopicPartitions, type ConsumerConfig, type ConsumerEventName, type ConsumerRunConfig, type DeliverySemantics, type TopicPartitions } from "./consumer-types.js";
-import { Instrumentation } from "./events.js";
+import { Instrumentation, instrumentedTransport } from "./events.js";
 import type { Logger } from "./logger.js";
 import { resolveRetry, type ResolvedRetry } from "./retry.js";
 import type { Transport } from "./transport.js";
@@ -94,11 +94,15 @@ export class ConsumerContext {
   /** Stops the consumer; the Consumer sets it. */
   stop: () => Promise<void> = () => Promise.resolve();
 
+  /** The Dynalog instance's transport, reporting this consumer's requests as its REQUEST events. */
+  readonly transport: Transport;
+
   constructor(
-    readonly transport: Transport,
+    transport: Transport,
     readonly config: ConsumerConfig,
     readonly log: Logger,
   ) {
+    this.transport = instrumentedTransport(transport, this.instrumentation, CONSUMER_EVENTS.REQUEST, CONSUMER_EVENTS.REQUEST_TIMEOUT);
     this.retry = resolveRetry(transport.retryPolicy, config.retry);
     this.groupId = config.groupId;
     this.heartbeatIntervalMs = config.heartbeatInterval ?? 3_000;

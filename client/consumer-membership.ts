@@ -167,7 +167,9 @@ export class GroupMembership {
     ctx.memberState = answer.memberState;
     const brokerInterval = answer.heartbeatIntervalMs > 0 ? answer.heartbeatIntervalMs : ctx.heartbeatIntervalMs;
     ctx.heartbeatIntervalMs = Math.min(config.heartbeatInterval ?? 3_000, brokerInterval);
-    ctx.instrumentation.emit("consumer.heartbeat", { groupId: ctx.groupId, memberId: ctx.memberId, memberEpoch: ctx.memberEpoch, memberState: ctx.memberState });
+    // KafkaJS's groupGenerationId is the classic protocol's generation, which fences commits; under
+    // KIP-848 the member epoch does that (Kafka's Java client reports it as the generation too).
+    ctx.instrumentation.emit("consumer.heartbeat", { groupId: ctx.groupId, memberId: ctx.memberId, groupGenerationId: ctx.memberEpoch, memberEpoch: ctx.memberEpoch, groupEpoch: answer.groupEpoch, memberState: ctx.memberState });
     await this.reconcile(answer.assignment, joining);
   }
 

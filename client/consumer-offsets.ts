@@ -74,6 +74,6 @@ export class OffsetCommitter {
       }
     }
     this.lastCommitAt = Date.now();
-    ctx.instrumentation.emit("consumer.commit_offsets", { groupId: ctx.groupId, memberId: ctx.memberId, memberEpoch: ctx.memberEpoch, topics: toTopicOffsets(offsets.map((o) => [o.topic, o.partition, o.offset])) });
+    ctx.instrumentation.emit("consumer.commit_offsets", { groupId: ctx.groupId, memberId: ctx.memberId, groupGenerationId: ctx.memberEpoch, memberEpoch: ctx.memberEpoch, topics: toTopicOffsets(offsets.map((o) => [o.topic, o.partition, o.offset])) });
   }
 }

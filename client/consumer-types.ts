@@ -30,14 +30,43 @@ export interface ConsumerConfig {
   readonly groupInstanceId?: string;
   /** The broker-side assignor to ask for: "uniform" (sticky, default) or "range". */
   readonly serverAssignor?: "uniform" | "range";
-  /** Accepted for KafkaJS compatibility; the broker assigns partitions (KIP-848). */
-  readonly partitionAssigners?: unknown[];
+  /**
+   * KafkaJS's client-side assigners. The broker assigns (KIP-848: `serverAssignor`), so only
+   * `[PartitionAssigners.roundRobin]` is accepted (the broker's balanced "uniform" assignor does
+   * its job); a custom assigner is refused with UNSUPPORTED_ASSIGNOR.
+   */
+  readonly partitionAssigners?: readonly unknown[];
   /** Accepted for KafkaJS compatibility; unused. */
   readonly metadataMaxAge?: number;
   readonly allowAutoTopicCreation?: boolean;
   readonly minBytes?: number;
   /** Accepted for KafkaJS compatibility: Dynalog readers only ever see committed data. */
   readonly readUncommitted?: boolean;
+}
+
+/**
+ * KafkaJS's built-in assigner, by name. Dynalog never runs an assigner in the client — the broker
+ * computes assignments — so this is a marker that `partitionAssigners` accepts; calling it fails.
+ */
+export const PartitionAssigners = {
+  roundRobin: function roundRobin(): never {
+    throw unsupportedAssigner("PartitionAssigners.roundRobin cannot run in Dynalog's client: the broker assigns partitions (serverAssignor)");
+  },
+} as const;
+
+/** Refuses assigners other than KafkaJS's round-robin marker: a custom assignment cannot happen. */
+export function checkAssigners(assigners: readonly unknown[] | undefined): void {
+  for (const assigner of assigners ?? []) {
+    if (assigner === PartitionAssigners.roundRobin) continue;
+    const name = typeof assigner === "function" && assigner.name ? ` '${assigner.name}'` : "";
+    throw unsupportedAssigner(
+      `Custom partition assigner${name} is not supported: Dynalog's broker assigns partitions (KIP-848). Use serverAssignor: "uniform" (default) or "range", or partitionAssigners: [PartitionAssigners.roundRobin]`,
+    );
+  }
+}
+
+function unsupportedAssigner(message: string): DynalogError {
+  return new DynalogError({ code: "UNSUPPORTED_ASSIGNOR", message, retriable: false, outcome: "definite" });
 }
 
 export interface ConsumerSubscribeTopics {
@@ -127,6 +156,9 @@ export const CONSUMER_EVENTS = {
   STOP: "consumer.stop",
   CRASH: "consumer.crash",
   REBALANCING: "consumer.rebalancing",
+  /** One per HTTP attempt (heartbeats, fetches, commits): see `requestEventPayload`. */
+  REQUEST: "consumer.network.request",
+  REQUEST_TIMEOUT: "consumer.network.request_timeout",
 } as const;
 export type ConsumerEventName = (typeof CONSUMER_EVENTS)[keyof typeof CONSUMER_EVENTS];
 

@@ -37,6 +37,7 @@ import { GroupMembership } from "./consumer-membership.js";
 import { OffsetCommitter } from "./consumer-offsets.js";
 import { BatchRunner } from "./consumer-runner.js";
 import {
+  checkAssigners,
   CONSUMER_EVENTS,
   toOffset,
   toTopicPartitions,
@@ -52,10 +53,10 @@ import { clientStateError } from "./errors.js";
 import type { InstrumentationEvent, RemoveInstrumentationEventListener } from "./events.js";
 import { insideHandler } from "./handler-scope.js";
 import type { Logger } from "./logger.js";
-import type { ConsumerGroupMetadata } from "./transaction.js";
+import type { ConsumerGroupMetadata, ConsumerRegistry, RegisteredConsumer } from "./group-registry.js";
 import type { Transport } from "./transport.js";
 
-export { CONSUMER_EVENTS } from "./consumer-types.js";
+export { CONSUMER_EVENTS, PartitionAssigners } from "./consumer-types.js";
 export type {
   Batch,
   ConsumerConfig,
@@ -78,8 +79,21 @@ export class Consumer {
   private loops: Promise<void>[] = [];
   private connected = false;
 
-  constructor(transport: Transport, config: ConsumerConfig, log: Logger) {
+  /** How transactions of this Dynalog instance find this consumer by its group id while it runs. */
+  private readonly registration: RegisteredConsumer | undefined;
+
+  constructor(
+    transport: Transport,
+    config: ConsumerConfig,
+    log: Logger,
+    private readonly registry?: ConsumerRegistry,
+  ) {
+    checkAssigners(config.partitionAssigners);
     const ctx = (this.ctx = new ConsumerContext(transport, config, log));
+    if (ctx.groupId !== undefined) {
+      const groupId = ctx.groupId;
+      this.registration = { groupId, groupMetadata: () => this.groupMetadata(), owns: (topic, partition) => ctx.owned.has(tpKey(topic, partition)) };
+    }
     ctx.stop = () => this.stop();
     this.offsets = new OffsetCommitter(ctx, () => this.membership.heartbeat({ throwFatal: false, joinRetries: false }));
     this.membership = new GroupMembership(ctx, this.offsets);
@@ -119,6 +133,7 @@ export class Consumer {
     ctx.running = true;
     ctx.stopping = undefined;
     ctx.memberEpoch = 0;
+    if (this.registration) this.registry?.add(this.registration);
     try {
       if (ctx.groupId !== undefined) {
         await this.membership.heartbeat({ throwFatal: true, joinRetries: true });
@@ -128,6 +143,7 @@ export class Consumer {
       }
     } catch (error) {
       ctx.running = false;
+      if (this.registration) this.registry?.delete(this.registration);
       throw error;
     }
     this.loops.push(this.fetcher.run());
@@ -164,6 +180,7 @@ export class Consumer {
     ctx.memberEpoch = 0;
     ctx.owned.clear();
     ctx.assigning.clear();
+    if (this.registration) this.registry?.delete(this.registration);
     ctx.instrumentation.emit("consumer.stop", null);
   }
 

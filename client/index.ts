@@ -11,6 +11,7 @@
  */
 import { Admin } from "./admin.js";
 import { Consumer, type ConsumerConfig } from "./consumer.js";
+import { ConsumerRegistry } from "./group-registry.js";
 import { createLogger, logLevel, type LogCreator, type Logger, type LogLevel } from "./logger.js";
 import { Producer, type ProducerConfig } from "./producer.js";
 import { resolveRetry, type RetryOptions } from "./retry.js";
@@ -33,12 +34,21 @@ export interface DynalogConfig {
   readonly fetch?: FetchFunction;
 }
 
+/**
+ * The client: one per broker URL and credentials. Also exported as `Kafka`, so a KafkaJS program
+ * ports by changing its import and its connection config (`brokers` → `url`, `sasl`/`ssl` → `auth`).
+ */
 export class Dynalog {
   private readonly transport: Transport;
   private readonly log: Logger;
+  /** The running group consumers made here: transactions of producers made here fence offsets with them. */
+  private readonly consumers = new ConsumerRegistry();
 
   constructor(config: DynalogConfig) {
-    if (!config || typeof config.url !== "string" || config.url.length === 0) throw new TypeError("new Dynalog({ url }) needs the broker's URL, e.g. http://127.0.0.1:8790");
+    if (!config || typeof config.url !== "string" || config.url.length === 0) {
+      const brokers = config && "brokers" in config ? " (Dynalog speaks HTTP: replace KafkaJS's `brokers` with `url`)" : "";
+      throw new TypeError(`new Dynalog({ url }) needs the broker's URL, e.g. http://127.0.0.1:8790${brokers}`);
+    }
     this.log = createLogger(config.logLevel ?? logLevel.INFO, config.logCreator);
     this.transport = new Transport({
       url: config.url,
@@ -52,11 +62,11 @@ export class Dynalog {
   }
 
   producer(config: ProducerConfig = {}): Producer {
-    return new Producer(this.transport, config, this.log.namespace("Producer"));
+    return new Producer(this.transport, config, this.log.namespace("Producer"), this.consumers);
   }
 
   consumer(config: ConsumerConfig = {}): Consumer {
-    return new Consumer(this.transport, config, this.log.namespace("Consumer"));
+    return new Consumer(this.transport, config, this.log.namespace("Consumer"), this.consumers);
   }
 
   admin(): Admin {
@@ -68,12 +78,16 @@ export class Dynalog {
   }
 }
 
-export { Admin } from "./admin.js";
-export type { AclRule, ApiKeyInfo, GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
+/** KafkaJS's name for the client: `import { Kafka } from "dynalog/client"`; `new Kafka({ url })`. */
+export { Dynalog as Kafka };
+export type { DynalogConfig as KafkaConfig };
+
+export { Admin, ADMIN_EVENTS } from "./admin.js";
+export type { AdminEventName, AclRule, ApiKeyInfo, GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
 export { decodeText, TextBytes } from "./bytes.js";
 export type { MessageBytes, TextEncodingName } from "./bytes.js";
 export type { Bytes, IHeaders, KafkaMessage, Message } from "./codec.js";
-export { Consumer, CONSUMER_EVENTS } from "./consumer.js";
+export { Consumer, CONSUMER_EVENTS, PartitionAssigners } from "./consumer.js";
 export type { Batch, ConsumerConfig, ConsumerRunConfig, ConsumerSubscribeTopics, DeliverySemantics, EachBatchPayload, EachMessagePayload, TopicPartitionOffset, TopicPartitions } from "./consumer.js";
 export { CLIENT_ERROR_CODES, DynalogConnectionError, DynalogError, isDynalogError, isFenced } from "./errors.js";
 export type { Outcome } from "./errors.js";
@@ -90,4 +104,4 @@ export { Transaction } from "./transaction.js";
 export type { ConsumerGroupMetadata, TransactionOffsets, TransactionResult } from "./transaction.js";
 export { sigv4Signer } from "./sigv4.js";
 export type { AwsCredentials, AwsCredentialsProvider, SigV4Options } from "./sigv4.js";
-export type { AuthConfig, AuthHeaderProvider, FetchFunction, SignableRequest } from "./transport.js";
+export type { AuthConfig, AuthHeaderProvider, FetchFunction, RequestAttempt, SignableRequest } from "./transport.js";

@@ -4,20 +4,39 @@
  */
 import { partitionForKey } from "../shared/partitioner.js";
 import { keyBytes, type Message } from "./codec.js";
+import { DynalogError } from "./errors.js";
+import { legacyPartitioner } from "./legacy-partitioner.js";
 import type { RetryOptions } from "./retry.js";
 
 /**
  * The storage codec of a send. The SDK only NAMES it (`compression` in the request body): the
  * broker compresses what it stores and decompresses what it serves, so records travel as JSON
  * either way and every runtime can use every codec — brotli included, which the web-standard
- * CompressionStream lacks.
+ * CompressionStream lacks. KafkaJS's `Snappy`, `LZ4` and `ZSTD` are here so that a program naming
+ * them is refused (UNSUPPORTED_COMPRESSION_TYPE, before anything is sent; a type error in
+ * TypeScript) instead of silently sending uncompressed.
  */
-export const CompressionTypes = { None: "none", GZIP: "gzip", Brotli: "brotli" } as const;
-export type CompressionType = (typeof CompressionTypes)[keyof typeof CompressionTypes];
+export const CompressionTypes = { None: "none", GZIP: "gzip", Brotli: "brotli", Snappy: "snappy", LZ4: "lz4", ZSTD: "zstd" } as const;
+export type CompressionType = "none" | "gzip" | "brotli";
+
+const SUPPORTED_COMPRESSION: readonly unknown[] = ["none", "gzip", "brotli"];
+
+/** Refuses a codec Dynalog does not store (KafkaJS's Snappy, LZ4, ZSTD, or its numeric codes). */
+export function checkCompression(compression: unknown): void {
+  if (compression === undefined || SUPPORTED_COMPRESSION.includes(compression)) return;
+  throw new DynalogError({
+    code: "UNSUPPORTED_COMPRESSION_TYPE",
+    message: `Compression '${String(compression)}' is not available in Dynalog: use CompressionTypes.None, GZIP or Brotli (the broker compresses what it stores); nothing was sent`,
+    retriable: false,
+    outcome: "definite",
+    details: { compression },
+  });
+}
 
 export interface PartitionerArgs {
   readonly topic: string;
-  readonly partitionMetadata: readonly { readonly partitionId: number }[];
+  /** Every partition of the topic, in order; `leader` is always 0 (DynamoDB replicates: every partition is available). */
+  readonly partitionMetadata: readonly { readonly partitionId: number; readonly leader?: number }[];
   readonly message: Message;
 }
 /** Returns the partition; a negative number or undefined means "sticky partition" (null keys). */
@@ -32,7 +51,14 @@ export const Partitioners = {
   DefaultPartitioner: defaultPartitioner,
   /** The same as the default: Dynalog's default already is Java-compatible. */
   JavaCompatiblePartitioner: defaultPartitioner,
+  /** KafkaJS 1.x's default: its own murmur2 variant for keys, round-robin for null keys (legacy-partitioner.ts). */
+  LegacyPartitioner: legacyPartitioner as ICustomPartitioner,
 } as const;
+
+/** KafkaJS's `partitionMetadata`: every partition, available (DynamoDB replicates; there is no leader to lose). */
+export function partitionList(count: number): { partitionId: number; leader: number }[] {
+  return Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0 }));
+}
 
 export interface ProducerConfig {
   /** Default true: producer id + per-partition sequences, retries never duplicate. */

@@ -21,11 +21,13 @@
 import { RoundRobinPartitioner } from "../shared/partitioner.js";
 import { encodingFor, prepareRecord, toWire, worstWireSize, type Message, type PreparedRecord } from "./codec.js";
 import { DynalogError, clientStateError } from "./errors.js";
-import { Instrumentation, type RemoveInstrumentationEventListener, type InstrumentationEvent } from "./events.js";
+import { Instrumentation, requestEventPayload, type RemoveInstrumentationEventListener, type InstrumentationEvent } from "./events.js";
 import type { Logger } from "./logger.js";
 import { TopicMetadata } from "./metadata.js";
 import {
+  checkCompression,
   defaultPartitioner,
+  partitionList,
   type CompressionType,
   type Partitioner,
   type ProducerBatch,
@@ -49,12 +51,15 @@ import {
 } from "./producer-batch.js";
 import { Transaction, type TransactionalProducer } from "./transaction.js";
 import type { Transport } from "./transport.js";
+import type { ConsumerRegistry } from "./group-registry.js";
 
 export const PRODUCER_EVENTS = {
   CONNECT: "producer.connect",
   DISCONNECT: "producer.disconnect",
   /** A produce request went out: `{topic, partitions, records, attempt}`. */
   REQUEST: "producer.network.request",
+  /** A request got no answer within `requestTimeout` (payload as the consumer's REQUEST_TIMEOUT). */
+  REQUEST_TIMEOUT: "producer.network.request_timeout",
 } as const;
 type ProducerEventName = (typeof PRODUCER_EVENTS)[keyof typeof PRODUCER_EVENTS];
 
@@ -64,6 +69,8 @@ export type { CompressionType, ICustomPartitioner, Partitioner, PartitionerArgs,
 export class Producer implements TransactionalProducer {
   readonly events = PRODUCER_EVENTS;
   private readonly instrumentation = new Instrumentation<ProducerEventName>(Object.values(PRODUCER_EVENTS));
+  /** @internal The Dynalog instance's transport, reporting this producer's timeouts as its events. */
+  readonly transport: Transport;
   private readonly retry: ResolvedRetry;
   private readonly metadata: TopicMetadata;
   private readonly partitioner: Partitioner;
@@ -88,12 +95,18 @@ export class Producer implements TransactionalProducer {
   /** @internal */ activeTransaction: Transaction | undefined;
 
   constructor(
-    /** @internal */ readonly transport: Transport,
+    transport: Transport,
     /** @internal */ readonly config: ProducerConfig,
     /** @internal */ readonly log: Logger,
+    /** @internal The running consumers of the same Dynalog instance (transactions fence offsets with them). */
+    readonly consumers?: ConsumerRegistry,
   ) {
+    checkCompression(config.compression);
+    this.transport = transport.withObserver((attempt) => {
+      if (attempt.error?.code === "CLIENT_TIMEOUT") this.instrumentation.emit(PRODUCER_EVENTS.REQUEST_TIMEOUT, requestEventPayload(attempt, transport.baseUrl, transport.clientId));
+    });
     this.retry = resolveRetry(transport.retryPolicy, config.retry);
-    this.metadata = new TopicMetadata(transport, config.metadataMaxAge ?? 300_000);
+    this.metadata = new TopicMetadata(this.transport, config.metadataMaxAge ?? 300_000);
     this.partitioner = (config.createPartitioner ?? defaultPartitioner)();
     this.linger = Math.max(0, config.linger ?? 0);
     this.batchSize = Math.max(1, Math.min(config.batchSize ?? 1_048_576, MAX_PARTITION_BYTES));
@@ -150,6 +163,7 @@ export class Producer implements TransactionalProducer {
     }
     if (this.fenced) throw this.fenced;
     const compression = batch.compression ?? this.config.compression;
+    checkCompression(compression);
     // Validate and partition everything first: a bad message fails the send before anything is queued.
     const planned: { topic: string; partition: number; record: PreparedRecord }[] = [];
     for (const [t, { topic, messages }] of (batch.topicMessages ?? []).entries()) {
@@ -157,7 +171,7 @@ export class Producer implements TransactionalProducer {
       if (!Array.isArray(messages)) throw new TypeError(`messages for topic '${topic}' must be an array`);
       if (messages.length === 0) continue;
       const count = await this.metadata.partitionCount(topic);
-      const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId }));
+      const partitionMetadata = partitionList(count);
       messages.forEach((message, i) => {
         const where = `${topic} message[${i}]`;
         const record = prepareRecord(message, where);
@@ -218,7 +232,7 @@ export class Producer implements TransactionalProducer {
   partitionFor(topic: string, count: number, message: Message): number | undefined {
     if (message.partition !== undefined) return message.partition;
     if (!this.config.createPartitioner) return undefined; // the broker partitions by key (same murmur2)
-    const partition = this.partitioner({ topic, partitionMetadata: Array.from({ length: count }, (_, partitionId) => ({ partitionId })), message });
+    const partition = this.partitioner({ topic, partitionMetadata: partitionList(count), message });
     return partition === undefined || partition < 0 ? undefined : partition;
   }
 

@@ -14,7 +14,8 @@
 import type { Message, PreparedRecord } from "./codec.js";
 import { encodingFor, prepareRecord, toWire } from "./codec.js";
 import { DynalogError, clientStateError } from "./errors.js";
-import type { CompressionType, ProducerBatch, ProducerConfig, ProducerIdentity, ProducerRecord } from "./producer-types.js";
+import type { ConsumerRegistry, GroupMetadataSource } from "./group-registry.js";
+import { checkCompression, type CompressionType, type ProducerBatch, type ProducerConfig, type ProducerIdentity, type ProducerRecord } from "./producer-types.js";
 import type { Transport } from "./transport.js";
 
 /**
@@ -34,24 +35,20 @@ export interface TransactionalProducer {
   partitionCount(topic: string): Promise<number>;
   partitionFor(topic: string, count: number, message: Message): number | undefined;
   markFenced(error: DynalogError): void;
+  /** The running consumers of the producer's Dynalog instance: `sendOffsets({ consumerGroupId })` fences with them. */
+  readonly consumers?: ConsumerRegistry | undefined;
 }
 
-/** What a consumer offers a transaction for fencing: see `Consumer.groupMetadata()`. */
-export interface ConsumerGroupMetadata {
-  readonly groupId: string;
-  /** Undefined while the consumer is not a member (not joined yet, or fenced). */
-  readonly memberId: string | undefined;
-  readonly memberEpoch: number;
-}
-
-export interface GroupMetadataSource {
-  groupMetadata(): ConsumerGroupMetadata;
-}
+export type { ConsumerGroupMetadata, GroupMetadataSource } from "./group-registry.js";
 
 export interface TransactionOffsets {
   /** The consumer whose input offsets these are: its member id and epoch fence the commit (KIP-447). */
   readonly consumer?: GroupMetadataSource;
-  /** KafkaJS's form: the group alone (not fenced by a member: only for groups without live members). */
+  /**
+   * KafkaJS's form: the group alone. A consumer of that group running on the same Dynalog instance
+   * lends its member id and epoch (preferring one that owns the partitions); without one the
+   * offsets go unfenced, which the broker takes only for a group without live members.
+   */
   readonly consumerGroupId?: string;
   readonly topics: readonly { readonly topic: string; readonly partitions: readonly { readonly partition: number; readonly offset: number | string; readonly metadata?: string | null }[] }[];
 }
@@ -92,6 +89,7 @@ export class Transaction {
 
   async sendBatch(batch: ProducerBatch): Promise<void> {
     this.ensureActive();
+    checkCompression(batch.compression);
     if (batch.compression !== undefined) {
       if (this.compression !== undefined && this.compression !== batch.compression && this.records.length > 0) {
         throw clientStateError(`A transaction is one request with one compression: '${this.compression}' already, not '${batch.compression}'`);
@@ -156,16 +154,19 @@ export class Transaction {
     if (this.records.length > 0) {
       body["records"] = this.records.map(({ topic, partition, record }) => ({ topic, ...toWire(record, encoding), ...(partition !== undefined ? { partition } : {}) }));
     }
+    let memberFenced = false;
     if (this.offsets.size > 0) {
       const fence: Record<string, unknown> = {};
-      if (this.consumer) {
-        const member = this.consumer.groupMetadata();
+      const source = this.consumer ?? producer.consumers?.memberFor(this.group!, [...this.offsets.values()]);
+      if (source) {
+        const member = source.groupMetadata();
         if (member.memberId === undefined || member.memberEpoch <= 0) {
           this.active = false;
           throw clientStateError(`The consumer is not a member of group '${member.groupId}' right now (it may have lost its partitions); its offsets cannot be committed. The transaction was not committed`);
         }
         fence["memberId"] = member.memberId;
         fence["memberEpoch"] = member.memberEpoch;
+        memberFenced = true;
       }
       body["offsets"] = { group: this.group, ...fence, offsets: [...this.offsets.values()] };
     }
@@ -184,6 +185,7 @@ export class Transaction {
         offsetsCommitted: answer.offsetsCommitted,
       };
     } catch (error) {
+      if (error instanceof DynalogError && error.code === "NON_EMPTY_GROUP" && !memberFenced) throw nonEmptyGroup(this.group!, error);
       if (error instanceof DynalogError) {
         if (error.code === "PRODUCER_FENCED") producer.markFenced(error);
         else if (error.outcome === "indefinite" || error.code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || error.code === "DUPLICATE_SEQUENCE_NUMBER") {
@@ -209,3 +211,20 @@ export class Transaction {
   }
 }
 
+
+/** The broker refused unfenced offsets of a live group: say what would have worked. */
+function nonEmptyGroup(group: string, refusal: DynalogError): DynalogError {
+  return new DynalogError({
+    code: refusal.code,
+    message:
+      `Group '${group}' has live members, so its offsets can only be committed by one of them; no consumer of '${group}' is running on this Dynalog instance. ` +
+      `Create the producer and the consumer of '${group}' from the same Dynalog (Kafka) instance and commit while it runs (sendOffsets({ consumerGroupId }) then uses its member id and epoch), ` +
+      `or pass the consumer itself: sendOffsets({ consumer, topics }). Nothing of the transaction was written`,
+    retriable: false,
+    outcome: "definite",
+    status: refusal.status,
+    details: { ...refusal.details, groupId: group },
+    body: refusal.body,
+    cause: refusal,
+  });
+}

@@ -26,6 +26,19 @@ export type AuthConfig =
 
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
 
+/** One HTTP attempt, as instrumentation events report it (KafkaJS's REQUEST / REQUEST_TIMEOUT). */
+export interface RequestAttempt {
+  readonly method: string;
+  readonly path: string;
+  /** The HTTP status; undefined when no answer arrived. */
+  readonly status: number | undefined;
+  readonly createdAt: number;
+  readonly duration: number;
+  /** The failure of this attempt (a refusal, a timeout, a broken connection), if any. */
+  readonly error: DynalogError | undefined;
+}
+export type RequestObserver = (attempt: RequestAttempt) => void;
+
 export interface TransportOptions {
   readonly url: string;
   readonly auth?: AuthConfig;
@@ -61,10 +74,23 @@ export class Transport {
   private readonly fetchImpl: FetchFunction;
   private readonly auth: AuthHeaderProvider | undefined;
 
-  constructor(private readonly options: TransportOptions) {
+  constructor(
+    private readonly options: TransportOptions,
+    private readonly observer?: RequestObserver,
+    auth?: AuthHeaderProvider,
+  ) {
     this.baseUrl = options.url.replace(/\/+$/, "");
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
-    this.auth = authProvider(options.auth);
+    this.auth = auth ?? authProvider(options.auth);
+  }
+
+  /** The same transport (auth and all) reporting every attempt to `observer`: one per client, for its events. */
+  withObserver(observer: RequestObserver): Transport {
+    return new Transport(this.options, observer, this.auth);
+  }
+
+  get clientId(): string | undefined {
+    return this.options.clientId;
   }
 
   get retryPolicy(): ResolvedRetry {
@@ -91,6 +117,26 @@ export class Transport {
 
   /** One attempt, no retries. */
   async once<T>(options: RequestOptions): Promise<T> {
+    const createdAt = Date.now();
+    try {
+      const answer = await this.attempt<T>(options);
+      if (this.observer) this.report(options, createdAt, answer.status, undefined);
+      return answer.value;
+    } catch (error) {
+      if (this.observer && error instanceof DynalogError) this.report(options, createdAt, error.status, error);
+      throw error;
+    }
+  }
+
+  private report(options: RequestOptions, createdAt: number, status: number | undefined, error: DynalogError | undefined): void {
+    try {
+      this.observer!({ method: options.method, path: options.path, status, createdAt, duration: Date.now() - createdAt, error });
+    } catch {
+      // An observer's failure is not the request's.
+    }
+  }
+
+  private async attempt<T>(options: RequestOptions): Promise<{ value: T; status: number }> {
     const url = this.url(options.path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string> = { accept: "application/json" };
@@ -115,7 +161,7 @@ export class Transport {
     } catch {
       parsed = undefined;
     }
-    if (response.ok) return parsed as T;
+    if (response.ok) return { value: parsed as T, status: response.status };
     const envelope = (parsed as { error?: unknown } | undefined)?.error;
     if (envelope && typeof envelope === "object") throw DynalogError.fromEnvelope(envelope as Record<string, unknown>, response.status, parsed);
     throw httpError(response.status, text, url);
