@@ -234,6 +234,18 @@ export class RowContext {
     return { outcome: indefinite ? "info" : "fail", errors };
   }
 
+  /** Run a client call that is not part of the history (init, heartbeat, reads) until it stops failing retriably. */
+  async patiently<T>(call: () => Promise<T>, attempts = 20): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await call();
+      } catch (error) {
+        const retriable = !(error instanceof DynalogError) || error.retriable || error.outcome === "indefinite";
+        if (!retriable || i >= attempts) throw error;
+      }
+    }
+  }
+
   /** Every record of a partition from `from` on, following the log (gaps are waited out with the hole timeout). */
   async read(broker: Broker, topic: string, partition: number, from = 0): Promise<ReadRecord[]> {
     const records: ReadRecord[] = [];
@@ -255,7 +267,17 @@ export class RowContext {
   /** A consumer poll of one partition from `offset`, recorded; returns the records and the next offset. */
   async poll(broker: Broker, poll: { process: string; generation?: number; topic: string; partition: number; offset: number; maxRecords?: number }): Promise<{ records: ReadRecord[]; nextOffset: number }> {
     const op = this.history.invoke({ type: "poll", process: poll.process, generation: poll.generation });
-    const [result] = await broker.fetch({ partitions: [{ topic: poll.topic, partition: poll.partition, offset: poll.offset }], maxRecords: poll.maxRecords ?? 100 });
+    let result;
+    try {
+      result = await this.patiently(async () => {
+        const [answer] = await broker.fetch({ partitions: [{ topic: poll.topic, partition: poll.partition, offset: poll.offset }], maxRecords: poll.maxRecords ?? 100 });
+        if (answer && "error" in answer) throw answer.error;
+        return answer;
+      });
+    } catch (error) {
+      this.history.complete(op, { outcome: "fail" });
+      throw error;
+    }
     if (!result || "error" in result) {
       this.history.complete(op, { outcome: "fail" });
       throw result && "error" in result ? result.error : new Error("no fetch result");

@@ -78,7 +78,7 @@ export class IdempotentProducer {
   ) {}
 
   static async init(ctx: RowContext, broker: Broker, name: string, principal?: string): Promise<IdempotentProducer> {
-    const identity = await broker.initProducer(asPrincipal({}, principal));
+    const identity = await ctx.patiently(() => broker.initProducer(asPrincipal({}, principal)));
     return new IdempotentProducer(ctx, name, identity, principal);
   }
 
@@ -116,7 +116,7 @@ export class TransactionalProducer {
   ) {}
 
   static async init(ctx: RowContext, broker: Broker, name: string, transactionalId: string): Promise<TransactionalProducer> {
-    return new TransactionalProducer(ctx, name, transactionalId, await broker.initProducer({ transactionalId }));
+    return new TransactionalProducer(ctx, name, transactionalId, await ctx.patiently(() => broker.initProducer({ transactionalId })));
   }
 
   /** Commit one transaction of new values (and optional offsets), retried with the same sequence while unknown. */
