@@ -10,6 +10,7 @@
  * The seed drives the fault layer's PRNG (every broker instance gets its own, derived from it) and
  * the workload's choices (batch sizes, which requests fail, where a crash happens).
  */
+import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import { beforeAll, describe, it } from "vitest";
 import { checkHistory, formatVerdict, History, type ReadRecord } from "../../cli/verify/index.js";
 import { mulberry32, randomInt, type Random } from "../../local/faults/random.js";
@@ -54,6 +55,17 @@ export function matrix(file: string, rows: readonly Row[]): void {
       }, row.timeoutMs ?? 60_000);
     });
   }
+}
+
+/**
+ * The SDK's back-off (100 ms, 500 ms for throttles, doubling) would make a storm take minutes. What
+ * the rows test is its decisions — retry, or give up after 3 attempts — so the delays are cut to a
+ * few ms. (The client's retry strategy is read per request from its config.)
+ */
+function shortSdkBackoff(lambda: TestBroker): void {
+  const config = lambda.client.config as unknown as { retryStrategy: () => Promise<unknown> };
+  const strategy = new ConfiguredRetryStrategy(3, (attempt) => 5 * attempt);
+  config.retryStrategy = () => Promise.resolve(strategy);
 }
 
 /** What a retried client operation finally amounted to. */
@@ -123,6 +135,7 @@ export class RowContext {
   /** A new broker instance (a separate Lambda: own caches, own seeded fault layer) on the shared tables and clock. */
   lambda(options: Omit<TestBrokerOptions, "clock" | "seed"> = {}): TestBroker {
     const lambda = createTestBroker(this.tables, { ...options, clock: this.clock, seed: this.seed * 1000 + this.lambdas.length });
+    shortSdkBackoff(lambda);
     this.lambdas.push(lambda);
     return lambda;
   }

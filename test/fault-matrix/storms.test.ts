@@ -4,7 +4,6 @@
  * TransactionConflict cancellations, eventually consistent reads answered from an older view on
  * every instance, and 16 producers appending to one partition at once.
  */
-import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import type { FaultRule } from "../../local/faults/dynamodb-faults.js";
 import type { TestBroker } from "../support/broker.js";
 import { matrix, type Row, type RowContext } from "./matrix.js";
@@ -23,16 +22,6 @@ const armAll = (rules: readonly FaultRule[]) => (lambdas: readonly TestBroker[])
   for (const lambda of lambdas) for (const rule of rules) lambda.chaos.addRule(rule);
 };
 
-/**
- * The SDK's own back-off for throttles starts at 500 ms; a storm would take minutes. The decisions
- * (retry or give up after 3 attempts) are what is tested, so the delays are cut to a few ms.
- */
-function shortSdkBackoff(lambda: TestBroker): void {
-  const config = lambda.client.config as unknown as { retryStrategy: () => Promise<unknown> };
-  const strategy = new ConfiguredRetryStrategy(3, (attempt) => 5 * attempt);
-  config.retryStrategy = () => Promise.resolve(strategy);
-}
-
 const throttlingRow = (percent: number): Row => ({
   name: `throttling storm at ${percent}%`,
   timeoutMs: 120_000,
@@ -40,7 +29,6 @@ const throttlingRow = (percent: number): Row => ({
     mixedScenario(ctx, {
       steps: percent >= 50 ? 4 : 6,
       arm: (lambdas) => {
-        lambdas.forEach(shortSdkBackoff);
         armAll(throttled(percent / 100))(lambdas);
       },
     }),
