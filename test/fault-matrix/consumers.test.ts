@@ -65,11 +65,11 @@ class Consumer {
     return [...this.positions.keys()];
   }
 
-  /** Poll one partition and commit (copies and offsets in one transaction, or a plain fenced commit). Returns false when refused. */
-  async step(partition: number, max: number): Promise<boolean> {
+  /** Poll one partition and commit (copies and offsets in one transaction, or a plain fenced commit). */
+  async step(partition: number, max: number): Promise<"committed" | "refused" | "nothing to commit"> {
     const offset = this.positions.get(partition)!;
     const polled = await this.ctx.poll(this.broker, { process: this.name, generation: this.member.epoch, topic: this.topics.input, partition, offset, maxRecords: max });
-    if (polled.records.length === 0) return true;
+    if (polled.records.length === 0) return "nothing to commit";
     const commit = { topic: this.topics.input, partition, offset: polled.nextOffset };
     const fence = { memberId: this.member.memberId, memberEpoch: this.member.epoch };
     let outcome: string;
@@ -93,7 +93,7 @@ class Consumer {
     if (outcome === "ok") this.positions.set(partition, polled.nextOffset);
     // Refused: it goes back to its last committed position (an explicit seek) before reading again.
     else this.ctx.history.record({ type: "seek", process: this.name, topic: this.topics.input, partition, offset });
-    return outcome === "ok";
+    return outcome === "ok" ? "committed" : "refused";
   }
 
   /** Read on without committing (then crash: the successor reads these again). */
@@ -107,7 +107,7 @@ class Consumer {
     for (const partition of this.partitions) {
       for (let guard = 0; guard < 20; guard++) {
         const before = this.positions.get(partition);
-        if (!(await this.step(partition, this.ctx.int(2, 6))) || this.positions.get(partition) === before) break;
+        if ((await this.step(partition, this.ctx.int(2, 6))) !== "committed" || this.positions.get(partition) === before) break;
       }
     }
   }
@@ -151,7 +151,7 @@ async function zombieConsumer(ctx: RowContext): Promise<void> {
       // The zombie does not know: it keeps copying and committing with its old member epoch.
       for (let i = 0; i < 3; i++) {
         for (const partition of first.partitions) {
-          if (await first.step(partition, ctx.int(1, 3))) zombieCommits += 1;
+          if ((await first.step(partition, ctx.int(1, 3))) === "committed") zombieCommits += 1;
         }
       }
     })(),

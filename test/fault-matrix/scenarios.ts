@@ -145,6 +145,8 @@ export async function mixedScenario(ctx: RowContext, options: { arm: Arm; steps?
           offsets: { group, offsets: [{ topic: input, partition, offset: polled.nextOffset }] },
         });
         if (resolution?.outcome === "ok") positions.splice(0, 2, ...next);
+        // Not committed: it goes back to where its offsets stand (an explicit seek) and reads again.
+        else ctx.history.record({ type: "seek", process: "copier", topic: input, partition, offset: positions[partition]! });
       }
     })(),
   ]);
