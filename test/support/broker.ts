@@ -141,11 +141,13 @@ export interface TestBrokerOptions {
   readonly security?: Partial<SecurityConfig>;
   /** Use a manual clock (default: the real clock, exposed read-only). */
   readonly clock?: TestClock;
+  /** Seed of the fault layer's PRNG (`chaos`), so probabilistic faults replay (default 1). */
+  readonly seed?: number;
 }
 
 /** A broker over `tables`; several can share tables to act as separate Lambda instances. */
 export function createTestBroker(tables: TableNames, options: TestBrokerOptions = {}): TestBroker {
-  const instrumented = instrumentedClient();
+  const instrumented = instrumentedClient({ seed: options.seed });
   const clock = options.clock ?? new TestClock();
   const storage = createDynamoStorage(instrumented.client, tables);
   const broker = createBroker({

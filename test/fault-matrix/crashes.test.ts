@@ -1,0 +1,110 @@
+/**
+ * Fault matrix: the Lambda dies between two DynamoDB steps of an append and of a transaction.
+ * A probe first lists the requests one operation makes on a fresh instance; then, for every k, an
+ * instance runs the operation and dies after k of them (every later request fails before it is
+ * sent, cleanup included; k = all of them: it dies before answering). The client sees an unknown
+ * outcome and retries the same request on another instance. Whatever the dead instance reserved
+ * is left as a gap, which readers void once the hole timeout (TestClock) has passed.
+ */
+import type { Broker } from "../../shared/core/broker.js";
+import type { TestBroker } from "../support/broker.js";
+import { uniqueName } from "../support/dynamodb.js";
+import { matrix, type RowContext } from "./matrix.js";
+import { dieAfter, IdempotentProducer, LambdaDied, probeSteps, TransactionalProducer } from "./workloads.js";
+
+/** An instance that dies after `steps` DynamoDB requests, or (steps = all) after doing everything but answering. */
+function dyingInstance(ctx: RowContext, steps: number, total: number): Broker {
+  const lambda: TestBroker = ctx.lambda();
+  if (steps < total) {
+    dieAfter(lambda, steps);
+    return lambda.broker;
+  }
+  const died = () => new LambdaDied(`the instance died after all ${total} DynamoDB requests, before answering`);
+  return {
+    ...lambda.broker,
+    produce: (input) => lambda.broker.produce(input).then(() => Promise.reject(died())),
+    commitTransaction: (input) => lambda.broker.commitTransaction(input).then(() => Promise.reject(died())),
+  };
+}
+
+/** A consumer that follows the partition between crashes (through voided gaps), recorded. */
+class Follower {
+  private offset = 0;
+  constructor(
+    private readonly ctx: RowContext,
+    private readonly broker: Broker,
+    private readonly topic: string,
+    private readonly partition: number,
+  ) {}
+
+  async catchUp(): Promise<void> {
+    for (let guard = 0; guard < 20; guard++) {
+      const polled = await this.ctx.poll(this.broker, { process: `c${this.partition}`, topic: this.topic, partition: this.partition, offset: this.offset, maxRecords: this.ctx.int(1, 6) });
+      if (polled.nextOffset === this.offset) return;
+      this.offset = polled.nextOffset;
+    }
+  }
+}
+
+async function crashDuringAppend(ctx: RowContext): Promise<void> {
+  const reader = ctx.lambda();
+  const topic = await ctx.topic(reader.broker, 1);
+  const producer = await IdempotentProducer.init(ctx, reader.broker, "p");
+  const probe = ctx.lambda();
+  const steps = await probeSteps(probe, () => producer.send([probe.broker], topic, 0, 1));
+  const follower = new Follower(ctx, reader.broker, topic, 0);
+  for (let k = 0; k <= steps.length; k++) {
+    const dying = dyingInstance(ctx, k, steps.length);
+    const survivor = ctx.lambda();
+    if (ctx.chance(0.5)) {
+      // Another writer reserves after the dead one: its gap is no longer the partition's last.
+      await ctx.send({ process: "other", topic, partition: 0, values: ctx.values("other", ctx.int(1, 2)), brokers: [survivor.broker], attempts: 1 });
+    }
+    const resolution = await producer.send([dying, survivor.broker], topic, 0, ctx.int(1, 3));
+    if (resolution?.outcome !== "ok") ctx.violation(`after dying at step ${k} (${steps.slice(0, k).join(" → ") || "before any request"}), the retry ended ${resolution?.outcome}: ${resolution?.errors.join(", ")}`);
+    if (producer.broken) return;
+    ctx.passHoleTimeout();
+    await follower.catchUp();
+  }
+  await ctx.drain(reader.broker, [{ topic, partitions: 1 }]);
+}
+
+async function crashDuringTransaction(ctx: RowContext): Promise<void> {
+  const reader = ctx.lambda();
+  const output = await ctx.topic(reader.broker, 2, "mx-out");
+  const input = await ctx.topic(reader.broker, 1, "mx-in");
+  await ctx.send({ process: "src", topic: input, partition: 0, values: ctx.values("src", 30), brokers: [reader.broker] });
+  const group = uniqueName("g");
+  const producer = await TransactionalProducer.init(ctx, reader.broker, "t", uniqueName("tid"));
+  let consumed = 0;
+  const commitNext = (brokers: readonly Broker[]) => {
+    const offsets = { group, offsets: [{ topic: input, partition: 0, offset: consumed + 1 }] };
+    const sends = [{ topic: output, partition: 0 }, { topic: output, partition: 1 }, ...(ctx.chance(0.5) ? [{ topic: output, partition: ctx.int(0, 1) }] : [])];
+    return producer.commit(brokers, sends, { offsets });
+  };
+  const probe = ctx.lambda();
+  const steps = await probeSteps(probe, () => commitNext([probe.broker]));
+  consumed += 1;
+  const followers = [0, 1].map((p) => new Follower(ctx, reader.broker, output, p));
+  for (let k = 0; k <= steps.length; k++) {
+    const dying = dyingInstance(ctx, k, steps.length);
+    const survivor = ctx.lambda();
+    const resolution = await commitNext([dying, survivor.broker]);
+    if (resolution?.outcome !== "ok") ctx.violation(`after dying at step ${k} (${steps.slice(0, k).join(" → ") || "before any request"}), the retried commit ended ${resolution?.outcome}: ${resolution?.errors.join(", ")}`);
+    if (producer.broken) return;
+    consumed += 1;
+    ctx.passHoleTimeout();
+    for (const follower of followers) await follower.catchUp();
+  }
+  const [committed] = await reader.broker.committedOffsets(group, input);
+  if (committed!.offset !== consumed) ctx.violation(`the transactions committed offset ${consumed} last, the group has ${committed!.offset}`);
+  await ctx.drain(reader.broker, [
+    { topic: input, partitions: 1 },
+    { topic: output, partitions: 2 },
+  ]);
+}
+
+matrix("test/fault-matrix/crashes.test.ts", [
+  { name: "crash between the DynamoDB steps of an append", run: crashDuringAppend, timeoutMs: 120_000 },
+  { name: "crash between the DynamoDB steps of a transaction", run: crashDuringTransaction, timeoutMs: 120_000 },
+]);
