@@ -70,8 +70,9 @@ function main(): void {
   printTable("Dynalog benchmark payload (bench/payload.ts, default seed)", generateEvents(1000));
 
   const here = dirname(fileURLToPath(import.meta.url));
-  const referenceFile = resolve(here, "../../shared/bench/events.jsonl");
-  if (existsSync(referenceFile)) {
+  // ../shared/bench relative to the main checkout; from a worktree, the team's fixed location.
+  const referenceFile = [resolve(here, "../../shared/bench/events.jsonl"), "/work/shared/bench/events.jsonl"].find((file) => existsSync(file));
+  if (referenceFile) {
     const lines = readFileSync(referenceFile, "utf8").split("\n").filter((l) => l.length > 0);
     printTable(`Reference file (${referenceFile})`, lines);
   }

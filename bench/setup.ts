@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { serve } from "@hono/node-server";
 import { localDynamoDbClientConfig, startDynamoDbLocal, type DynamoDbLocalHandle } from "../local/dynamodb-local.js";
 import { javaCommand } from "../local/java.js";
@@ -28,7 +29,24 @@ export interface BenchWorld {
   readonly meter: CapacityMeter;
   readonly tables: TableNames;
   readonly dynamo: DynamoDbLocalHandle;
+  /** A second, separately metered client for the raw-DynamoDB baselines (bench/baseline.ts). */
+  readonly raw: DynamoDBDocumentClient;
+  readonly rawMeter: CapacityMeter;
+  /** Time the broker spent inside each request (ms), by route: what Lambda would bill. */
+  readonly serverMs: ServerTimes;
   close(): Promise<void>;
+}
+
+export interface ServerTimes {
+  readonly produce: number[];
+  readonly fetch: number[];
+  readonly other: number[];
+}
+
+function routeOf(method: string, path: string): keyof ServerTimes {
+  if (method === "POST" && /^\/v1\/topics\/[^/]+\/records$/.test(path)) return "produce";
+  if (method === "GET" && /^\/v1\/topics\/[^/]+\/partitions\/\d+\/records$/.test(path)) return "fetch";
+  return "other";
 }
 
 export async function startWorld(): Promise<BenchWorld> {
@@ -55,9 +73,23 @@ export async function startWorld(): Promise<BenchWorld> {
     meter.attach(client);
     const broker = createBroker({ storage: createDynamoStorage(client, tables) });
     const app = createApi(broker, { onUnexpectedError: (error) => console.error("unexpected server error:", error) });
+    const serverMs: ServerTimes = { produce: [], fetch: [], other: [] };
+    // The handler's own time, body read and response built (what a Lambda invocation would run).
+    const timedFetch = async (request: Request): Promise<Response> => {
+      const t0 = performance.now();
+      const response = await app.fetch(request);
+      serverMs[routeOf(request.method, new URL(request.url).pathname)].push(performance.now() - t0);
+      return response;
+    };
+
+    const rawBase = new DynamoDBClient({ ...localDynamoDbClientConfig(dynamo.endpoint), maxAttempts: 3 });
+    cleanups.push(() => rawBase.destroy());
+    const rawMeter = new CapacityMeter(tables.log);
+    rawMeter.attach(rawBase);
+    const raw = DynamoDBDocumentClient.from(rawBase);
 
     const server = await new Promise<{ url: string; close(): Promise<void> }>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
+      const s = serve({ fetch: timedFetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
         resolve({
           url: `http://127.0.0.1:${info.port}`,
           close: () =>
@@ -71,7 +103,7 @@ export async function startWorld(): Promise<BenchWorld> {
     cleanups.push(() => server.close());
     const http = new BenchHttpClient(server.url);
     cleanups.push(() => http.close());
-    return { url: server.url, http, meter, tables, dynamo, close };
+    return { url: server.url, http, meter, tables, dynamo, raw, rawMeter, serverMs, close };
   } catch (error) {
     await close();
     throw error;

@@ -5,11 +5,14 @@ import type { BenchHttpClient } from "./http-client.js";
 
 /** Pre-serialized records (`{"value":"<event JSON, escaped>"}`) from the payload generator. */
 export class EventPool {
+  /** The event JSON strings themselves (for the raw-DynamoDB baselines). */
+  readonly events: readonly string[];
   readonly records: readonly string[];
   readonly valueBytes: readonly number[];
 
   constructor(events: readonly string[]) {
     if (events.length === 0) throw new Error("EventPool needs events");
+    this.events = events;
     this.records = events.map((event) => `{"value":${JSON.stringify(event)}}`);
     this.valueBytes = events.map((event) => Buffer.byteLength(event, "utf8"));
   }
