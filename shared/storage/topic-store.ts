@@ -75,6 +75,24 @@ export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: T
       return topics.sort((a, b) => a.name.localeCompare(b.name));
     },
 
+    async replace(topic, expected) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tables.topics,
+            Item: toItem(topic),
+            ConditionExpression: "id = :id AND #p = :p",
+            ExpressionAttributeNames: { "#p": "partitions" },
+            ExpressionAttributeValues: { ":id": expected.topicId, ":p": expected.partitions },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
+        throw storageFailure(error, "PutItem (replace topic)");
+      }
+    },
+
     async remove(name) {
       try {
         const result = await client.send(new DeleteCommand({ TableName: tables.topics, Key: { name }, ReturnValues: "ALL_OLD" }));
