@@ -69,6 +69,8 @@ export class Dynalog {
 }
 
 export { Admin } from "./admin.js";
+export { ConfigResourceTypes } from "./admin-lifecycle.js";
+export type { AlterConfigResource, ConfigEntry, ConfigResourceType, DescribeConfigResource, DescribeConfigResponse } from "./admin-lifecycle.js";
 export type { AclRule, ApiKeyInfo, GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
 export { decodeText, TextBytes } from "./bytes.js";
 export type { MessageBytes, TextEncodingName } from "./bytes.js";
