@@ -96,7 +96,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     producers: [{ actions: ["Query", "BatchWriteItem"], why: "delete purges the topic's producer state" }],
     offsets: [
       { actions: ["Query", "Scan"], why: "describe a group (its items and offsets), list groups (scan)" },
-      { actions: ["DeleteItem", "BatchWriteItem"], why: "delete a group: its group and expired member items (a conditional transaction), then its offsets (batch delete)" },
+      { actions: ["DeleteItem", "ConditionCheckItem", "BatchWriteItem"], why: "delete a group: its group and expired member items (a conditional transaction; without a group item, a check that none appeared), then its offsets (batch delete)" },
     ],
     security: [
       ...AUTHENTICATING,

@@ -342,14 +342,17 @@ export function createDynamoGroupStore(client: DynamoDBDocumentClient, tables: T
     async remove(group, groupVersion, members) {
       const key = (sk: string) => ({ pk: groupPartitionKey(group), sk });
       const actions: Item[] = [
-        ...(groupVersion === null ? [] : [{ Delete: { TableName: tables.offsets, Key: key(GROUP_SK), ...versionCondition(groupVersion) } }]),
+        // No group item: still none (a member joining creates one), so a group that came alive is not emptied.
+        groupVersion === null
+          ? { ConditionCheck: { TableName: tables.offsets, Key: key(GROUP_SK), ...versionCondition(null) } }
+          : { Delete: { TableName: tables.offsets, Key: key(GROUP_SK), ...versionCondition(groupVersion) } },
         ...members.map((m) => ({ Delete: { TableName: tables.offsets, Key: key(memberSortKey(m.memberId)), ...versionCondition(m.expectedVersion) } })),
       ];
       if (actions.length > MAX_TRANSACTION_ACTIONS) {
         throw new DynalogError("UNKNOWN_SERVER_ERROR", `Deleting the group needs ${actions.length} DynamoDB actions; at most ${MAX_TRANSACTION_ACTIONS} fit one transaction`);
       }
       try {
-        if (actions.length > 0) await client.send(new TransactWriteCommand({ TransactItems: actions as never }));
+        await client.send(new TransactWriteCommand({ TransactItems: actions as never }));
       } catch (error) {
         if (isConditionFailure(error)) return "conflict";
         if (isTransactionCanceled(error)) {

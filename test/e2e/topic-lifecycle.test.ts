@@ -237,7 +237,7 @@ describe("authorization", () => {
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as any };
   };
   const allow = async (resourceType: string, resourceName: string, operation: string) =>
     expect((await call(tokens.admin, "POST", "/v1/acls", { principal: "User:bob", resourceType, resourceName, operation })).status).toBe(201);

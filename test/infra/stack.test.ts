@@ -187,7 +187,7 @@ describe("IAM: least privilege per function", () => {
       "log:Query", "log:GetItem", "log:BatchWriteItem", `log:PutItem${VOID}`,
       "producers:Query", "producers:BatchWriteItem",
       // Deleting a consumer group (no live members): its group and member items, then its offsets.
-      "offsets:Query", "offsets:Scan", "offsets:DeleteItem", "offsets:BatchWriteItem",
+      "offsets:Query", "offsets:Scan", "offsets:DeleteItem", "offsets:ConditionCheckItem", "offsets:BatchWriteItem",
       ...AUTH, "security:PutItem", "security:UpdateItem", "security:DeleteItem", "security:Scan",
     ],
     produce: ["topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:PutItem", "producers:UpdateItem", ...AUTH],
@@ -236,7 +236,7 @@ describe("IAM: least privilege per function", () => {
   it("produce cannot touch committed offsets; only commit and transactions write them, admin reads and deletes groups", () => {
     const writesOffsets = FUNCTION_NAMES.filter((fn) => dynamoGrants(fn).some((g) => /^offsets:(Put|Update)/.test(g)));
     expect(writesOffsets.sort()).toEqual(["commit", "transactions"]);
-    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:")).sort()).toEqual(["offsets:BatchWriteItem", "offsets:DeleteItem", "offsets:Query", "offsets:Scan"]);
+    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:")).sort()).toEqual(["offsets:BatchWriteItem", "offsets:ConditionCheckItem", "offsets:DeleteItem", "offsets:Query", "offsets:Scan"]);
     expect(dynamoGrants("produce").some((g) => g.startsWith("offsets:"))).toBe(false);
   });
 
