@@ -75,6 +75,8 @@ export function createBroker(deps: BrokerDependencies) {
     deleteTopic: (name: string): Promise<TopicRecord> => topics.delete(name),
 
     // Topic lifecycle (shared/core/topic-admin.ts): Kafka's AlterConfigs, CreatePartitions, DeleteRecords, DeleteGroups.
+    /** The topic item alone (no partition reads), read strongly consistently: what configs show. */
+    topicConfigs: (name: string): Promise<TopicRecord> => topics.require(name, { fresh: true }),
     alterTopicConfigs: (name: string, changes: TopicConfigChanges): Promise<TopicRecord> => admin.alterConfigs(name, changes),
     createPartitions: (name: string, count: number): Promise<TopicRecord> => admin.createPartitions(name, count),
     deleteRecords: (name: string, partitions: readonly DeleteRecordsInput[]): Promise<DeletedRecords[]> => admin.deleteRecords(name, partitions),

@@ -49,8 +49,7 @@ export const lifecycleHandlers: Record<LifecycleRouteId, Handler> = {
   async describeTopicConfigs(c, broker) {
     const name = c.req.param("topic")!;
     await authorize(c, topic(name, "Describe"));
-    const description = await broker.describeTopic(name);
-    return c.json(topicConfigsJson(description.topic));
+    return c.json(topicConfigsJson(await broker.topicConfigs(name)));
   },
 
   async alterTopicConfigs(c, broker) {
