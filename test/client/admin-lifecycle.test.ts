@@ -1,9 +1,9 @@
 /** The SDK's topic-lifecycle admin calls, in KafkaJS's shapes, against a served broker. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigResourceTypes, isDynalogError, type Admin } from "../../client/index.js";
+import { ConfigResourceTypes, isDynalogError, type Admin, type Consumer } from "../../client/index.js";
 import { MAX_RECORD_BYTES } from "../../shared/limits.js";
 import { uniqueName } from "../support/dynamodb.js";
-import { client, startBroker, type ClientTestEnv } from "./support.js";
+import { client, startBroker, waitFor, type ClientTestEnv } from "./support.js";
 
 let env: ClientTestEnv;
 let admin: Admin;
@@ -81,4 +81,27 @@ describe("admin topic lifecycle (KafkaJS names)", () => {
     await env.harness.broker.heartbeat(live, { memberEpoch: 0, topics: [topic] });
     expect(await codeOf(admin.deleteGroups([live]))).toBe("NON_EMPTY_GROUP");
   });
+
+  it("createPartitions under a running SDK consumer group and a keyed SDK producer: nothing lost, the group takes the new partitions", async () => {
+    const dynalog = client(env.url);
+    const topic = uniqueName("sdk-grow-live");
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    // metadataMaxAge 0: the producer re-reads the partition count before every send (KafkaJS default: 5 min).
+    const producer = dynalog.producer({ metadataMaxAge: 0 });
+    const consumer: Consumer = dynalog.consumer({ groupId: uniqueName("sdk-grow-g"), heartbeatInterval: 100, maxWaitTimeInMs: 200 });
+    const seen = new Map<string, number>(); // value → partition it was consumed from
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ partition, message }) => void seen.set(message.value!.toString(), partition) });
+    const owned = () => consumer.assignment().flatMap((tp) => tp.partitions).sort();
+    await waitFor(() => owned().length === 2, { what: "the consumer owns both partitions" });
+    const send = (round: string) => producer.send({ topic, messages: Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, value: `${round}-k${i}` })) });
+    await send("before");
+    await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
+    await send("after");
+    await waitFor(() => owned().length === 4, { what: "the group takes the new partitions" });
+    await waitFor(() => seen.size === 24, { what: "all 24 consumed" });
+    await consumer.disconnect();
+    await producer.disconnect();
+    expect([...seen.values()].some((p) => p >= 2)).toBe(true);
+  }, 60_000);
 });
