@@ -163,8 +163,8 @@ export interface TopicStore {
   list(): Promise<TopicRecord[]>;
   /** Removes the topic item; returns what was removed. */
   remove(name: string): Promise<TopicRecord | undefined>;
-  /** Replace the item only while it still has `expected`'s topicId and partition count; false otherwise. */
-  replace(topic: TopicRecord, expected: { readonly topicId: string; readonly partitions: number }): Promise<boolean>;
+  /** Replace the item only while it still is exactly `expected` (same incarnation and settings); false otherwise. */
+  replace(topic: TopicRecord, expected: TopicRecord): Promise<boolean>;
 }
 
 /**

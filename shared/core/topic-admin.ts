@@ -140,7 +140,7 @@ export class TopicAdmin {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.topics.require(name, { fresh: true });
       const next = await change(current);
-      const replaced = await this.ctx.storage.topics.replace(next, { topicId: current.topicId, partitions: current.partitions });
+      const replaced = await this.ctx.storage.topics.replace(next, current);
       this.topics.forget(name);
       if (replaced) return next;
     }

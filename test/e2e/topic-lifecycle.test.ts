@@ -89,6 +89,18 @@ describe("topic configs", () => {
     expect((await fetchAll(topic, 0, 3)).body.records.map((r: any) => r.value)).toEqual(["d"]);
   });
 
+  it("concurrent alterations of different configs both hold (conditional replace, re-read on a lost race)", async () => {
+    const topic = await createTopic(1, { compression: "none" });
+    const path = `/v1/topics/${topic}/configs`;
+    const answers = await Promise.all([
+      api.post(path, { retentionMs: 120_000 }),
+      api.post(path, { compression: "brotli" }),
+      api.post(path, { timestampType: "LogAppendTime" }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect((await api.get(path)).body.configs).toMatchObject({ retentionMs: 120_000, compression: "brotli", timestampType: "LogAppendTime" });
+  });
+
   it("refuses bad values and unknown topics without writing", async () => {
     const topic = await createTopic(1);
     const path = `/v1/topics/${topic}/configs`;
@@ -112,6 +124,17 @@ describe("createPartitions", () => {
     await expectRefused(() => api.post(path, { count: "4" }), 400, "INVALID_REQUEST");
     await expectRefused(() => api.post(`/v1/topics/${topicName("none")}/partitions`, { count: 4 }), 404, "UNKNOWN_TOPIC_OR_PARTITION");
     expect((await api.get(`/v1/topics/${topic}`)).body.partitionCount).toBe(3);
+  });
+
+  it("two concurrent increases to the same count: one wins, the other is refused after re-reading", async () => {
+    const topic = await createTopic(1);
+    const answers = await Promise.all([1, 2].map(() => api.post(`/v1/topics/${topic}/partitions`, { count: 3 })));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+    expect(answers.find((a) => a.status === 400)!.body.error.code).toBe("INVALID_PARTITIONS");
+    const described = await api.get(`/v1/topics/${topic}`);
+    expect(described.body.partitions.map((p: any) => p.highWatermark)).toEqual([0, 0, 0]);
+    await produce(topic, 2, ["new"]);
+    expect((await fetchAll(topic, 2)).body.records.map((r: any) => r.value)).toEqual(["new"]);
   });
 
   it("under a running group and a keyed producer: no record lost, keys follow the new count, the group takes the new partitions", async () => {
