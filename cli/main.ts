@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { registerVerifyCommand } from "./commands/verify.js";
 import { registerSmoke } from "./commands/smoke.js";
+import { registerLifecycleCommands } from "./commands/lifecycle.js";
 import { Dynalog, DynalogError, logLevel, type AclRule, type Consumer, type KafkaMessage, type Message } from "../client/index.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8790";
@@ -350,6 +351,7 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
   registerVerifyCommand(program, { connection: () => program.opts<GlobalOptions>(), setExit });
 
   registerSmoke(program, setExit);
+  registerLifecycleCommands(topics, groups, client);
   return program;
 }
 

@@ -4,6 +4,7 @@
  */
 import { DynalogError, clientStateError } from "./errors.js";
 import { Instrumentation, instrumentedTransport, type InstrumentationEvent, type RemoveInstrumentationEventListener } from "./events.js";
+import * as lifecycle from "./admin-lifecycle.js";
 import type { Logger } from "./logger.js";
 import type { TopicDescription } from "./metadata.js";
 import type { CompressionType } from "./producer.js";
@@ -279,6 +280,35 @@ export class Admin {
   /** Removes a member (its partitions move at once; its commits are refused from now on). */
   async removeGroupMember({ groupId, memberId }: { groupId: string; memberId: string }): Promise<void> {
     await this.transport.request({ method: "DELETE", path: `/v1/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(memberId)}`, idempotent: true });
+  }
+
+  // ---- Topic lifecycle (KafkaJS's names and shapes; implemented in admin-lifecycle.ts) ----------
+
+  /** Topic configs under Kafka's names (retention.ms, compression.type, message.timestamp.type, max.message.bytes). */
+  describeConfigs({ resources }: { resources: readonly lifecycle.DescribeConfigResource[]; includeSynonyms?: boolean }): Promise<lifecycle.DescribeConfigResponse> {
+    return lifecycle.describeConfigs(this.transport, resources);
+  }
+
+  /** Changes the named configs; the others stay. Retention applies at once; the rest to new batches. */
+  alterConfigs({ resources, validateOnly }: { resources: readonly lifecycle.AlterConfigResource[]; validateOnly?: boolean }) {
+    if (validateOnly) throw clientStateError("validateOnly is not supported by Dynalog");
+    return lifecycle.alterConfigs(this.transport, resources);
+  }
+
+  /** Increases partition counts (Kafka's rule: never decreases; keyed records map by the new count). */
+  createPartitions({ topicPartitions, validateOnly }: { topicPartitions: readonly { topic: string; count: number }[]; validateOnly?: boolean; timeout?: number }): Promise<boolean> {
+    if (validateOnly) throw clientStateError("validateOnly is not supported by Dynalog");
+    return lifecycle.createPartitions(this.transport, topicPartitions);
+  }
+
+  /** Deletes records below each offset (moves the log start; "-1" = up to the high watermark). */
+  deleteTopicRecords({ topic, partitions }: { topic: string; partitions: readonly { partition: number; offset: string | number }[] }): Promise<void> {
+    return lifecycle.deleteTopicRecords(this.transport, topic, partitions);
+  }
+
+  /** Deletes groups without live members, with their committed offsets (NON_EMPTY_GROUP otherwise). */
+  deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: "NONE" }[]> {
+    return lifecycle.deleteGroups(this.transport, groupIds);
   }
 }
 

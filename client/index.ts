@@ -83,6 +83,8 @@ export { Dynalog as Kafka };
 export type { DynalogConfig as KafkaConfig };
 
 export { Admin, ADMIN_EVENTS } from "./admin.js";
+export { ConfigResourceTypes } from "./admin-lifecycle.js";
+export type { AlterConfigResource, ConfigEntry, ConfigResourceType, DescribeConfigResource, DescribeConfigResponse } from "./admin-lifecycle.js";
 export type { AdminEventName, AclRule, ApiKeyInfo, GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
 export { decodeText, TextBytes } from "./bytes.js";
 export type { MessageBytes, TextEncodingName } from "./bytes.js";

@@ -86,6 +86,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     topics: [{ actions: ["GetItem", "PutItem", "DeleteItem", "Scan"], why: "create (conditional put), describe, list (scan), delete topics" }],
     partitions: [
       { actions: ["BatchGetItem", "BatchWriteItem"], why: "create counters (batch put), read heads (describe), purge counters (batch delete)" },
+      { actions: ["GetItem", "PutItem"], why: "add partitions (conditional put of new counters); read a head (delete records)" },
       READER_WRITES.partitions,
     ],
     log: [
@@ -93,7 +94,10 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
       READER_WRITES.log,
     ],
     producers: [{ actions: ["Query", "BatchWriteItem"], why: "delete purges the topic's producer state" }],
-    offsets: [{ actions: ["Query", "Scan"], why: "describe a group (its items and offsets), list groups (scan)" }],
+    offsets: [
+      { actions: ["Query", "Scan"], why: "describe a group (its items and offsets), list groups (scan)" },
+      { actions: ["DeleteItem", "ConditionCheckItem", "BatchWriteItem"], why: "delete a group: its group and expired member items (a conditional transaction; without a group item, a check that none appeared), then its offsets (batch delete)" },
+    ],
     security: [
       ...AUTHENTICATING,
       { actions: ["PutItem", "UpdateItem", "DeleteItem", "Scan"], why: "create API keys and ACL rules, revoke keys, delete rules, list keys (scan)" },

@@ -11,6 +11,7 @@ import type { OffsetCommitInput } from "./offsets.js";
 import type { Storage, TopicRecord } from "./ports.js";
 import { ANONYMOUS_PRINCIPAL, ProducerIds } from "./producer-ids.js";
 import { Producer, type ProduceInput, type ProduceResult } from "./produce.js";
+import { TopicAdmin, type DeletedRecords, type DeleteRecordsInput, type TopicConfigChanges } from "./topic-admin.js";
 import { Transactions, type TransactionCommitInput, type TransactionCommitResult } from "./transactions.js";
 import { mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
 
@@ -64,6 +65,7 @@ export function createBroker(deps: BrokerDependencies) {
   const fetcher = new Fetcher(ctx, topics, reader);
   const groups = new ConsumerGroups(ctx, topics, reader);
   const transactions = new Transactions(ctx, topics, groups, producerIds);
+  const admin = new TopicAdmin(ctx, topics, reader);
 
   return {
     config: ctx.config,
@@ -71,6 +73,14 @@ export function createBroker(deps: BrokerDependencies) {
     createTopic: (input: CreateTopicInput): Promise<TopicRecord> => topics.create(input),
     listTopics: (): Promise<TopicRecord[]> => topics.list(),
     deleteTopic: (name: string): Promise<TopicRecord> => topics.delete(name),
+
+    // Topic lifecycle (shared/core/topic-admin.ts): Kafka's AlterConfigs, CreatePartitions, DeleteRecords, DeleteGroups.
+    /** The topic item alone (no partition reads), read strongly consistently: what configs show. */
+    topicConfigs: (name: string): Promise<TopicRecord> => topics.require(name, { fresh: true }),
+    alterTopicConfigs: (name: string, changes: TopicConfigChanges): Promise<TopicRecord> => admin.alterConfigs(name, changes),
+    createPartitions: (name: string, count: number): Promise<TopicRecord> => admin.createPartitions(name, count),
+    deleteRecords: (name: string, partitions: readonly DeleteRecordsInput[]): Promise<DeletedRecords[]> => admin.deleteRecords(name, partitions),
+    deleteGroup: (group: string): Promise<void> => admin.deleteGroup(group),
 
     async describeTopic(name: string): Promise<TopicDescription> {
       validateTopicName(name);

@@ -127,6 +127,8 @@ export interface LogStore {
   readHeads(refs: readonly PartitionRef[]): Promise<PartitionHead[]>;
   /** Create the counter items of new partitions (before the topic becomes visible). */
   createPartitions(refs: readonly PartitionRef[]): Promise<void>;
+  /** Create counter items that do not exist yet; an existing one (a retry) is left untouched. */
+  addPartitions(refs: readonly PartitionRef[]): Promise<void>;
   /**
    * Reserve `count` offsets; returns the base offset of the range, or undefined if the partition
    * does not exist (its topic was deleted). Never fails on contention.
@@ -161,6 +163,8 @@ export interface TopicStore {
   list(): Promise<TopicRecord[]>;
   /** Removes the topic item; returns what was removed. */
   remove(name: string): Promise<TopicRecord | undefined>;
+  /** Replace the item only while it still is exactly `expected` (same incarnation and settings); false otherwise. */
+  replace(topic: TopicRecord, expected: TopicRecord): Promise<boolean>;
 }
 
 /**
@@ -408,4 +412,10 @@ export interface GroupStore {
   write(group: string, write: GroupWrite): Promise<"applied" | "conflict">;
   /** Every group that has a group item or committed offsets (a Scan: an admin operation). */
   list(): Promise<StoredGroup[]>;
+  /**
+   * Delete the group item (at `groupVersion`; null = there is none) and these member items (each at
+   * its version) in one transaction, then every committed offset of the group. "conflict" (nothing
+   * deleted) when any version no longer holds.
+   */
+  remove(group: string, groupVersion: number | null, members: readonly { readonly memberId: string; readonly expectedVersion: number }[]): Promise<"applied" | "conflict">;
 }

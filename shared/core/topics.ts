@@ -43,6 +43,11 @@ export function validateCreateTopic(input: CreateTopicInput): void {
       details: { partitions: input.partitions, max: MAX_PARTITIONS },
     });
   }
+  validateTopicConfig(input);
+}
+
+/** The settable topic configs (create and alterConfigs): INVALID_CONFIG / UNSUPPORTED_COMPRESSION_TYPE. */
+export function validateTopicConfig(input: { readonly retentionMs?: number | null; readonly compression?: CompressionCodec }): void {
   const retention = input.retentionMs;
   if (retention !== undefined && retention !== null && (!Number.isInteger(retention) || retention < MIN_RETENTION_MS || retention > MAX_RETENTION_MS)) {
     throw new DynalogError("INVALID_CONFIG", `retentionMs must be an integer from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}, or null to keep records forever`, {
@@ -81,6 +86,11 @@ export class TopicCatalog {
     }
     this.cache.delete(topic.name);
     return topic;
+  }
+
+  /** Drop this instance's cached copy (after this instance changed the topic item). */
+  forget(name: string): void {
+    this.cache.delete(name);
   }
 
   /** The topic, or UNKNOWN_TOPIC_OR_PARTITION. `fresh` skips the cache. */

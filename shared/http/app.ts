@@ -21,6 +21,7 @@ import { DEFAULT_SECURITY_CONFIG, Security } from "../security/security.js";
 import type { SecurityStore } from "../security/ports.js";
 import { authorize, authorizeAny, cluster, group, mayAccess, securityMiddleware, topic, transactionalId, type AuthEnv } from "./authorization.js";
 import { securityHandlers, type SecurityRouteId } from "./security-routes.js";
+import { lifecycleHandlers, type LifecycleRouteId } from "./lifecycle-routes.js";
 import {
   commitBodySchema,
   createTopicBodySchema,
@@ -71,7 +72,7 @@ export function createApi(broker: Broker, options: ApiOptions = {}): DynalogApi 
   });
   const guard = securityMiddleware(security, (c) => ({ authorization: c.req.header("authorization"), iamArn: options.iamIdentity?.(c) }));
   for (const path of new Set(served.map((r) => r.path))) app.use(path, guard);
-  const handlers: Record<RouteId, Handler> = { ...HANDLERS, ...securityHandlers(security) };
+  const handlers: Record<RouteId, Handler> = { ...HANDLERS, ...lifecycleHandlers, ...securityHandlers(security) };
   for (const route of served) {
     const handler = handlers[route.id];
     app.on(route.method, route.path, (c) => handler(c, broker));
@@ -189,7 +190,7 @@ function fetchResultJson(result: PartitionFetchResult, encoding: Encoding) {
 
 // ---- handlers --------------------------------------------------------------------------------
 
-const HANDLERS: Record<Exclude<RouteId, SecurityRouteId>, Handler> = {
+const HANDLERS: Record<Exclude<RouteId, SecurityRouteId | LifecycleRouteId>, Handler> = {
   async createTopic(c, broker) {
     const body = await readJson(c, createTopicBodySchema);
     await authorizeAny(c, topic(body.name, "Create"), cluster("Create"));

@@ -15,6 +15,11 @@ export type RouteId =
   | "listTopics"
   | "describeTopic"
   | "deleteTopic"
+  | "describeTopicConfigs"
+  | "alterTopicConfigs"
+  | "createPartitions"
+  | "deleteRecords"
+  | "deleteGroup"
   | "initProducer"
   | "produce"
   | "commitTransaction"
@@ -47,6 +52,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "listTopics", method: "GET", path: "/v1/topics", fn: "admin" },
   { id: "describeTopic", method: "GET", path: "/v1/topics/:topic", fn: "admin" },
   { id: "deleteTopic", method: "DELETE", path: "/v1/topics/:topic", fn: "admin" },
+  // Topic lifecycle (shared/http/lifecycle-routes.ts): admin operations on the topic and log-start hints.
+  { id: "describeTopicConfigs", method: "GET", path: "/v1/topics/:topic/configs", fn: "admin" },
+  { id: "alterTopicConfigs", method: "POST", path: "/v1/topics/:topic/configs", fn: "admin" },
+  { id: "createPartitions", method: "POST", path: "/v1/topics/:topic/partitions", fn: "admin" },
+  { id: "deleteRecords", method: "POST", path: "/v1/topics/:topic/delete-records", fn: "admin" },
   { id: "initProducer", method: "POST", path: "/v1/producers", fn: "produce" },
   { id: "produce", method: "POST", path: "/v1/topics/:topic/records", fn: "produce" },
   // Transactions write records AND offsets: their own function, so plain produce never can.
@@ -61,6 +71,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "removeGroupMember", method: "DELETE", path: "/v1/groups/:group/members/:memberId", fn: "commit" },
   { id: "listGroups", method: "GET", path: "/v1/groups", fn: "admin" },
   { id: "describeGroup", method: "GET", path: "/v1/groups/:group", fn: "admin" },
+  { id: "deleteGroup", method: "DELETE", path: "/v1/groups/:group", fn: "admin" },
   { id: "createAcl", method: "POST", path: "/v1/acls", fn: "admin" },
   { id: "listAcls", method: "GET", path: "/v1/acls", fn: "admin" },
   { id: "deleteAcl", method: "DELETE", path: "/v1/acls/:id", fn: "admin" },

@@ -60,6 +60,7 @@ import { isMemberFence, type GroupRecord, type GroupStore, type MemberFence, typ
 import { DynalogError } from "../errors.js";
 import { cancelledActions, isTransactionCanceled, storageFailure } from "./dynamo-errors.js";
 import type { TableNames } from "./tables.js";
+import { batchDelete } from "./batch-write.js";
 
 type Item = Record<string, unknown>;
 
@@ -336,6 +337,44 @@ export function createDynamoGroupStore(client: DynamoDBDocumentClient, tables: T
         }
         throw storageFailure(error, "TransactWriteItems (consumer group)");
       }
+    },
+
+    async remove(group, groupVersion, members) {
+      const key = (sk: string) => ({ pk: groupPartitionKey(group), sk });
+      const actions: Item[] = [
+        // No group item: still none (a member joining creates one), so a group that came alive is not emptied.
+        groupVersion === null
+          ? { ConditionCheck: { TableName: tables.offsets, Key: key(GROUP_SK), ...versionCondition(null) } }
+          : { Delete: { TableName: tables.offsets, Key: key(GROUP_SK), ...versionCondition(groupVersion) } },
+        ...members.map((m) => ({ Delete: { TableName: tables.offsets, Key: key(memberSortKey(m.memberId)), ...versionCondition(m.expectedVersion) } })),
+      ];
+      if (actions.length > MAX_TRANSACTION_ACTIONS) {
+        throw new DynalogError("UNKNOWN_SERVER_ERROR", `Deleting the group needs ${actions.length} DynamoDB actions; at most ${MAX_TRANSACTION_ACTIONS} fit one transaction`);
+      }
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: actions as never }));
+      } catch (error) {
+        if (isConditionFailure(error)) return "conflict";
+        if (isTransactionCanceled(error)) {
+          const failed = cancelledActions(error, actions.map((action, index) => ({ label: index, action })));
+          if (failed.length > 0 && failed.every((f) => f.code === "ConditionalCheckFailed" || f.code === "TransactionConflict")) return "conflict";
+        }
+        throw storageFailure(error, "TransactWriteItems (delete consumer group)");
+      }
+      try {
+        for await (const page of paginateQuery({ client }, {
+              TableName: tables.offsets,
+              KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+              ExpressionAttributeValues: { ":pk": groupPartitionKey(group), ":prefix": OFFSET_PREFIX },
+              ProjectionExpression: "pk, sk",
+              ConsistentRead: true,
+            })) {
+          await batchDelete(client, tables.offsets, (page.Items ?? []) as Item[]);
+        }
+      } catch (error) {
+        throw storageFailure(error, "delete committed offsets");
+      }
+      return "applied";
     },
 
     async list() {

@@ -304,6 +304,22 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
       }
     },
 
+    async addPartitions(refs) {
+      // One conditional put each: a blind put over a counter that exists would reset its offsets.
+      await Promise.all(refs.map(async (ref) => {
+        try {
+          await client.send(new PutCommand({
+            TableName: tables.partitions,
+            Item: { ...counterKey(ref), next: 0, ra: 0, hw: 0, ls: 0 },
+            ConditionExpression: "attribute_not_exists(p)",
+          }));
+        } catch (error) {
+          if (error instanceof Error && error.name === "ConditionalCheckFailedException") return;
+          throw storageFailure(error, "PutItem (add partition)");
+        }
+      }));
+    },
+
     async reserve(ref, count, now) {
       const token = randomUUID();
       try {

@@ -75,6 +75,35 @@ export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: T
       return topics.sort((a, b) => a.name.localeCompare(b.name));
     },
 
+    async replace(topic, expected) {
+      // Every field as read: a concurrent change of any of them (or a re-creation) makes this fail.
+      // An absent attribute reads as its default (toTopic), so it matches that default too.
+      const retention = expected.retentionMs === null ? "attribute_not_exists(#r)" : "#r = :r";
+      const compression = expected.compression === "none" ? "(#c = :c OR attribute_not_exists(#c))" : "#c = :c";
+      const timestampType = expected.timestampType === "CreateTime" ? "(#t = :t OR attribute_not_exists(#t))" : "#t = :t";
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tables.topics,
+            Item: toItem(topic),
+            ConditionExpression: `#id = :id AND #p = :p AND ${compression} AND ${timestampType} AND ${retention}`,
+            ExpressionAttributeNames: { "#id": "id", "#p": "partitions", "#c": "compression", "#t": "timestampType", "#r": "retentionMs" },
+            ExpressionAttributeValues: {
+              ":id": expected.topicId,
+              ":p": expected.partitions,
+              ":c": expected.compression,
+              ":t": expected.timestampType,
+              ...(expected.retentionMs === null ? {} : { ":r": expected.retentionMs }),
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
+        throw storageFailure(error, "PutItem (replace topic)");
+      }
+    },
+
     async remove(name) {
       try {
         const result = await client.send(new DeleteCommand({ TableName: tables.topics, Key: { name }, ReturnValues: "ALL_OLD" }));

@@ -314,6 +314,17 @@ beforeAll(async () => {
   expect((await call("admin", "GET", "/v1/groups/g2")).status).toBe(200);
   expect((await call("commit", "DELETE", `/v1/groups/g2/members/${String(member.memberId)}`)).status).toBe(200);
 
+  // Topic lifecycle: configs, more partitions, deleted records, a deleted (empty) group.
+  expect((await call("admin", "GET", `/v1/topics/${topic}/configs`)).status).toBe(200);
+  expect((await call("admin", "POST", `/v1/topics/${topic}/configs`, { retentionMs: 3_600_000 })).status).toBe(200);
+  expect((await call("admin", "POST", `/v1/topics/${topic}/partitions`, { count: 3 })).status).toBe(200);
+  const deletedRecords = await call("admin", "POST", `/v1/topics/${topic}/delete-records`, { partitions: [{ partition: 0, offset: 1 }] });
+  expect(deletedRecords.status, JSON.stringify(deletedRecords.body)).toBe(200);
+  const deletedGroup = await call("admin", "DELETE", "/v1/groups/g2");
+  expect(deletedGroup.status, JSON.stringify(deletedGroup.body)).toBe(200);
+  // A group with offsets only (no group item): the transaction checks that none appeared.
+  expect((await call("admin", "DELETE", "/v1/groups/g1")).status).toBe(200);
+
   expect((await call("admin", "DELETE", `/v1/topics/${topic}`)).status).toBe(200);
 }, 60_000);
 

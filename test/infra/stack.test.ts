@@ -183,10 +183,11 @@ describe("IAM: least privilege per function", () => {
   const EXPECTED: Record<FunctionName, string[]> = {
     admin: [
       "topics:GetItem", "topics:PutItem", "topics:DeleteItem", "topics:Scan",
-      "partitions:BatchGetItem", "partitions:BatchWriteItem", `partitions:UpdateItem${HINTS}`,
+      "partitions:BatchGetItem", "partitions:BatchWriteItem", "partitions:GetItem", "partitions:PutItem", `partitions:UpdateItem${HINTS}`,
       "log:Query", "log:GetItem", "log:BatchWriteItem", `log:PutItem${VOID}`,
       "producers:Query", "producers:BatchWriteItem",
-      "offsets:Query", "offsets:Scan",
+      // Deleting a consumer group (no live members): its group and member items, then its offsets.
+      "offsets:Query", "offsets:Scan", "offsets:DeleteItem", "offsets:ConditionCheckItem", "offsets:BatchWriteItem",
       ...AUTH, "security:PutItem", "security:UpdateItem", "security:DeleteItem", "security:Scan",
     ],
     produce: ["topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:PutItem", "producers:UpdateItem", ...AUTH],
@@ -232,10 +233,10 @@ describe("IAM: least privilege per function", () => {
     expect(grants.some((g) => g.startsWith("producers:") || g.startsWith("offsets:"))).toBe(false);
   });
 
-  it("produce cannot touch committed offsets; only commit and transactions write them, admin reads groups", () => {
-    const writesOffsets = FUNCTION_NAMES.filter((fn) => dynamoGrants(fn).some((g) => /^offsets:(Put|Update|Delete|BatchWrite)/.test(g)));
+  it("produce cannot touch committed offsets; only commit and transactions write them, admin reads and deletes groups", () => {
+    const writesOffsets = FUNCTION_NAMES.filter((fn) => dynamoGrants(fn).some((g) => /^offsets:(Put|Update)/.test(g)));
     expect(writesOffsets.sort()).toEqual(["commit", "transactions"]);
-    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:"))).toEqual(["offsets:Query", "offsets:Scan"]);
+    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:")).sort()).toEqual(["offsets:BatchWriteItem", "offsets:ConditionCheckItem", "offsets:DeleteItem", "offsets:Query", "offsets:Scan"]);
     expect(dynamoGrants("produce").some((g) => g.startsWith("offsets:"))).toBe(false);
   });
 

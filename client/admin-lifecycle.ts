@@ -1,0 +1,147 @@
+/**
+ * The admin client's topic-lifecycle calls, in KafkaJS's shapes (describeConfigs, alterConfigs,
+ * createPartitions, deleteTopicRecords, deleteGroups) over Dynalog's HTTP routes. Kafka's config
+ * names map to Dynalog's topic fields:
+ *   retention.ms            ↔ retentionMs ("-1" = forever ↔ null)
+ *   compression.type        ↔ compression ("uncompressed" ↔ "none"; also gzip, brotli)
+ *   message.timestamp.type  ↔ timestampType (CreateTime, LogAppendTime)
+ *   max.message.bytes       ↔ the per-record limit: read-only, the same for every topic
+ * The Admin class (admin.ts) exposes these as methods.
+ */
+import { DynalogError } from "./errors.js";
+import type { Transport } from "./transport.js";
+
+/** KafkaJS's ConfigResourceTypes (only TOPIC is served: Dynalog has no brokers to configure). */
+export const ConfigResourceTypes = Object.freeze({ UNKNOWN: 0, TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const);
+export type ConfigResourceType = (typeof ConfigResourceTypes)[keyof typeof ConfigResourceTypes];
+
+export interface DescribeConfigResource {
+  readonly type: ConfigResourceType;
+  readonly name: string;
+  /** Only these Kafka config names; all when omitted. */
+  readonly configNames?: readonly string[];
+}
+
+export interface ConfigEntry {
+  readonly configName: string;
+  readonly configValue: string;
+  readonly readOnly: boolean;
+  readonly isDefault: false;
+  readonly configSource: 1;
+  readonly isSensitive: false;
+  readonly configSynonyms: readonly never[];
+}
+
+export interface DescribeConfigResponse {
+  readonly resources: readonly {
+    readonly errorCode: 0;
+    readonly errorMessage: null;
+    readonly resourceName: string;
+    readonly resourceType: ConfigResourceType;
+    readonly configEntries: readonly ConfigEntry[];
+  }[];
+  readonly throttleTime: 0;
+}
+
+export interface AlterConfigResource {
+  readonly type: ConfigResourceType;
+  readonly name: string;
+  readonly configEntries: readonly { readonly name: string; readonly value: string }[];
+}
+
+interface TopicConfigs {
+  readonly topic: string;
+  readonly configs: { retentionMs: number | null; compression: string; timestampType: string; maxMessageBytes: number };
+}
+
+const topicPath = (topic: string, rest: string) => `/v1/topics/${encodeURIComponent(topic)}/${rest}`;
+
+function requireTopicResource(type: ConfigResourceType, name: string): void {
+  if (type !== ConfigResourceTypes.TOPIC) throw new TypeError(`Config resource type ${type} is not supported for '${name}': Dynalog configures topics only (ConfigResourceTypes.TOPIC)`);
+}
+
+/** Kafka config entries → the body of POST /v1/topics/:topic/configs; unknown or read-only names throw. */
+export function configBody(entries: readonly { readonly name: string; readonly value: string }[]): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const { name, value } of entries) {
+    if (name === "retention.ms") body["retentionMs"] = Number(value) === -1 ? null : Number(value);
+    else if (name === "compression.type") body["compression"] = value === "uncompressed" ? "none" : value;
+    else if (name === "message.timestamp.type") body["timestampType"] = value;
+    else if (name === "max.message.bytes") throw new TypeError("max.message.bytes is read-only in Dynalog: one per-record limit applies to every topic");
+    else throw new TypeError(`Unsupported topic config '${name}' (alterable: retention.ms, compression.type, message.timestamp.type)`);
+  }
+  return body;
+}
+
+function configEntries(configs: TopicConfigs["configs"]): ConfigEntry[] {
+  const entry = (configName: string, configValue: string, readOnly = false): ConfigEntry => ({
+    configName,
+    configValue,
+    readOnly,
+    isDefault: false,
+    configSource: 1,
+    isSensitive: false,
+    configSynonyms: [],
+  });
+  return [
+    entry("retention.ms", String(configs.retentionMs ?? -1)),
+    entry("compression.type", configs.compression === "none" ? "uncompressed" : configs.compression),
+    entry("message.timestamp.type", configs.timestampType),
+    entry("max.message.bytes", String(configs.maxMessageBytes), true),
+  ];
+}
+
+export async function describeConfigs(transport: Transport, resources: readonly DescribeConfigResource[]): Promise<DescribeConfigResponse> {
+  for (const r of resources) requireTopicResource(r.type, r.name);
+  const described = [];
+  for (const r of resources) {
+    const answer = await transport.request<TopicConfigs>({ method: "GET", path: topicPath(r.name, "configs"), idempotent: true });
+    const entries = configEntries(answer.configs).filter((e) => !r.configNames || r.configNames.includes(e.configName));
+    described.push({ errorCode: 0 as const, errorMessage: null, resourceName: r.name, resourceType: r.type, configEntries: entries });
+  }
+  return { resources: described, throttleTime: 0 };
+}
+
+export async function alterConfigs(transport: Transport, resources: readonly AlterConfigResource[]) {
+  // Every resource is checked before the first request: a bad entry changes nothing.
+  const bodies = resources.map((r) => (requireTopicResource(r.type, r.name), configBody(r.configEntries)));
+  const altered = [];
+  for (const [i, r] of resources.entries()) {
+    // Setting the same values again is harmless: safe to retry.
+    await transport.request({ method: "POST", path: topicPath(r.name, "configs"), body: bodies[i], idempotent: true });
+    altered.push({ errorCode: 0 as const, errorMessage: null, resourceName: r.name, resourceType: r.type });
+  }
+  return { resources: altered, throttleTime: 0 as const };
+}
+
+export async function createPartitions(transport: Transport, topicPartitions: readonly { readonly topic: string; readonly count: number }[]): Promise<boolean> {
+  for (const { topic, count } of topicPartitions) {
+    // Not retried: a retry after a lost answer would be refused as INVALID_PARTITIONS (count unchanged).
+    await transport.request({ method: "POST", path: topicPath(topic, "partitions"), body: { count }, idempotent: false });
+  }
+  return true;
+}
+
+/** KafkaJS's deleteTopicRecords: offsets are strings; "-1" deletes up to the high watermark. */
+export async function deleteTopicRecords(transport: Transport, topic: string, partitions: readonly { readonly partition: number; readonly offset: string | number }[]): Promise<void> {
+  const body = { partitions: partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) })) };
+  // Moving the log start to the same offset again changes nothing: safe to retry.
+  await transport.request({ method: "POST", path: topicPath(topic, "delete-records"), body, idempotent: true });
+}
+
+/** KafkaJS's deleteGroups: tries every group, then throws the first failure (details on the error). */
+export async function deleteGroups(transport: Transport, groupIds: readonly string[]): Promise<{ groupId: string; errorCode: "NONE" }[]> {
+  const deleted: { groupId: string; errorCode: "NONE" }[] = [];
+  let failure: unknown;
+  for (const groupId of groupIds) {
+    try {
+      await transport.request({ method: "DELETE", path: `/v1/groups/${encodeURIComponent(groupId)}`, idempotent: false });
+      deleted.push({ groupId, errorCode: "NONE" });
+    } catch (error) {
+      if (!(error instanceof DynalogError)) throw error;
+      failure ??= error;
+    }
+  }
+  if (failure) throw failure;
+  return deleted;
+}

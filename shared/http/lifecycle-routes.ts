@@ -1,0 +1,92 @@
+/**
+ * HTTP handlers for the topic lifecycle (admin function): topic configs, adding partitions,
+ * deleting records and deleting consumer groups. Kafka's ACL operations: describing configs needs
+ * Describe on the topic; altering configs and adding partitions need Alter on the topic; deleting
+ * records needs Delete on the topic; deleting a group needs Delete on the group.
+ */
+import type { Context } from "hono";
+import { z } from "zod";
+import type { Broker } from "../core/broker.js";
+import type { TopicRecord } from "../core/ports.js";
+import { parseCompression } from "../core/batches.js";
+import { parseTimestampType } from "../core/topics.js";
+import { DynalogError } from "../errors.js";
+import { MAX_PARTITIONS, MAX_RECORD_BYTES } from "../limits.js";
+import { authorize, group, topic, type AuthEnv } from "./authorization.js";
+import { readJson } from "./request-body.js";
+
+export type LifecycleRouteId = "describeTopicConfigs" | "alterTopicConfigs" | "createPartitions" | "deleteRecords" | "deleteGroup";
+
+const integer = z.number().int();
+
+/** Fields as in createTopic; omitted = unchanged. Values are checked by the core (INVALID_CONFIG…). */
+const alterConfigsBodySchema = z.strictObject({
+  retentionMs: integer.nullable().optional(),
+  compression: z.string().optional(),
+  timestampType: z.string().optional(),
+});
+
+const createPartitionsBodySchema = z.strictObject({ count: integer });
+
+const deleteRecordsBodySchema = z.strictObject({
+  partitions: z.array(z.strictObject({ partition: integer, offset: integer })).min(1).max(MAX_PARTITIONS),
+});
+
+/** A topic's configs: the settable ones, and the per-record size limit (read-only, the same for every topic). */
+export function topicConfigsJson(t: TopicRecord) {
+  return {
+    topic: t.name,
+    topicId: t.topicId,
+    partitionCount: t.partitions,
+    configs: { retentionMs: t.retentionMs, compression: t.compression, timestampType: t.timestampType, maxMessageBytes: MAX_RECORD_BYTES },
+    readOnly: ["maxMessageBytes"],
+  };
+}
+
+type Handler = (c: Context<AuthEnv>, broker: Broker) => Promise<Response>;
+
+export const lifecycleHandlers: Record<LifecycleRouteId, Handler> = {
+  async describeTopicConfigs(c, broker) {
+    const name = c.req.param("topic")!;
+    await authorize(c, topic(name, "Describe"));
+    return c.json(topicConfigsJson(await broker.topicConfigs(name)));
+  },
+
+  async alterTopicConfigs(c, broker) {
+    const body = await readJson(c, alterConfigsBodySchema);
+    const name = c.req.param("topic")!;
+    await authorize(c, topic(name, "Alter"));
+    if (body.retentionMs === undefined && body.compression === undefined && body.timestampType === undefined) {
+      throw new DynalogError("INVALID_REQUEST", "Name at least one config to change: retentionMs, compression or timestampType");
+    }
+    const altered = await broker.alterTopicConfigs(name, {
+      retentionMs: body.retentionMs,
+      compression: parseCompression(body.compression),
+      timestampType: parseTimestampType(body.timestampType),
+    });
+    return c.json(topicConfigsJson(altered));
+  },
+
+  async createPartitions(c, broker) {
+    const body = await readJson(c, createPartitionsBodySchema);
+    const name = c.req.param("topic")!;
+    await authorize(c, topic(name, "Alter"));
+    const updated = await broker.createPartitions(name, body.count);
+    return c.json({ topic: updated.name, topicId: updated.topicId, partitionCount: updated.partitions });
+  },
+
+  async deleteRecords(c, broker) {
+    const body = await readJson(c, deleteRecordsBodySchema);
+    const name = c.req.param("topic")!;
+    await authorize(c, topic(name, "Delete"));
+    const partitions = await broker.deleteRecords(name, body.partitions);
+    return c.json({ topic: name, partitions });
+  },
+
+  async deleteGroup(c, broker) {
+    const groupId = c.req.param("group")!;
+    await authorize(c, group(groupId, "Delete"));
+    await broker.deleteGroup(groupId);
+    return c.json({ deleted: groupId });
+  },
+};

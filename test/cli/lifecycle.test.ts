@@ -1,0 +1,54 @@
+/** `dynalog topics configs|alter|add-partitions|delete-records` and `dynalog groups delete`, as a spawned process. */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestBroker, createTestTables, serveApp, topicName, type Served, type TestBroker } from "../support/broker.js";
+import { uniqueName } from "../support/dynamodb.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = fileURLToPath(new URL("../../cli/dynalog.mjs", import.meta.url));
+
+let served: Served;
+let harness: TestBroker;
+
+beforeAll(async () => {
+  harness = createTestBroker(await createTestTables("cli-life"));
+  served = await serveApp(harness.app);
+});
+afterAll(async () => served?.close());
+
+function dynalog(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, DYNALOG_URL: served.url, DYNALOG_TOKEN: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("dynalog topic lifecycle", () => {
+  it("alters configs, adds partitions, deletes records and groups", async () => {
+    const topic = topicName("cli-life");
+    await harness.broker.createTopic({ name: topic, partitions: 1 });
+    expect(await dynalog(["topics", "alter", topic, "--config", "retention.ms=-1", "--config", "compression.type=uncompressed"])).toMatchObject({ code: 0, stderr: "" });
+    const configs = await dynalog(["topics", "configs", topic]);
+    expect(configs.stdout).toContain("retention.ms=-1\ncompression.type=uncompressed\n");
+    expect(await dynalog(["topics", "add-partitions", topic, "--count", "3"])).toMatchObject({ code: 0, stdout: `Topic ${topic} now has 3 partitions\n` });
+    expect((await harness.broker.describeTopic(topic)).partitions).toHaveLength(3);
+    const shrink = await dynalog(["topics", "add-partitions", topic, "--count", "2"]);
+    expect(shrink.code).toBe(1);
+    expect(shrink.stderr).toContain("INVALID_PARTITIONS");
+
+    await harness.broker.produce({ topic, partitions: [{ partition: 0, records: [{ key: null, value: new Uint8Array([1]), headers: [] }, { key: null, value: new Uint8Array([2]), headers: [] }] }] });
+    expect((await dynalog(["topics", "delete-records", topic, "--partition", "0", "--offset", "-1"])).code).toBe(0);
+    expect((await harness.broker.describeTopic(topic)).partitions[0]).toMatchObject({ logStartOffset: 2, highWatermark: 2 });
+
+    const group = uniqueName("cli-life-g");
+    await harness.broker.commitOffsets(group, [{ topic, partition: 0, offset: 2 }]);
+    expect(await dynalog(["groups", "delete", group])).toMatchObject({ code: 0, stdout: `Deleted group ${group}\n` });
+    expect((await dynalog(["groups", "delete", group])).code).toBe(5);
+  });
+});
