@@ -184,6 +184,9 @@ describe("errors", () => {
       ["POST", "/commit/g/i", { topic, partition: 0, offset: -1 }],
       ["POST", "/committed/g/i", [{ topic }]],
       ["POST", "/produce", { topic: "no-such-topic-" + topic, value: "x" }],
+      ["POST", "/produce", Array.from({ length: 501 }, () => ({ topic, value: "x" }))],
+      ["POST", "/consume/bad%20group/i", { topic }],
+      ["POST", "/consume/g/bad%20instance", { topic }],
     ];
     for (const [method, path, body, headers] of cases) {
       const response = await raw(method, path, body, headers);
@@ -192,6 +195,13 @@ describe("errors", () => {
       expect(response.body).toMatchObject({ error: expect.any(String), status: response.status });
     }
     expect(harness.writes.total).toBe(0);
+  });
+
+  it("reset policy none with nothing committed: 404 NO_OFFSET_FOR_PARTITION", async () => {
+    const topic = await newTopic("up-none", 1);
+    const response = await raw("POST", `/consume/${uniqueName("up-none")}/i`, { topic }, { "Kafka-Auto-Offset-Reset": "none" });
+    expect(response.status).toBe(404);
+    expect(response.body).toMatchObject({ status: 404, code: "NO_OFFSET_FOR_PARTITION", error: expect.stringContaining("reset policy is 'none'") });
   });
 
   it("a wrong password fails with the client's UpstashError (401)", async () => {

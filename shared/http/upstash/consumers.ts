@@ -11,6 +11,7 @@ import type { ConsumerInstanceRecord, InstancePosition } from "../../core/consum
 import type { HeartbeatResult } from "../../core/group-heartbeat.js";
 import { DynalogError } from "../../errors.js";
 import { INSTANCE_ID_PATTERN } from "../../limits.js";
+import { validateGroupId } from "../../core/offsets.js";
 import { authorize, group, mayAccess, topic, type AuthEnv } from "../authorization.js";
 import { parseWith, readJson } from "../request-body.js";
 import { fetchMessages, type UpstashHandler } from "./mapping.js";
@@ -33,9 +34,11 @@ function memberIdFor(instance: string): string {
 }
 
 function instanceParams(c: Context): { groupId: string; instance: string } {
+  const groupId = c.req.param("group")!;
+  validateGroupId(groupId);
   const instance = c.req.param("instance")!;
   if (!INSTANCE_ID_PATTERN.test(instance)) throw new DynalogError("INVALID_REQUEST", `Invalid instance id: 1-255 characters of a-z A-Z 0-9 . _ : @ -`);
-  return { groupId: c.req.param("group")!, instance };
+  return { groupId, instance };
 }
 
 function isLive(record: ConsumerInstanceRecord | undefined, now: number): record is ConsumerInstanceRecord {

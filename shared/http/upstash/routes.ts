@@ -14,6 +14,9 @@ import { nonNegativeIntegerText, upstashFetchBodySchema, upstashProduceBodySchem
 
 export type UpstashRouteId = "upstashProduce" | "upstashFetch" | "upstashTopics" | "upstashOffsets" | ConsumerRouteId;
 
+/** Each record is its own core produce (routes.ts): capped so a request ends well within Lambda's time. */
+export const MAX_RECORDS_PER_UPSTASH_PRODUCE = 500;
+
 interface ProducedRecord {
   readonly topic: string;
   readonly partition: number;
@@ -38,6 +41,9 @@ export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
     async upstashProduce(c, broker) {
       const body = await readJson(c, upstashProduceBodySchema);
       const records = Array.isArray(body) ? body : [body];
+      if (records.length > MAX_RECORDS_PER_UPSTASH_PRODUCE) {
+        throw new DynalogError("REQUEST_TOO_LARGE", `At most ${MAX_RECORDS_PER_UPSTASH_PRODUCE} records per produce request on this route, got ${records.length}`);
+      }
       await authorize(c, ...records.map((r) => topic(r.topic, "Write")));
       // Each topic's records in order, one at a time (so each gets its own partition and offset
       // back); topics in parallel.
