@@ -125,13 +125,14 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     topics: [{ actions: ["GetItem"], why: "validate the committed topics; the topics a group subscribes to" }],
     offsets: [
       {
-        actions: ["Query", "PutItem", "DeleteItem", "ConditionCheckItem"],
-        why: "commit offsets (transactions checking the member, or without one the group item's version); group and member items (heartbeat, leave)",
+        actions: ["Query", "GetItem", "PutItem", "DeleteItem", "ConditionCheckItem"],
+        why: "commit offsets (transactions checking the member, or without one the group item's version); group and member items (heartbeat, leave); Upstash consumer-instance items (GetItem, PutItem, DeleteItem)",
       },
     ],
     // Reading committed offsets with a reset policy answers the log start or high watermark of
-    // partitions without a commit: a reader's access, voids and hints included.
-    partitions: [{ actions: ["GetItem"], why: READER.partitions.why }, READER_WRITES.partitions],
+    // partitions without a commit: a reader's access, voids and hints included. The Upstash
+    // dialect's consume fetches records for its instance: a reader's access in full.
+    partitions: [READER.partitions, READER_WRITES.partitions],
     log: [READER.log, READER_WRITES.log],
     security: [...AUTHENTICATING],
   },

@@ -138,5 +138,8 @@ export function createBroker(deps: BrokerDependencies) {
     removeMember: (group: string, memberId: string): Promise<HeartbeatResult> => groups.removeMember(group, memberId),
     describeGroup: (group: string): Promise<GroupDescription> => groups.describe(group),
     listGroups: (): Promise<GroupListing[]> => groups.list(),
+
+    /** Upstash-dialect consumer instances: state the HTTP adapter keeps for stateless clients. */
+    consumerInstances: ctx.storage.consumerInstances,
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { DynalogError } from "../errors.js";
 import type { CompressionCodec } from "../record-batch.js";
+import type { ConsumerInstanceStore } from "./consumer-instances.js";
 
 export type TimestampType = "CreateTime" | "LogAppendTime";
 
@@ -301,6 +302,8 @@ export interface Storage {
   readonly offsets: OffsetStore;
   readonly transactions: TransactionStore;
   readonly groups: GroupStore;
+  /** Upstash-dialect consumer instances (consumer-instances.ts). */
+  readonly consumerInstances: ConsumerInstanceStore;
 }
 
 // --- consumer groups (shared/core/groups.ts and group-*.ts; items in shared/storage/group-store.ts) ----

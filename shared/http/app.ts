@@ -15,13 +15,15 @@ import { DynalogError } from "../errors.js";
 import { encodedStringBytes } from "../limits.js";
 import { decodeHeaders, decodeNullableBytes, encodeBytes } from "./encoding.js";
 import { parseWith, readJson } from "./request-body.js";
-import { errorResponse, toDynalogError } from "./responses.js";
+import { errorResponse, errorResponse as jsonErrorResponse, toDynalogError } from "./responses.js";
 import { ROUTES, matchesPath, type FunctionName, type RouteId } from "./routes.js";
 import { DEFAULT_SECURITY_CONFIG, Security } from "../security/security.js";
 import type { SecurityStore } from "../security/ports.js";
 import { authorize, authorizeAny, cluster, group, mayAccess, securityMiddleware, topic, transactionalId, type AuthEnv } from "./authorization.js";
 import { securityHandlers, type SecurityRouteId } from "./security-routes.js";
 import { lifecycleHandlers, type LifecycleRouteId } from "./lifecycle-routes.js";
+import { isUpstashPath, upstashErrorResponse } from "./upstash/mapping.js";
+import { upstashHandlers, type UpstashRouteId } from "./upstash/routes.js";
 import {
   commitBodySchema,
   createTopicBodySchema,
@@ -72,13 +74,14 @@ export function createApi(broker: Broker, options: ApiOptions = {}): DynalogApi 
   });
   const guard = securityMiddleware(security, (c) => ({ authorization: c.req.header("authorization"), iamArn: options.iamIdentity?.(c) }));
   for (const path of new Set(served.map((r) => r.path))) app.use(path, guard);
-  const handlers: Record<RouteId, Handler> = { ...HANDLERS, ...lifecycleHandlers, ...securityHandlers(security) };
+  const handlers: Record<RouteId, Handler> = { ...HANDLERS, ...lifecycleHandlers, ...securityHandlers(security), ...upstashHandlers() };
   for (const route of served) {
     const handler = handlers[route.id];
     app.on(route.method, route.path, (c) => handler(c, broker));
   }
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
+    const errorResponse = isUpstashPath(path) ? upstashErrorResponse : jsonErrorResponse;
     const known = served.filter((r) => matchesPath(r, path));
     if (known.length > 0) {
       const allowed = [...new Set(known.map((r) => r.method))].join(", ");
@@ -88,10 +91,11 @@ export function createApi(broker: Broker, options: ApiOptions = {}): DynalogApi 
     }
     return errorResponse(new DynalogError("NOT_FOUND", `No route ${c.req.method} ${path}`));
   });
-  app.onError((error) => {
+  app.onError((error, c) => {
     const mapped = toDynalogError(error);
     if (mapped.code === "UNKNOWN_SERVER_ERROR") options.onUnexpectedError?.(error);
-    const response = errorResponse(mapped);
+    // The Upstash dialect's clients read `error` as a message string (docs/upstash.md).
+    const response = (isUpstashPath(new URL(c.req.url).pathname) ? upstashErrorResponse : errorResponse)(mapped);
     if (mapped.code === "THROTTLING_QUOTA_EXCEEDED") response.headers.set("Retry-After", String(Math.max(1, Math.ceil(Number(mapped.details["retryAfterMs"] ?? 1000) / 1000))));
     if (mapped.code === "AUTHENTICATION_FAILED") response.headers.set("WWW-Authenticate", 'Bearer realm="dynalog"');
     return response;
@@ -190,7 +194,7 @@ function fetchResultJson(result: PartitionFetchResult, encoding: Encoding) {
 
 // ---- handlers --------------------------------------------------------------------------------
 
-const HANDLERS: Record<Exclude<RouteId, SecurityRouteId | LifecycleRouteId>, Handler> = {
+const HANDLERS: Record<Exclude<RouteId, SecurityRouteId | LifecycleRouteId | UpstashRouteId>, Handler> = {
   async createTopic(c, broker) {
     const body = await readJson(c, createTopicBodySchema);
     await authorizeAny(c, topic(body.name, "Create"), cluster("Create"));

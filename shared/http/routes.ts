@@ -4,6 +4,8 @@
  * three cannot disagree.
  */
 
+import type { UpstashRouteId } from "./upstash/routes.js";
+
 /** The deployed Lambda functions; each gets only the IAM permissions its routes need. */
 export type FunctionName = "admin" | "produce" | "fetch" | "commit" | "transactions";
 export const FUNCTION_NAMES: readonly FunctionName[] = ["admin", "produce", "fetch", "commit", "transactions"];
@@ -37,7 +39,8 @@ export type RouteId =
   | "deleteAcl"
   | "createApiKey"
   | "listApiKeys"
-  | "revokeApiKey";
+  | "revokeApiKey"
+  | UpstashRouteId;
 
 export interface RouteDefinition {
   readonly id: RouteId;
@@ -78,6 +81,18 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "createApiKey", method: "POST", path: "/v1/api-keys", fn: "admin" },
   { id: "listApiKeys", method: "GET", path: "/v1/api-keys", fn: "admin" },
   { id: "revokeApiKey", method: "DELETE", path: "/v1/api-keys/:keyId", fn: "admin" },
+  // The Upstash-compatible dialect (docs/upstash.md), at the root as @upstash/kafka calls it.
+  { id: "upstashProduce", method: "POST", path: "/produce", fn: "produce" },
+  { id: "upstashFetch", method: "POST", path: "/fetch", fn: "fetch" },
+  { id: "upstashOffsets", method: "POST", path: "/offsets/:timestamp", fn: "fetch" },
+  { id: "upstashTopics", method: "GET", path: "/topics", fn: "admin" },
+  { id: "upstashConsumers", method: "GET", path: "/consumers", fn: "admin" },
+  // Consumer instances are group members with stored positions: the commit function, which owns
+  // the offsets table, with read access to the log for consume.
+  { id: "upstashConsume", method: "POST", path: "/consume/:group/:instance", fn: "commit" },
+  { id: "upstashCommit", method: "POST", path: "/commit/:group/:instance", fn: "commit" },
+  { id: "upstashCommitted", method: "POST", path: "/committed/:group/:instance", fn: "commit" },
+  { id: "upstashDeleteConsumer", method: "POST", path: "/delete-consumer/:group/:instance", fn: "commit" },
 ];
 
 /** API Gateway's path syntax (`{name}`) for a route. */

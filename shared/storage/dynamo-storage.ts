@@ -2,6 +2,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Storage } from "../core/ports.js";
+import { createDynamoConsumerInstanceStore } from "./consumer-instance-store.js";
 import { createDynamoGroupStore } from "./group-store.js";
 import { createDynamoLogStore } from "./log-store.js";
 import { createDynamoOffsetStore } from "./offset-store.js";
@@ -23,5 +24,6 @@ export function createDynamoStorage(client: DynamoDBClient, tables: TableNames):
     offsets: createDynamoOffsetStore(documents, tables),
     transactions: createDynamoTransactionStore(documents, tables, producers),
     groups: createDynamoGroupStore(documents, tables),
+    consumerInstances: createDynamoConsumerInstanceStore(documents, tables),
   };
 }

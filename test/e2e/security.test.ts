@@ -39,6 +39,11 @@ async function allow(principal: string, resourceType: string, resourceName: stri
   return response.body.id as string;
 }
 
+/** The native error object, or the Upstash dialect's flattened one. */
+function errorOf(body: { error: unknown }): unknown {
+  return typeof body.error === "string" ? body : body.error;
+}
+
 interface RouteCase {
   readonly method: string;
   readonly path: string;
@@ -78,6 +83,16 @@ function routeCases(topic: string, doomed: string, group: string): Record<RouteI
     createApiKey: { method: "POST", path: "/v1/api-keys", body: { principal: "User:x" }, denied: "CLUSTER_AUTHORIZATION_FAILED" },
     listApiKeys: { method: "GET", path: "/v1/api-keys", denied: "CLUSTER_AUTHORIZATION_FAILED" },
     revokeApiKey: { method: "DELETE", path: "/v1/api-keys/aaaaaaaaaaaaaaaa", denied: "CLUSTER_AUTHORIZATION_FAILED" },
+    // The Upstash dialect (docs/upstash.md): same protection, errors flattened ({error: message, status, code, …}).
+    upstashProduce: { method: "POST", path: "/produce", body: { topic, value: "hi" }, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    upstashFetch: { method: "POST", path: "/fetch", body: { topic, partition: 0, offset: 0 }, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    upstashOffsets: { method: "POST", path: "/offsets/latest", body: [{ topic, partition: 0 }], denied: "TOPIC_AUTHORIZATION_FAILED" },
+    upstashTopics: { method: "GET", path: "/topics", denied: "listed" },
+    upstashConsumers: { method: "GET", path: "/consumers", denied: "listed" },
+    upstashConsume: { method: "POST", path: `/consume/${group}-up/i1`, body: { topic }, denied: "GROUP_AUTHORIZATION_FAILED" },
+    upstashCommit: { method: "POST", path: `/commit/${group}-up/i1`, denied: "GROUP_AUTHORIZATION_FAILED" },
+    upstashCommitted: { method: "POST", path: `/committed/${group}-up/i1`, body: [{ topic, partition: 0 }], denied: "GROUP_AUTHORIZATION_FAILED" },
+    upstashDeleteConsumer: { method: "POST", path: `/delete-consumer/${group}-up/i1`, denied: "GROUP_AUTHORIZATION_FAILED" },
   };
 }
 
@@ -102,7 +117,7 @@ describe("every route", () => {
     for (const authorization of [undefined, "Bearer dlk_nope", `Bearer ${tokens.bob.slice(0, -2)}xx`, "Basic " + Buffer.from("aaaaaaaaaaaaaaaa:wrong").toString("base64")]) {
       const response = await call(method, path, { body, authorization });
       expect(response.status, String(authorization)).toBe(401);
-      expect(response.body.error).toMatchObject({ code: "AUTHENTICATION_FAILED", retriable: false });
+      expect(errorOf(response.body)).toMatchObject({ code: "AUTHENTICATION_FAILED", retriable: false });
       expect(response.headers.get("www-authenticate")).toContain("Bearer");
     }
     expect(harness.writes.total).toBe(0);
@@ -114,10 +129,12 @@ describe("every route", () => {
     const response = await call(method, path, { token: tokens.bob, body });
     if (denied === "listed") {
       expect(response.status).toBe(200);
-      expect(Object.values(response.body)[0]).toEqual([]);
+      // The Upstash dialect answers the bare list (an array, or a map of topics).
+      if (id.startsWith("upstash")) expect(Object.keys(response.body)).toEqual([]);
+      else expect(Object.values(response.body)[0]).toEqual([]);
     } else {
       expect(response.status).toBe(403);
-      expect(response.body.error).toMatchObject({ code: denied, retriable: false, outcome: "definite" });
+      expect(errorOf(response.body)).toMatchObject({ code: denied, retriable: false, outcome: "definite" });
     }
     expect(harness.writes.total).toBe(0);
   });

@@ -314,6 +314,21 @@ beforeAll(async () => {
   expect((await call("admin", "GET", "/v1/groups/g2")).status).toBe(200);
   expect((await call("commit", "DELETE", `/v1/groups/g2/members/${String(member.memberId)}`)).status).toBe(200);
 
+  // The Upstash dialect (docs/upstash.md): the same core operations behind its own routes; a
+  // consumer instance is a group member plus an item of its own in the offsets table.
+  const produced = await call("produce", "POST", "/produce", [{ topic, value: "u1", partition: 0 }, { topic: fresh, value: "u2" }]);
+  expect(produced.status, JSON.stringify(produced.body)).toBe(200);
+  expect((await call("fetch", "POST", "/fetch", { topic, partition: 0, offset: 0, timeout: 100 })).status).toBe(200);
+  for (const at of ["earliest", "latest", "1700000000"]) expect((await call("fetch", "POST", `/offsets/${at}`, [{ topic, partition: 0 }])).status).toBe(200);
+  expect((await call("admin", "GET", "/topics")).status).toBe(200);
+  for (let i = 0; i < 2; i++) {
+    const consumed = await call("commit", "POST", "/consume/g-up/i1", { topic: fresh, timeout: 100 });
+    expect(consumed.status, JSON.stringify(consumed.body)).toBe(200);
+  }
+  expect((await call("commit", "POST", "/commit/g-up/i1")).status).toBe(200);
+  expect((await call("commit", "POST", "/committed/g-up/i1")).status).toBe(200);
+  expect((await call("admin", "GET", "/consumers")).status).toBe(200);
+  expect((await call("commit", "POST", "/delete-consumer/g-up/i1")).status).toBe(200);
   // Topic lifecycle: configs, more partitions, deleted records, a deleted (empty) group.
   expect((await call("admin", "GET", `/v1/topics/${topic}/configs`)).status).toBe(200);
   expect((await call("admin", "POST", `/v1/topics/${topic}/configs`, { retentionMs: 3_600_000 })).status).toBe(200);

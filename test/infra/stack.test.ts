@@ -194,9 +194,11 @@ describe("IAM: least privilege per function", () => {
     fetch: ["topics:GetItem", "partitions:GetItem", "partitions:BatchGetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`, ...AUTH],
     commit: [
       "topics:GetItem",
-      "offsets:Query", "offsets:PutItem", "offsets:DeleteItem", "offsets:ConditionCheckItem",
-      // A reader's access, for committed offsets with a reset policy (earliest / latest).
-      "partitions:GetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`,
+      // GetItem: Upstash consumer-instance items (docs/upstash.md).
+      "offsets:Query", "offsets:GetItem", "offsets:PutItem", "offsets:DeleteItem", "offsets:ConditionCheckItem",
+      // A reader's access, for committed offsets with a reset policy (earliest / latest) and
+      // the Upstash dialect's consume (BatchGetItem: fetch reads partition heads).
+      "partitions:GetItem", "partitions:BatchGetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`,
       ...AUTH,
     ],
     transactions: [

@@ -1,0 +1,60 @@
+/**
+ * Request bodies of the Upstash-compatible dialect, as @upstash/kafka 1.3.5 sends them. Keys,
+ * values and header values are UTF-8 strings (that client stringifies everything). Objects are
+ * strict, like the native API's: an unknown field is a 400, not silently ignored.
+ */
+import { z } from "zod";
+
+const integer = z.number().int();
+const topicName = z.string().min(1);
+const partition = integer.min(0);
+const offset = integer.min(0);
+
+const headerSchema = z.strictObject({ key: z.string(), value: z.string() });
+
+export const upstashProduceRecordSchema = z.strictObject({
+  topic: topicName,
+  value: z.string(),
+  key: z.string().optional(),
+  partition: partition.optional(),
+  /** Seconds or milliseconds (mapping.ts `toMilliseconds`). */
+  timestamp: integer.min(0).optional(),
+  headers: z.array(headerSchema).optional(),
+});
+export type UpstashProduceRecord = z.infer<typeof upstashProduceRecordSchema>;
+
+export const upstashProduceBodySchema = z.union([upstashProduceRecordSchema, z.array(upstashProduceRecordSchema).min(1)]);
+
+const topicPartitionSchema = z.strictObject({ topic: topicName, partition });
+export const topicPartitionOffsetSchema = z.strictObject({ topic: topicName, partition, offset });
+export type TopicPartitionOffset = z.infer<typeof topicPartitionOffsetSchema>;
+
+/** Long-poll wait in milliseconds. */
+const timeout = integer.min(0).optional();
+
+export const upstashFetchBodySchema = z
+  .strictObject({
+    topic: topicName.optional(),
+    partition: partition.optional(),
+    offset: offset.optional(),
+    topicPartitionOffsets: z.array(topicPartitionOffsetSchema).optional(),
+    timeout,
+  })
+  .refine((b) => (b.topic === undefined) === (b.partition === undefined) && (b.topic === undefined) === (b.offset === undefined), {
+    message: "topic, partition and offset go together",
+  })
+  .refine((b) => b.topic !== undefined || (b.topicPartitionOffsets?.length ?? 0) > 0, { message: "name a topic, partition and offset, or topicPartitionOffsets" });
+
+export const upstashConsumeBodySchema = z
+  .strictObject({ topic: topicName.optional(), topics: z.array(topicName).min(1).optional(), timeout })
+  .refine((b) => (b.topic === undefined) !== (b.topics === undefined), { message: "name exactly one of topic and topics" });
+
+/** No body (`{}` once read) = everything this instance consumed so far. */
+export const upstashCommitBodySchema = z.union([topicPartitionOffsetSchema, z.array(topicPartitionOffsetSchema), z.strictObject({})]);
+
+/** No body = every partition the instance is assigned. */
+export const upstashTopicPartitionsSchema = z.union([z.array(topicPartitionSchema), z.strictObject({})]);
+
+export const autoOffsetResetSchema = z.enum(["earliest", "latest", "none"]);
+export const booleanHeaderSchema = z.enum(["true", "false"]);
+export const nonNegativeIntegerText = z.string().regex(/^\d{1,15}$/, "must be a non-negative integer");
