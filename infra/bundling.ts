@@ -15,5 +15,6 @@ export function bundlingOptions(awsSdk: AwsSdkSource): BundlingOptions {
     mainFields: [...settings.mainFields],
     banner: settings.banner,
     externalModules: [...settings.external],
+    esbuildArgs: Object.fromEntries(Object.entries(settings.alias).map(([module, file]) => [`--alias:${module}`, file])),
   };
 }

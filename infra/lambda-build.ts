@@ -6,6 +6,7 @@
  * No CDK import here: the local broker reads prebuiltBundleDir without aws-cdk-lib installed.
  */
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { FunctionName } from "../shared/http/routes.js";
 
 /** Whether the functions carry the AWS SDK in their bundle or use the one in the Lambda runtime. */
@@ -25,7 +26,12 @@ export interface LambdaBuildSettings {
   readonly mainFields: readonly string[];
   readonly banner: string;
   readonly external: readonly string[];
+  /** Module → file substitutions (absolute paths). */
+  readonly alias: Readonly<Record<string, string>>;
 }
+
+/** The repository (this file is infra/lambda-build.ts; only the repo builds bundles). */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 export function lambdaBuildSettings(awsSdk: AwsSdkSource): LambdaBuildSettings {
   return {
@@ -44,6 +50,10 @@ export function lambdaBuildSettings(awsSdk: AwsSdkSource): LambdaBuildSettings {
     banner: "import { createRequire as __dynalogRequire } from 'node:module'; const require = __dynalogRequire(import.meta.url);",
     // [] bundles the AWS SDK too; the runtime's SDK is used otherwise (see AwsSdkSource).
     external: awsSdk === "bundled" ? [] : ["@aws-sdk/*"],
+    // Lambda's credentials are in the environment: the default chain's other providers (and the
+    // STS/SSO clients they bundle) go (shared/runtime/lambda-credentials.ts). With the runtime's
+    // SDK its own chain is used.
+    alias: awsSdk === "bundled" ? { "@aws-sdk/credential-provider-node": path.join(ROOT, "shared", "runtime", "lambda-credentials.ts") } : {},
   };
 }
 

@@ -33,6 +33,7 @@ const builds = (["bundled", "runtime"] as const).flatMap((sdk: AwsSdkSource) =>
       mainFields: [...settings.mainFields],
       banner: { js: settings.banner },
       external: [...settings.external],
+      alias: { ...settings.alias },
       logLevel: "warning",
     });
   }),
