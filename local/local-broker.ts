@@ -4,7 +4,8 @@
  */
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { existsSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { FUNCTION_NAMES, type FunctionName } from "../shared/http/routes.js";
 import { ensureTables } from "../shared/storage/create-tables.js";
@@ -19,6 +20,7 @@ import { createGateway, type FunctionHandlers, type LambdaHandler } from "./gate
 import type { DynamoDbFaults } from "./faults/dynamodb-faults.js";
 import { faultsForProfile, type ChaosProfileName } from "./faults/profiles.js";
 import { onDynamoDbClientCreated } from "../shared/runtime/client-hooks.js";
+import { prebuiltBundlesDir } from "../infra/lambda-build.js";
 
 export interface LocalBrokerOptions {
   /** HTTP port; 0 picks a free one. */
@@ -30,8 +32,10 @@ export interface LocalBrokerOptions {
   readonly dynamodbEndpoint?: string;
   readonly tablePrefix?: string;
   /**
-   * Where the handler modules live: the TypeScript sources (default) or a directory of bundles
-   * built for Lambda (`<dir>/<function>/index.mjs`), so what ships is what runs.
+   * Where the handler modules live: the TypeScript sources (the default in this repository), or a
+   * directory of bundles built for Lambda (`<dir>/<function>/index.mjs`; the default in the
+   * published package, which ships the prebuilt bundles its construct deploys), so what ships is
+   * what runs.
    */
   readonly handlers?:
     | { readonly kind: "source" }
@@ -84,7 +88,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     // The handlers read their configuration from the environment at import, as on Lambda.
     // EMF metrics are off by default: locally nothing collects them and they would flood stdout.
     Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...options.env });
-    const handlers = await loadHandlers(options.handlers ?? { kind: "source" });
+    const handlers = await loadHandlers(options.handlers ?? defaultHandlers());
 
     const server = createGateway(handlers);
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
@@ -110,8 +114,16 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   }
 }
 
+/** The repository, or dist/ in the published package (which has no .ts sources but dist/lambda/). */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+function defaultHandlers(): NonNullable<LocalBrokerOptions["handlers"]> {
+  if (existsSync(path.join(ROOT, "functions", "produce.ts"))) return { kind: "source" };
+  return { kind: "bundled", dir: prebuiltBundlesDir(ROOT, "bundled") };
+}
+
 async function loadHandlers(source: NonNullable<LocalBrokerOptions["handlers"]>): Promise<FunctionHandlers> {
-  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+  const root = ROOT;
   const entries = await Promise.all(
     FUNCTION_NAMES.map(async (fn): Promise<[FunctionName, LambdaHandler]> => {
       const file =

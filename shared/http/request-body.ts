@@ -3,7 +3,7 @@
  * Every refusal is a 4xx thrown before any handler logic runs, so bad input never reaches storage.
  */
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { DynalogError } from "../errors.js";
 import { encodedStringBytes, MAX_REQUEST_BODY_BYTES } from "../limits.js";
 

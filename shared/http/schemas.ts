@@ -3,7 +3,7 @@
  * smuggle in a field the broker owns (offset, producer state, append time) — mass assignment.
  * Value ranges with Kafka-named errors are checked in the core; here only shape and type.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const integer = z.number().int();
 

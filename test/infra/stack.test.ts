@@ -309,6 +309,40 @@ describe("HTTP API", () => {
     expect(resourcesJson).not.toContain("/v1/fetch");
     expect(resourcesJson).not.toContain("DELETE");
   });
+
+  it("grantProduce / grantConsume allow exactly a producer's / a consumer's routes, topic-scoped where the path names the topic", () => {
+    const app = new App({ context: NO_BUNDLING });
+    const s = new Stack(app, "RoleGrants");
+    const b = new Dynalog(s, "Broker", { alarms: false, dashboard: false, auth: { mode: "iam" } });
+    const invokable = (role: Role): string[] => {
+      const policies = Object.values(Template.fromStack(s).findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: s.resolve(s.getLogicalId(role.node.defaultChild as CfnElement)) }] } })) as Resource[];
+      const statements = policies.flatMap((p) => (p.Properties["PolicyDocument"] as { Statement: Statement[] }).Statement);
+      expect(statements.every((st) => st.Action === "execute-api:Invoke")).toBe(true);
+      // Each resource is Fn::Join([..., "/$default/<METHOD><path>"]); keep the route part.
+      return statements.flatMap((st) => s.resolve(st.Resource) as unknown[]).map((r) => /\/\$default\/(.*)"/.exec(JSON.stringify(r))![1]!).sort();
+    };
+    const producer = new Role(s, "Producer", { assumedBy: new AccountRootPrincipal() });
+    const transactional = new Role(s, "Transactional", { assumedBy: new AccountRootPrincipal() });
+    const consumer = new Role(s, "Consumer", { assumedBy: new AccountRootPrincipal() });
+    b.grantProduce(producer, "orders");
+    b.grantProduce(transactional, undefined, { transactions: true });
+    b.grantConsume(consumer, "orders");
+    expect(invokable(producer)).toEqual(["GET/v1/topics/orders", "POST/v1/producers", "POST/v1/topics/orders/records"]);
+    expect(invokable(transactional)).toEqual(["GET/v1/topics/*", "POST/v1/producers", "POST/v1/topics/*/records", "POST/v1/transactions"]);
+    expect(invokable(consumer)).toEqual([
+      "DELETE/v1/groups/*/members/*",
+      "GET/v1/groups/*/offsets",
+      "GET/v1/topics",
+      "GET/v1/topics/orders",
+      "GET/v1/topics/orders/partitions/*/offsets",
+      "GET/v1/topics/orders/partitions/*/records",
+      "POST/v1/fetch",
+      "POST/v1/groups/*/heartbeat",
+      "POST/v1/groups/*/offsets",
+    ]);
+    expect(() => b.grantConsume(consumer, "a/b")).toThrow(/plain topic name/);
+    expect(() => b.grantProduce(consumer, "*")).toThrow(/plain topic name/);
+  });
 });
 
 describe("observability", () => {

@@ -1,0 +1,42 @@
+/**
+ * `npm run build` (after tsc): prebuilds every Lambda function into dist/lambda/<sdk>/<fn>/index.mjs
+ * with the settings the repo's stack bundles with (infra/lambda-build.ts), for both AwsSdkSource
+ * variants, so the published construct deploys them without bundling anything, and the published
+ * local broker runs exactly what deploys.
+ */
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { FUNCTION_NAMES } from "../shared/http/routes.js";
+import { lambdaBuildSettings, prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "../infra/lambda-build.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = path.join(ROOT, "dist");
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer"];
+
+rmSync(path.join(DIST, "lambda"), { recursive: true, force: true });
+const builds = (["bundled", "runtime"] as const).flatMap((sdk: AwsSdkSource) =>
+  FUNCTIONS.map(async (fn) => {
+    const settings = lambdaBuildSettings(sdk);
+    const outfile = path.join(prebuiltBundleDir(DIST, sdk, fn), "index.mjs");
+    await build({
+      entryPoints: [path.join(ROOT, "functions", `${fn}.ts`)],
+      outfile,
+      bundle: true,
+      format: settings.format,
+      platform: settings.platform,
+      target: settings.target,
+      minify: settings.minify,
+      sourcemap: settings.sourcemap,
+      sourcesContent: settings.sourcesContent,
+      mainFields: [...settings.mainFields],
+      banner: { js: settings.banner },
+      external: [...settings.external],
+      alias: { ...settings.alias },
+      logLevel: "warning",
+    });
+  }),
+);
+await Promise.all(builds);
+process.stdout.write(`Built ${builds.length} Lambda bundles into ${path.relative(ROOT, path.join(DIST, "lambda"))}/\n`);
