@@ -48,7 +48,8 @@ function dynalog(args: string[], options: { input?: string; url?: string; env?: 
   });
 }
 
-describe("dynalog CLI", () => {
+// Each test spawns the CLI several times (~1-2 s each through tsx); the bound is a hang guard for a loaded 2-core machine, not a speed check.
+describe("dynalog CLI", { timeout: 120_000 }, () => {
   it("topics create | list | describe | delete, with one-line errors and exit codes", async () => {
     const topic = topicName("cli");
     const created = await dynalog(["topics", "create", topic, "--partitions", "3", "--retention-ms", "forever"]);

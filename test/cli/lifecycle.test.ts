@@ -29,7 +29,8 @@ function dynalog(args: string[]): Promise<{ code: number | null; stdout: string;
   });
 }
 
-describe("dynalog topic lifecycle", () => {
+// Spawns the CLI about seven times: a hang guard for a loaded machine, not a speed check.
+describe("dynalog topic lifecycle", { timeout: 120_000 }, () => {
   it("alters configs, adds partitions, deletes records and groups", async () => {
     const topic = topicName("cli-life");
     await harness.broker.createTopic({ name: topic, partitions: 1 });
