@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
+import { SOURCE_ALIASES } from "./test/support/source-aliases.js";
 
 export default defineConfig({
+  resolve: { alias: SOURCE_ALIASES },
   test: {
     include: ["test/**/*.test.ts"],
     // Starts one DynamoDB Local (or uses DYNALOG_TEST_DYNAMODB_ENDPOINT) for the whole run.

@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { SOURCE_ALIASES } from "./test/support/source-aliases.js";
 
 /**
  * `npm run test:long`: the fault matrix (test/fault-matrix, docs/testing.md) over 20 seeds per row.
@@ -6,6 +7,7 @@ import { defineConfig } from "vitest/config";
  * `npm test` runs the same rows with 2 seeds each.
  */
 export default defineConfig({
+  resolve: { alias: SOURCE_ALIASES },
   test: {
     include: ["test/fault-matrix/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
