@@ -5,6 +5,8 @@
  * consumers get exact bytes (Buffers in Node, Bun and Deno; TextBytes elsewhere: see bytes.ts).
  */
 import { fromBase64, toBase64, utf8Bytes, utf8Length, type MessageBytes } from "./bytes.js";
+import { DynalogError } from "./errors.js";
+import { encodedRecordBytes, eventFragmentBytes, MAX_RECORD_BYTES } from "./wire-size.js";
 
 /** A key, value or header value to produce. Node's Buffer is a Uint8Array, so it is accepted too. */
 export type Bytes = Uint8Array | string;
@@ -45,8 +47,10 @@ export interface PreparedRecord {
   readonly timestamp: number | undefined;
   /** True when key, value and every header value are strings (or null). */
   readonly text: boolean;
-  /** Bytes as the broker will count them in the encoding this record would pick on its own. */
-  readonly wireSize: number;
+  /** The record's size as the broker checks it against its per-record limit (encodedRecordBytes). */
+  readonly size: number;
+  /** Most bytes the record adds to a produce body as the broker counts it (in the Lambda event), in either encoding. */
+  readonly requestBytes: number;
 }
 
 export interface WireRecord {
@@ -56,8 +60,8 @@ export interface WireRecord {
   timestamp?: number;
 }
 
-/** The broker's per-record limit (key + value + headers, encoded). */
-export const MAX_RECORD_WIRE_BYTES = 379_936;
+/** The broker's per-record limit (key + value + headers, encoded as the broker stores them). */
+export const MAX_RECORD_WIRE_BYTES = MAX_RECORD_BYTES;
 export const MAX_HEADERS_PER_RECORD = 100;
 
 export function prepareRecord(message: Message, where: string): PreparedRecord {
@@ -75,13 +79,18 @@ export function prepareRecord(message: Message, where: string): PreparedRecord {
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new RangeError(`${where}.timestamp must be a non-negative integer (ms since 1970), got ${String(message.timestamp)}`);
   }
   const text = isText(key) && isText(value) && headers.every((h) => isText(h.value));
-  const encoding: WireEncoding = text ? "utf8" : "base64";
-  let wireSize = encodedLength(key, encoding) + encodedLength(value, encoding);
-  for (const h of headers) wireSize += utf8Length(h.key) + encodedLength(h.value, encoding);
-  if (wireSize > MAX_RECORD_WIRE_BYTES) {
-    throw new RangeError(`${where} is ${wireSize} bytes on the wire; one record may be at most ${MAX_RECORD_WIRE_BYTES} (RECORD_TOO_LARGE)`);
+  const size = encodedRecordBytes({ key: byteLength(key), value: byteLength(value), headers: headers.map((h) => ({ key: utf8Length(h.key), value: byteLength(h.value) })) });
+  if (size > MAX_RECORD_BYTES) {
+    throw new DynalogError({
+      code: "RECORD_TOO_LARGE",
+      message: `${where} is ${size} bytes encoded; one record may be at most ${MAX_RECORD_BYTES} (RECORD_TOO_LARGE)`,
+      retriable: false,
+      outcome: "definite",
+      details: { size, limit: MAX_RECORD_BYTES },
+    });
   }
-  return { key, value, headers, timestamp, text, wireSize };
+  const prepared = { key, value, headers, timestamp, text, size };
+  return { ...prepared, requestBytes: requestBytes(prepared) };
 }
 
 /** The encoding for a set of records: utf8 only when all of them are text. */
@@ -90,16 +99,38 @@ export function encodingFor(records: Iterable<PreparedRecord>): WireEncoding {
   return "utf8";
 }
 
-/** Upper bound of a record's size on the wire in any encoding (for batch budgeting). */
+/** Upper bound of a record's size in a produce body as the broker counts it, in any encoding (for request budgeting). */
 export function worstWireSize(record: PreparedRecord): number {
-  return record.text ? Math.ceil((record.wireSize * 4) / 3) + 4 : record.wireSize;
+  return record.requestBytes;
 }
 
 export function toWire(record: PreparedRecord, encoding: WireEncoding): WireRecord {
-  const wire: WireRecord = { key: encode(record.key, encoding), value: encode(record.value, encoding) };
-  if (record.headers.length > 0) wire.headers = record.headers.map((h) => ({ key: h.key, value: encode(h.value, encoding) }));
+  return wireShape(record, (value) => encode(value, encoding));
+}
+
+/** The record's JSON in a request; toWire and the size estimate share it, so they cannot drift apart. */
+function wireShape(record: Omit<PreparedRecord, "requestBytes">, field: (value: Bytes | null) => string | null): WireRecord {
+  const wire: WireRecord = { key: field(record.key), value: field(record.value) };
+  if (record.headers.length > 0) wire.headers = record.headers.map((h) => ({ key: h.key, value: field(h.value) }));
   if (record.timestamp !== undefined) wire.timestamp = record.timestamp;
   return wire;
+}
+
+/**
+ * Exact bytes the record's JSON (and the comma after it) adds to the body's size in the Lambda
+ * event, maximized over the encodings its request may use: the JSON frame with every byte field
+ * empty, plus each field — escaped text in utf8 (a `"` counts 4 bytes: `\\\"`), plain base64 in base64.
+ */
+function requestBytes(record: Omit<PreparedRecord, "requestBytes">): number {
+  const frame = eventFragmentBytes(JSON.stringify(wireShape(record, (value) => (value === null ? null : "")))) + 1;
+  const fields = [record.key, record.value, ...record.headers.map((h) => h.value)].filter((value) => value !== null);
+  let base64 = 0;
+  for (const value of fields) base64 += 4 * Math.ceil(byteLength(value)! / 3);
+  if (!record.text) return frame + base64;
+  let utf8 = 0;
+  // Minus the field's own two quotes, which the frame's "" already counts (escaped: 4 bytes).
+  for (const value of fields) utf8 += eventFragmentBytes(JSON.stringify(value as string)) - 4;
+  return frame + Math.max(utf8, base64);
 }
 
 /** A fetched record (requested in base64) → KafkaMessage. */
@@ -160,10 +191,9 @@ function isText(value: Bytes | null): boolean {
   return value === null || (typeof value === "string" && value.isWellFormed());
 }
 
-function encodedLength(value: Bytes | null, encoding: WireEncoding): number {
-  if (value === null) return 0;
-  const bytes = typeof value === "string" ? utf8Length(value) : value.byteLength;
-  return encoding === "utf8" ? bytes : 4 * Math.ceil(bytes / 3);
+function byteLength(value: Bytes | null): number | null {
+  if (value === null) return null;
+  return typeof value === "string" ? utf8Length(value) : value.byteLength;
 }
 
 function encode(value: Bytes | null, encoding: WireEncoding): string | null {

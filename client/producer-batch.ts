@@ -46,12 +46,35 @@ export interface Batch {
   isolated: boolean;
 }
 
-/** Request-size budget (the broker's limits, with room for JSON framing). */
+/**
+ * Request-size budget, counted in Pending.cost (codec.ts worstWireSize: each record's JSON as the
+ * broker measures the body, escaped into the Lambda event, frame and comma included). The broker
+ * refuses bodies over 5,800,000 such bytes (wire-size.ts MAX_REQUEST_BODY_BYTES); the 800,000 left
+ * are for what is not a record: the request's and each partition's JSON frame (~150 bytes each).
+ * Per partition, the broker counts stored record bytes, which a record's cost always exceeds.
+ */
 export const MAX_RECORDS_PER_REQUEST = 10_000;
 export const MAX_PARTITION_BYTES = 2_900_000;
 export const MAX_REQUEST_BYTES = 5_000_000;
-export const RECORD_OVERHEAD = 64;
 export const MAX_SEQUENCE = 2_147_483_647;
+
+/** Takes the next batch off a partition's queue: one compression, at most `batchSize` cost (but at least one record). */
+export function takeBatch(state: PartitionState, identity: ProducerIdentity | undefined, batchSize: number): Batch {
+  const compression = state.queue[0]!.compression;
+  const items: Pending[] = [];
+  let bytes = 0;
+  while (state.queue.length > 0) {
+    const next = state.queue[0]!;
+    if (next.compression !== compression) break;
+    if (items.length > 0 && (bytes + next.cost > batchSize || items.length >= MAX_RECORDS_PER_REQUEST)) break;
+    items.push(state.queue.shift()!);
+    bytes += next.cost;
+  }
+  state.queuedBytes -= bytes;
+  state.busy = true;
+  const baseSequence = identity ? state.nextSequence : undefined;
+  return { state, items, compression, identity, baseSequence, attempts: 0, firstSentAt: Date.now(), isolated: false };
+}
 
 /** Split one topic's batches into requests that fit the broker's body and record limits. */
 export function splitByBudget(batches: Batch[]): Batch[][] {

@@ -17,9 +17,10 @@
  *    chain, the producer takes a new producer id (sequences restart at 0) before sending more.
  *
  * A transactional producer (`transactionalId`) sends only inside `producer.transaction()`.
+ * Queues and batches: producer-batch.ts; a request and what its answer means: producer-send.ts.
  */
 import { RoundRobinPartitioner } from "../shared/partitioner.js";
-import { encodingFor, prepareRecord, toWire, worstWireSize, type Message, type PreparedRecord } from "./codec.js";
+import { prepareRecord, worstWireSize, type Message, type PreparedRecord } from "./codec.js";
 import { DynalogError, clientStateError } from "./errors.js";
 import { Instrumentation, requestEventPayload, type RemoveInstrumentationEventListener, type InstrumentationEvent } from "./events.js";
 import type { Logger } from "./logger.js";
@@ -36,19 +37,20 @@ import {
   type ProducerRecord,
   type RecordMetadata,
 } from "./producer-types.js";
-import { backoff, mayRetry, resolveRetry, retryAfterMs, type ResolvedRetry } from "./retry.js";
+import { resolveRetry, type ResolvedRetry } from "./retry.js";
 import {
   MAX_PARTITION_BYTES,
   MAX_RECORDS_PER_REQUEST,
   MAX_SEQUENCE,
   PartitionState,
-  RECORD_OVERHEAD,
   splitByBudget,
   summarize,
+  takeBatch,
   type Ack,
   type Batch,
   type Pending,
 } from "./producer-batch.js";
+import { BatchSender } from "./producer-send.js";
 import { Transaction, type TransactionalProducer } from "./transaction.js";
 import type { Transport } from "./transport.js";
 import type { ConsumerRegistry } from "./group-registry.js";
@@ -77,6 +79,7 @@ export class Producer implements TransactionalProducer {
   private readonly linger: number;
   private readonly batchSize: number;
   private readonly idempotent: boolean;
+  private readonly sender: BatchSender;
   private readonly partitions = new Map<string, PartitionState>();
   private readonly sticky = new Map<string, number>();
   private readonly roundRobin = new RoundRobinPartitioner();
@@ -111,6 +114,18 @@ export class Producer implements TransactionalProducer {
     this.linger = Math.max(0, config.linger ?? 0);
     this.batchSize = Math.max(1, Math.min(config.batchSize ?? 1_048_576, MAX_PARTITION_BYTES));
     this.idempotent = config.transactionalId !== undefined || config.idempotent !== false;
+    this.sender = new BatchSender({
+      transport: this.transport,
+      retry: this.retry,
+      metadata: this.metadata,
+      idempotent: this.idempotent,
+      log,
+      onRequest: (payload) => this.instrumentation.emit(PRODUCER_EVENTS.REQUEST, payload),
+      currentIdentity: () => this.identity,
+      resetIdentity: (reason) => this.resetIdentity(reason),
+      fence: (error) => (this.fenced = error),
+      drainSoon: () => this.drainSoon(),
+    });
   }
 
   get transactionalId(): string | undefined {
@@ -278,7 +293,7 @@ export class Producer implements TransactionalProducer {
     if (!state) this.partitions.set(key, (state = new PartitionState(topic, partition)));
     this.unacknowledged++;
     return new Promise<Ack>((resolve, reject) => {
-      const cost = worstWireSize(record) + RECORD_OVERHEAD;
+      const cost = worstWireSize(record);
       state.queue.push({
         record,
         arrivedAt: Date.now(),
@@ -354,7 +369,8 @@ export class Producer implements TransactionalProducer {
         this.drainSoon();
         continue;
       }
-      const batch = this.takeBatch(state, identity);
+      const batch = takeBatch(state, identity, this.batchSize);
+      if (this.sticky.get(state.topic) === state.partition) this.sticky.delete(state.topic); // KIP-480: move on
       const requestKey = `${state.topic}\u0000${batch.compression ?? ""}`;
       const list = byRequest.get(requestKey) ?? [];
       list.push(batch);
@@ -367,116 +383,12 @@ export class Producer implements TransactionalProducer {
       }, this.linger);
     }
     for (const batches of byRequest.values()) {
-      for (const group of splitByBudget(batches)) void this.dispatch(group);
+      for (const group of splitByBudget(batches)) void this.sender.dispatch(group);
     }
   }
 
   private flushing(): boolean {
     return this.idleWaiters.length > 0;
-  }
-
-  private takeBatch(state: PartitionState, identity: ProducerIdentity | undefined): Batch {
-    const compression = state.queue[0]!.compression;
-    const items: Pending[] = [];
-    let bytes = 0;
-    while (state.queue.length > 0) {
-      const next = state.queue[0]!;
-      if (next.compression !== compression) break;
-      if (items.length > 0 && (bytes + next.cost > this.batchSize || items.length >= MAX_RECORDS_PER_REQUEST)) break;
-      items.push(state.queue.shift()!);
-      bytes += next.cost;
-    }
-    state.queuedBytes -= bytes;
-    state.busy = true;
-    if (this.sticky.get(state.topic) === state.partition) this.sticky.delete(state.topic); // KIP-480: move on
-    const baseSequence = identity ? state.nextSequence : undefined;
-    return { state, items, compression, identity, baseSequence, attempts: 0, firstSentAt: Date.now(), isolated: false };
-  }
-
-  private async dispatch(batches: Batch[]): Promise<void> {
-    const topic = batches[0]!.state.topic;
-    const compression = batches[0]!.compression;
-    const identity = batches[0]!.identity;
-    const encoding = encodingFor(batches.flatMap((b) => b.items.map((i) => i.record)));
-    const body: Record<string, unknown> = { encoding };
-    if (compression) body["compression"] = compression;
-    if (identity) {
-      body["producerId"] = identity.producerId;
-      body["producerEpoch"] = identity.epoch;
-    }
-    body["partitions"] = batches.map((b) => ({
-      partition: b.state.partition,
-      ...(b.baseSequence !== undefined ? { baseSequence: b.baseSequence } : {}),
-      records: b.items.map((i) => toWire(i.record, encoding)),
-    }));
-    for (const b of batches) b.attempts++;
-    this.instrumentation.emit("producer.network.request", { topic, partitions: batches.map((b) => b.state.partition), records: batches.reduce((n, b) => n + b.items.length, 0), attempt: batches[0]!.attempts });
-
-    let entries: { partition: number; error?: Record<string, unknown>; baseOffset?: number; duplicate?: boolean }[] | undefined;
-    let requestError: unknown;
-    try {
-      const answer = await this.transport.request<{ partitions: typeof entries }>({ method: "POST", path: `/v1/topics/${encodeURIComponent(topic)}/records`, body, idempotent: this.idempotent, retry: false });
-      entries = answer?.partitions;
-    } catch (error) {
-      requestError = error;
-      const partitions = (error as DynalogError)?.body as { partitions?: typeof entries } | undefined;
-      if (error instanceof DynalogError && Array.isArray(partitions?.partitions)) entries = partitions!.partitions;
-    }
-    for (const batch of batches) {
-      const entry = entries?.find((e) => e.partition === batch.state.partition);
-      if (entry && !entry.error) this.complete(batch, entry.baseOffset, entry.duplicate === true);
-      else if (entry?.error) this.failed(batch, DynalogError.fromEnvelope(entry.error), false, batches.length);
-      else this.failed(batch, requestError ?? new DynalogError({ code: "UNKNOWN_SERVER_ERROR", message: `The broker's answer has no result for partition ${batch.state.partition}`, retriable: false, outcome: "indefinite" }), true, batches.length);
-    }
-  }
-
-  private complete(batch: Batch, baseOffset: number | undefined, duplicate: boolean): void {
-    const { state } = batch;
-    if (batch.identity && this.identity && batch.identity.producerId === this.identity.producerId && batch.identity.epoch === this.identity.epoch) {
-      state.nextSequence = batch.baseSequence! + batch.items.length;
-    }
-    batch.items.forEach((item, i) => item.resolve({ partition: state.partition, offset: baseOffset === undefined ? undefined : baseOffset + i, duplicate }));
-    this.release(state);
-  }
-
-  private failed(batch: Batch, error: unknown, requestLevel: boolean, requestSize: number): void {
-    const { state } = batch;
-    const dynalogError = error instanceof DynalogError ? error : undefined;
-    const code = dynalogError?.code;
-    if (code === "DUPLICATE_SEQUENCE_NUMBER" && batch.identity) {
-      // Written before, but too long ago for the broker to know its offsets: a success.
-      this.complete(batch, undefined, true);
-      return;
-    }
-    if (code === "UNKNOWN_TOPIC_OR_PARTITION") this.metadata.invalidate(state.topic);
-    if (mayRetry(error, this.idempotent) && batch.attempts <= this.retry.retries) {
-      const wait = Math.max(backoff(this.retry, batch.attempts - 1), retryAfterMs(error) ?? 0);
-      if (Date.now() - batch.firstSentAt + wait <= this.retry.maxRetryTime) {
-        this.log.debug("Retrying batch with the same sequence", { topic: state.topic, partition: state.partition, baseSequence: batch.baseSequence, attempt: batch.attempts, waitMs: wait, code });
-        setTimeout(() => void this.dispatch([batch]), wait);
-        return;
-      }
-    }
-    if (requestLevel && requestSize > 1 && !batch.isolated && dynalogError?.outcome === "definite") {
-      // A request-level refusal (one bad record, one forbidden partition) fails the whole request
-      // without writing anything: resend each batch alone so only the culprit fails.
-      batch.isolated = true;
-      batch.attempts = 0;
-      void this.dispatch([batch]);
-      return;
-    }
-    if (code === "PRODUCER_FENCED" && dynalogError) this.fenced = dynalogError;
-    if (batch.identity && (dynalogError?.outcome !== "definite" || code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || code === "UNKNOWN_PRODUCER_ID")) {
-      // The partition's sequence chain is unknown or broken: continue under a new producer id.
-      if (this.identity?.producerId === batch.identity.producerId) this.resetIdentity(code ?? "unknown outcome");
-    }
-    for (const item of batch.items) item.reject(error);
-    this.release(state);
-  }
-
-  private release(state: PartitionState): void {
-    state.busy = false;
-    if (state.queue.length > 0) this.drainSoon();
   }
 
   private failQueue(state: PartitionState, error: unknown): void {
