@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodedRecordSize } from "../../shared/record-batch.js";
 import { encodedStringBytes, MAX_RECORD_BYTES as BROKER_MAX_RECORD_BYTES, MAX_REQUEST_BODY_BYTES as BROKER_MAX_REQUEST_BODY_BYTES } from "../../shared/limits.js";
 import { prepareRecord, toWire, worstWireSize, type Message } from "../../client/codec.js";
-import { eventEncodedBytes, eventFragmentBytes, MAX_RECORD_BYTES, MAX_REQUEST_BODY_BYTES } from "../../client/wire-size.js";
+import { eventEncodedBytes, MAX_RECORD_BYTES, MAX_REQUEST_BODY_BYTES } from "../../client/wire-size.js";
 import { MAX_REQUEST_BYTES } from "../../client/producer-batch.js";
 import { DynalogError } from "../../client/index.js";
 import { topicName } from "../support/broker.js";
@@ -69,7 +69,6 @@ describe("the SDK's sizes are the broker's", () => {
       const added = (encoding: "utf8" | "base64") => frame([toWire(record, encoding), toWire(record, encoding)]) - frame([toWire(record, encoding)]);
       const options = record.text ? [added("utf8"), added("base64")] : [added("base64")];
       expect(worstWireSize(record)).toBe(Math.max(...options));
-      expect(eventFragmentBytes(JSON.stringify(toWire(record, "utf8")))).toBeGreaterThan(0);
     }
   });
 });
@@ -96,6 +95,7 @@ describe("against a served broker", () => {
     const sent = await producer.sendBatch({ topicMessages: [{ topic, messages }] });
     expect(sent.map((r) => r.lastOffset! - r.baseOffset! + 1)).toEqual([50, 50, 50, 50, 50, 50]);
 
+    // (Before, the SDK's first request was 7.5 MB encoded: refused with 413, then resent batch by batch.)
     const produces = control.requests.filter((r) => r.path.endsWith("/records"));
     const sizes = produces.map((r) => encodedStringBytes(JSON.stringify(r.body)));
     expect(Math.max(...sizes)).toBeLessThanOrEqual(BROKER_MAX_REQUEST_BODY_BYTES);
