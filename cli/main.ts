@@ -12,6 +12,7 @@ import { registerSmoke } from "./commands/smoke.js";
 import { registerLifecycleCommands } from "./commands/lifecycle.js";
 import { Dynalog, DynalogError, logLevel, type AclRule, type Consumer, type KafkaMessage, type Message } from "../client/index.js";
 import { Progress } from "./progress.js";
+import { onInterrupt } from "./interrupt.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8790";
 
@@ -494,23 +495,6 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
-/** First Ctrl-C (or SIGTERM): stop cleanly. Second: exit now. */
-function onInterrupt(stop: () => void): { dispose(): void } {
-  let count = 0;
-  const handler = () => {
-    count++;
-    if (count === 1) stop();
-    else process.exit(130);
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return {
-    dispose: () => {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-    },
-  };
-}
 
 async function disconnectWithin(consumer: Consumer, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

@@ -8,6 +8,7 @@ import { ANOMALY_DESCRIPTIONS, ANOMALY_KINDS } from "../verify/anomalies.js";
 import { formatDuration, parseDuration } from "../verify/duration.js";
 import { formatVerdict } from "../verify/verdict.js";
 import { TOPIC_PREFIX_PATTERN, VerifyWorkload, WORKLOAD_DEFAULTS, type WorkloadProgress, type WorkloadResult } from "../verify/workload.js";
+import { onInterrupt } from "../interrupt.js";
 
 export interface VerifyCommandDeps {
   /** The global --url, --token and --timeout. */
@@ -46,7 +47,7 @@ export function registerVerifyCommand(program: Command, deps: VerifyCommandDeps)
       const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
       const workload = new VerifyWorkload({ url, token, requestTimeout: timeout, durationMs: opts.duration, producers: opts.producers, partitions: opts.partitions, rate: opts.rate, seed, topicPrefix: opts.topicPrefix, keep: opts.keep === true });
       const progress = new ProgressLine(workload);
-      const interrupt = onFirstInterrupt(() => workload.stop());
+      const interrupt = onInterrupt(() => workload.stop());
       let result: WorkloadResult;
       try {
         result = await workload.run();
@@ -94,22 +95,6 @@ function summary(p: WorkloadProgress, elapsedMs: number): string {
   return `verify ${p.phase}: ${formatDuration(elapsedMs)} · ${p.sends} sent, ${p.sendsAcked} acked (${rate}/s) · ${p.consumed} consumed · ${p.copied} copied · ${p.requests} requests`;
 }
 
-/** First Ctrl-C: stop producing and still check what ran. Second: exit now. */
-function onFirstInterrupt(stop: () => void): { dispose(): void } {
-  let count = 0;
-  const handler = () => {
-    if (++count === 1) stop();
-    else process.exit(130);
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return {
-    dispose: () => {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-    },
-  };
-}
 
 function durationOption(value: string): number {
   const ms = parseDuration(value);

@@ -6,6 +6,7 @@
 import { isDynalogError, isFenced, type Consumer, type Dynalog, type EachBatchPayload, type KafkaMessage, type Producer } from "../../client/index.js";
 import { copyValue } from "./copy-check.js";
 import type { History, Outcome, PartitionRead, ReadRecord, TopicPartition } from "./history.js";
+import { mulberry32 } from "../../local/faults/random.js";
 
 /** Live counters, for the progress line and the summary. */
 export interface WorkloadProgress {
@@ -44,17 +45,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-/** A small seeded PRNG (mulberry32): the same seed picks the same partitions. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const decoder = new TextDecoder();
 function text(message: KafkaMessage): string {
@@ -77,7 +67,7 @@ export interface ProducerPlan {
 /** Producer `p<index>` sends "p<index>-<n>" to seeded partitions of the input until `until`. */
 export async function runProducer(ctx: WorkloadContext, producer: Producer, index: number, plan: ProducerPlan, stopped: () => boolean): Promise<void> {
   const process = `p${index}`;
-  const random = seededRandom(plan.seed + index);
+  const random = mulberry32(plan.seed + index);
   const started = Date.now();
   for (let n = 0; n < plan.maxSends && !stopped(); n++) {
     await sleep(started + (n * 1_000) / plan.rate - Date.now());
