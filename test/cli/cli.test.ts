@@ -1,9 +1,9 @@
 /** The `dynalog` CLI end to end: a spawned process against a broker served over HTTP. */
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestBroker, createTestTables, serveApp, topicName, type Served, type TestBroker } from "../support/broker.js";
+import { runProcess, type ProcessResult } from "../support/process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = fileURLToPath(new URL("../../cli/dynalog.mjs", import.meta.url));
@@ -23,28 +23,15 @@ afterAll(async () => {
   await secured?.close();
 });
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = ProcessResult;
 
 /** Runs `dynalog …` as a child process (the same entry point `npx dynalog` runs). */
 function dynalog(args: string[], options: { input?: string; url?: string; env?: Record<string, string>; command?: string[] } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const command = options.command ?? [process.execPath, BIN];
-    const child = spawn(command[0]!, [...command.slice(1), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DYNALOG_URL: options.url ?? open.url, DYNALOG_TOKEN: "", ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
+  const command = options.command ?? [process.execPath, BIN];
+  return runProcess([...command, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, DYNALOG_URL: options.url ?? open.url, DYNALOG_TOKEN: "", ...options.env },
+    input: options.input ?? "",
   });
 }
 

@@ -1,8 +1,8 @@
 /** `dynalog topics configs|alter|add-partitions|delete-records` and `dynalog groups delete`, as a spawned process. */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestBroker, createTestTables, serveApp, topicName, type Served, type TestBroker } from "../support/broker.js";
+import { runProcess, type ProcessResult } from "../support/process.js";
 import { uniqueName } from "../support/dynamodb.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -17,16 +17,8 @@ beforeAll(async () => {
 });
 afterAll(async () => served?.close());
 
-function dynalog(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, DYNALOG_URL: served.url, DYNALOG_TOKEN: "" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function dynalog(args: string[]): Promise<ProcessResult> {
+  return runProcess([process.execPath, BIN, ...args], { cwd: ROOT, env: { ...process.env, DYNALOG_URL: served.url, DYNALOG_TOKEN: "" } });
 }
 
 // Spawns the CLI about seven times: a hang guard for a loaded machine, not a speed check.

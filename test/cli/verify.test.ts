@@ -3,7 +3,6 @@
  * and must pass there (also under the `light` chaos profile), and must FAIL, naming the right
  * anomaly kinds, behind a faulty proxy that loses or alters records in fetch answers.
  */
-import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -12,6 +11,7 @@ import { formatDuration, parseDuration } from "../../cli/verify/duration.js";
 import { TOPIC_PREFIX_PATTERN } from "../../cli/verify/workload.js";
 import { CHAOS_PROFILES } from "../../local/faults/profiles.js";
 import { createTestBroker, createTestTables, serveApp, type Served, type TestBroker } from "../support/broker.js";
+import { runProcess, type ProcessResult } from "../support/process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = fileURLToPath(new URL("../../cli/dynalog.mjs", import.meta.url));
@@ -39,22 +39,10 @@ afterAll(async () => {
   await chaotic?.close();
 });
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = ProcessResult;
 
 function dynalog(args: string[], url = plain.url): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, DYNALOG_URL: url, DYNALOG_TOKEN: "" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess([process.execPath, BIN, ...args], { cwd: ROOT, env: { ...process.env, DYNALOG_URL: url, DYNALOG_TOKEN: "" } });
 }
 
 interface JsonVerdict {

@@ -2,13 +2,13 @@
  * `npm start -- --chaos <profile>`: the local broker serves with DynamoDB faults injected into its
  * handlers' clients, and an unknown profile is refused before anything starts.
  */
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHAOS_PROFILE_NAMES } from "../../local/faults/profiles.js";
 import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
 import { jsonClient } from "../support/http.js";
+import { runProcess, type ProcessResult } from "../support/process.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -19,16 +19,8 @@ beforeAll(async () => {
 });
 afterAll(async () => broker?.stop());
 
-function start(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function start(args: string[]): Promise<ProcessResult> {
+  return runProcess([process.execPath, "--import", "tsx", "local/start.ts", ...args], { cwd: ROOT });
 }
 
 describe("chaos mode", () => {
