@@ -59,7 +59,7 @@ export const FETCH_DEFAULT_MAX_BYTES = 1_048_576;
 /**
  * Fetch's byte budgets (maxBytes) count what is actually sent: each record's JSON as it appears in
  * the Lambda result, i.e. encoded (base64 or escaped UTF-8) and then escaped again as part of the
- * response body string (shared/http/app.ts, encodedRecordBytes). At most one record (≤ 380 KB raw,
+ * response body string (shared/http/app.ts, recordEncoder). At most one record (≤ 380 KB raw,
  * ≤ 2.7 MB however it is escaped) may go over the budget, so with 3 MiB the whole Lambda result
  * stays under LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES with room for 100 partitions' metadata.
  */

@@ -172,20 +172,33 @@ function recordJson(record: FetchedRecord, encoding: Encoding) {
 }
 
 /**
- * What a fetched record costs in the Lambda result: its JSON (key, value and headers encoded), then
- * escaped again because the response body is itself a JSON string in the result, plus a comma.
- * Fetch's maxBytes counts this, so a quote-heavy record counts up to 4× its raw size (limits.ts).
+ * One fetch request's record encoder: each record is encoded once, when fetch measures it, and the
+ * response reuses that JSON (the records the core keeps are the same objects it measured).
  */
-export function encodedRecordBytes(record: FetchedRecord, encoding: Encoding): number {
-  return encodedStringBytes(JSON.stringify(recordJson(record, encoding))) - 2 + 1;
+function recordEncoder(encoding: Encoding) {
+  const encoded = new WeakMap<FetchedRecord, Record<string, unknown>>();
+  const json = (record: FetchedRecord): Record<string, unknown> => {
+    let value = encoded.get(record);
+    if (value === undefined) encoded.set(record, (value = recordJson(record, encoding)));
+    return value;
+  };
+  return {
+    json,
+    /**
+     * What a fetched record costs in the Lambda result: its JSON (key, value and headers encoded),
+     * then escaped again because the response body is itself a JSON string in the result, plus a
+     * comma. Fetch's maxBytes counts this, so a quote-heavy record counts up to 4× its raw size.
+     */
+    bytes: (record: FetchedRecord): number => encodedStringBytes(JSON.stringify(json(record))) - 2 + 1,
+  };
 }
 
-function fetchResultJson(result: PartitionFetchResult, encoding: Encoding) {
+function fetchResultJson(result: PartitionFetchResult, encode: (record: FetchedRecord) => Record<string, unknown>) {
   if ("error" in result) return { topic: result.topic, partition: result.partition, error: result.error.toJSON() };
   return {
     topic: result.topic,
     partition: result.partition,
-    records: result.records.map((r) => recordJson(r, encoding)),
+    records: result.records.map(encode),
     nextOffset: result.nextOffset,
     highWatermark: result.highWatermark,
     logStartOffset: result.logStartOffset,
@@ -285,13 +298,13 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId | LifecycleRouteId | Ups
   async fetch(c, broker) {
     const body = await readJson(c, fetchBodySchema);
     await authorize(c, ...body.partitions.map((p) => topic(p.topic, "Read")));
-    const encoding = body.encoding ?? "base64";
-    const results = await broker.fetch({ ...body, measureRecord: (record) => encodedRecordBytes(record, encoding) });
-    return c.json({ partitions: results.map((r) => fetchResultJson(r, body.encoding ?? "base64")) });
+    const encoder = recordEncoder(body.encoding ?? "base64");
+    const results = await broker.fetch({ ...body, measureRecord: encoder.bytes });
+    return c.json({ partitions: results.map((r) => fetchResultJson(r, encoder.json)) });
   },
 
   async fetchPartition(c, broker) {
-    const encoding = queryEncoding(c);
+    const encoder = recordEncoder(queryEncoding(c));
     const rawOffset = c.req.query("offset");
     const offset = rawOffset === undefined ? undefined : parseWith(queryOffset, rawOffset, "query.offset");
     if (offset === undefined) throw new DynalogError("INVALID_REQUEST", "query.offset is required");
@@ -301,10 +314,10 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId | LifecycleRouteId | Ups
       maxRecords: queryInt(c, "maxRecords"),
       maxBytes: queryInt(c, "maxBytes"),
       maxWaitMs: queryInt(c, "maxWaitMs"),
-      measureRecord: (record) => encodedRecordBytes(record, encoding),
+      measureRecord: encoder.bytes,
     });
     if ("error" in result!) throw result.error;
-    return c.json(fetchResultJson(result!, encoding));
+    return c.json(fetchResultJson(result!, encoder.json));
   },
 
   async listOffsets(c, broker) {

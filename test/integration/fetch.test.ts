@@ -358,7 +358,7 @@ describe("POST /v1/fetch across partitions", () => {
     expect(response.status).toBe(200);
     const results = response.body.partitions;
     // maxBytes counts what is sent: each record's JSON, escaped again inside the Lambda result, plus
-    // a comma (shared/http/app.ts encodedRecordBytes), not the raw value bytes.
+    // a comma (shared/http/app.ts recordEncoder), not the raw value bytes.
     const sentBytes = (record: unknown) => Buffer.byteLength(JSON.stringify(JSON.stringify(record))) - 2 + 1;
     const costs: number[] = results.flatMap((r: any) => r.records.map(sentBytes));
     const total = costs.reduce((sum, c) => sum + c, 0);
