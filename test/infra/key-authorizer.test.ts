@@ -204,8 +204,8 @@ describe("the deployed path: broker functions behind the IAM API and the key API
     } as APIGatewayProxyEventV2;
   }
 
-  it("the deployer (super-user by ARN) signs a request, creates the first API key, and a keyless client then uses it", async () => {
-    // What `npm run deploy` configures: auth on, the deploying identity (as its role) a super-user.
+  /** The admin function as `npm run deploy` configures it: auth on, the deploying identity (as its role) a super-user. */
+  function deployedAdmin(): (event: APIGatewayProxyEventV2) => Promise<{ status: number; body: Record<string, unknown> }> {
     const admin = withEnv(
       {
         DYNALOG_DYNAMODB_ENDPOINT: testEndpoint(),
@@ -217,10 +217,14 @@ describe("the deployed path: broker functions behind the IAM API and the key API
       },
       () => lambdaHandler("admin"),
     );
-    const invoke = async (event: APIGatewayProxyEventV2) => {
+    return async (event) => {
       const result = (await admin(event, CONTEXT)) as APIGatewayProxyStructuredResultV2;
-      return { status: result.statusCode, body: JSON.parse(result.body ?? "{}") as Record<string, unknown> };
+      return { status: result.statusCode ?? 0, body: JSON.parse(result.body ?? "{}") as Record<string, unknown> };
     };
+  }
+
+  it("the deployer (super-user by ARN) signs a request, creates the first API key, and a keyless client then uses it", async () => {
+    const invoke = deployedAdmin();
     const iam = { iam: { userArn: DEPLOYER_SESSION, accountId: "123456789012", callerId: "AROAEXAMPLE:alice-cli" } };
 
     // From the IAM API: API Gateway verified the signature; the header it forwards is the signature.
@@ -249,21 +253,11 @@ describe("the deployed path: broker functions behind the IAM API and the key API
   });
 
   it("bad input through the Lambda adapter is a 4xx with a code, never a 5xx, signed or not", async () => {
-    const admin = withEnv(
-      {
-        DYNALOG_DYNAMODB_ENDPOINT: testEndpoint(),
-        DYNALOG_TABLE_PREFIX: tables.topics.slice(0, -"-topics".length),
-        DYNALOG_AUTH: "on",
-        DYNALOG_SUPER_USERS: "IAM:arn:aws:iam::123456789012:role/deployer",
-        DYNALOG_METRICS_ENABLED: "false",
-        DYNALOG_LOG_LEVEL: "ERROR",
-      },
-      () => lambdaHandler("admin"),
-    );
     const iam = { iam: { userArn: DEPLOYER_SESSION, accountId: "123456789012", callerId: "AROAEXAMPLE:alice-cli" } };
+    const admin = deployedAdmin();
     const invoke = async (event: APIGatewayProxyEventV2) => {
-      const result = (await admin(event, CONTEXT)) as APIGatewayProxyStructuredResultV2;
-      return { status: result.statusCode, code: (JSON.parse(result.body ?? "{}") as { error?: { code?: string } }).error?.code };
+      const { status, body } = await admin(event);
+      return { status, code: (body as { error?: { code?: string } }).error?.code };
     };
     const signed = (method: string, path: string) => brokerEvent(method, path, { headers: { authorization: SIGV4 }, authorizer: iam });
     // API Gateway passes a path it cannot decode through as sent (rawPath).
