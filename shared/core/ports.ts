@@ -90,10 +90,20 @@ export interface ProducerState {
   readonly recent: readonly RememberedBatch[];
 }
 
+/** What claiming an idempotent batch's sequence range did (docs/append.md). */
+export type ClaimResult =
+  /** Claimed at our reservation; `previous` = this epoch's claim right before ours, which must have landed before ours may. */
+  | { readonly status: "claimed"; readonly previous?: RememberedBatch }
+  /**
+   * The continuity/epoch condition failed; `state` is the stored state (undefined = none). Nothing was
+   * claimed — unless `retried` (the SDK sent the claim more than once) and the state shows our own claim.
+   */
+  | { readonly status: "mismatch"; readonly state: ProducerState | undefined; readonly retried: boolean };
+
 export interface AppendRequest {
   readonly ref: PartitionRef;
+  /** Written all or nothing: one PutItem, or one TransactWriteItems of Puts when there are several. */
   readonly batches: readonly EncodedBatch[];
-  readonly producer?: ProducerAppend;
   readonly appendTime: number;
   /** TTL (epoch seconds) for the items, or undefined to keep forever. */
   readonly expiresAtSeconds?: number;
@@ -107,12 +117,6 @@ export type AppendResult =
   | { readonly status: "appended" }
   /** A reader voided our reservation (we were slower than the hole timeout). */
   | { readonly status: "slot-taken" }
-  /**
-   * The producer-state condition failed; `state` is the stored state (undefined = none). Nothing was
-   * written; `retried` = the SDK sent the request more than once, so an earlier copy may still be in
-   * flight and the reservation must be voided rather than released.
-   */
-  | { readonly status: "producer-state-mismatch"; readonly state: ProducerState | undefined; readonly retried: boolean }
   /** Concurrent transaction on the same items (AWS only): retry the same reservation. */
   | { readonly status: "conflict"; readonly retried: boolean };
 
@@ -191,6 +195,18 @@ export interface ProducerStore {
   readIssue(producerId: number): Promise<ProducerIdIssue | undefined>;
   /** Producer state of every producer of a partition, to purge on topic deletion. */
   purgePartition(ref: PartitionRef): Promise<void>;
+  /**
+   * Claim an idempotent batch's sequences at `baseOffset` (already reserved), conditioned on
+   * continuity and epoch. One plain conditional write; the batch item is put afterwards.
+   */
+  claimSequence(ref: PartitionRef, producer: ProducerAppend, baseOffset: number): Promise<ClaimResult>;
+  /** The producer's state on a partition (strongly consistent). */
+  readSequenceState(ref: PartitionRef, producerId: number): Promise<ProducerState | undefined>;
+  /**
+   * Drop the claims `observed.recent[keep..]` (their slots are known void): the sequence goes back to
+   * just before the first dropped one. False if the state is no longer `observed`.
+   */
+  rewindSequence(ref: PartitionRef, producerId: number, observed: ProducerState, keep: number): Promise<boolean>;
 }
 
 export interface CommittedOffset {

@@ -10,9 +10,9 @@ import type { CompressionCodec } from "../record-batch.js";
 import { encodePartition, groupByPartition, placeChunks, type ProduceRecord, type UnplacedBatch } from "./batches.js";
 import type { BrokerContext } from "./context.js";
 import type { PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";
-import { abandonReservation } from "./reservations.js";
+import { backoffMs, writeReserved } from "./append-write.js";
+import { IdempotentAppender } from "./idempotent-append.js";
 import { ANONYMOUS_PRINCIPAL, type ProducerIds } from "./producer-ids.js";
-import { judgeSequence } from "./sequence.js";
 import { itemExpiry, StaleTopicError, unknownTopic, type TopicCatalog } from "./topics.js";
 
 export type { ProduceRecord } from "./batches.js";
@@ -58,6 +58,7 @@ const MAX_APPEND_ATTEMPTS = 6;
 
 export class Producer {
   private readonly nullKeyPartitioner: RoundRobinPartitioner;
+  private readonly idempotent: IdempotentAppender;
 
   constructor(
     private readonly ctx: BrokerContext,
@@ -65,6 +66,7 @@ export class Producer {
     private readonly producerIds: ProducerIds,
   ) {
     this.nullKeyPartitioner = new RoundRobinPartitioner(ctx.random);
+    this.idempotent = new IdempotentAppender(ctx);
   }
 
   async produce(input: ProduceInput): Promise<ProduceResult> {
@@ -152,11 +154,15 @@ export class Producer {
   }
 
   private async append(topic: TopicRecord, prepared: PreparedAppend, appendTime: number): Promise<PartitionProduceResult | "stale"> {
-    const { log } = this.ctx.storage;
-    const { ref, recordCount } = prepared;
+    const { ref, recordCount, chunks, producer } = prepared;
     const expiresAtSeconds = itemExpiry(topic, appendTime);
-    const label = `${topic.name}-${ref.partition}`;
     const requestId = requestNonce(this.ctx.random);
+    const answer = (baseOffset: number, duplicate: boolean) => ({ partition: ref.partition, baseOffset, lastOffset: baseOffset + recordCount - 1, recordCount, duplicate });
+    if (producer) {
+      const result = await this.idempotent.append({ topic: topic.name, ref, recordCount, chunks, producer, expiresAtSeconds, requestId });
+      return result === "stale" ? result : answer(result.baseOffset, result.duplicate);
+    }
+    const { log } = this.ctx.storage;
     let lastError: DynalogError | undefined;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.ctx.sleep(backoffMs(attempt, this.ctx.random));
@@ -164,50 +170,13 @@ export class Producer {
       const baseOffset = await log.reserve(ref, recordCount, reservedAt);
       if (baseOffset === undefined) return "stale";
       const reservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds };
-      const abandon = (mayRelease: boolean) => abandonReservation(this.ctx, reservation, mayRelease);
-      const batches = placeChunks(prepared.chunks, baseOffset);
-      const success = { partition: ref.partition, baseOffset, lastOffset: baseOffset + recordCount - 1, recordCount, duplicate: false };
-      const producer = prepared.producer;
-      let conflictRetries = 0;
-      for (;;) {
-        let result;
-        try {
-          result = await log.append({ ref, batches, producer, appendTime: this.ctx.clock(), expiresAtSeconds, attempt: attempt * 100 + conflictRetries, requestId });
-        } catch (error) {
-          if (!(error instanceof DynalogError) || error.outcome === "definite") {
-            await abandon(error instanceof DynalogError);
-            throw error;
-          }
-          // Outcome unknown: claim our own slot with a void. If that fails, the slot holds our batch
-          // (only we write a batch at our base offset) or a reader's void.
-          const voided = await log.voidOwnReservation(ref, baseOffset, recordCount, this.ctx.clock(), expiresAtSeconds);
-          if (!voided && (await log.entryAt(ref, baseOffset))?.kind === "batch") return success;
-          lastError = error;
-          break;
-        }
-        if (result.status === "appended") return success;
-        if (result.status === "conflict" && conflictRetries < 3) {
-          conflictRetries++;
-          await this.ctx.sleep(backoffMs(conflictRetries, this.ctx.random));
-          continue;
-        }
-        if (result.status === "producer-state-mismatch") {
-          // Duplicates and refusals give their offsets back: the log stays dense.
-          await abandon(!result.retried);
-          const verdict = judgeSequence(producer!, result.state, { topic: topic.name, partition: ref.partition });
-          if (verdict.kind === "duplicate") {
-            return { partition: ref.partition, baseOffset: verdict.baseOffset, lastOffset: verdict.baseOffset + recordCount - 1, recordCount, duplicate: true };
-          }
-          if (verdict.kind === "refuse") throw verdict.error;
-        } else if (result.status === "conflict") {
-          await abandon(!result.retried);
-        }
-        // slot-taken (a reader voided our slow reservation), a race on producer state, or
-        // persistent conflicts: nothing was written; take a new reservation.
-        break;
-      }
+      const outcome = await writeReserved(this.ctx, { reservation, batches: placeChunks(chunks, baseOffset), requestId, attempt, mayRelease: true });
+      if (outcome.kind === "appended") return answer(baseOffset, false);
+      // slot-taken (a reader voided our slow reservation), persistent conflicts or a lost write:
+      // nothing of ours is there; take a new reservation.
+      lastError = outcome.error ?? lastError;
     }
-    throw lastError ?? new DynalogError("STORAGE_ERROR", `Could not append to ${label} after ${MAX_APPEND_ATTEMPTS} attempts; nothing was written`);
+    throw lastError ?? new DynalogError("STORAGE_ERROR", `Could not append to ${topic.name}-${ref.partition} after ${MAX_APPEND_ATTEMPTS} attempts; nothing was written`);
   }
 }
 
@@ -223,10 +192,4 @@ export function validateProducerIdentity(producerId: number, epoch: number): voi
 /** An id unique to one request (a DynamoDB idempotency token must never be reused for other parameters). */
 export function requestNonce(random: () => number): string {
   return Array.from({ length: 4 }, () => Math.floor(random() * 2 ** 32).toString(36)).join("");
-}
-
-/** Jittered exponential backoff: 10, 20, 40 … ms, capped at 500 ms. */
-function backoffMs(attempt: number, random: () => number): number {
-  const ceiling = Math.min(500, 10 * 2 ** attempt);
-  return ceiling / 2 + random() * (ceiling / 2);
 }

@@ -11,8 +11,7 @@
  *   hw    high-watermark hint      ls  log-start hint
  *   rt    token of the latest reservation: an SDK retry of a reservation whose response was lost
  *         finds its own token and gets its range back instead of reserving a second one
- * Producer state item (producers table), pk "<topicId>#<partition>", sk "<producerId>":
- *   e epoch, q last sequence, r0..r4 the last five batches as [epoch, baseSeq, lastSeq, baseOffset]
+ * Idempotent producer state lives in the producers table (producer-state.ts).
  * Attribute names are one or two letters because every byte of an item is billed.
  */
 import { createHash, randomUUID } from "node:crypto";
@@ -33,8 +32,6 @@ import type {
   LogStore,
   PartitionHead,
   PartitionRef,
-  ProducerState,
-  RememberedBatch,
 } from "../core/ports.js";
 import type { CompressionCodec } from "../record-batch.js";
 import { cancelledActions, describeCancellation, isTransactionCanceled, plainItem, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
@@ -45,7 +42,6 @@ import { batchDelete, batchPut } from "./batch-write.js";
 /** DynamoDB's limit on actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ACTIONS = 100;
 const BATCH_GET_LIMIT = 100;
-const REMEMBERED_BATCHES = 5;
 
 export function partitionKey(ref: PartitionRef): string {
   return `${ref.topicId}#${ref.partition}`;
@@ -85,22 +81,6 @@ function toHead(item: Item | undefined): PartitionHead {
   };
 }
 
-function rememberedBatch(value: unknown): RememberedBatch | undefined {
-  if (!Array.isArray(value) || value.length !== 4 || !value.every((v) => typeof v === "number")) return undefined;
-  const [epoch, baseSequence, lastSequence, baseOffset] = value as number[];
-  return { epoch: epoch!, baseSequence: baseSequence!, lastSequence: lastSequence!, baseOffset: baseOffset! };
-}
-
-export function toProducerState(item: Item | undefined): ProducerState | undefined {
-  if (!item || typeof item["e"] !== "number") return undefined;
-  const recent: RememberedBatch[] = [];
-  for (let i = 0; i < REMEMBERED_BATCHES; i++) {
-    const batch = rememberedBatch(item[`r${i}`]);
-    if (batch) recent.push(batch);
-  }
-  return { epoch: num(item, "e"), lastSequence: num(item, "q", -1), recent };
-}
-
 /** IAM refused the request (e.g. a condition it does not evaluate as expected inside a transaction). */
 function isAccessDenied(error: unknown): boolean {
   return error instanceof Error && error.name === "AccessDeniedException";
@@ -137,35 +117,11 @@ export function batchPutRequest(tables: TableNames, ref: PartitionRef, batch: En
   return { TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" };
 }
 
-type AppendLabel = { kind: "batch"; baseOffset: number } | { kind: "producer-state" };
 
 export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: TableNames): LogStore {
   const counterKey = (ref: PartitionRef) => ({ p: partitionKey(ref) });
 
   const batchItemPut = (request: AppendRequest, batch: EncodedBatch): Item => batchPutRequest(tables, request.ref, batch, request.appendTime, request.expiresAtSeconds);
-
-  function producerStateUpdate(request: AppendRequest): Item {
-    const producer = request.producer!;
-    const first = request.batches[0]!;
-    const startsEpoch = producer.baseSequence === 0;
-    return {
-      TableName: tables.producers,
-      Key: { pk: partitionKey(request.ref), sk: String(producer.producerId) },
-      // SET evaluates every right-hand side against the item as it was: the list shifts by one.
-      UpdateExpression:
-        "SET e = :e, q = :last, r0 = if_not_exists(r1, :nil), r1 = if_not_exists(r2, :nil), " +
-        "r2 = if_not_exists(r3, :nil), r3 = if_not_exists(r4, :nil), r4 = :batch",
-      ConditionExpression: startsEpoch ? "attribute_not_exists(pk) OR e < :e" : "e = :e AND q = :prev",
-      ExpressionAttributeValues: {
-        ":e": producer.epoch,
-        ":last": producer.lastSequence,
-        ":nil": null,
-        ":batch": [producer.epoch, producer.baseSequence, producer.lastSequence, first.baseOffset],
-        ...(startsEpoch ? {} : { ":prev": producer.baseSequence - 1 }),
-      },
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-    };
-  }
 
   async function appendWithPut(request: AppendRequest): Promise<AppendResult> {
     const put = batchItemPut(request, request.batches[0]!);
@@ -183,11 +139,8 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
   }
 
   async function appendWithTransaction(request: AppendRequest): Promise<AppendResult> {
-    const actions: LabelledAction<AppendLabel>[] = request.batches.map((batch) => ({
-      label: { kind: "batch", baseOffset: batch.baseOffset },
-      action: { Put: batchItemPut(request, batch) },
-    }));
-    if (request.producer) actions.push({ label: { kind: "producer-state" }, action: { Update: producerStateUpdate(request) } });
+    // Several batches of one request: all or nothing, so readers never see part of a request.
+    const actions: LabelledAction<number>[] = request.batches.map((batch) => ({ label: batch.baseOffset, action: { Put: batchItemPut(request, batch) } }));
     const first = request.batches[0]!;
     try {
       await client.send(
@@ -203,9 +156,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
       if (!isTransactionCanceled(error)) throw writeFailure(error, "TransactWriteItems (append)");
       const failed = cancelledActions(error, actions);
       const retried = sentMoreThanOnce(error);
-      const stateMismatch = failed.find((f) => f.label.kind === "producer-state" && f.code === "ConditionalCheckFailed");
-      if (stateMismatch) return { status: "producer-state-mismatch", state: toProducerState(stateMismatch.oldItem), retried };
-      if (failed.some((f) => f.label.kind === "batch" && f.code === "ConditionalCheckFailed")) return { status: "slot-taken" };
+      if (failed.some((f) => f.code === "ConditionalCheckFailed")) return { status: "slot-taken" };
       if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict", retried };
       const mapped = writeFailure(error, "TransactWriteItems (append)");
       if (mapped.code !== "STORAGE_ERROR") throw mapped;
@@ -371,7 +322,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
 
     async append(request) {
       if (request.batches.length === 0) throw new Error("append needs at least one batch");
-      return request.batches.length === 1 && !request.producer ? appendWithPut(request) : appendWithTransaction(request);
+      return request.batches.length === 1 ? appendWithPut(request) : appendWithTransaction(request);
     },
 
     async voidOwnReservation(ref, baseOffset, count, now, expiresAtSeconds) {

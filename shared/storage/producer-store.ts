@@ -4,7 +4,7 @@
  *   pk "pid#<producerId>", sk "#" — the id as issued: pr principal, tid transactional id (absent for
  *       an idempotent producer), e highest epoch issued. Written when the id is issued; only `e`
  *       ever changes (raised by re-initializing the transactional id).
- *   pk "<topicId>#<partition>", sk "<producerId>" — idempotent producer state (written by the log store's append)
+ *   pk "<topicId>#<partition>", sk "<producerId>" — idempotent producer state (producer-state.ts)
  * (Topic ids are UUIDs, so "pid#…" and "txn#…" never collide with partition keys.)
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, paginateQuery } from "@aws-sdk/lib-dynamodb";
@@ -12,6 +12,7 @@ import type { ProducerIdIssue, ProducerStore } from "../core/ports.js";
 import { storageFailure } from "./dynamo-errors.js";
 import { batchDelete } from "./batch-write.js";
 import { partitionKey } from "./log-store.js";
+import { createProducerStateStore } from "./producer-state.js";
 import type { TableNames } from "./tables.js";
 
 export const producerIdKey = (producerId: number) => ({ pk: `pid#${producerId}`, sk: "#" });
@@ -47,6 +48,7 @@ export function createDynamoProducerStore(client: DynamoDBDocumentClient, tables
   }
 
   return {
+    ...createProducerStateStore(client, tables),
     allocateProducerId,
 
     async issueIdempotent(principal) {

@@ -328,6 +328,9 @@ describe("a gap holding two dead reservations", () => {
     const deadA = (await storage.log.reserve(ref, 2, clock.now()))!; // 1-2
     const deadB = (await storage.log.reserve(ref, 3, clock.now()))!; // 3-5
     expect([deadA, deadB]).toEqual([1, 3]);
+    // B is an idempotent writer: it claimed its sequences at 3 before dying (docs/append.md).
+    const producerB = await harness.broker.initProducer();
+    expect(await storage.producers.claimSequence(ref, { ...producerB, baseSequence: 0, lastSequence: 2 }, deadB)).toEqual({ status: "claimed", previous: undefined });
     expect(await produce(topic, ["after-0", "after-1"])).toMatchObject({ baseOffset: 6, lastOffset: 7 });
 
     expect(await fetchOk(topic, 0)).toMatchObject({ highWatermark: 1, nextOffset: 1 });
@@ -350,21 +353,14 @@ describe("a gap holding two dead reservations", () => {
       ["batch", 6, 2],
     ]);
 
-    // The late writers wake up. A is a plain producer (one PutItem), B an idempotent one (a
-    // transaction with its producer state): both find their slot taken.
+    // The late writers wake up and put their batches (A a plain producer, B an idempotent one
+    // whose claim stands): both find their slot taken.
     const lateA = await storage.log.append({ ref, batches: [batchAt(deadA, ["late-a0", "late-a1"])], appendTime: clock.now(), attempt: 0 });
     expect(lateA).toEqual({ status: "slot-taken" });
-    const producerB = await harness.broker.initProducer();
-    const lateB = await storage.log.append({
-      ref,
-      batches: [batchAt(deadB, ["late-b0", "late-b1", "late-b2"])],
-      producer: { ...producerB, baseSequence: 0, lastSequence: 2 },
-      appendTime: clock.now(),
-      attempt: 0,
-    });
+    const lateB = await storage.log.append({ ref, batches: [batchAt(deadB, ["late-b0", "late-b1", "late-b2"])], appendTime: clock.now(), attempt: 0 });
     expect(lateB).toEqual({ status: "slot-taken" });
-    // Nothing of theirs was written: the voids still stand and B's producer state was not created
-    // (its sequence 0 is still new, not a duplicate).
+    // Nothing of theirs was written: the voids still stand. B's claim names a void slot, so B's retry
+    // below is settled as "never landed" (not a duplicate) and appended anew.
     expect(await storage.log.entryAt(ref, deadA)).toMatchObject({ kind: "void", count: 1 });
     expect(await storage.log.entryAt(ref, deadB)).toMatchObject({ kind: "void", count: 1 });
 
