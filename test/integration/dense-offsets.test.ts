@@ -37,6 +37,9 @@ beforeAll(async () => {
 
 const text = (value: string): ProduceRecord => ({ key: null, value: Buffer.from(value), headers: [] });
 const isReservation = (request: FaultRequest) => String(request.input["UpdateExpression"]).startsWith("ADD #next");
+/** The idempotent producer's sequence claim (shared/storage/producer-state.ts). */
+const isClaim = (request: FaultRequest) => String(request.input["UpdateExpression"]).startsWith("SET e = :e");
+const isBatchPut = (request: FaultRequest) => JSON.stringify((request.input["Item"] as { k?: unknown } | undefined)?.k) === JSON.stringify({ S: "B" });
 
 async function newTopic(): Promise<{ topic: string; ref: PartitionRef }> {
   const topic = topicName("dense");
@@ -95,10 +98,26 @@ describe("lost responses inside the SDK's retry loop", () => {
     expect(await readAll(topic)).toEqual({ records: [[0, "first"], [1, "a"], [2, "b"], [3, "c"]], highWatermark: 4 });
   });
 
-  it("an idempotent append applied twice by the SDK is stored once (its token makes the retry a no-op)", async () => {
+  it("an idempotent claim applied twice by the SDK: the retry finds its own claim at its own offsets and goes on", async () => {
     const { topic, ref } = await newTopic();
     const producer = await harness.broker.initProducer();
-    const fired = loseNextResponse(uniqueName("append"), /^TransactWriteItemsCommand$/);
+    await produceIdempotent(topic, producer, 0, ["a"]);
+    const fired = loseNextResponse(uniqueName("claim"), /^UpdateItemCommand$/, isClaim);
+    expect(await produceIdempotent(topic, producer, 1, ["x", "y"])).toMatchObject({ baseOffset: 1, lastOffset: 2, duplicate: false });
+    expect(fired()).toBe(1);
+    expect(await produceIdempotent(topic, producer, 3, ["z"])).toMatchObject({ baseOffset: 3, duplicate: false });
+    expect(await produceIdempotent(topic, producer, 1, ["x", "y"])).toMatchObject({ baseOffset: 1, duplicate: true });
+    expect(await logEntries(ref)).toEqual([
+      ["batch", 0, 1],
+      ["batch", 1, 2],
+      ["batch", 3, 1],
+    ]);
+  });
+
+  it("an idempotent batch put applied twice by the SDK is stored once (the retry meets its own batch)", async () => {
+    const { topic, ref } = await newTopic();
+    const producer = await harness.broker.initProducer();
+    const fired = loseNextResponse(uniqueName("append"), /^PutItemCommand$/, isBatchPut);
     expect(await produceIdempotent(topic, producer, 0, ["x", "y"])).toMatchObject({ baseOffset: 0, lastOffset: 1, duplicate: false });
     expect(fired()).toBe(1);
     expect(await produceIdempotent(topic, producer, 2, ["z"])).toMatchObject({ baseOffset: 2, duplicate: false });
@@ -142,10 +161,10 @@ describe("refused and duplicate requests do not consume offsets", () => {
     // broker instance, on its own client) reserves and writes: a forced interleaving, no timing.
     const other = createTestBroker(tables);
     let raced: Promise<Acked> | undefined;
-    harness.chaos.beforeCommand(/^TransactWriteItemsCommand$/, async () => {
+    harness.chaos.beforeCommand(/^UpdateItemCommand$/, async () => {
       raced = produce(topic, ["racer"], other.broker);
       await raced;
-    });
+    }, { where: isClaim });
     const gap = await harness.broker.produce({ topic, producer, partitions: [{ partition: 0, baseSequence: 5, records: [text("gap")] }] });
     expect(gap.partitions[0]).toMatchObject({ error: { code: "OUT_OF_ORDER_SEQUENCE_NUMBER" } });
     expect((await raced!).baseOffset).toBe(2); // the refused request held offset 1

@@ -91,11 +91,11 @@ describe("retries return the original offsets and write nothing", () => {
     const producer = await harness.broker.initProducer();
     acked(await produceIdempotent(topic, producer, 0, records("before", 2))); // offsets 0-1
 
-    harness.faults.once(/TransactWriteItems/, { kind: "drop-response", error: timeoutError() });
+    harness.faults.once(/PutItem/, { kind: "drop-response", error: timeoutError() });
     const transactionsBefore = harness.writes.byCommand.get("TransactWriteItemsCommand") ?? 0;
     const first = await produceIdempotent(topic, producer, 2, records("lost", 3));
-    // The append reached DynamoDB (one transaction), only its response was lost.
-    expect((harness.writes.byCommand.get("TransactWriteItemsCommand") ?? 0) - transactionsBefore).toBe(1);
+    // The batch put reached DynamoDB, only its response was lost. No transaction (docs/append.md).
+    expect((harness.writes.byCommand.get("TransactWriteItemsCommand") ?? 0) - transactionsBefore).toBe(0);
     // The broker recovers by finding its own batch at its base offset: success, not an error.
     expect(first).toEqual({ partition: 0, baseOffset: 2, lastOffset: 4, recordCount: 3, duplicate: false });
 
@@ -122,7 +122,7 @@ describe("retries return the original offsets and write nothing", () => {
   it("a lost response to the very first batch (sequence 0) is recovered the same way", async () => {
     const { topic } = await newTopic();
     const producer = await harness.broker.initProducer();
-    harness.faults.once(/TransactWriteItems/, { kind: "drop-response", error: timeoutError() });
+    harness.faults.once(/PutItem/, { kind: "drop-response", error: timeoutError() });
     expect(acked(await produceIdempotent(topic, producer, 0, records("a", 2)))).toMatchObject({ baseOffset: 0, lastOffset: 1, duplicate: false });
     expect(acked(await produceIdempotent(topic, producer, 0, records("a", 2)))).toMatchObject({ baseOffset: 0, lastOffset: 1, duplicate: true });
     expect((await fetchAll(topic)).records.map(valueOf)).toEqual(["a-0", "a-1"]);
@@ -132,7 +132,7 @@ describe("retries return the original offsets and write nothing", () => {
     const { topic, ref } = await newTopic();
     await harness.broker.produce({ topic, partitions: [{ partition: 0, records: records("plain", 1) }] }); // offset 0
     const producer = await harness.broker.initProducer();
-    harness.faults.once(/TransactWriteItems/, { kind: "fail-before", error: timeoutError() });
+    harness.faults.once(/PutItem/, { kind: "fail-before", error: timeoutError() });
     const result = acked(await produceIdempotent(topic, producer, 0, records("t", 2)));
     // The first reservation (1-2) could not be known to be unwritten until the broker voided it.
     expect(result).toMatchObject({ baseOffset: 3, lastOffset: 4, duplicate: false });
