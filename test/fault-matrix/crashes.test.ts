@@ -10,7 +10,7 @@ import type { Broker } from "../../shared/core/broker.js";
 import type { TestBroker } from "../support/broker.js";
 import { uniqueName } from "../support/dynamodb.js";
 import { matrix, type RowContext } from "./matrix.js";
-import { dieAfter, IdempotentProducer, LambdaDied, probeSteps, TransactionalProducer } from "./workloads.js";
+import { dieAfter, dieAfterMatch, IdempotentProducer, isClaim, LambdaDied, probeSteps, TransactionalProducer } from "./workloads.js";
 
 /** An instance that dies after `steps` DynamoDB requests, or (steps = all) after doing everything but answering. */
 function dyingInstance(ctx: RowContext, steps: number, total: number): Broker {
@@ -69,6 +69,46 @@ async function crashDuringAppend(ctx: RowContext): Promise<void> {
   await ctx.drain(reader.broker, [{ topic, partitions: 1 }]);
 }
 
+/**
+ * The instance dies right after claiming its sequences (docs/append.md), before its batch put. The
+ * dead claim's slot is past the hole timeout as the client retries, so a reader's hole filling races
+ * the retry's settling of the claim: whichever voids the slot first, the batch lands exactly once.
+ * With `stale`, every instance answers most eventually consistent reads from an older view.
+ */
+async function deadClaims(ctx: RowContext, stale: boolean): Promise<void> {
+  if (stale) {
+    const lambdaOf = ctx.lambda.bind(ctx);
+    ctx.lambda = (options) => {
+      const lambda = lambdaOf(options);
+      lambda.chaos.setStaleReads({ probability: 0.9 });
+      return lambda;
+    };
+  }
+  const reader = ctx.lambda();
+  const topic = await ctx.topic(reader.broker, 1);
+  const producer = await IdempotentProducer.init(ctx, reader.broker, "p");
+  const follower = new Follower(ctx, reader.broker, topic, 0);
+  for (let round = 0; round < 4; round++) {
+    const dying = ctx.lambda();
+    dieAfterMatch(dying, isClaim);
+    let filling: Promise<void> | undefined;
+    const racing: Broker = {
+      ...dying.broker,
+      produce: (input) =>
+        dying.broker.produce(input).finally(() => {
+          ctx.passHoleTimeout();
+          filling = follower.catchUp();
+        }),
+    };
+    const resolution = await producer.send([racing, ctx.lambda().broker], topic, 0, ctx.int(1, 3));
+    await filling;
+    if (resolution?.outcome !== "ok") ctx.violation(`round ${round}: the retry after a dead claim ended ${resolution?.outcome}: ${resolution?.errors.join(", ")}`);
+    if (producer.broken) return;
+    if (ctx.chance(0.5)) await ctx.send({ process: "other", topic, partition: 0, values: ctx.values("other", ctx.int(1, 2)), brokers: [ctx.lambda().broker], attempts: 1 });
+  }
+  await ctx.drain(reader.broker, [{ topic, partitions: 1 }]);
+}
+
 async function crashDuringTransaction(ctx: RowContext): Promise<void> {
   const reader = ctx.lambda();
   const output = await ctx.topic(reader.broker, 2, "mx-out");
@@ -107,4 +147,6 @@ async function crashDuringTransaction(ctx: RowContext): Promise<void> {
 matrix("test/fault-matrix/crashes.test.ts", [
   { name: "crash between the DynamoDB steps of an append", run: crashDuringAppend, timeoutMs: 120_000 },
   { name: "crash between the DynamoDB steps of a transaction", run: crashDuringTransaction, timeoutMs: 120_000 },
+  { name: "crash between the sequence claim and the batch put; the retry races the hole filler", run: (ctx) => deadClaims(ctx, false), timeoutMs: 120_000 },
+  { name: "crash between the sequence claim and the batch put, with stale reads everywhere", run: (ctx) => deadClaims(ctx, true), timeoutMs: 120_000 },
 ]);

@@ -8,7 +8,7 @@ import { matrix, type RowContext } from "./matrix.js";
 import { offsetCommitScenario, producersScenario, transactionsScenario } from "./scenarios.js";
 import type { TestBroker } from "../support/broker.js";
 import type { FaultRule } from "../../local/faults/dynamodb-faults.js";
-import { isReservation, sdkRetriedAck, touches } from "./workloads.js";
+import { isClaim, isReservation, sdkRetriedAck, touches } from "./workloads.js";
 
 const TRANSACT = /^TransactWriteItemsCommand$/;
 /** One in three: with three SDK attempts, about one request in 27 still reaches the broker as a timeout. */
@@ -32,6 +32,10 @@ matrix("test/fault-matrix/sdk-retries.test.ts", [
     name: "SDK retries an applied append",
     run: (ctx) =>
       producersScenario(ctx, { plain: true, arm: arm(sdkRetriedAck(/^(TransactWriteItems|PutItem)Command$/, P, logWrites(ctx))) }),
+  },
+  {
+    name: "SDK retries an applied sequence claim",
+    run: (ctx) => producersScenario(ctx, { plain: false, arm: arm(sdkRetriedAck(/^UpdateItemCommand$/, P, isClaim)) }),
   },
   {
     name: "SDK retries an applied transaction",

@@ -22,6 +22,13 @@ export function isReservation(request: FaultRequest): boolean {
   return request.command === "UpdateItemCommand" && raw.startsWith("ADD #next");
 }
 
+/** The idempotent append's sequence claim (shared/storage/producer-state.ts, docs/append.md). */
+export function isClaim(request: FaultRequest): boolean {
+  const expression = request.input["UpdateExpression"];
+  const raw = typeof expression === "string" ? expression : "";
+  return request.command === "UpdateItemCommand" && raw.startsWith("SET e = :e");
+}
+
 /** Lose the response of matching writes after DynamoDB applied them, where the broker sees it. */
 export function lostAck(commands: RegExp, probability: number, where?: (r: FaultRequest) => boolean): FaultRule {
   return { name: "lost ack", commands, placement: "outside-retries", probability, where, action: { kind: "drop-response" } };
@@ -47,6 +54,19 @@ export function dieAfter(lambda: TestBroker, steps: number): void {
     () => {
       sent += 1;
       if (sent > steps) throw new LambdaDied(`the instance died after ${steps} DynamoDB requests`);
+    },
+    { times: Number.POSITIVE_INFINITY },
+  );
+}
+
+/** "The Lambda died right after this request": the first request matching `match` goes through, every later one fails before it is sent. */
+export function dieAfterMatch(lambda: TestBroker, match: (request: FaultRequest) => boolean): void {
+  let matched = false;
+  lambda.chaos.beforeCommand(
+    ANY_COMMAND,
+    (request) => {
+      if (matched) throw new LambdaDied("the instance died right after its sequence claim");
+      if (match(request)) matched = true;
     },
     { times: Number.POSITIVE_INFINITY },
   );
