@@ -152,8 +152,12 @@ export class IdempotentAppender {
       if (poll === SETTLE_POLLS) break;
       await this.ctx.sleep(backoffMs(poll + 1, this.ctx.random));
     }
-    // Still empty: its writer is dead or very slow. A void makes sure it can never land late.
     const count = claimed.lastSequence - claimed.baseSequence + 1;
+    // Below the log start the slot is empty because retention removed it, not because nothing
+    // landed: answer as the claim says (a batch that never landed was voided long ago, and its
+    // client told so), and never write a void into expired offsets.
+    if (claimed.baseOffset + count <= (await log.readHead(ref)).logStartHint) return "batch";
+    // Still empty: its writer is dead or very slow. A void makes sure it can never land late.
     if (await log.voidOwnReservation(ref, claimed.baseOffset, count, this.ctx.clock(), expiresAtSeconds)) return "void";
     return (await found()) ?? "void";
   }
