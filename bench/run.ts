@@ -148,7 +148,7 @@ async function main(): Promise<void> {
         ["l"],
       ),
     );
-    console.log("\nWRU/msg AWS = write units computed from item sizes the way AWS bills them (reserve UpdateItem + TransactWriteItems ×2); Local = DynamoDB Local's ConsumedCapacity. Handler = time inside the broker's HTTP app per request (what Lambda would bill).");
+    console.log("\nWRU/msg AWS = write units computed from item sizes the way AWS bills them (reserve UpdateItem + sequence-claim UpdateItem + batch PutItem, docs/append.md); Local = DynamoDB Local's ConsumedCapacity. Handler = time inside the broker's HTTP app per request (what Lambda would bill).");
 
     // ---- idle long poll and new-record latency -------------------------------------------------
     const idle = await measureIdle(world, pool, config.idle.waitMs, config.idle.polls, config.idle.samples);
