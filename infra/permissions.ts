@@ -105,12 +105,15 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   },
   produce: {
     topics: [{ actions: ["GetItem"], why: "look up the topic" }],
-    partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets (ADD next, SET ra, rt) and give an unused reservation back (SET next)" }],
-    log: [{ actions: ["PutItem", "GetItem"], why: "write-once batches and voids of its own reservation; check its own slot after a lost response" }],
+    partitions: [
+      { actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets (ADD next, SET ra, rt) and give an unused reservation back (SET next)" },
+      { actions: ["GetItem"], why: "settling an idempotent claim: is its slot below the log start (expired), docs/append.md" },
+    ],
+    log: [{ actions: ["PutItem", "GetItem"], why: "write-once batches and voids of its own reservation or of a dead claim's slot; check a slot after a lost response or before settling a claim" }],
     producers: [
       {
         actions: ["GetItem", "PutItem", "UpdateItem"],
-        why: "allocate and record issued producer ids, read them to verify an idempotent produce, idempotent producer state (in the append transaction), transactional ids (init)",
+        why: "allocate and record issued producer ids, read them to verify an idempotent produce, claim and rewind idempotent producer state (docs/append.md), transactional ids (init)",
       },
     ],
     security: [...AUTHENTICATING],

@@ -28,7 +28,7 @@ export interface ReservedWrite {
 /** Jittered exponential backoff: 10, 20, 40 … ms, capped at 500 ms. */
 export function backoffMs(attempt: number, random: () => number): number {
   const ceiling = Math.min(500, 10 * 2 ** attempt);
-  return ceiling / 2 + random() * (ceiling / 2);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /**

@@ -63,8 +63,8 @@ describe("idempotent producer under lost answers", () => {
     await producer.connect();
     // The append is written but its answer is lost, and the broker cannot settle it either (its
     // void of its own slot times out too): it answers 504 REQUEST_TIMED_OUT, outcome indefinite.
-    env.harness.faults.once(/TransactWriteItems/, { kind: "drop-response", error: timeoutError() });
-    env.harness.faults.once(/PutItem/, { kind: "fail-before", error: timeoutError() });
+    env.harness.faults.once(/PutItem/, { kind: "drop-response", error: timeoutError() }); // the batch put
+    env.harness.faults.once(/PutItem/, { kind: "fail-before", error: timeoutError() }); // the writer's void of its own slot
     const [meta] = await producer.send({ topic, messages: [{ value: "only-once" }] });
     expect(answers).toEqual([504, 200]);
     expect(meta).toMatchObject({ baseOffset: 0, duplicate: true });
@@ -106,7 +106,7 @@ describe("idempotent producer under lost answers", () => {
     const producer = dynalog.producer();
     await producer.connect();
     const throttled = Object.assign(new Error("Injected: throughput exceeded"), { name: "ProvisionedThroughputExceededException" });
-    env.harness.faults.once(/TransactWriteItems/, { kind: "fail-before", error: throttled });
+    env.harness.faults.once(/PutItem/, { kind: "fail-before", error: throttled }); // the batch put
     await producer.send({ topic, messages: [{ value: "t" }] });
     expect(control.count(isProduce)).toBe(2);
     expect(await values(topic)).toEqual(["t"]);
