@@ -73,6 +73,13 @@ export interface ProducerAppend {
   readonly epoch: number;
   readonly baseSequence: number;
   readonly lastSequence: number;
+  /**
+   * Set for a write named by an idempotency key (ProduceInput.idempotencyKey) rather than by an
+   * issued producer id (`producerId` is then 0, `epoch` 0, sequences from 0): its state is one
+   * remembered batch per (partition, scoped key), written in the append's own transaction and
+   * ignored — then overwritten — once `expiresAtSeconds` has passed.
+   */
+  readonly idempotencyKey?: { readonly scopedKey: string; readonly expiresAtSeconds: number };
 }
 
 /** A batch remembered in producer state, so a retry can get its original offsets back. */

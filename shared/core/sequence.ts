@@ -48,3 +48,20 @@ export function judgeSequence(request: ProducerAppend, stored: ProducerState | u
 function refuse(code: "UNKNOWN_PRODUCER_ID" | "PRODUCER_FENCED" | "OUT_OF_ORDER_SEQUENCE_NUMBER" | "DUPLICATE_SEQUENCE_NUMBER", message: string, details: Record<string, string | number>): SequenceVerdict {
   return { kind: "refuse", error: new DynalogError(code, message, { details }) };
 }
+
+/**
+ * The verdict for a write named by an idempotency key whose state already exists (and has not
+ * expired): the key's one remembered batch is the first write, answered instead of writing again.
+ */
+export function judgeIdempotencyKey(request: ProducerAppend, stored: ProducerState | undefined): SequenceVerdict {
+  const first = stored?.recent.at(-1);
+  // No state after all (the condition raced an expiry overwrite): reserve again and retry.
+  if (!first) return { kind: "retry" };
+  if (first.baseSequence === 0 && first.lastSequence === request.lastSequence) return { kind: "duplicate", baseOffset: first.baseOffset };
+  return {
+    kind: "refuse",
+    error: new DynalogError("INVALID_REQUEST", `This idempotency key named a write of ${first.lastSequence + 1} record(s) to this partition; this write has ${request.lastSequence + 1}. Use a new key for a different write`, {
+      details: { firstRecordCount: first.lastSequence + 1, recordCount: request.lastSequence + 1 },
+    }),
+  };
+}
