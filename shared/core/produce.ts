@@ -47,7 +47,15 @@ export interface ProduceInput {
 }
 
 export type PartitionProduceResult =
-  | { readonly partition: number; readonly baseOffset: number; readonly lastOffset: number; readonly recordCount: number; readonly duplicate: boolean }
+  | {
+      readonly partition: number;
+      readonly baseOffset: number;
+      readonly lastOffset: number;
+      readonly recordCount: number;
+      readonly duplicate: boolean;
+      /** Writes named by an idempotency key only: the append time its records carry unless they have their own (the first write's, for a duplicate). */
+      readonly appendTime?: number;
+    }
   | { readonly partition: number; readonly error: DynalogError };
 
 export interface ProduceResult {
@@ -186,7 +194,8 @@ export class Producer {
       const reservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds };
       const abandon = (mayRelease: boolean) => abandonReservation(this.ctx, reservation, mayRelease);
       const batches = placeChunks(prepared.chunks, baseOffset);
-      const success = { partition: ref.partition, baseOffset, lastOffset: baseOffset + recordCount - 1, recordCount, duplicate: false };
+      const keyedAppendTime = prepared.producer?.idempotencyKey && { appendTime };
+      const success = { partition: ref.partition, baseOffset, lastOffset: baseOffset + recordCount - 1, recordCount, duplicate: false, ...keyedAppendTime };
       const producer = prepared.producer;
       let conflictRetries = 0;
       for (;;) {
@@ -216,7 +225,8 @@ export class Producer {
           await abandon(!result.retried);
           const verdict = producer!.idempotencyKey ? judgeIdempotencyKey(producer!, result.state) : judgeSequence(producer!, result.state, { topic: topic.name, partition: ref.partition });
           if (verdict.kind === "duplicate") {
-            return { partition: ref.partition, baseOffset: verdict.baseOffset, lastOffset: verdict.baseOffset + recordCount - 1, recordCount, duplicate: true };
+            const firstAppendTime = verdict.appendTime !== undefined && { appendTime: verdict.appendTime };
+            return { partition: ref.partition, baseOffset: verdict.baseOffset, lastOffset: verdict.baseOffset + recordCount - 1, recordCount, duplicate: true, ...firstAppendTime };
           }
           if (verdict.kind === "refuse") throw verdict.error;
         } else if (result.status === "conflict") {
@@ -243,11 +253,11 @@ export function validateProducerIdentity(producerId: number, epoch: number): voi
 const utf8 = new TextEncoder();
 
 /** Validates a caller's idempotency key and scopes it to the principal (another's key never matches). */
-function idempotencyState(key: string, principal: string | undefined, appendTime: number): { scopedKey: string; expiresAtSeconds: number } {
+function idempotencyState(key: string, principal: string | undefined, appendTime: number): NonNullable<ProducerAppend["idempotencyKey"]> {
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new DynalogError("INVALID_REQUEST", `An idempotency key is 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, got ${key.length}`, { details: { length: key.length, limit: MAX_IDEMPOTENCY_KEY_LENGTH } });
   }
-  return { scopedKey: `${principal ?? ANONYMOUS_PRINCIPAL}\u0000${key}`, expiresAtSeconds: Math.ceil((appendTime + IDEMPOTENCY_KEY_WINDOW_MS) / 1000) };
+  return { scopedKey: `${principal ?? ANONYMOUS_PRINCIPAL}\u0000${key}`, expiresAtSeconds: Math.ceil((appendTime + IDEMPOTENCY_KEY_WINDOW_MS) / 1000), appendTime };
 }
 
 /** An id unique to one request (a DynamoDB idempotency token must never be reused for other parameters). */

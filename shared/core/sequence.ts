@@ -7,7 +7,7 @@ import type { ProducerAppend, ProducerState } from "./ports.js";
 
 export type SequenceVerdict =
   /** The same batch was appended before: answer with its original offsets, write nothing. */
-  | { readonly kind: "duplicate"; readonly baseOffset: number }
+  | { readonly kind: "duplicate"; readonly baseOffset: number; readonly appendTime?: number }
   /** The state changed under us between attempts (AWS races): try again. */
   | { readonly kind: "retry" }
   | { readonly kind: "refuse"; readonly error: DynalogError };
@@ -57,7 +57,7 @@ export function judgeIdempotencyKey(request: ProducerAppend, stored: ProducerSta
   const first = stored?.recent.at(-1);
   // No state after all (the condition raced an expiry overwrite): reserve again and retry.
   if (!first) return { kind: "retry" };
-  if (first.baseSequence === 0 && first.lastSequence === request.lastSequence) return { kind: "duplicate", baseOffset: first.baseOffset };
+  if (first.baseSequence === 0 && first.lastSequence === request.lastSequence) return { kind: "duplicate", baseOffset: first.baseOffset, appendTime: stored!.appendTime };
   return {
     kind: "refuse",
     error: new DynalogError("INVALID_REQUEST", `This idempotency key named a write of ${first.lastSequence + 1} record(s) to this partition; this write has ${request.lastSequence + 1}. Use a new key for a different write`, {

@@ -3,7 +3,8 @@
  * beside the idempotent producers' state it mirrors:
  *
  *   pk "<topicId>#<partition>", sk "k#<sha-256 of principal \0 key, base64url>"
- *     e 0, q last sequence (record count - 1), r4 [0, 0, last sequence, base offset], x expiry (epoch s)
+ *     e 0, q last sequence (record count - 1), r4 [0, 0, last sequence, base offset], t append time (ms),
+ *     x expiry (epoch s)
  *
  * The item is written by the append's own TransactWriteItems (log-store.ts), with the batch: both
  * land or neither does, so a crash anywhere leaves either no record and no key (a retry writes) or
@@ -27,12 +28,13 @@ export function idempotencyKeyStateUpdate(tables: TableNames, partitionKey: stri
   return {
     TableName: tables.producers,
     Key: { pk: partitionKey, sk: idempotencyKeySortKey(claim.scopedKey) },
-    UpdateExpression: "SET e = :zero, q = :last, r4 = :batch, x = :x",
+    UpdateExpression: "SET e = :zero, q = :last, r4 = :batch, t = :t, x = :x",
     ConditionExpression: "attribute_not_exists(pk) OR x < :now",
     ExpressionAttributeValues: {
       ":zero": 0,
       ":last": producer.lastSequence,
       ":batch": [0, 0, producer.lastSequence, request.batches[0]!.baseOffset],
+      ":t": claim.appendTime,
       ":x": claim.expiresAtSeconds,
       ":now": Math.floor(request.appendTime / 1000),
     },

@@ -100,7 +100,7 @@ export function toProducerState(item: Item | undefined): ProducerState | undefin
     const batch = rememberedBatch(item[`r${i}`]);
     if (batch) recent.push(batch);
   }
-  return { epoch: num(item, "e"), lastSequence: num(item, "q", -1), recent };
+  return { epoch: num(item, "e"), lastSequence: num(item, "q", -1), recent, ...(typeof item["t"] === "number" && { appendTime: item["t"] }) };
 }
 
 /** IAM refused the request (e.g. a condition it does not evaluate as expected inside a transaction). */

@@ -60,7 +60,8 @@ async function produceOne(c: Context<AuthEnv>, broker: Broker, out: OutgoingReco
   const result = await broker.produce({ topic: out.topic, records: [out.record], principal: c.var.principal, idempotencyKey: out.idempotencyKey });
   const written = result.partitions[0]!;
   if ("error" in written) throw written.error;
-  return { topic: out.topic, partition: written.partition, offset: written.baseOffset, timestamp: out.record.timestamp ?? now };
+  // A write named by a key answers the append time the core stamped (the first write's, on a retry).
+  return { topic: out.topic, partition: written.partition, offset: written.baseOffset, timestamp: out.record.timestamp ?? written.appendTime ?? now };
 }
 
 /**
