@@ -110,7 +110,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     producers: [
       {
         actions: ["GetItem", "PutItem", "UpdateItem"],
-        why: "allocate and record issued producer ids, read them to verify an idempotent produce, idempotent producer state (in the append transaction), transactional ids (init)",
+        why: "allocate and record issued producer ids, read them to verify an idempotent produce, idempotent producer state and Upstash idempotency keys (in the append transaction), transactional ids (init)",
       },
     ],
     security: [...AUTHENTICATING],

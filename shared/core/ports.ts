@@ -73,6 +73,18 @@ export interface ProducerAppend {
   readonly epoch: number;
   readonly baseSequence: number;
   readonly lastSequence: number;
+  /**
+   * Set for a write named by an idempotency key (ProduceInput.idempotencyKey) rather than by an
+   * issued producer id (`producerId` is then 0, `epoch` 0, sequences from 0): its state is one
+   * remembered batch per (partition, scoped key), written in the append's own transaction and
+   * ignored — then overwritten — once `expiresAtSeconds` has passed.
+   */
+  readonly idempotencyKey?: {
+    readonly scopedKey: string;
+    readonly expiresAtSeconds: number;
+    /** The append time records without their own timestamp carry: remembered so a duplicate answers it. */
+    readonly appendTime: number;
+  };
 }
 
 /** A batch remembered in producer state, so a retry can get its original offsets back. */
@@ -88,6 +100,8 @@ export interface ProducerState {
   readonly lastSequence: number;
   /** Oldest first, at most 5. */
   readonly recent: readonly RememberedBatch[];
+  /** An idempotency key's state only: the append time of the write it names (its answer's timestamp). */
+  readonly appendTime?: number;
 }
 
 export interface AppendRequest {

@@ -93,6 +93,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "upstashCommit", method: "POST", path: "/commit/:group/:instance", fn: "commit" },
   { id: "upstashCommitted", method: "POST", path: "/committed/:group/:instance", fn: "commit" },
   { id: "upstashDeleteConsumer", method: "POST", path: "/delete-consumer/:group/:instance", fn: "commit" },
+  // Its forms documented for curl (shared/http/upstash/curl-routes.ts).
+  { id: "upstashProduceMessage", method: "GET", path: "/produce/:topic/:message", fn: "produce" },
+  { id: "upstashProduceTopic", method: "POST", path: "/produce/:topic", fn: "produce" },
+  { id: "upstashWebhook", method: "POST", path: "/webhook", fn: "produce" },
+  { id: "upstashConsumeTopic", method: "GET", path: "/consume/:group/:instance/:topic", fn: "commit" },
 ];
 
 /** API Gateway's path syntax (`{name}`) for a route. */

@@ -11,7 +11,8 @@
  *   hw    high-watermark hint      ls  log-start hint
  *   rt    token of the latest reservation: an SDK retry of a reservation whose response was lost
  *         finds its own token and gets its range back instead of reserving a second one
- * Producer state item (producers table), pk "<topicId>#<partition>", sk "<producerId>":
+ * Producer state item (producers table), pk "<topicId>#<partition>", sk "<producerId>" (or, for a
+ * write named by an idempotency key, "k#…": idempotency-key-state.ts):
  *   e epoch, q last sequence, r0..r4 the last five batches as [epoch, baseSeq, lastSeq, baseOffset]
  * Attribute names are one or two letters because every byte of an item is billed.
  */
@@ -41,6 +42,7 @@ import { cancelledActions, describeCancellation, isTransactionCanceled, plainIte
 import { DynalogError } from "../errors.js";
 import type { TableNames } from "./tables.js";
 import { batchDelete, batchPut } from "./batch-write.js";
+import { idempotencyKeyStateUpdate } from "./idempotency-key-state.js";
 
 /** DynamoDB's limit on actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ACTIONS = 100;
@@ -98,7 +100,7 @@ export function toProducerState(item: Item | undefined): ProducerState | undefin
     const batch = rememberedBatch(item[`r${i}`]);
     if (batch) recent.push(batch);
   }
-  return { epoch: num(item, "e"), lastSequence: num(item, "q", -1), recent };
+  return { epoch: num(item, "e"), lastSequence: num(item, "q", -1), recent, ...(typeof item["t"] === "number" && { appendTime: item["t"] }) };
 }
 
 /** IAM refused the request (e.g. a condition it does not evaluate as expected inside a transaction). */
@@ -146,6 +148,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
 
   function producerStateUpdate(request: AppendRequest): Item {
     const producer = request.producer!;
+    if (producer.idempotencyKey) return idempotencyKeyStateUpdate(tables, partitionKey(request.ref), request);
     const first = request.batches[0]!;
     const startsEpoch = producer.baseSequence === 0;
     return {

@@ -44,9 +44,10 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   },
   producers: {
     id: "producers",
-    purpose: "Producer-id allocation, transactional ids, and per-partition idempotent producer state.",
+    purpose: "Producer-id allocation, transactional ids, per-partition idempotent producer state, and idempotency keys (TTL'd).",
     partitionKey: { name: "pk", type: "S" },
     sortKey: { name: "sk", type: "S" },
+    ttlAttribute: "x",
   },
   offsets: {
     id: "offsets",

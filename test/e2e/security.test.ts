@@ -93,6 +93,10 @@ function routeCases(topic: string, doomed: string, group: string): Record<RouteI
     upstashCommit: { method: "POST", path: `/commit/${group}-up/i1`, denied: "GROUP_AUTHORIZATION_FAILED" },
     upstashCommitted: { method: "POST", path: `/committed/${group}-up/i1`, body: [{ topic, partition: 0 }], denied: "GROUP_AUTHORIZATION_FAILED" },
     upstashDeleteConsumer: { method: "POST", path: `/delete-consumer/${group}-up/i1`, denied: "GROUP_AUTHORIZATION_FAILED" },
+    upstashProduceMessage: { method: "GET", path: `/produce/${topic}/hi`, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    upstashProduceTopic: { method: "POST", path: `/produce/${topic}`, body: { value: "hi" }, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    upstashWebhook: { method: "POST", path: `/webhook?topic=${topic}`, body: { event: "hi" }, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    upstashConsumeTopic: { method: "GET", path: `/consume/${group}-up/i2/${topic}`, denied: "GROUP_AUTHORIZATION_FAILED" },
   };
 }
 

@@ -329,6 +329,12 @@ beforeAll(async () => {
   expect((await call("commit", "POST", "/committed/g-up/i1")).status).toBe(200);
   expect((await call("admin", "GET", "/consumers")).status).toBe(200);
   expect((await call("commit", "POST", "/delete-consumer/g-up/i1")).status).toBe(200);
+  // Its curl forms, and a write named by an idempotency key (its state rides in the append's transaction).
+  expect((await call("produce", "GET", `/produce/${topic}/u3?key=k`)).status).toBe(200);
+  const keyed = { value: "u4", headers: [{ key: "Dynalog-Idempotency-Key", value: "iam-1" }] };
+  for (let i = 0; i < 2; i++) expect((await call("produce", "POST", `/produce/${topic}`, keyed)).status).toBe(200);
+  expect((await call("produce", "POST", `/webhook?topic=${topic}`, { event: "u5" })).status).toBe(200);
+  expect((await call("commit", "GET", `/consume/g-up/i2/${fresh}?timeout=100`)).status).toBe(200);
   // Topic lifecycle: configs, more partitions, deleted records, a deleted (empty) group.
   expect((await call("admin", "GET", `/v1/topics/${topic}/configs`)).status).toBe(200);
   expect((await call("admin", "POST", `/v1/topics/${topic}/configs`, { retentionMs: 3_600_000 })).status).toBe(200);
