@@ -1,0 +1,6 @@
+/** The web console's entry point (docs/console.md). */
+import { render } from "preact";
+import { App } from "./app.js";
+import "./style.css";
+
+render(<App />, document.getElementById("app")!);

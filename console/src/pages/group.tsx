@@ -1,0 +1,112 @@
+/** `/console/groups/<id>`: a group's state, members and their assignments, and per-partition lag. */
+import type { JSX } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api.js";
+import { ProblemBox, Refresh, useLoad } from "../components.js";
+import { Link, paths } from "../router.js";
+import type { GroupDescription } from "../types.js";
+
+const AUTO_REFRESH_MS = 5_000;
+
+export function GroupPage(props: { group: string }): JSX.Element {
+  const group = useLoad(() => api.describeGroup(props.group), [props.group]);
+  const [auto, setAuto] = useState(false);
+  const { reload } = group;
+  useEffect(() => {
+    if (!auto) return undefined;
+    const timer = setInterval(reload, AUTO_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [auto, reload]);
+  return (
+    <section>
+      <p class="crumbs">
+        <Link href={paths.groups()}>Consumer groups</Link> /
+      </p>
+      <h1>
+        {props.group} <Refresh loading={group.loading} onClick={reload} />
+        <label class="auto">
+          <input type="checkbox" checked={auto} onChange={(e) => setAuto((e.target as HTMLInputElement).checked)} /> every 5 s
+        </label>
+      </h1>
+      {group.problem && <ProblemBox problem={group.problem} retry={reload} />}
+      {group.data && <GroupDetails group={group.data} />}
+    </section>
+  );
+}
+
+function GroupDetails(props: { group: GroupDescription }): JSX.Element {
+  const { group } = props;
+  const shortId = (id: string | null) => (id === null ? "—" : id.slice(0, 8));
+  return (
+    <>
+      <dl class="facts">
+        <dt>State</dt>
+        <dd class="state">{group.state}</dd>
+        <dt>Group epoch</dt>
+        <dd>{group.groupEpoch}</dd>
+        <dt>Assignor</dt>
+        <dd>{group.assignor}</dd>
+        <dt>Total lag</dt>
+        <dd class="total-lag">{group.totalLag}</dd>
+      </dl>
+      <h2>Members ({group.members.length})</h2>
+      {group.members.length === 0 ? (
+        <p class="empty">No live members.</p>
+      ) : (
+        <table class="members">
+          <thead>
+            <tr>
+              <th>Member</th>
+              <th>Instance</th>
+              <th>State</th>
+              <th class="num">Epoch</th>
+              <th>Assignment</th>
+              <th>Last heartbeat</th>
+            </tr>
+          </thead>
+          <tbody>
+            {group.members.map((m) => (
+              <tr key={m.memberId}>
+                <td title={m.memberId}>{shortId(m.memberId)}</td>
+                <td>{m.instanceId ?? "—"}</td>
+                <td>{m.state}</td>
+                <td class="num">{m.memberEpoch}</td>
+                <td>{m.assignment.map((a) => `${a.topic}: ${a.partitions.join(", ")}`).join("; ") || "—"}</td>
+                <td>{m.lastHeartbeatAt}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Offsets and lag</h2>
+      {group.topics.length === 0 && <p class="empty">No subscribed topics and no committed offsets.</p>}
+      {group.topics.map((t) => (
+        <table key={t.topic} class="lag" data-topic={t.topic}>
+          <caption>
+            <Link href={paths.topic(t.topic)}>{t.topic}</Link> — lag {t.lag}
+          </caption>
+          <thead>
+            <tr>
+              <th class="num">Partition</th>
+              <th class="num">Committed offset</th>
+              <th class="num">High watermark</th>
+              <th class="num">Lag</th>
+              <th>Owner</th>
+            </tr>
+          </thead>
+          <tbody>
+            {t.partitions.map((p) => (
+              <tr key={p.partition} data-partition={p.partition}>
+                <td class="num">{p.partition}</td>
+                <td class="num committed">{p.committedOffset ?? "—"}</td>
+                <td class="num">{p.highWatermark}</td>
+                <td class="num lag">{p.lag ?? "—"}</td>
+                <td title={p.memberId ?? ""}>{shortId(p.memberId)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ))}
+    </>
+  );
+}
