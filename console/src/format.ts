@@ -5,7 +5,8 @@ export type Shown =
   | { readonly kind: "null" }
   | { readonly kind: "json"; readonly text: string }
   | { readonly kind: "text"; readonly text: string }
-  | { readonly kind: "hex"; readonly text: string; readonly bytes: number };
+  /** `text`: a hex dump; `compact`: the bytes in hex on one line, for previews. */
+  | { readonly kind: "hex"; readonly text: string; readonly compact: string; readonly bytes: number };
 
 /**
  * `text` as the API sent it with `encoding=utf8`: the bytes as text, or base64 when they are not
@@ -16,7 +17,7 @@ export function showBytes(text: string | null, encoding?: "base64"): Shown {
   if (text === null) return { kind: "null" };
   if (encoding === "base64") {
     const bytes = base64ToBytes(text);
-    return { kind: "hex", text: hexDump(bytes), bytes: bytes.length };
+    return { kind: "hex", text: hexDump(bytes), compact: hex(bytes), bytes: bytes.length };
   }
   const trimmed = text.trim();
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
@@ -31,7 +32,7 @@ export function showBytes(text: string | null, encoding?: "base64"): Shown {
 
 /** One line for a table cell: JSON compacted, long text cut. */
 export function preview(shown: Shown, max = 80): string {
-  const text = shown.kind === "null" ? "null" : shown.kind === "json" ? JSON.stringify(JSON.parse(shown.text)) : shown.text;
+  const text = shown.kind === "null" ? "null" : shown.kind === "json" ? JSON.stringify(JSON.parse(shown.text)) : shown.kind === "hex" ? shown.compact : shown.text;
   const line = text.replace(/\s+/g, " ");
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
@@ -43,14 +44,17 @@ export function base64ToBytes(text: string): Uint8Array {
   return bytes;
 }
 
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
 /** 16 bytes a line: offset, hex, printable ASCII. */
 export function hexDump(bytes: Uint8Array): string {
   const lines: string[] = [];
   for (let at = 0; at < bytes.length; at += 16) {
     const row = bytes.subarray(at, at + 16);
-    const hex = Array.from(row, (b) => b.toString(16).padStart(2, "0")).join(" ");
     const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
-    lines.push(`${at.toString(16).padStart(8, "0")}  ${hex.padEnd(47)}  ${ascii}`);
+    lines.push(`${at.toString(16).padStart(8, "0")}  ${hex(row).padEnd(47)}  ${ascii}`);
   }
   return lines.join("\n");
 }

@@ -3,4 +3,7 @@ import { render } from "preact";
 import { App } from "./app.js";
 import "./style.css";
 
-render(<App />, document.getElementById("app")!);
+const root = document.getElementById("app")!;
+// Replace the static "Loading…" line: render() adds to what the container holds, it does not clear it.
+root.replaceChildren();
+render(<App />, root);

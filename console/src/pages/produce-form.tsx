@@ -55,7 +55,10 @@ export function ProduceForm(props: { topic: TopicDescription; onProduced: (parti
         Value <textarea name="value" rows={4} value={value} onInput={(e) => setValue((e.target as HTMLTextAreaElement).value)} />
       </label>
       <label class="wide">
-        Headers, one <code>name=value</code> a line <textarea name="headers" rows={2} value={headers} onInput={(e) => setHeaders((e.target as HTMLTextAreaElement).value)} />
+        <span>
+          Headers, one <code>name=value</code> a line
+        </span>
+        <textarea name="headers" rows={2} value={headers} onInput={(e) => setHeaders((e.target as HTMLTextAreaElement).value)} />
       </label>
       <button type="submit" disabled={busy}>
         {busy ? "Producing…" : "Produce"}
