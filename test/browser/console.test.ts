@@ -129,12 +129,18 @@ describe("the web console", { timeout: 120_000 }, () => {
     ]);
   });
 
-  it("shows a group's lag in the list and per partition, and the lag dropping after a commit", async () => {
+  it("shows a group's members and assignment, its lag in the list and per partition, the lag dropping after a commit, and who consumed a record", async () => {
     const topic = await createTopic(2);
     const group = uniqueName("console-group");
     const records = Array.from({ length: 5 }, (_, i) => ({ value: `r${i}`, partition: 0 }));
     expect((await api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records })).status).toBe(200);
-    expect((await api.post(`/v1/groups/${group}/offsets`, { offsets: [{ topic, partition: 0, offset: 2 }] })).status).toBe(200);
+    // One member joins (and so owns both partitions at once) and commits as a member.
+    const memberId = uniqueName("console-member");
+    const joined = await api.post(`/v1/groups/${group}/heartbeat`, { memberId, memberEpoch: 0, topics: [topic], instanceId: "host-a" });
+    expect(joined.status).toBe(200);
+    expect(joined.body.assignment).toEqual([{ topic, partitions: [0, 1] }]);
+    const commit = (offset: number) => api.post(`/v1/groups/${group}/offsets`, { memberId, memberEpoch: joined.body.memberEpoch, offsets: [{ topic, partition: 0, offset }] });
+    expect((await commit(2)).status).toBe(200);
 
     await page.goto(`${broker.consoleUrl}/groups`);
     await waitForText(page, `tr[data-group="${group}"] td.lag`, "3");
@@ -144,14 +150,26 @@ describe("the web console", { timeout: 120_000 }, () => {
     const partition0 = `table.lag[data-topic="${topic}"] tr[data-partition="0"]`;
     await waitForText(page, `${partition0} td.lag`, "3");
     expect(await page.locator(`${partition0} td.committed`).innerText()).toBe("2");
-    expect(await page.locator(".facts dd.state").innerText()).toBe("Empty");
+    expect(await page.locator(".facts dd.state").innerText()).toBe("Stable");
+    expect(await page.locator("table.members tbody td").allInnerTexts()).toEqual(expect.arrayContaining(["host-a", "Stable", `${topic}: 0, 1`]));
 
-    expect((await api.post(`/v1/groups/${group}/offsets`, { offsets: [{ topic, partition: 0, offset: 5 }] })).status).toBe(200);
+    expect((await commit(5)).status).toBe(200);
     await page.getByRole("button", { name: "Refresh" }).click();
     await waitForText(page, `${partition0} td.lag`, "0");
     expect(await page.locator(`${partition0} td.committed`).innerText()).toBe("5");
     expect(await page.locator(".facts dd.total-lag").innerText()).toBe("0");
     await browser.screenshot(page, "group");
+
+    // From a record: the groups that committed past it (consumed it) and those not that far yet.
+    const other = uniqueName("console-behind");
+    expect((await api.post(`/v1/groups/${other}/offsets`, { offsets: [{ topic, partition: 0, offset: 1 }] })).status).toBe(200);
+    await page.goto(`${broker.consoleUrl}/topics/${topic}?partition=0&offset=0`);
+    await page.locator('tr.message[data-offset="3"]').click();
+    await page.getByRole("button", { name: "Which groups have consumed this?" }).click();
+    await waitForText(page, ".consumed-by li.past", `Consumed by: ${group} (committed 5)`);
+    expect(await page.locator(".consumed-by li.behind").innerText()).toBe(`Not yet by: ${other} (committed 1)`);
+
+    expect((await api.post(`/v1/groups/${group}/heartbeat`, { memberId, memberEpoch: -1 })).status).toBe(200);
   });
 
   it("says so when the broker is unreachable, and recovers on retry", async () => {

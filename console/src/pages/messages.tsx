@@ -8,6 +8,7 @@ import { api } from "../api.js";
 import { Bytes, ProblemBox, useLoad } from "../components.js";
 import { matchesFilter, preview, showBytes, timestamp } from "../format.js";
 import { navigate, paths } from "../router.js";
+import { ConsumedBy } from "./consumed-by.js";
 import type { FetchedRecord, RecordPage, TopicDescription } from "../types.js";
 
 export type Start =
@@ -140,7 +141,7 @@ export function MessageBrowser(props: { topic: TopicDescription; position: Posit
           {shown.length} of {records.length} loaded records match.
         </p>
       )}
-      {shown.length > 0 && (
+      {page && shown.length > 0 && (
         <table class="messages">
           <thead>
             <tr>
@@ -153,7 +154,7 @@ export function MessageBrowser(props: { topic: TopicDescription; position: Posit
           </thead>
           <tbody>
             {shown.map((r) => (
-              <MessageRow key={r.offset} record={r} open={open === r.offset} onToggle={() => setOpen(open === r.offset ? null : r.offset)} />
+              <MessageRow key={r.offset} topic={topic.name} partition={page.partition} record={r} open={open === r.offset} onToggle={() => setOpen(open === r.offset ? null : r.offset)} />
             ))}
           </tbody>
         </table>
@@ -162,7 +163,7 @@ export function MessageBrowser(props: { topic: TopicDescription; position: Posit
   );
 }
 
-function MessageRow(props: { record: FetchedRecord; open: boolean; onToggle: () => void }): JSX.Element {
+function MessageRow(props: { topic: string; partition: number; record: FetchedRecord; open: boolean; onToggle: () => void }): JSX.Element {
   const { record } = props;
   const key = showBytes(record.key, record.keyEncoding);
   const value = showBytes(record.value, record.valueEncoding);
@@ -178,7 +179,7 @@ function MessageRow(props: { record: FetchedRecord; open: boolean; onToggle: () 
       {props.open && (
         <tr class="details">
           <td colSpan={5}>
-            <MessageDetails record={record} />
+            <MessageDetails topic={props.topic} partition={props.partition} record={record} />
           </td>
         </tr>
       )}
@@ -186,7 +187,7 @@ function MessageRow(props: { record: FetchedRecord; open: boolean; onToggle: () 
   );
 }
 
-function MessageDetails(props: { record: FetchedRecord }): JSX.Element {
+function MessageDetails(props: { topic: string; partition: number; record: FetchedRecord }): JSX.Element {
   const { record } = props;
   return (
     <div class="message-details" data-offset={record.offset}>
@@ -223,6 +224,8 @@ function MessageDetails(props: { record: FetchedRecord }): JSX.Element {
           </tbody>
         </table>
       )}
+      <h3>Consumers</h3>
+      <ConsumedBy topic={props.topic} partition={props.partition} offset={record.offset} />
     </div>
   );
 }
