@@ -14,9 +14,10 @@ let browser: TestBrowser;
 let page: Page;
 
 beforeAll(async () => {
-  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console-auth"), port: 0, auth: true });
+  // First: without Chromium there is nothing to test, and the message should come before any broker start.
   browser = await launchBrowser();
   page = await browser.newPage();
+  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console-auth"), port: 0, auth: true });
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

@@ -16,10 +16,11 @@ let browser: TestBrowser;
 let page: Page;
 
 beforeAll(async () => {
-  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console"), port: 0 });
-  api = jsonClient(broker.url);
+  // First: without Chromium there is nothing to test, and the message should come before any broker start.
   browser = await launchBrowser();
   page = await browser.newPage();
+  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console"), port: 0 });
+  api = jsonClient(broker.url);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
