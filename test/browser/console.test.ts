@@ -159,6 +159,8 @@ describe("the web console", { timeout: 120_000 }, () => {
     await waitForText(page, `${partition0} td.lag`, "0");
     expect(await page.locator(`${partition0} td.committed`).innerText()).toBe("5");
     expect(await page.locator(".facts dd.total-lag").innerText()).toBe("0");
+    // The lag chart holds what this page sampled: before and after the commit.
+    await page.getByRole("img", { name: "Total lag, oldest first: 3, 0" }).waitFor();
     await browser.screenshot(page, "group");
 
     // From a record: the groups that committed past it (consumed it) and those not that far yet.

@@ -4,14 +4,29 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { ProblemBox, Refresh, useLoad } from "../components.js";
 import { Link, paths } from "../router.js";
+import { Sparkline } from "../sparkline.js";
 import type { GroupDescription } from "../types.js";
 
 const AUTO_REFRESH_MS = 5_000;
+/** The lag chart keeps what this page sampled in the last ten minutes (the broker keeps no lag history). */
+const CHART_WINDOW_MS = 10 * 60_000;
+
+interface LagSample {
+  readonly at: number;
+  readonly lag: number;
+}
 
 export function GroupPage(props: { group: string }): JSX.Element {
   const group = useLoad(() => api.describeGroup(props.group), [props.group]);
   const [auto, setAuto] = useState(false);
   const { reload } = group;
+  const [samples, setSamples] = useState<readonly LagSample[]>([]);
+  useEffect(() => {
+    if (!group.data) return;
+    const now = Date.now();
+    const lag = group.data.totalLag;
+    setSamples((previous) => [...previous.filter((s) => s.at > now - CHART_WINDOW_MS), { at: now, lag }]);
+  }, [group.data]);
   useEffect(() => {
     if (!auto) return undefined;
     const timer = setInterval(reload, AUTO_REFRESH_MS);
@@ -29,6 +44,14 @@ export function GroupPage(props: { group: string }): JSX.Element {
         </label>
       </h1>
       {group.problem && <ProblemBox problem={group.problem} retry={reload} />}
+      {samples.length > 1 && (
+        <p class="chart">
+          <Sparkline values={samples.map((s) => s.lag)} label="Total lag, oldest first" />
+          <span class="note">
+            total lag, {samples.length} samples over {Math.max(1, Math.round((samples[samples.length - 1]!.at - samples[0]!.at) / 1000))} s, sampled while this page is open
+          </span>
+        </p>
+      )}
       {group.data && <GroupDetails group={group.data} />}
     </section>
   );
@@ -36,7 +59,8 @@ export function GroupPage(props: { group: string }): JSX.Element {
 
 function GroupDetails(props: { group: GroupDescription }): JSX.Element {
   const { group } = props;
-  const shortId = (id: string | null) => (id === null ? "—" : id.slice(0, 8));
+  // Broker-made member ids are UUIDs: their start and end tell them apart (the full id is the cell's title).
+  const shortId = (id: string | null) => (id === null ? "—" : id.length <= 24 ? id : `${id.slice(0, 8)}…${id.slice(-4)}`);
   return (
     <>
       <dl class="facts">
