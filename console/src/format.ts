@@ -102,3 +102,26 @@ export function matchesFilter(record: { key: string | null; value: string | null
   const haystacks = [record.key, record.value, ...record.headers.flatMap((h) => [h.key, h.value])];
   return haystacks.some((text) => text !== null && text.toLowerCase().includes(needle));
 }
+
+/**
+ * Per-second rates between consecutive samples of a growing count (a high watermark); a sample
+ * without the count (the topic was not there yet) starts over.
+ */
+export function ratesPerSecond(samples: readonly { readonly at: number; readonly count: number | undefined }[]): number[] {
+  const rates: number[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const before = samples[i - 1]!;
+    const after = samples[i]!;
+    if (before.count === undefined || after.count === undefined || after.at <= before.at) continue;
+    rates.push(Math.max(0, after.count - before.count) / ((after.at - before.at) / 1000));
+  }
+  return rates;
+}
+
+/** A rate for people: whole numbers from 10, one decimal from 1, two significant digits below; 0 as 0. */
+export function rate(perSecond: number): string {
+  if (perSecond === 0) return "0";
+  if (perSecond >= 10) return String(Math.round(perSecond));
+  if (perSecond >= 1) return perSecond.toFixed(1);
+  return String(Number(perSecond.toPrecision(2)));
+}

@@ -1,6 +1,6 @@
 /** The console's pure formatting (console/src/format.ts): how keys, values and settings are shown. */
 import { describe, expect, it } from "vitest";
-import { duration, hexDump, matchesFilter, parseHeaderLines, preview, showBytes } from "../../console/src/format.js";
+import { duration, hexDump, matchesFilter, parseHeaderLines, preview, rate, ratesPerSecond, showBytes } from "../../console/src/format.js";
 
 describe("console formatting", () => {
   it("pretty-prints JSON objects and arrays, keeps scalars and non-JSON as text, and null as null", () => {
@@ -45,5 +45,17 @@ describe("console formatting", () => {
     expect(matchesFilter(record, "web")).toBe(true);
     expect(matchesFilter(record, "  ")).toBe(true);
     expect(matchesFilter(record, "mobile")).toBe(false);
+  });
+
+  it("turns samples of a growing count into per-second rates, skipping samples without the count", () => {
+    expect(ratesPerSecond([{ at: 0, count: 10 }, { at: 2_000, count: 15 }, { at: 4_000, count: 15 }])).toEqual([2.5, 0]);
+    expect(ratesPerSecond([{ at: 0, count: undefined }, { at: 1_000, count: 3 }, { at: 5_000, count: 4 }])).toEqual([0.25]);
+    // A count that went down (a deleted and re-created topic) is not a negative rate.
+    expect(ratesPerSecond([{ at: 0, count: 9 }, { at: 1_000, count: 2 }])).toEqual([0]);
+    expect(ratesPerSecond([{ at: 0, count: 1 }])).toEqual([]);
+  });
+
+  it("says rates with sensible precision, and a slow trickle as more than 0", () => {
+    expect([1234.5, 12.4, 2.25, 0.25, 1 / 60, 0].map(rate)).toEqual(["1235", "12", "2.3", "0.25", "0.017", "0"]);
   });
 });

@@ -1,37 +1,17 @@
 /** `/console/groups/<id>`: a group's state, members and their assignments, and per-partition lag. */
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { ProblemBox, Refresh, useLoad } from "../components.js";
 import { Link, paths } from "../router.js";
+import { AutoRefresh, spanSeconds, useSamples } from "../sampling.js";
 import { Sparkline } from "../sparkline.js";
 import type { GroupDescription } from "../types.js";
 
-const AUTO_REFRESH_MS = 5_000;
-/** The lag chart keeps what this page sampled in the last ten minutes (the broker keeps no lag history). */
-const CHART_WINDOW_MS = 10 * 60_000;
-
-interface LagSample {
-  readonly at: number;
-  readonly lag: number;
-}
-
 export function GroupPage(props: { group: string }): JSX.Element {
   const group = useLoad(() => api.describeGroup(props.group), [props.group]);
-  const [auto, setAuto] = useState(false);
   const { reload } = group;
-  const [samples, setSamples] = useState<readonly LagSample[]>([]);
-  useEffect(() => {
-    if (!group.data) return;
-    const now = Date.now();
-    const lag = group.data.totalLag;
-    setSamples((previous) => [...previous.filter((s) => s.at > now - CHART_WINDOW_MS), { at: now, lag }]);
-  }, [group.data]);
-  useEffect(() => {
-    if (!auto) return undefined;
-    const timer = setInterval(reload, AUTO_REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [auto, reload]);
+  // The broker keeps no lag history: the chart shows what this page sampled while open.
+  const samples = useSamples(group.data, (d) => d.totalLag);
   return (
     <section>
       <p class="crumbs">
@@ -39,16 +19,14 @@ export function GroupPage(props: { group: string }): JSX.Element {
       </p>
       <h1>
         {props.group} <Refresh loading={group.loading} onClick={reload} />
-        <label class="auto">
-          <input type="checkbox" checked={auto} onChange={(e) => setAuto((e.target as HTMLInputElement).checked)} /> every 5 s
-        </label>
+        <AutoRefresh reload={reload} />
       </h1>
       {group.problem && <ProblemBox problem={group.problem} retry={reload} />}
       {samples.length > 1 && (
         <p class="chart">
-          <Sparkline values={samples.map((s) => s.lag)} label="Total lag, oldest first" />
+          <Sparkline values={samples.map((s) => s.value)} label="Total lag, oldest first" />
           <span class="note">
-            total lag, {samples.length} samples over {Math.max(1, Math.round((samples[samples.length - 1]!.at - samples[0]!.at) / 1000))} s, sampled while this page is open
+            total lag, {samples.length} samples over {spanSeconds(samples)} s, sampled while this page is open
           </span>
         </p>
       )}

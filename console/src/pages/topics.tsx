@@ -2,9 +2,14 @@
 import type { JSX } from "preact";
 import { api, mapLimit } from "../api.js";
 import { ProblemBox, Refresh, useLoad } from "../components.js";
-import { duration, retained } from "../format.js";
+import { duration, rate, ratesPerSecond, retained } from "../format.js";
 import { Link, paths } from "../router.js";
+import { AutoRefresh, useSamples, type Sample } from "../sampling.js";
+import { Sparkline } from "../sparkline.js";
 import type { TopicDescription } from "../types.js";
+
+/** Per topic, the sum of its partitions' high watermarks: how many offsets it has ever written. */
+type Written = ReadonlyMap<string, number>;
 
 /** Partitions listed inline per topic; the topic's own page lists them all. */
 const INLINE_PARTITIONS = 8;
@@ -14,19 +19,23 @@ export function TopicsPage(): JSX.Element {
     const listed = await api.listTopics();
     return mapLimit(listed, 6, (t) => api.describeTopic(t.name));
   }, []);
+  // Throughput is sampled by this page while it is open: the broker keeps no history of it.
+  const samples = useSamples<TopicDescription[], Written>(topics.data, (list) => new Map(list.map((t) => [t.name, t.partitions.reduce((sum, p) => sum + p.highWatermark, 0)])));
   return (
     <section>
       <h1>
         Topics <Refresh loading={topics.loading} onClick={topics.reload} />
+        <AutoRefresh reload={topics.reload} />
       </h1>
       {topics.problem && <ProblemBox problem={topics.problem} retry={topics.reload} />}
       {topics.data && topics.data.length === 0 && <p class="empty">No topics yet (or none this API key may describe).</p>}
-      {topics.data && topics.data.length > 0 && <TopicTable topics={topics.data} />}
+      {topics.data && topics.data.length > 0 && <TopicTable topics={topics.data} samples={samples} />}
     </section>
   );
 }
 
-function TopicTable(props: { topics: readonly TopicDescription[] }): JSX.Element {
+function TopicTable(props: { topics: readonly TopicDescription[]; samples: readonly Sample<Written>[] }): JSX.Element {
+  const throughput = (topic: string) => ratesPerSecond(props.samples.map((s) => ({ at: s.at, count: s.value.get(topic) })));
   return (
     <table class="topics">
       <thead>
@@ -37,6 +46,7 @@ function TopicTable(props: { topics: readonly TopicDescription[] }): JSX.Element
           <th>Compression</th>
           <th class="num">Records</th>
           <th>Offsets per partition (log start – high watermark)</th>
+          <th>Records/s</th>
         </tr>
       </thead>
       <tbody>
@@ -57,9 +67,22 @@ function TopicTable(props: { topics: readonly TopicDescription[] }): JSX.Element
               ))}
               {topic.partitions.length > INLINE_PARTITIONS && <span class="more">+{topic.partitions.length - INLINE_PARTITIONS} more</span>}
             </td>
+            <td class="throughput">
+              <Throughput rates={throughput(topic.name)} />
+            </td>
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+function Throughput(props: { rates: readonly number[] }): JSX.Element {
+  const { rates } = props;
+  if (rates.length === 0) return <span class="note" title="Refresh, or tick every 5 s, to sample the topics">—</span>;
+  return (
+    <span class="rate">
+      <Sparkline values={rates} format={rate} label="Records per second, oldest first" width={80} height={18} /> {rate(rates[rates.length - 1]!)}
+    </span>
   );
 }
