@@ -47,15 +47,19 @@ describe("the web console", { timeout: 120_000 }, () => {
     expect(await page.locator("p.loading").count()).toBe(0);
 
     // Throughput is sampled while the page is open: a refresh after more records shows a rate above 0.
-    expect(await page.locator(`${row} td.throughput svg`).count()).toBe(0);
+    expect(await page.locator(`${row} td.throughput .rate-value`).count()).toBe(0);
     expect((await api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ value: "d", partition: 0 }] })).status).toBe(200);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await waitForText(page, `${row} td.records`, "4");
+    expect(Number(await page.locator(`${row} td.throughput .rate-value`).innerText())).toBeGreaterThan(0);
+    // A third sample draws the line: two rates, the last 0 (nothing written since).
     await page.getByRole("button", { name: "Refresh" }).click();
     const chart = page.locator(`${row} td.throughput svg`);
     await chart.waitFor();
     const rates = (await chart.getAttribute("aria-label"))!.replace("Records per second, oldest first: ", "").split(", ").map(Number);
-    expect(rates).toHaveLength(1);
+    expect(rates).toHaveLength(2);
     expect(rates[0]).toBeGreaterThan(0);
-    await waitForText(page, `${row} td.records`, "4");
+    expect(rates[1]).toBe(0);
     await browser.screenshot(page, "topics");
 
     await page.locator(`${row} a`).click();

@@ -82,7 +82,9 @@ function Throughput(props: { rates: readonly number[] }): JSX.Element {
   if (rates.length === 0) return <span class="note" title="Refresh, or tick every 5 s, to sample the topics">—</span>;
   return (
     <span class="rate">
-      <Sparkline values={rates} format={rate} label="Records per second, oldest first" width={80} height={18} /> {rate(rates[rates.length - 1]!)}
+      {/* One rate is a point, not a line: the chart starts with the second. */}
+      {rates.length > 1 && <Sparkline values={rates} format={rate} label="Records per second, oldest first" width={80} height={18} />}{" "}
+      <span class="rate-value">{rate(rates[rates.length - 1]!)}</span>
     </span>
   );
 }
