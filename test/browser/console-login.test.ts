@@ -3,7 +3,7 @@
  * once per process): the login form, a refused key's 401, a key whose ACLs refuse a page (403),
  * and the super-user's key showing data.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js";
 import { uniqueName, testEndpoint } from "../support/dynamodb.js";
@@ -16,12 +16,18 @@ let page: Page;
 beforeAll(async () => {
   // First: without Chromium there is nothing to test, and the message should come before any broker start.
   browser = await launchBrowser();
-  page = await browser.newPage();
   broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console-auth"), port: 0, auth: true });
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
   await broker?.stop();
+});
+// A tab per test: its own sessionStorage (no API key left over) and no request interception left over.
+beforeEach(async () => {
+  page = await browser.newPage();
+});
+afterEach(async () => {
+  await page?.close();
 });
 
 async function asAdmin(method: string, path: string, body?: unknown) {

@@ -3,7 +3,7 @@
  * handlers behind the local gateway, which also serves the console's bundle), security off: data
  * made through the API shows in the topic list, the message browser and the group pages.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
@@ -18,13 +18,19 @@ let page: Page;
 beforeAll(async () => {
   // First: without Chromium there is nothing to test, and the message should come before any broker start.
   browser = await launchBrowser();
-  page = await browser.newPage();
   broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console"), port: 0 });
   api = jsonClient(broker.url);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
   await broker?.stop();
+});
+// A tab per test: its own sessionStorage (no API key left over) and no request interception left over.
+beforeEach(async () => {
+  page = await browser.newPage();
+});
+afterEach(async () => {
+  await page?.close();
 });
 
 async function createTopic(partitions: number): Promise<string> {
