@@ -21,6 +21,8 @@ import type { DynamoDbFaults } from "./faults/dynamodb-faults.js";
 import { faultsForProfile, type ChaosProfileName } from "./faults/profiles.js";
 import { onDynamoDbClientCreated } from "../shared/runtime/client-hooks.js";
 import { prebuiltBundlesDir } from "../infra/lambda-build.js";
+import { createConsoleRoutes, CONSOLE_BASE_PATH } from "../shared/http/console-routes.js";
+import { loadConsoleBundle } from "./console-bundle.js";
 
 export interface LocalBrokerOptions {
   /** HTTP port; 0 picks a free one. */
@@ -56,10 +58,14 @@ export interface LocalBrokerOptions {
    * in a process decides whether its handlers' clients are instrumented.
    */
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number };
+  /** Serve the web console at `/console` (docs/console.md); default true. */
+  readonly console?: boolean;
 }
 
 export interface LocalBroker {
   readonly url: string;
+  /** The web console's address (`<url>/console`), unless started with `console: false`. */
+  readonly consoleUrl?: string;
   readonly dynamodbEndpoint: string;
   readonly tablePrefix: string;
   /** With `auth`: a Bearer token of the super-user "User:admin". */
@@ -90,12 +96,15 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...options.env });
     const handlers = await loadHandlers(options.handlers ?? defaultHandlers());
 
-    const server = createGateway(handlers);
+    const consoleRoutes = options.console === false ? undefined : createConsoleRoutes(await loadConsoleBundle(ROOT));
+    const server = createGateway(handlers, { console: consoleRoutes });
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
     return {
-      url: `http://${host}:${address.port}`,
+      url,
+      consoleUrl: consoleRoutes ? `${url}${CONSOLE_BASE_PATH}` : undefined,
       dynamodbEndpoint: endpoint,
       tablePrefix,
       adminToken,

@@ -75,6 +75,7 @@ const broker = await startLocalBroker({ port, dataDir: values["data-dir"], table
 });
 
 console.log(`Dynalog is running at ${broker.url}`);
+if (broker.consoleUrl) console.log(`  Web console: ${broker.consoleUrl}${broker.adminToken ? " (log in with the super-user's token below)" : ""}`);
 console.log(`  DynamoDB Local: ${broker.dynamodbEndpoint} (${values["data-dir"] ? `data in ${values["data-dir"]}` : "in-memory"})`);
 console.log(
   broker.adminToken
