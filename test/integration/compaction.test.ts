@@ -1,0 +1,292 @@
+/**
+ * Compacted topics against DynamoDB Local (docs/compaction.md): the latest record per key survives
+ * with its offset, tombstones go only after deleteRetentionMs (hand-moved clock), consumers in the
+ * middle of the log lose nothing they had not read, and compaction racing producers loses no
+ * latest value.
+ */
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PartitionFetchResult } from "../../shared/core/fetch.js";
+import type { FetchedRecord } from "../../shared/core/log-reader.js";
+import type { TopicRecord } from "../../shared/core/ports.js";
+import type { TableNames } from "../../shared/storage/tables.js";
+import { createTestBroker, createTestTables, TestClock, topicName, type TestBroker } from "../support/broker.js";
+
+const HANG_GUARD_MS = 240_000;
+const DELETE_RETENTION_MS = 60_000;
+
+let tables: TableNames;
+let clock: TestClock;
+let harness: TestBroker;
+let documents: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  tables = await createTestTables("compact");
+  clock = new TestClock();
+  harness = createTestBroker(tables, { clock });
+  documents = DynamoDBDocumentClient.from(harness.client);
+});
+afterAll(() => harness?.client.destroy());
+
+const bytes = (text: string) => new Uint8Array(Buffer.from(text));
+const text = (value: Uint8Array | null) => (value === null ? null : Buffer.from(value).toString());
+
+interface Written {
+  readonly offset: number;
+  readonly key: string;
+  readonly value: string | null;
+}
+
+async function compactedTopic(options: { partitions?: number; cleanupPolicy?: "compact" | "compact,delete"; minCompactionLagMs?: number } = {}): Promise<TopicRecord> {
+  return harness.broker.createTopic({
+    name: topicName("cmp"),
+    partitions: options.partitions ?? 1,
+    cleanupPolicy: options.cleanupPolicy ?? "compact",
+    deleteRetentionMs: DELETE_RETENTION_MS,
+    compression: "gzip",
+    ...(options.minCompactionLagMs !== undefined ? { minCompactionLagMs: options.minCompactionLagMs } : {}),
+  });
+}
+
+/** Produce to partition 0; returns each record with the offset it got. */
+async function produce(topic: string, records: readonly { key: string; value: string | null }[], broker = harness.broker): Promise<Written[]> {
+  const result = await broker.produce({
+    topic,
+    partitions: [{ partition: 0, records: records.map((r) => ({ key: bytes(r.key), value: r.value === null ? null : bytes(r.value), headers: [] })) }],
+  });
+  const first = result.partitions[0]!;
+  if ("error" in first) throw first.error;
+  return records.map((r, i) => ({ offset: first.baseOffset + i, key: r.key, value: r.value }));
+}
+
+type OkResult = Extract<PartitionFetchResult, { records: readonly FetchedRecord[] }>;
+
+/** Every record from `offset` to the high watermark, in pages of `maxRecords`. */
+async function readFrom(topic: string, offset: number, maxRecords = 1_000): Promise<Written[]> {
+  const out: Written[] = [];
+  let position = offset;
+  for (;;) {
+    const [result] = await harness.broker.fetch({ partitions: [{ topic, partition: 0, offset: position }], maxRecords });
+    if ("error" in result!) throw result.error;
+    const ok = result as OkResult;
+    for (const r of ok.records) out.push({ offset: r.offset, key: text(r.key)!, value: text(r.value) });
+    // Never stalls: every answer either returns records or moves the position (over removed offsets).
+    if (ok.nextOffset >= ok.highWatermark) return out;
+    expect(ok.nextOffset).toBeGreaterThan(position);
+    position = ok.nextOffset;
+  }
+}
+
+/** key → its latest record among `written`. */
+function latestByKey(written: readonly Written[]): Map<string, Written> {
+  const latest = new Map<string, Written>();
+  for (const w of written) {
+    const seen = latest.get(w.key);
+    if (!seen || seen.offset < w.offset) latest.set(w.key, w);
+  }
+  return latest;
+}
+
+function expectAscending(records: readonly Written[]): void {
+  for (let i = 1; i < records.length; i++) expect(records[i]!.offset).toBeGreaterThan(records[i - 1]!.offset);
+}
+
+async function compact(topic: string) {
+  const result = await harness.broker.compactTopic(topic);
+  return result.partitions[0]!;
+}
+
+describe("compaction of 10,000 records over 500 keys", () => {
+  it(
+    "keeps exactly the latest value of every live key, offsets unchanged; tombstones go after deleteRetentionMs",
+    async () => {
+      const topic = await compactedTopic();
+      const written: Written[] = [];
+      // 100 requests of 100 records: key k(i mod 500); the last round deletes keys 0-49.
+      for (let request = 0; request < 100; request++) {
+        const records = Array.from({ length: 100 }, (_, j) => {
+          const i = request * 100 + j;
+          const key = i % 500;
+          return { key: `k${key}`, value: i >= 9_500 && key < 50 ? null : `v${i}` };
+        });
+        written.push(...(await produce(topic.name, records)));
+      }
+      const latest = latestByKey(written);
+      const live = [...latest.values()].filter((w) => w.value !== null);
+      expect(live).toHaveLength(450);
+
+      const first = await compact(topic.name);
+      expect(first).toMatchObject({ cleanedUpTo: 10_000, highWatermark: 10_000, logStartOffset: 0, scannedRecords: 10_000, removedRecords: 9_500, removedTombstones: 0, skippedBatches: 0 });
+
+      // Tombstones stay for deleteRetentionMs after the pass that first kept them.
+      const afterFirst = await readFrom(topic.name, 0);
+      expectAscending(afterFirst);
+      expect(afterFirst).toEqual([...latest.values()].sort((a, b) => a.offset - b.offset));
+      expect(afterFirst.filter((r) => r.value === null)).toHaveLength(50);
+
+      clock.advance(DELETE_RETENTION_MS - 1);
+      expect(await compact(topic.name)).toMatchObject({ removedRecords: 0, removedTombstones: 0 });
+      expect((await readFrom(topic.name, 0)).filter((r) => r.value === null)).toHaveLength(50);
+
+      clock.advance(1);
+      expect(await compact(topic.name)).toMatchObject({ removedRecords: 50, removedTombstones: 50 });
+      const final = await readFrom(topic.name, 0);
+      expectAscending(final);
+      expect(final).toEqual(live.sort((a, b) => a.offset - b.offset));
+
+      // Offsets and the partition's bounds are as they were; describe reports the cleanup state.
+      const described = await harness.broker.describeTopic(topic.name);
+      expect(described.partitions[0]).toEqual({ partition: 0, logStartOffset: 0, highWatermark: 10_000, compaction: { cleanedUpTo: 10_000, lastRunAt: clock.time } });
+      // Small pages step over removed offsets the same way.
+      expect(await readFrom(topic.name, 0, 7)).toEqual(final);
+    },
+    HANG_GUARD_MS,
+  );
+});
+
+describe("consumers and producers during compaction", () => {
+  it(
+    "a consumer positioned mid-log loses nothing it had not read",
+    async () => {
+      const topic = await compactedTopic();
+      const written: Written[] = [];
+      for (let request = 0; request < 20; request++) {
+        written.push(...(await produce(topic.name, Array.from({ length: 100 }, (_, j) => ({ key: `k${(request * 100 + j) % 100}`, value: `v${request * 100 + j}` })))));
+      }
+      // The consumer has read up to (not including) 1,234, with small fetches.
+      const position = 1_234;
+      const beforeCompaction = await readFrom(topic.name, 0, 50);
+      expect(beforeCompaction).toEqual(written);
+      await compact(topic.name);
+
+      const rest = await readFrom(topic.name, position, 13);
+      expectAscending(rest);
+      expect(rest.every((r) => r.offset >= position)).toBe(true);
+      // Everything it gets is what was written at that offset…
+      const byOffset = new Map(written.map((w) => [w.offset, w]));
+      for (const r of rest) expect(r).toEqual(byOffset.get(r.offset));
+      // …and every key's latest record at or after its position is there.
+      const expectedLatest = [...latestByKey(written).values()].filter((w) => w.offset >= position);
+      expect(rest).toEqual(expect.arrayContaining(expectedLatest));
+      expect(rest).toHaveLength(expectedLatest.length);
+    },
+    HANG_GUARD_MS,
+  );
+
+  it(
+    "compaction racing producers loses no latest value (a produce between the scan and the rewrites, then producers running alongside)",
+    async () => {
+      const topic = await compactedTopic();
+      const written: Written[] = [];
+      const round = async (label: string, from: number) =>
+        written.push(...(await produce(topic.name, Array.from({ length: 40 }, (_, j) => ({ key: `k${(from + j) % 60}`, value: `${label}-${from + j}` })))));
+      for (let r = 0; r < 10; r++) await round("a", r * 40);
+
+      // Deterministic interleaving: new values for the same keys land after the pass built its key
+      // map and before its first rewrite. They are above its safe end: untouched, and they win.
+      const hook = harness.chaos.beforeCommand(/^UpdateItemCommand$/, () => round("between", 1_000).then(() => undefined), {
+        where: (request) => String(request.input["UpdateExpression"] ?? "").includes("cv = :next"),
+      });
+      const pass = await compact(topic.name);
+      await hook.fired;
+      expect(pass.cleanedUpTo).toBe(400);
+
+      // Then passes and producers at once.
+      let producing = true;
+      const producers = (async () => {
+        for (let r = 0; r < 8; r++) await round("b", 2_000 + r * 40);
+        producing = false;
+      })();
+      const compactions = (async () => {
+        let passes = 0;
+        while (producing || passes === 0) {
+          await compact(topic.name);
+          passes++;
+        }
+        return passes;
+      })();
+      const [, passes] = await Promise.all([producers, compactions]);
+      expect(passes).toBeGreaterThan(0);
+      await compact(topic.name);
+
+      const latest = latestByKey(written);
+      const read = await readFrom(topic.name, 0);
+      expectAscending(read);
+      expect(read).toEqual([...latest.values()].sort((a, b) => a.offset - b.offset));
+    },
+    HANG_GUARD_MS,
+  );
+});
+
+describe("tombstones and configs", () => {
+  it(
+    "a tombstone is kept until deleteRetentionMs after the pass that first kept it, then removed",
+    async () => {
+      const topic = await compactedTopic();
+      await produce(topic.name, [{ key: "a", value: "1" }, { key: "b", value: "1" }]);
+      const [tombstone] = await produce(topic.name, [{ key: "a", value: null }]);
+      // Written long ago does not matter: the horizon counts from the first pass that kept it.
+      clock.advance(10 * DELETE_RETENTION_MS);
+      const passAt = clock.time;
+      await compact(topic.name);
+      expect(await readFrom(topic.name, 0)).toEqual([{ offset: 1, key: "b", value: "1" }, tombstone]);
+      const item = await documents.send(new GetCommand({ TableName: tables.log, Key: { p: `${topic.topicId}#0`, o: 2 }, ConsistentRead: true }));
+      expect(item.Item?.["dh"]).toBe(passAt + DELETE_RETENTION_MS);
+
+      clock.advance(DELETE_RETENTION_MS - 1);
+      await compact(topic.name);
+      expect(await readFrom(topic.name, 0)).toEqual([{ offset: 1, key: "b", value: "1" }, tombstone]);
+
+      clock.advance(1);
+      expect(await compact(topic.name)).toMatchObject({ removedTombstones: 1 });
+      expect(await readFrom(topic.name, 0)).toEqual([{ offset: 1, key: "b", value: "1" }]);
+      // The emptied batch is a void over its range: the high watermark and later appends are unmoved.
+      expect((await documents.send(new GetCommand({ TableName: tables.log, Key: { p: `${topic.topicId}#0`, o: 2 }, ConsistentRead: true }))).Item?.["k"]).toBe("V");
+      expect(await produce(topic.name, [{ key: "a", value: "2" }])).toEqual([{ offset: 3, key: "a", value: "2" }]);
+      expect(await readFrom(topic.name, 2)).toEqual([{ offset: 3, key: "a", value: "2" }]);
+    },
+    HANG_GUARD_MS,
+  );
+
+  it("records younger than minCompactionLagMs are not compacted, nor do they supersede older ones", async () => {
+    const topic = await compactedTopic({ minCompactionLagMs: 120_000 });
+    const old = await produce(topic.name, [{ key: "a", value: "1" }, { key: "a", value: "2" }]);
+    clock.advance(120_000);
+    const young = await produce(topic.name, [{ key: "a", value: "3" }, { key: "a", value: "4" }]);
+    expect(await compact(topic.name)).toMatchObject({ cleanedUpTo: 2, removedRecords: 1 });
+    expect(await readFrom(topic.name, 0)).toEqual([old[1], ...young]);
+  });
+
+  it("a compacted topic refuses records without a key (INVALID_RECORD), writing nothing", async () => {
+    const topic = await compactedTopic();
+    harness.writes.reset();
+    const result = await harness.broker.produce({ topic: topic.name, partitions: [{ partition: 0, records: [{ key: null, value: bytes("x"), headers: [] }] }] });
+    expect(result.partitions[0]).toMatchObject({ error: { code: "INVALID_RECORD" } });
+    expect(harness.writes.total).toBe(0);
+  });
+
+  it("cleanupPolicy compact keeps records past retentionMs (no TTL); compact,delete applies retention", async () => {
+    const compactOnly = await harness.broker.createTopic({ name: topicName("cmp-keep"), partitions: 1, cleanupPolicy: "compact", retentionMs: 60_000 });
+    const both = await harness.broker.createTopic({ name: topicName("cmp-both"), partitions: 1, cleanupPolicy: "compact,delete", retentionMs: 60_000 });
+    await produce(compactOnly.name, [{ key: "a", value: "1" }]);
+    await produce(both.name, [{ key: "a", value: "1" }]);
+    const itemOf = async (t: TopicRecord) => (await documents.send(new GetCommand({ TableName: tables.log, Key: { p: `${t.topicId}#0`, o: 0 }, ConsistentRead: true }))).Item!;
+    expect((await itemOf(compactOnly))["x"]).toBeUndefined();
+    expect((await itemOf(both))["x"]).toEqual(expect.any(Number));
+    clock.advance(60_000);
+    expect(await readFrom(compactOnly.name, 0)).toEqual([{ offset: 0, key: "a", value: "1" }]);
+    expect((await harness.broker.describeTopic(both.name)).partitions[0]!.logStartOffset).toBe(1);
+  });
+
+  it("alterConfigs switches a topic to compaction; compacting a delete-policy topic is refused without a write", async () => {
+    const topic = await harness.broker.createTopic({ name: topicName("cmp-alter"), partitions: 1 });
+    harness.writes.reset();
+    await expect(harness.broker.compactTopic(topic.name)).rejects.toMatchObject({ code: "INVALID_CONFIG" });
+    await expect(harness.broker.alterTopicConfigs(topic.name, { deleteRetentionMs: -1 })).rejects.toMatchObject({ code: "INVALID_CONFIG" });
+    expect(harness.writes.total).toBe(0);
+    const altered = await harness.broker.alterTopicConfigs(topic.name, { cleanupPolicy: "compact,delete", deleteRetentionMs: 5_000, minCompactionLagMs: 1_000 });
+    expect(altered).toMatchObject({ cleanupPolicy: "compact,delete", deleteRetentionMs: 5_000, minCompactionLagMs: 1_000 });
+    expect(await harness.broker.topicConfigs(topic.name)).toMatchObject({ cleanupPolicy: "compact,delete", deleteRetentionMs: 5_000, minCompactionLagMs: 1_000 });
+    expect(await harness.broker.compactTopic(topic.name)).toMatchObject({ partitions: [{ partition: 0, cleanedUpTo: 0 }] });
+  });
+});
