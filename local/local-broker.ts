@@ -21,6 +21,7 @@ import type { DynamoDbFaults } from "./faults/dynamodb-faults.js";
 import { faultsForProfile, type ChaosProfileName } from "./faults/profiles.js";
 import { onDynamoDbClientCreated } from "../shared/runtime/client-hooks.js";
 import { prebuiltBundlesDir } from "../infra/lambda-build.js";
+import { DEFAULT_COMPACTION_INTERVAL_MS, startPeriodicCompaction, type PeriodicCompaction } from "./periodic-compaction.js";
 
 export interface LocalBrokerOptions {
   /** HTTP port; 0 picks a free one. */
@@ -56,6 +57,11 @@ export interface LocalBrokerOptions {
    * in a process decides whether its handlers' clients are instrumented.
    */
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number };
+  /**
+   * Compact every compacted topic this often, in this process (docs/compaction.md); 0 = never
+   * (POST /v1/topics/:topic/compact still works). Default one minute.
+   */
+  readonly compactionIntervalMs?: number;
 }
 
 export interface LocalBroker {
@@ -66,6 +72,8 @@ export interface LocalBroker {
   readonly adminToken?: string;
   /** With `chaos`: the fault layer, whose `decisions` list every fault injected so far. */
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number; readonly faults: DynamoDbFaults };
+  /** The in-process compactor (absent with compactionIntervalMs 0). */
+  readonly compaction?: Pick<PeriodicCompaction, "runOnce">;
   stop(): Promise<void>;
 }
 
@@ -92,6 +100,16 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
 
     const server = createGateway(handlers);
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+    const intervalMs = options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
+    const compaction =
+      intervalMs > 0
+        ? startPeriodicCompaction({
+            endpoint,
+            tables: tableNames(tablePrefix),
+            intervalMs,
+            onError: (topic, error) => console.error(`dynalog: compaction of ${topic} failed: ${error instanceof Error ? error.message : String(error)}`),
+          })
+        : undefined;
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     return {
@@ -100,7 +118,9 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       tablePrefix,
       adminToken,
       chaos,
+      ...(compaction ? { compaction: { runOnce: compaction.runOnce } } : {}),
       async stop() {
+        await compaction?.stop();
         removeChaosHook?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
