@@ -258,6 +258,22 @@ describe("tombstones and configs", () => {
     expect(await readFrom(topic.name, 0)).toEqual([old[1], ...young]);
   });
 
+  it("listOffsets by timestamp finds the survivors of a sparse batch", async () => {
+    const topic = await compactedTopic();
+    const t = clock.time;
+    const result = await harness.broker.produce({
+      topic: topic.name,
+      partitions: [{ partition: 0, records: [["a", t], ["b", t + 10], ["a", t + 20], ["c", t + 30]].map(([key, timestamp]) => ({ key: bytes(String(key)), value: bytes("v"), headers: [], timestamp: Number(timestamp) })) }],
+    });
+    expect(result.partitions[0]).toMatchObject({ baseOffset: 0, lastOffset: 3 });
+    await compact(topic.name);
+    const at = async (timestamp: number) => harness.broker.listOffsets(topic.name, 0, { kind: "timestamp", timestamp });
+    expect(await at(t)).toMatchObject({ offset: 1, timestamp: t + 10 });
+    expect(await at(t + 11)).toMatchObject({ offset: 2, timestamp: t + 20 });
+    expect(await at(t + 30)).toMatchObject({ offset: 3, timestamp: t + 30 });
+    expect(await at(t + 31)).toMatchObject({ offset: null });
+  });
+
   it("a compacted topic refuses records without a key (INVALID_RECORD), writing nothing", async () => {
     const topic = await compactedTopic();
     harness.writes.reset();
