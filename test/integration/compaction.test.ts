@@ -4,7 +4,7 @@
  * middle of the log lose nothing they had not read, and compaction racing producers loses no
  * latest value.
  */
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PartitionFetchResult } from "../../shared/core/fetch.js";
 import type { FetchedRecord } from "../../shared/core/log-reader.js";
@@ -217,6 +217,33 @@ describe("consumers and producers during compaction", () => {
     },
     HANG_GUARD_MS,
   );
+});
+
+describe("rewrites never undo what happened meanwhile", () => {
+  const rewriteOf = (baseOffset: number) => (request: { input: Readonly<Record<string, unknown>> }) =>
+    String(request.input["UpdateExpression"] ?? "").includes("cv = :next") && (request.input["Key"] as { o?: unknown } | undefined)?.o === baseOffset;
+
+  it("an item deleted (its TTL ran out) between the read and the rewrite stays deleted", async () => {
+    const topic = await compactedTopic({ cleanupPolicy: "compact,delete" });
+    await produce(topic.name, [{ key: "a", value: "1" }, { key: "b", value: "1" }]);
+    await produce(topic.name, [{ key: "a", value: "2" }]);
+    const key = { p: `${topic.topicId}#0`, o: 0 };
+    harness.chaos.beforeCommand(/^UpdateItemCommand$/, async () => void (await documents.send(new DeleteCommand({ TableName: tables.log, Key: key }))), { where: rewriteOf(0) });
+    expect(await compact(topic.name)).toMatchObject({ rewrittenBatches: 0, skippedBatches: 1 });
+    expect((await documents.send(new GetCommand({ TableName: tables.log, Key: key, ConsistentRead: true }))).Item).toBeUndefined();
+  });
+
+  it("deleteRecords during a pass keeps its log start; two passes at once leave the same result as one", async () => {
+    const topic = await compactedTopic();
+    const written: Written[] = [];
+    for (let r = 0; r < 5; r++) written.push(...(await produce(topic.name, Array.from({ length: 10 }, (_, j) => ({ key: `k${j % 4}`, value: `v${r}-${j}` })))));
+    harness.chaos.beforeCommand(/^UpdateItemCommand$/, async () => void (await harness.broker.deleteRecords(topic.name, [{ partition: 0, offset: 12 }])), { where: rewriteOf(0) });
+    const [one, two] = await Promise.all([compact(topic.name), compact(topic.name)]);
+    expect(one.skippedBatches + two.skippedBatches + one.rewrittenBatches + two.rewrittenBatches).toBeGreaterThanOrEqual(5);
+    expect((await harness.broker.describeTopic(topic.name)).partitions[0]).toMatchObject({ logStartOffset: 12, highWatermark: 50 });
+    await compact(topic.name);
+    expect(await readFrom(topic.name, 12)).toEqual([...latestByKey(written).values()].sort((a, b) => a.offset - b.offset));
+  });
 });
 
 describe("tombstones and configs", () => {
