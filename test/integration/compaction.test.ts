@@ -306,6 +306,16 @@ describe("tombstones and configs", () => {
     harness.writes.reset();
     const produced = harness.broker.produce({ topic: topic.name, partitions: [{ partition: 0, records: [{ key: bytes("k"), value: bytes("x"), headers: [] }, { key: null, value: bytes("x"), headers: [] }] }] });
     await expect(produced).rejects.toMatchObject({ code: "INVALID_RECORD", details: { record: 1, cleanupPolicy: "compact" } });
+    // An atomic multi-partition write (a transaction without an id) is refused whole.
+    const plain = await harness.broker.createTopic({ name: topicName("cmp-plain"), partitions: 1 });
+    harness.writes.reset();
+    const transaction = harness.broker.commitTransaction({
+      records: [
+        { topic: plain.name, partition: 0, key: null, value: bytes("fine here"), headers: [] },
+        { topic: topic.name, partition: 0, key: null, value: bytes("not here"), headers: [] },
+      ],
+    });
+    await expect(transaction).rejects.toMatchObject({ code: "INVALID_RECORD" });
     expect(harness.writes.total).toBe(0);
   });
 
