@@ -175,7 +175,7 @@ describe("consumers and producers during compaction", () => {
   );
 
   it(
-    "compaction racing producers loses no latest value (a produce between the scan and the rewrites, then producers running alongside)",
+    "compaction racing producers and a transactional copier loses no latest value (a produce between the scan and the rewrites, then writers alongside passes)",
     async () => {
       const topic = await compactedTopic();
       const written: Written[] = [];
@@ -192,21 +192,41 @@ describe("consumers and producers during compaction", () => {
       await hook.fired;
       expect(pass.cleanedUpTo).toBe(400);
 
-      // Then passes and producers at once.
-      let producing = true;
+      // Then passes, a producer and a transactional copier (records plus its input offsets, one
+      // transaction each) at once.
+      const source = await harness.broker.createTopic({ name: topicName("cmp-src"), partitions: 1 });
+      const transactionalId = topicName("cmp-copier");
+      const copier = await harness.broker.initProducer({ transactionalId });
+      let producing = 2;
       const producers = (async () => {
         for (let r = 0; r < 8; r++) await round("b", 2_000 + r * 40);
-        producing = false;
+        producing--;
+      })();
+      const copying = (async () => {
+        for (let t = 0; t < 8; t++) {
+          const records = Array.from({ length: 15 }, (_, j) => ({ key: `k${(t * 15 + j) % 60}`, value: `copy-${t}-${j}` }));
+          const result = await harness.broker.commitTransaction({
+            transactionalId,
+            producerId: copier.producerId,
+            producerEpoch: copier.epoch,
+            transactionSequence: t,
+            records: records.map((r) => ({ topic: topic.name, partition: 0, key: bytes(r.key), value: bytes(r.value), headers: [] })),
+            offsets: { group: transactionalId, offsets: [{ topic: source.name, partition: 0, offset: t }] },
+          });
+          const placed = result.partitions[0]!;
+          written.push(...records.map((r, i) => ({ offset: placed.baseOffset + i, ...r })));
+        }
+        producing--;
       })();
       const compactions = (async () => {
         let passes = 0;
-        while (producing || passes === 0) {
+        while (producing > 0 || passes === 0) {
           await compact(topic.name);
           passes++;
         }
         return passes;
       })();
-      const [, passes] = await Promise.all([producers, compactions]);
+      const [, , passes] = await Promise.all([producers, copying, compactions]);
       expect(passes).toBeGreaterThan(0);
       await compact(topic.name);
 
