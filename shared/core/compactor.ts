@@ -23,7 +23,7 @@ import { compressBlob, decodeRecordBatch, decompressBlob, encodeRecordBatch, typ
 import type { BrokerContext } from "./context.js";
 import type { LogReader } from "./log-reader.js";
 import type { BatchEntry, CompactedBatch, LogEntry, PartitionRef, TopicRecord } from "./ports.js";
-import { isCompacted, mapWithConcurrency, partitionRefs, requirePartition, StaleTopicError, validateTopicName, type TopicCatalog } from "./topics.js";
+import { isCompacted, mapWithConcurrency, partitionRefs, requirePartition, StaleTopicError, unknownTopic, validateTopicName, type TopicCatalog } from "./topics.js";
 
 export interface PartitionCompaction {
   readonly partition: number;
@@ -84,8 +84,14 @@ export class Compactor {
     if (new Set(refs.map((r) => r.partition)).size !== refs.length) {
       throw new DynalogError("INVALID_REQUEST", "A partition is listed more than once", { details: { topic: name } });
     }
-    const results = await mapWithConcurrency(refs, PARTITION_CONCURRENCY, (ref) => this.compactPartition(topic, ref));
-    return { topic, partitions: results };
+    try {
+      const results = await mapWithConcurrency(refs, PARTITION_CONCURRENCY, (ref) => this.compactPartition(topic, ref));
+      return { topic, partitions: results };
+    } catch (error) {
+      // The topic was deleted while the pass ran: its partitions are gone, so is the work.
+      if (error instanceof StaleTopicError) throw unknownTopic(name);
+      throw error;
+    }
   }
 
   /** Every compacted topic, one after another (the local broker's periodic run; a scheduled job's). */
