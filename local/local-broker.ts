@@ -23,6 +23,7 @@ import { onDynamoDbClientCreated } from "../shared/runtime/client-hooks.js";
 import { prebuiltBundlesDir } from "../infra/lambda-build.js";
 import { createConsoleRoutes, CONSOLE_BASE_PATH } from "../shared/http/console-routes.js";
 import { loadConsoleBundle } from "./console-bundle.js";
+import { DEFAULT_COMPACTION_INTERVAL_MS, startPeriodicCompaction, type PeriodicCompaction } from "./periodic-compaction.js";
 
 export interface LocalBrokerOptions {
   /** HTTP port; 0 picks a free one. */
@@ -60,6 +61,11 @@ export interface LocalBrokerOptions {
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number };
   /** Serve the web console at `/console` (docs/console.md); default true. */
   readonly console?: boolean;
+  /**
+   * Compact every compacted topic this often, in this process (docs/compaction.md); 0 = never
+   * (POST /v1/topics/:topic/compact still works). Default one minute.
+   */
+  readonly compactionIntervalMs?: number;
 }
 
 export interface LocalBroker {
@@ -72,6 +78,8 @@ export interface LocalBroker {
   readonly adminToken?: string;
   /** With `chaos`: the fault layer, whose `decisions` list every fault injected so far. */
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number; readonly faults: DynamoDbFaults };
+  /** The in-process compactor (absent with compactionIntervalMs 0). */
+  readonly compaction?: Pick<PeriodicCompaction, "runOnce">;
   stop(): Promise<void>;
 }
 
@@ -99,6 +107,16 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     const consoleRoutes = options.console === false ? undefined : createConsoleRoutes(await loadConsoleBundle(ROOT));
     const server = createGateway(handlers, { console: consoleRoutes });
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+    const intervalMs = options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
+    const compaction =
+      intervalMs > 0
+        ? startPeriodicCompaction({
+            endpoint,
+            tables: tableNames(tablePrefix),
+            intervalMs,
+            onError: (topic, error) => console.error(`dynalog: compaction of ${topic} failed: ${error instanceof Error ? error.message : String(error)}`),
+          })
+        : undefined;
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
@@ -109,7 +127,9 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       tablePrefix,
       adminToken,
       chaos,
+      ...(compaction ? { compaction: { runOnce: compaction.runOnce } } : {}),
       async stop() {
+        await compaction?.stop();
         removeChaosHook?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();

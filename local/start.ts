@@ -6,6 +6,8 @@
  *   --table-prefix <p>  table name prefix (default "dynalog")
  *   --chaos <profile>   inject DynamoDB faults (local/faults/profiles.ts: light, heavy, stale-reads, lost-acks)
  *   --chaos-seed <n>    seed of the chaos decisions (default random, printed so a run can be replayed)
+ *   --compaction-interval-ms <ms>  compact compacted topics this often (default 60000, or
+ *                       DYNALOG_COMPACTION_INTERVAL_MS; 0 = never; docs/compaction.md)
  */
 import { parseArgs } from "node:util";
 
@@ -28,11 +30,12 @@ const { values } = parseArgs({
     "table-prefix": { type: "string", default: "dynalog" },
     chaos: { type: "string" },
     "chaos-seed": { type: "string" },
+    "compaction-interval-ms": { type: "string", default: process.env["DYNALOG_COMPACTION_INTERVAL_MS"] ?? "60000" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
-const USAGE = "Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog] [--auth] [--chaos <profile> [--chaos-seed <n>]]";
+const USAGE = "Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog] [--auth] [--chaos <profile> [--chaos-seed <n>]] [--compaction-interval-ms 60000]";
 
 if (values.help) {
   console.log(`${USAGE}\n\nChaos profiles (--chaos):\n${describeChaosProfiles()}`);
@@ -69,7 +72,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
-const broker = await startLocalBroker({ port, dataDir: values["data-dir"], tablePrefix: values["table-prefix"], auth: values.auth, chaos }).catch((error: unknown) => {
+const compactionIntervalMs = Number(values["compaction-interval-ms"]);
+if (!Number.isInteger(compactionIntervalMs) || compactionIntervalMs < 0) {
+  console.error(`--compaction-interval-ms must be a whole number of milliseconds (0 = never), got ${values["compaction-interval-ms"]}`);
+  process.exit(1);
+}
+
+const broker = await startLocalBroker({ port, dataDir: values["data-dir"], tablePrefix: values["table-prefix"], auth: values.auth, chaos, compactionIntervalMs }).catch((error: unknown) => {
   console.error(`Could not start the local broker: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -89,6 +89,11 @@ export const MAX_OFFSETS_PER_COMMIT = 1000;
 export const MIN_RETENTION_MS = 60_000;
 export const MAX_RETENTION_MS = 10 * 365 * 24 * 3_600_000;
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+/** Compacted topics (docs/compaction.md): Kafka's delete.retention.ms default (one day) and range. */
+export const DEFAULT_DELETE_RETENTION_MS = 24 * 3_600_000;
+export const MAX_DELETE_RETENTION_MS = MAX_RETENTION_MS;
+/** min.compaction.lag.ms: 0 (Kafka's default) up to the longest retention. */
+export const MAX_COMPACTION_LAG_MS = MAX_RETENTION_MS;
 /**
  * Items expire logically at appendTime + retention; the TTL attribute DynamoDB deletes by is one
  * day later, so readers always see an expired item (and move the log start past it) before it

@@ -2,23 +2,26 @@
  * The broker core: every operation the API offers, with no knowledge of HTTP or of how storage
  * lays out items. Built by a factory from named dependencies.
  */
+import { Compactor, type TopicCompaction } from "./compactor.js";
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type BrokerObserver, type Clock } from "./context.js";
 import { Fetcher, type FetchInput, type PartitionFetchResult } from "./fetch.js";
 import type { HeartbeatInput, HeartbeatResult } from "./group-heartbeat.js";
 import { ConsumerGroups, type CommittedPartitionOffset, type GroupDescription, type GroupListing, type OffsetReset } from "./groups.js";
 import { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
-import type { Storage, TopicRecord } from "./ports.js";
+import type { CompactionCheckpoint, Storage, TopicRecord } from "./ports.js";
 import { ANONYMOUS_PRINCIPAL, ProducerIds } from "./producer-ids.js";
 import { Producer, type ProduceInput, type ProduceResult } from "./produce.js";
 import { TopicAdmin, type DeletedRecords, type DeleteRecordsInput, type TopicConfigChanges } from "./topic-admin.js";
 import { Transactions, type TransactionCommitInput, type TransactionCommitResult } from "./transactions.js";
-import { mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
+import { isCompacted, mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
 
 export interface PartitionDescription {
   readonly partition: number;
   readonly logStartOffset: number;
   readonly highWatermark: number;
+  /** Compacted topics only: the last compaction pass of the partition (null = none yet). */
+  readonly compaction?: CompactionCheckpoint | null;
 }
 
 export interface TopicDescription {
@@ -66,6 +69,7 @@ export function createBroker(deps: BrokerDependencies) {
   const groups = new ConsumerGroups(ctx, topics, reader);
   const transactions = new Transactions(ctx, topics, groups, producerIds);
   const admin = new TopicAdmin(ctx, topics, reader);
+  const compactor = new Compactor(ctx, topics, reader);
 
   return {
     config: ctx.config,
@@ -82,6 +86,12 @@ export function createBroker(deps: BrokerDependencies) {
     deleteRecords: (name: string, partitions: readonly DeleteRecordsInput[]): Promise<DeletedRecords[]> => admin.deleteRecords(name, partitions),
     deleteGroup: (group: string): Promise<void> => admin.deleteGroup(group),
 
+    // Compaction (shared/core/compactor.ts, docs/compaction.md).
+    /** One compaction pass over the named partitions (default all) of a compacted topic. */
+    compactTopic: (name: string, partitions?: readonly number[]): Promise<TopicCompaction> => compactor.compactTopic(name, partitions),
+    /** One pass over every compacted topic (what a periodic job runs); failures are reported per topic. */
+    compactAllTopics: () => compactor.compactAll(),
+
     async describeTopic(name: string): Promise<TopicDescription> {
       validateTopicName(name);
       const topic = await topics.require(name, { fresh: true });
@@ -91,7 +101,7 @@ export function createBroker(deps: BrokerDependencies) {
         const head = heads[i]!;
         const highWatermark = await reader.highWatermark(topic, ref, head);
         const logStartOffset = await reader.refreshLogStart(topic, ref, head);
-        return { partition: ref.partition, logStartOffset, highWatermark };
+        return { partition: ref.partition, logStartOffset, highWatermark, ...(isCompacted(topic) ? { compaction: head.compaction ?? null } : {}) };
       });
       return { topic, partitions };
     },

@@ -8,6 +8,9 @@ import type { ConsumerInstanceStore } from "./consumer-instances.js";
 
 export type TimestampType = "CreateTime" | "LogAppendTime";
 
+/** Kafka's cleanup.policy: time-based deletion, compaction (latest record per key), or both. */
+export type CleanupPolicy = "delete" | "compact" | "compact,delete";
+
 export interface TopicRecord {
   readonly name: string;
   /** Unique per creation: log keys use it, so a deleted-then-recreated topic never sees old data. */
@@ -18,6 +21,12 @@ export interface TopicRecord {
   readonly compression: CompressionCodec;
   readonly timestampType: TimestampType;
   readonly createdAt: number;
+  /** "compact" alone keeps records regardless of retentionMs (as Kafka); see docs/compaction.md. */
+  readonly cleanupPolicy: CleanupPolicy;
+  /** Kafka's delete.retention.ms: how long a tombstone outlives the compaction that first kept it. */
+  readonly deleteRetentionMs: number;
+  /** Kafka's min.compaction.lag.ms: records younger than this (append time) are never compacted. */
+  readonly minCompactionLagMs: number;
 }
 
 export interface PartitionRef {
@@ -37,6 +46,13 @@ export interface PartitionHead {
   readonly highWatermarkHint: number;
   /** Every offset below this is expired. */
   readonly logStartHint: number;
+  /** The last compaction pass: every batch below `cleanedUpTo` was compacted then (absent = never). */
+  readonly compaction?: CompactionCheckpoint;
+}
+
+export interface CompactionCheckpoint {
+  readonly cleanedUpTo: number;
+  readonly lastRunAt: number;
 }
 
 export interface BatchEntry {
@@ -47,6 +63,15 @@ export interface BatchEntry {
   readonly blob: Uint8Array;
   readonly maxTimestamp: number;
   readonly appendTime: number;
+  /**
+   * Absent: the batch is dense, record i has offset baseOffset + i. Present (a compacted batch): the
+   * offset of each record, ascending, inside [baseOffset, baseOffset + count).
+   */
+  readonly recordOffsets?: readonly number[];
+  /** Times the compactor rewrote this item (0 = never): its rewrites are conditional on it. */
+  readonly compactionVersion?: number;
+  /** Set when a compaction first kept a tombstone of this batch: tombstones go once it has passed. */
+  readonly deleteHorizon?: number;
 }
 
 export interface VoidEntry {
@@ -169,6 +194,27 @@ export interface LogStore {
   raiseHints(ref: PartitionRef, hints: { highWatermark?: number; logStart?: number }): Promise<void>;
   /** Remove every item of the partition, the counter first so no new reservation succeeds. */
   purge(ref: PartitionRef): Promise<void>;
+}
+
+/** A compacted batch's new content; the item keeps its key, count, append time and TTL. */
+export interface CompactedBatch {
+  readonly codec: CompressionCodec;
+  readonly blob: Uint8Array;
+  readonly maxTimestamp: number;
+  /** Each record's offset, ascending (the records are no longer dense). */
+  readonly recordOffsets: readonly number[];
+  readonly deleteHorizon?: number;
+}
+
+export interface CompactionStore {
+  /**
+   * Replace a batch item's records with `replacement` ("empty": the item becomes a void over the
+   * same range, which readers step over). Only while the stored item is still the batch that was
+   * read (same kind, count and compactionVersion): false when it changed or is gone.
+   */
+  rewriteBatch(ref: PartitionRef, read: BatchEntry, replacement: CompactedBatch | "empty"): Promise<boolean>;
+  /** Record a finished pass on the partition's counter item (cleanedUpTo never moves back). */
+  saveCheckpoint(ref: PartitionRef, checkpoint: CompactionCheckpoint): Promise<void>;
 }
 
 export interface TopicStore {
@@ -312,6 +358,7 @@ export interface TransactionStore {
 export interface Storage {
   readonly topics: TopicStore;
   readonly log: LogStore;
+  readonly compaction: CompactionStore;
   readonly producers: ProducerStore;
   readonly offsets: OffsetStore;
   readonly transactions: TransactionStore;

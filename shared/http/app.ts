@@ -10,7 +10,7 @@ import type { PartitionFetchResult } from "../core/fetch.js";
 import type { ProduceRecord } from "../core/produce.js";
 import type { TopicRecord } from "../core/ports.js";
 import { parseCompression } from "../core/batches.js";
-import { parseTimestampType } from "../core/topics.js";
+import { parseCleanupPolicy, parseTimestampType } from "../core/topics.js";
 import { DynalogError } from "../errors.js";
 import { encodedStringBytes } from "../limits.js";
 import { decodeHeaders, decodeNullableBytes, encodeBytes } from "./encoding.js";
@@ -149,6 +149,9 @@ function topicJson(topic: TopicRecord) {
     retentionMs: topic.retentionMs,
     compression: topic.compression,
     timestampType: topic.timestampType,
+    cleanupPolicy: topic.cleanupPolicy,
+    deleteRetentionMs: topic.deleteRetentionMs,
+    minCompactionLagMs: topic.minCompactionLagMs,
     createdAt: new Date(topic.createdAt).toISOString(),
   };
 }
@@ -211,7 +214,12 @@ const HANDLERS: Record<Exclude<RouteId, SecurityRouteId | LifecycleRouteId | Ups
   async createTopic(c, broker) {
     const body = await readJson(c, createTopicBodySchema);
     await authorizeAny(c, topic(body.name, "Create"), cluster("Create"));
-    const created = await broker.createTopic({ ...body, compression: parseCompression(body.compression), timestampType: parseTimestampType(body.timestampType) });
+    const created = await broker.createTopic({
+      ...body,
+      compression: parseCompression(body.compression),
+      timestampType: parseTimestampType(body.timestampType),
+      cleanupPolicy: parseCleanupPolicy(body.cleanupPolicy),
+    });
     return c.json(topicJson(created), 201);
   },
 

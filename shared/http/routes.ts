@@ -22,6 +22,7 @@ export type RouteId =
   | "createPartitions"
   | "deleteRecords"
   | "deleteGroup"
+  | "compactTopic"
   | "initProducer"
   | "produce"
   | "commitTransaction"
@@ -60,6 +61,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "alterTopicConfigs", method: "POST", path: "/v1/topics/:topic/configs", fn: "admin" },
   { id: "createPartitions", method: "POST", path: "/v1/topics/:topic/partitions", fn: "admin" },
   { id: "deleteRecords", method: "POST", path: "/v1/topics/:topic/delete-records", fn: "admin" },
+  { id: "compactTopic", method: "POST", path: "/v1/topics/:topic/compact", fn: "admin" },
   { id: "initProducer", method: "POST", path: "/v1/producers", fn: "produce" },
   { id: "produce", method: "POST", path: "/v1/topics/:topic/records", fn: "produce" },
   // Transactions write records AND offsets: their own function, so plain produce never can.

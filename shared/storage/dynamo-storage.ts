@@ -2,6 +2,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Storage } from "../core/ports.js";
+import { createDynamoCompactionStore } from "./compaction-store.js";
 import { createDynamoConsumerInstanceStore } from "./consumer-instance-store.js";
 import { createDynamoGroupStore } from "./group-store.js";
 import { createDynamoLogStore } from "./log-store.js";
@@ -20,6 +21,7 @@ export function createDynamoStorage(client: DynamoDBClient, tables: TableNames):
   return {
     topics: createDynamoTopicStore(documents, tables),
     log: createDynamoLogStore(documents, tables),
+    compaction: createDynamoCompactionStore(documents, tables),
     producers,
     offsets: createDynamoOffsetStore(documents, tables),
     transactions: createDynamoTransactionStore(documents, tables, producers),

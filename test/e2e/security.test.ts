@@ -63,6 +63,7 @@ function routeCases(topic: string, doomed: string, group: string): Record<RouteI
     alterTopicConfigs: { method: "POST", path: `/v1/topics/${topic}/configs`, body: { compression: "none" }, denied: "TOPIC_AUTHORIZATION_FAILED" },
     createPartitions: { method: "POST", path: `/v1/topics/${topic}/partitions`, body: { count: 2 }, denied: "TOPIC_AUTHORIZATION_FAILED" },
     deleteRecords: { method: "POST", path: `/v1/topics/${topic}/delete-records`, body: { partitions: [{ partition: 0, offset: 0 }] }, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    compactTopic: { method: "POST", path: `/v1/topics/${topic}/compact`, body: { partitions: [0] }, denied: "TOPIC_AUTHORIZATION_FAILED" },
     // Another group than the one the other cases use: the super-user's call really deletes it.
     deleteGroup: { method: "DELETE", path: `/v1/groups/${group}-other`, denied: "GROUP_AUTHORIZATION_FAILED" },
     initProducer: { method: "POST", path: "/v1/producers", body: { transactionalId: `${topic}-tx` }, denied: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED" },

@@ -346,6 +346,16 @@ beforeAll(async () => {
   // A group with offsets only (no group item): the transaction checks that none appeared.
   expect((await call("admin", "DELETE", "/v1/groups/g1")).status).toBe(200);
 
+  // Compaction (docs/compaction.md): one batch rewritten to fewer records, one emptied into a void, the checkpoint.
+  const compacted = topicName("iam-compact");
+  expect((await call("admin", "POST", "/v1/topics", { name: compacted, partitions: 1, cleanupPolicy: "compact" })).status).toBe(201);
+  for (const records of [[{ key: "YQ==", value: "MQ==" }], [{ key: "YQ==", value: "Mg==" }, { key: "Yg==", value: "Mg==" }], [{ key: "YQ==", value: "Mw==" }]]) {
+    expect((await call("produce", "POST", `/v1/topics/${compacted}/records`, { records })).status).toBe(200);
+  }
+  const compaction = await call("admin", "POST", `/v1/topics/${compacted}/compact`, {});
+  expect(compaction.status, JSON.stringify(compaction.body)).toBe(200);
+  expect(JSON.stringify(compaction.body)).toContain('"rewrittenBatches":2');
+
   expect((await call("admin", "DELETE", `/v1/topics/${topic}`)).status).toBe(200);
 }, 60_000);
 
