@@ -40,7 +40,10 @@ export type RouteId =
   | "createApiKey"
   | "listApiKeys"
   | "revokeApiKey"
-  | UpstashRouteId;
+  | UpstashRouteId
+  | SubscriptionRouteId;
+
+export type SubscriptionRouteId = "createSubscription" | "listSubscriptions" | "describeSubscription" | "pauseSubscription" | "resumeSubscription" | "deleteSubscription";
 
 export interface RouteDefinition {
   readonly id: RouteId;
@@ -93,6 +96,21 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "upstashCommit", method: "POST", path: "/commit/:group/:instance", fn: "commit" },
   { id: "upstashCommitted", method: "POST", path: "/committed/:group/:instance", fn: "commit" },
   { id: "upstashDeleteConsumer", method: "POST", path: "/delete-consumer/:group/:instance", fn: "commit" },
+];
+
+/**
+ * Push subscriptions (shared/http/subscription-routes.ts): served only where a dispatcher delivers
+ * them — the local broker (npm start) for now. They join ROUTES (and so the deployed API, its IAM
+ * table and the CDK stack) together with the deployed dispatcher (docs/subscriptions.md, "Deployed
+ * design"): a subscription the cloud accepted but never delivered would be worse than none.
+ */
+export const SUBSCRIPTION_ROUTES: readonly RouteDefinition[] = [
+  { id: "createSubscription", method: "POST", path: "/v1/subscriptions", fn: "admin" },
+  { id: "listSubscriptions", method: "GET", path: "/v1/subscriptions", fn: "admin" },
+  { id: "describeSubscription", method: "GET", path: "/v1/subscriptions/:name", fn: "admin" },
+  { id: "deleteSubscription", method: "DELETE", path: "/v1/subscriptions/:name", fn: "admin" },
+  { id: "pauseSubscription", method: "POST", path: "/v1/subscriptions/:name/pause", fn: "admin" },
+  { id: "resumeSubscription", method: "POST", path: "/v1/subscriptions/:name/resume", fn: "admin" },
 ];
 
 /** API Gateway's path syntax (`{name}`) for a route. */
