@@ -133,15 +133,20 @@ export class PartitionDispatch {
         return { ok: true };
       }
       if (verdict.kind === "failed-from") {
-        this.pending.failed++;
+        const error = this.failed(verdict.offset, `the target reported record ${verdict.offset} failed (batchItemFailures)`);
         if (verdict.offset > first) await this.accept(verdict.offset - first, verdict.offset);
-        return { ok: false, offset: verdict.offset, error: `the target reported record ${verdict.offset} failed (batchItemFailures)` };
+        return { ok: false, offset: verdict.offset, error };
       }
-      this.pending.failed++;
-      return this.bisect(records, verdict.reason);
+      return this.bisect(records, this.failed(first, verdict.reason));
     }
+    return this.bisect(records, this.failed(first, outcome.error));
+  }
+
+  /** Counts a failed invocation and remembers its error (describe shows it even once bisecting got past it). */
+  private failed(offset: number, error: string): string {
     this.pending.failed++;
-    return this.bisect(records, outcome.error);
+    this.lastError = { message: error.slice(0, MAX_ERROR_CHARS), offset, at: this.settings.clock() };
+    return error;
   }
 
   /** An invocation must end inside the lease: renew it first when it might not. */
