@@ -21,6 +21,8 @@ import type { DynamoDbFaults } from "./faults/dynamodb-faults.js";
 import { faultsForProfile, type ChaosProfileName } from "./faults/profiles.js";
 import { onDynamoDbClientCreated } from "../shared/runtime/client-hooks.js";
 import { prebuiltBundlesDir } from "../infra/lambda-build.js";
+import { runtimeConfigFromEnv } from "../shared/runtime/config.js";
+import { startLocalDispatcher, type LocalDispatcher } from "./dispatcher.js";
 
 export interface LocalBrokerOptions {
   /** HTTP port; 0 picks a free one. */
@@ -56,6 +58,19 @@ export interface LocalBrokerOptions {
    * in a process decides whether its handlers' clients are instrumented.
    */
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number };
+  /**
+   * Push subscriptions (docs/subscriptions.md): their routes are served and a dispatcher delivers
+   * them in process; webhooks may be plain http:// and `--function` may name a local module.
+   * Default on; `false` turns both off.
+   */
+  readonly subscriptions?:
+    | false
+    | {
+        /** Lambda ARNs (or prefixes ending in '*') subscriptions may target; default none. */
+        readonly functionAllowList?: readonly string[];
+        /** Start the dispatcher's background loop (default true); tests may drain it themselves. */
+        readonly autoStart?: boolean;
+      };
 }
 
 export interface LocalBroker {
@@ -66,6 +81,8 @@ export interface LocalBroker {
   readonly adminToken?: string;
   /** With `chaos`: the fault layer, whose `decisions` list every fault injected so far. */
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number; readonly faults: DynamoDbFaults };
+  /** The in-process subscription dispatcher (unless `subscriptions: false`). */
+  readonly subscriptions?: LocalDispatcher;
   stop(): Promise<void>;
 }
 
@@ -76,10 +93,20 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const tablePrefix = options.tablePrefix ?? "dynalog";
   const chaos = options.chaos && { ...options.chaos, faults: faultsForProfile(options.chaos.profile, options.chaos.seed) };
   const removeChaosHook = chaos ? onDynamoDbClientCreated((client) => chaos.faults.install(client)) : undefined;
+  let subscriptions: LocalDispatcher | undefined;
   try {
     const client = new DynamoDBClient(localDynamoDbClientConfig(endpoint));
     await ensureTables(client, tableNames(tablePrefix));
     const authEnv = options.auth ? { DYNALOG_AUTH: "on", DYNALOG_SUPER_USERS: LOCAL_ADMIN } : {};
+    const subscriptionEnv =
+      options.subscriptions === false
+        ? { DYNALOG_SUBSCRIPTIONS: "off" }
+        : {
+            DYNALOG_SUBSCRIPTIONS: "on",
+            DYNALOG_SUBSCRIPTION_ALLOW_HTTP: "true",
+            DYNALOG_SUBSCRIPTION_LOCAL_MODULES: "true",
+            DYNALOG_SUBSCRIPTION_FUNCTIONS: (options.subscriptions?.functionAllowList ?? []).join(","),
+          };
     const adminToken = options.auth
       ? (await new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tableNames(tablePrefix)), { ...DEFAULT_SECURITY_CONFIG, enabled: true }).createApiKey(LOCAL_ADMIN, "local admin (npm start --auth)")).token
       : undefined;
@@ -87,9 +114,19 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
 
     // The handlers read their configuration from the environment at import, as on Lambda.
     // EMF metrics are off by default: locally nothing collects them and they would flood stdout.
-    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...options.env });
+    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...subscriptionEnv, ...options.env });
     const handlers = await loadHandlers(options.handlers ?? defaultHandlers());
 
+    subscriptions =
+      options.subscriptions === false
+        ? undefined
+        : startLocalDispatcher({
+            endpoint,
+            tables: tableNames(tablePrefix),
+            config: runtimeConfigFromEnv().broker,
+            autoStart: options.subscriptions?.autoStart,
+            onError: (error, where) => console.error(`dynalog: subscription ${where.subscription}${where.partition === undefined ? "" : `/${where.partition}`}: ${error instanceof Error ? error.message : String(error)}`),
+          });
     const server = createGateway(handlers);
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
     const address = server.address() as AddressInfo;
@@ -100,7 +137,9 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       tablePrefix,
       adminToken,
       chaos,
+      subscriptions,
       async stop() {
+        await subscriptions?.stop();
         removeChaosHook?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
@@ -108,6 +147,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       },
     };
   } catch (error) {
+    await subscriptions?.stop();
     removeChaosHook?.();
     await dynamodb?.stop();
     throw error;

@@ -60,7 +60,7 @@ export const ERROR_TABLE = {
   NO_OFFSET_FOR_PARTITION: { status: 404, retriable: false, outcome: "definite", description: "The group has no committed offset for a partition and the reset policy is 'none'; details list the partitions." },
   // --- push subscriptions (shared/core/subscriptions.ts) ---------------------------------------
   INVALID_SUBSCRIPTION: { status: 400, retriable: false, outcome: "definite", description: "A subscription setting is invalid: name, target URL or ARN, batch size, batching window, starting position, retries or delivery mode." },
-  SUBSCRIPTION_TARGET_NOT_ALLOWED: { status: 403, retriable: false, outcome: "definite", description: "The broker's configuration does not allow this target: a function not on the allow-list, a plain-http webhook, or a local module where modules are not enabled." },
+  SUBSCRIPTION_TARGET_NOT_ALLOWED: { status: 400, retriable: false, outcome: "definite", description: "The broker's configuration does not allow this target: a function not on the allow-list, a plain-http webhook, or a local module where modules are not enabled." },
   SUBSCRIPTION_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such subscription." },
   SUBSCRIPTION_ALREADY_EXISTS: { status: 409, retriable: false, outcome: "definite", description: "A subscription with this name exists." },
   SUBSCRIPTION_TARGET_UNAVAILABLE: { status: 503, retriable: true, outcome: "definite", description: "The subscription's target cannot be invoked from this broker (e.g. the Lambda client is not available here)." },
