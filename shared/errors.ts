@@ -63,7 +63,6 @@ export const ERROR_TABLE = {
   SUBSCRIPTION_TARGET_NOT_ALLOWED: { status: 400, retriable: false, outcome: "definite", description: "The broker's configuration does not allow this target: a function not on the allow-list, a plain-http webhook, or a local module where modules are not enabled." },
   SUBSCRIPTION_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such subscription." },
   SUBSCRIPTION_ALREADY_EXISTS: { status: 409, retriable: false, outcome: "definite", description: "A subscription with this name exists." },
-  SUBSCRIPTION_TARGET_UNAVAILABLE: { status: 503, retriable: true, outcome: "definite", description: "The subscription's target cannot be invoked from this broker (e.g. the Lambda client is not available here)." },
   // --- security -------------------------------------------------------------------------------
   AUTHENTICATION_FAILED: { status: 401, retriable: false, outcome: "definite", description: "No valid credentials: send an API key (Bearer or Basic) or sign with SigV4." },
   TOPIC_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not perform this operation on the topic (says nothing about whether it exists)." },
