@@ -28,6 +28,9 @@ export interface DispatchSettings {
 /** Extra lease time beyond one invocation's timeout: DynamoDB calls, clock skew between dispatchers. */
 export const LEASE_MARGIN_MS = 30_000;
 
+/** A commit this close to the lease's end re-takes the lease first (clock skew between dispatchers). */
+const COMMIT_LEASE_MARGIN_MS = 5_000;
+
 /** How long a lease is taken for: two invocations and the margin; renewed before each invocation. */
 export const leaseDuration = (subscription: SubscriptionRecord) => 2 * subscription.timeoutMs + LEASE_MARGIN_MS;
 
@@ -73,6 +76,8 @@ export class PartitionDispatch {
   ) {}
 
   private leaseUntil = 0;
+  /** The group's committed offset as this run last read or wrote it. */
+  private position = 0;
 
   /** Runs under the lease; `state` is the partition state the lease was taken with. */
   async run(state: SubscriptionPartitionState): Promise<PartitionRunResult> {
@@ -80,6 +85,7 @@ export class PartitionDispatch {
     let retry = state.retry;
     for (let batch = 0; batch < this.settings.maxBatchesPerRun; batch++) {
       const position = await this.committedPosition();
+      this.position = position;
       if (retry && retry.offset !== position) retry = null; // moved on meanwhile (e.g. offsets reset)
       if (retry && retry.nextAttemptAt > this.settings.clock()) break;
       const records = await this.read(position, retry ? 1 : this.subscription.batchSize);
@@ -174,8 +180,23 @@ export class PartitionDispatch {
     this.lastDeliveredAt = this.settings.clock();
   }
 
-  private commit(offset: number): Promise<void> {
-    return this.broker.commitOffsets(this.subscription.group, [{ topic: this.topic.name, partition: this.partition, offset }]);
+  /**
+   * Commits as the group, only while this run still owns the partition. When the lease may have
+   * lapsed (a stalled process), it is taken again first — and if another dispatcher delivered
+   * meanwhile (the committed offset moved), this run stops instead of moving the offset back.
+   */
+  private async commit(offset: number): Promise<void> {
+    if (this.settings.clock() + COMMIT_LEASE_MARGIN_MS > this.leaseUntil) {
+      const now = this.settings.clock();
+      const until = now + leaseDuration(this.subscription);
+      if (!(await this.broker.subscriptionStore.acquireLease(this.subscription.name, this.partition, this.settings.owner, now, until))) {
+        throw new LeaseLostError(`Lost the lease of ${this.subscription.name}/${this.partition} before committing`);
+      }
+      this.leaseUntil = until;
+      if ((await this.committedPosition()) !== this.position) throw new LeaseLostError(`${this.subscription.name}/${this.partition} was delivered by another dispatcher meanwhile`);
+    }
+    await this.broker.commitOffsets(this.subscription.group, [{ topic: this.topic.name, partition: this.partition, offset }]);
+    this.position = offset;
   }
 
   private async deadLetter(record: FetchedRecord, error: string): Promise<void> {

@@ -12,9 +12,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SubscriptionEvent } from "../../shared/core/dispatch-event.js";
+import type { Invoker, SubscriptionEvent } from "../../shared/core/dispatch-event.js";
 import { Dispatcher } from "../../shared/core/dispatch.js";
-import { DLQ_HEADERS } from "../../shared/core/dispatch-partition.js";
+import { DLQ_HEADERS, LeaseLostError } from "../../shared/core/dispatch-partition.js";
 import type { CreateSubscriptionInput } from "../../shared/core/subscription-model.js";
 import { createInvoker } from "../../shared/runtime/invokers.js";
 import { createTestBroker, createTestTables, topicName, type TestBroker } from "../support/broker.js";
@@ -261,6 +261,49 @@ describe("dispatching to a webhook", () => {
       const round = await dispatcher.drain({ timeoutMs: 110_000 });
       expect(round.invocations).toBe(0);
       expect(accepted(path).get(0)).toEqual(range(0, 50));
+    },
+    120_000,
+  );
+});
+
+describe("leases", () => {
+  it(
+    "let a second dispatcher take over a stalled one's partition once its lease expired; the stalled one cannot move the offset back",
+    async () => {
+      const topic = await createTopic("sd-takeover", 1);
+      await produce(topic, 50, 0, 1);
+      const path = `/${uniqueName("takeover")}`;
+      const sub = await subscribe({ topic, webhook: baseUrl + path, batchSize: 20 });
+      let skew = 0;
+      const clock = () => Date.now() + skew;
+      let entered!: () => void;
+      const inInvoke = new Promise<void>((resolve) => (entered = resolve));
+      let unstall!: () => void;
+      const stalled = new Promise<void>((resolve) => (unstall = resolve));
+      // Dispatcher A hangs inside its first invocation (a stalled process), holding the lease.
+      const stalling: Invoker = {
+        async invoke() {
+          entered();
+          await stalled;
+          return { ok: true, response: undefined };
+        },
+      };
+      const errorsOfA: unknown[] = [];
+      const a = new Dispatcher({ broker: harness.broker, invoker: stalling, clock, owner: "dispatcher-A", onError: (error) => errorsOfA.push(error) });
+      const b = new Dispatcher({ broker: harness.broker, invoker: createInvoker(), clock, owner: "dispatcher-B", retryBaseMs: 1, retryMaxMs: 5 });
+      const runOfA = a.runOnce();
+      await inInvoke;
+      expect((await b.runOnce()).invocations).toBe(0); // leased by A
+
+      skew = 10 * 60_000; // A's lease (two timeouts + 30 s) is long over
+      await b.drain({ timeoutMs: 110_000 });
+      expect(accepted(path).get(0)).toEqual(range(0, 50));
+      expect(await committed(sub.group, topic)).toEqual([50]);
+
+      unstall();
+      await runOfA;
+      expect(errorsOfA.some((e) => e instanceof LeaseLostError)).toBe(true);
+      expect(await committed(sub.group, topic)).toEqual([50]);
     },
     120_000,
   );
