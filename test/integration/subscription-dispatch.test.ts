@@ -212,6 +212,40 @@ describe("dispatching to a webhook", () => {
   );
 
   it(
+    "dead-letters records a webhook never answers (timeout) or that cannot be reached, with the reason",
+    async () => {
+      const topic = await createTopic("sd-down", 1);
+      const dlq = await createTopic("sd-down-dlq", 1);
+      await produce(topic, 2, 0, 1);
+      // Answers after the subscription's timeout (1 s): the dispatcher must not wait for it.
+      const hanging = createServer((_request, response) => void setTimeout(() => response.end(), 5_000).unref());
+      await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+      const hangUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`;
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+      const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`;
+      await new Promise<void>((resolve) => closed.close(() => resolve())); // nothing listens there now
+      try {
+        const slow = await subscribe({ topic, webhook: hangUrl, timeoutMs: 1_000, maxRetries: 0, deadLetterTopic: dlq });
+        const down = await subscribe({ topic, webhook: closedUrl, maxRetries: 1, deadLetterTopic: dlq });
+        await dispatcher.drain({ timeoutMs: 110_000 });
+        for (const sub of [slow, down]) expect(await committed(sub.group, topic)).toEqual([2]);
+        const [dead] = await harness.broker.fetch({ partitions: [{ topic: dlq, partition: 0, offset: 0 }] });
+        if (!dead || "error" in dead) throw new Error("fetch failed");
+        const reasons = dead.records.map((r) => new TextDecoder().decode(r.headers.find((h) => h.key === DLQ_HEADERS.error)!.value!));
+        expect(reasons).toHaveLength(4);
+        expect(reasons.filter((r) => r.includes("did not answer within 1000 ms"))).toHaveLength(2);
+        expect(reasons.filter((r) => r.includes("unreachable"))).toHaveLength(2);
+        expect((await harness.broker.describeSubscription(down.name)).partitions[0]).toMatchObject({ delivered: 0, deadLettered: 2 });
+      } finally {
+        hanging.closeAllConnections();
+        await new Promise<void>((resolve) => hanging.close(() => resolve()));
+      }
+    },
+    120_000,
+  );
+
+  it(
     "honors a partial batch response: commits up to the first failure and retries from it",
     async () => {
       const topic = await createTopic("sd-partial", 1);
