@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { DynalogError } from "../errors.js";
 import type { BrokerContext } from "./context.js";
+import { liveMembers } from "./group-members.js";
 import type { ConsumerGroups } from "./groups.js";
 import type { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
@@ -68,6 +69,14 @@ export class Subscriptions {
     const topic = await this.topics.require(valid.topic, { fresh: true });
     if (valid.deadLetterTopic !== null) await this.topics.require(valid.deadLetterTopic, { fresh: true });
     if (await this.store.get(valid.name)) throw alreadyExists(valid.name);
+    // The dispatcher commits without a member: a group with live members would refuse every
+    // commit, and the subscription would redeliver its first batch forever.
+    const members = liveMembers(await this.ctx.storage.groups.load(valid.group), this.ctx.clock());
+    if (members.length > 0) {
+      throw new DynalogError("NON_EMPTY_GROUP", `Group '${valid.group}' has ${members.length} live member(s); a subscription needs a group of its own`, {
+        details: { group: valid.group, members: members.length },
+      });
+    }
     await this.pinStartingOffsets(valid.group, topic, valid.startingPosition);
     const now = this.ctx.clock();
     const record: SubscriptionRecord = { ...valid, topicId: topic.topicId, state: "active", secret: newSubscriptionSecret(), createdAt: now, updatedAt: now, version: 1 };

@@ -122,6 +122,17 @@ describe("bad input is refused with a clear error and zero writes", () => {
     expect((await api.get(`/v1/subscriptions/${name}`)).status).toBe(404);
   });
 
+  it("refuses a group that has live members (the dispatcher could never commit), writing nothing", async () => {
+    const group = uniqueName("sub-busy-g");
+    const joined = await api.post(`/v1/groups/${group}/heartbeat`, { memberEpoch: 0, topics: [topic] });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    harness.writes.reset();
+    const response = await api.post("/v1/subscriptions", { name: uniqueName("sub-busy"), topic, webhook, group });
+    expect(response.status).toBe(409);
+    expect(response.body.error.code).toBe("NON_EMPTY_GROUP");
+    expect(harness.writes.total).toBe(0);
+  });
+
   it("refuses a bad name", async () => {
     harness.writes.reset();
     const response = await api.post("/v1/subscriptions", { name: "no spaces", topic, webhook });
