@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { registerVerifyCommand } from "./commands/verify.js";
 import { registerSmoke } from "./commands/smoke.js";
 import { registerLifecycleCommands } from "./commands/lifecycle.js";
+import { registerSubscriptionCommands } from "./commands/subscriptions.js";
 import { Dynalog, DynalogError, logLevel, type AclRule, type Consumer, type KafkaMessage, type Message } from "../client/index.js";
 import { Progress } from "./progress.js";
 import { onInterrupt } from "./interrupt.js";
@@ -383,6 +384,7 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
 
   registerSmoke(program, setExit);
   registerLifecycleCommands(topics, groups, client);
+  registerSubscriptionCommands(program, client, printTable);
   return program;
 }
 
@@ -402,7 +404,7 @@ export function describeFailure(error: unknown, url: string): { message: string;
   if (error.code.endsWith("_AUTHORIZATION_FAILED") || error.status === 403) {
     return { message: `not allowed: ${error.message}`, code: EXIT.auth };
   }
-  if (error.code === "UNKNOWN_TOPIC_OR_PARTITION" || error.code === "GROUP_ID_NOT_FOUND") {
+  if (error.code === "UNKNOWN_TOPIC_OR_PARTITION" || error.code === "GROUP_ID_NOT_FOUND" || error.code === "SUBSCRIPTION_NOT_FOUND") {
     return { message: `${error.message} (${error.code})`, code: EXIT.notFound };
   }
   if (error.code === "NON_EMPTY_GROUP") return { message: `${error.message} — stop the group's consumers first`, code: EXIT.failed };

@@ -5,6 +5,7 @@
 import { DynalogError, clientStateError } from "./errors.js";
 import { Instrumentation, instrumentedTransport, type InstrumentationEvent, type RemoveInstrumentationEventListener } from "./events.js";
 import * as lifecycle from "./admin-lifecycle.js";
+import * as subscriptions from "./admin-subscriptions.js";
 import type { Logger } from "./logger.js";
 import type { TopicDescription } from "./metadata.js";
 import type { CompressionType } from "./producer.js";
@@ -326,6 +327,36 @@ export class Admin {
   /** Deletes groups without live members, with their committed offsets (NON_EMPTY_GROUP otherwise). */
   deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: "NONE" }[]> {
     return lifecycle.deleteGroups(this.transport, groupIds);
+  }
+
+  // ---- Push subscriptions (docs/subscriptions.md; admin-subscriptions.ts) -------------------------
+
+  /** Creates a push subscription; the answer's `secret` (the webhook signing key) is shown only now. */
+  createSubscription(options: subscriptions.CreateSubscriptionOptions): Promise<subscriptions.SubscriptionInfo & { readonly secret: string }> {
+    return subscriptions.createSubscription(this.transport, options);
+  }
+
+  listSubscriptions(): Promise<subscriptions.SubscriptionInfo[]> {
+    return subscriptions.listSubscriptions(this.transport);
+  }
+
+  /** The subscription with lag, counters and the last error per partition. */
+  describeSubscription(name: string): Promise<subscriptions.SubscriptionDescription> {
+    return subscriptions.describeSubscription(this.transport, name);
+  }
+
+  /** Stops delivery after the batch in flight; resume continues at the committed offsets. */
+  pauseSubscription(name: string): Promise<subscriptions.SubscriptionInfo> {
+    return subscriptions.pauseSubscription(this.transport, name);
+  }
+
+  resumeSubscription(name: string): Promise<subscriptions.SubscriptionInfo> {
+    return subscriptions.resumeSubscription(this.transport, name);
+  }
+
+  /** Stops delivery for good; the group's committed offsets stay (deleteGroups forgets them). */
+  deleteSubscription(name: string): Promise<void> {
+    return subscriptions.deleteSubscription(this.transport, name);
   }
 }
 

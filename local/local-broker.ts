@@ -24,6 +24,8 @@ import { prebuiltBundlesDir } from "../infra/lambda-build.js";
 import { createConsoleRoutes, CONSOLE_BASE_PATH } from "../shared/http/console-routes.js";
 import { loadConsoleBundle } from "./console-bundle.js";
 import { DEFAULT_COMPACTION_INTERVAL_MS, startPeriodicCompaction, type PeriodicCompaction } from "./periodic-compaction.js";
+import { runtimeConfigFromEnv } from "../shared/runtime/config.js";
+import { startLocalDispatcher, type LocalDispatcher } from "./dispatcher.js";
 
 export interface LocalBrokerOptions {
   /** HTTP port; 0 picks a free one. */
@@ -66,6 +68,19 @@ export interface LocalBrokerOptions {
    * (POST /v1/topics/:topic/compact still works). Default one minute.
    */
   readonly compactionIntervalMs?: number;
+  /**
+   * Push subscriptions (docs/subscriptions.md): their routes are served and a dispatcher delivers
+   * them in process; webhooks may be plain http:// and `--function` may name a local module.
+   * Default on; `false` turns both off.
+   */
+  readonly subscriptions?:
+    | false
+    | {
+        /** Lambda ARNs (or prefixes ending in '*') subscriptions may target; default none. */
+        readonly functionAllowList?: readonly string[];
+        /** Start the dispatcher's background loop (default true); tests may drain it themselves. */
+        readonly autoStart?: boolean;
+      };
 }
 
 export interface LocalBroker {
@@ -80,6 +95,8 @@ export interface LocalBroker {
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number; readonly faults: DynamoDbFaults };
   /** The in-process compactor (absent with compactionIntervalMs 0). */
   readonly compaction?: Pick<PeriodicCompaction, "runOnce">;
+  /** The in-process subscription dispatcher (unless `subscriptions: false`). */
+  readonly subscriptions?: LocalDispatcher;
   stop(): Promise<void>;
 }
 
@@ -90,10 +107,20 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const tablePrefix = options.tablePrefix ?? "dynalog";
   const chaos = options.chaos && { ...options.chaos, faults: faultsForProfile(options.chaos.profile, options.chaos.seed) };
   const removeChaosHook = chaos ? onDynamoDbClientCreated((client) => chaos.faults.install(client)) : undefined;
+  let subscriptions: LocalDispatcher | undefined;
   try {
     const client = new DynamoDBClient(localDynamoDbClientConfig(endpoint));
     await ensureTables(client, tableNames(tablePrefix));
     const authEnv = options.auth ? { DYNALOG_AUTH: "on", DYNALOG_SUPER_USERS: LOCAL_ADMIN } : {};
+    const subscriptionEnv =
+      options.subscriptions === false
+        ? { DYNALOG_SUBSCRIPTIONS: "off" }
+        : {
+            DYNALOG_SUBSCRIPTIONS: "on",
+            DYNALOG_SUBSCRIPTION_ALLOW_HTTP: "true",
+            DYNALOG_SUBSCRIPTION_LOCAL_MODULES: "true",
+            DYNALOG_SUBSCRIPTION_FUNCTIONS: (options.subscriptions?.functionAllowList ?? []).join(","),
+          };
     const adminToken = options.auth
       ? (await new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tableNames(tablePrefix)), { ...DEFAULT_SECURITY_CONFIG, enabled: true }).createApiKey(LOCAL_ADMIN, "local admin (npm start --auth)")).token
       : undefined;
@@ -101,11 +128,21 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
 
     // The handlers read their configuration from the environment at import, as on Lambda.
     // EMF metrics are off by default: locally nothing collects them and they would flood stdout.
-    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...options.env });
+    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...subscriptionEnv, ...options.env });
     const handlers = await loadHandlers(options.handlers ?? defaultHandlers());
 
     const consoleRoutes = options.console === false ? undefined : createConsoleRoutes(await loadConsoleBundle(ROOT));
     const server = createGateway(handlers, { console: consoleRoutes });
+    subscriptions =
+      options.subscriptions === false
+        ? undefined
+        : startLocalDispatcher({
+            endpoint,
+            tables: tableNames(tablePrefix),
+            config: runtimeConfigFromEnv().broker,
+            autoStart: options.subscriptions?.autoStart,
+            onError: (error, where) => console.error(`dynalog: subscription ${where.subscription}${where.partition === undefined ? "" : `/${where.partition}`}: ${error instanceof Error ? error.message : String(error)}`),
+          });
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
     const intervalMs = options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
     const compaction =
@@ -128,8 +165,10 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       adminToken,
       chaos,
       ...(compaction ? { compaction: { runOnce: compaction.runOnce } } : {}),
+      subscriptions,
       async stop() {
         await compaction?.stop();
+        await subscriptions?.stop();
         removeChaosHook?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
@@ -137,6 +176,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       },
     };
   } catch (error) {
+    await subscriptions?.stop();
     removeChaosHook?.();
     await dynamodb?.stop();
     throw error;

@@ -13,6 +13,8 @@ import type { CompactionCheckpoint, Storage, TopicRecord } from "./ports.js";
 import { ANONYMOUS_PRINCIPAL, ProducerIds } from "./producer-ids.js";
 import { Producer, type ProduceInput, type ProduceResult } from "./produce.js";
 import { TopicAdmin, type DeletedRecords, type DeleteRecordsInput, type TopicConfigChanges } from "./topic-admin.js";
+import type { CreateSubscriptionInput, SubscriptionRecord } from "./subscription-model.js";
+import { Subscriptions, type SubscriptionDescription } from "./subscriptions.js";
 import { Transactions, type TransactionCommitInput, type TransactionCommitResult } from "./transactions.js";
 import { isCompacted, mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
 
@@ -70,6 +72,7 @@ export function createBroker(deps: BrokerDependencies) {
   const transactions = new Transactions(ctx, topics, groups, producerIds);
   const admin = new TopicAdmin(ctx, topics, reader);
   const compactor = new Compactor(ctx, topics, reader);
+  const subscriptions = new Subscriptions(ctx, topics, reader, groups);
 
   return {
     config: ctx.config,
@@ -148,6 +151,17 @@ export function createBroker(deps: BrokerDependencies) {
     removeMember: (group: string, memberId: string): Promise<HeartbeatResult> => groups.removeMember(group, memberId),
     describeGroup: (group: string): Promise<GroupDescription> => groups.describe(group),
     listGroups: (): Promise<GroupListing[]> => groups.list(),
+
+    // Push subscriptions (shared/core/subscriptions.ts; delivery: dispatch.ts)
+    createSubscription: (input: CreateSubscriptionInput): Promise<SubscriptionRecord> => subscriptions.create(input),
+    getSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.require(name),
+    listSubscriptions: (): Promise<SubscriptionRecord[]> => subscriptions.list(),
+    describeSubscription: (name: string): Promise<SubscriptionDescription> => subscriptions.describe(name),
+    pauseSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.pause(name),
+    resumeSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.resume(name),
+    deleteSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.delete(name),
+    /** The dispatcher's leases and counters (shared/core/dispatch.ts). */
+    subscriptionStore: ctx.storage.subscriptions,
 
     /** Upstash-dialect consumer instances: state the HTTP adapter keeps for stateless clients. */
     consumerInstances: ctx.storage.consumerInstances,

@@ -5,6 +5,7 @@
 import type { DynalogError } from "../errors.js";
 import type { CompressionCodec } from "../record-batch.js";
 import type { ConsumerInstanceStore } from "./consumer-instances.js";
+import type { SubscriptionStore } from "./subscription-model.js";
 
 export type TimestampType = "CreateTime" | "LogAppendTime";
 
@@ -365,6 +366,8 @@ export interface Storage {
   readonly groups: GroupStore;
   /** Upstash-dialect consumer instances (consumer-instances.ts). */
   readonly consumerInstances: ConsumerInstanceStore;
+  /** Push subscriptions and their per-partition dispatch state (subscription-model.ts). */
+  readonly subscriptions: SubscriptionStore;
 }
 
 // --- consumer groups (shared/core/groups.ts and group-*.ts; items in shared/storage/group-store.ts) ----

@@ -8,6 +8,7 @@ import { createDynamoGroupStore } from "./group-store.js";
 import { createDynamoLogStore } from "./log-store.js";
 import { createDynamoOffsetStore } from "./offset-store.js";
 import { createDynamoProducerStore } from "./producer-store.js";
+import { createDynamoSubscriptionStore } from "./subscription-store.js";
 import type { TableNames } from "./tables.js";
 import { createDynamoTransactionStore } from "./transaction-store.js";
 import { createDynamoTopicStore } from "./topic-store.js";
@@ -27,5 +28,6 @@ export function createDynamoStorage(client: DynamoDBClient, tables: TableNames):
     transactions: createDynamoTransactionStore(documents, tables, producers),
     groups: createDynamoGroupStore(documents, tables),
     consumerInstances: createDynamoConsumerInstanceStore(documents, tables),
+    subscriptions: createDynamoSubscriptionStore(documents, tables),
   };
 }

@@ -51,7 +51,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   },
   offsets: {
     id: "offsets",
-    purpose: "Committed consumer-group offsets per (group, topic, partition).",
+    purpose: "Committed consumer-group offsets per (group, topic, partition); group and member items; push subscriptions and their per-partition dispatch state.",
     partitionKey: { name: "pk", type: "S" },
     sortKey: { name: "sk", type: "S" },
   },
