@@ -16,7 +16,8 @@
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { compressBlob, decodeRecordBatch, decompressBlob, encodeRecordBatch, type BatchRecord, type CompressionCodec } from "../shared/record-batch.js";
-import { batchPutRequest, partitionKey } from "../shared/storage/log-store.js";
+import { batchPutRequest } from "../shared/storage/append-store.js";
+import { partitionKey } from "../shared/storage/log-keys.js";
 import type { BenchWorld } from "./setup.js";
 import type { EventPool } from "./workload.js";
 

@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { DynalogError } from "../shared/errors.js";
 import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES, LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES } from "../shared/limits.js";
-import { ROUTES, apiGatewayPath, matchesPath, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
+import { isConsolePath } from "../shared/http/console-routes.js";
+import { ROUTES, SUBSCRIPTION_ROUTES, apiGatewayPath, matchesPath, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 export type FunctionHandlers = Readonly<Record<FunctionName, LambdaHandler>>;
@@ -16,9 +17,16 @@ export type FunctionHandlers = Readonly<Record<FunctionName, LambdaHandler>>;
 /** An HTTP API refuses bodies over 10 MB itself (its quotas page), with 413. */
 const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024;
 
-export function createGateway(handlers: FunctionHandlers): Server {
+export interface GatewayOptions {
+  /** Serves `/console` and everything under it (shared/http/console-routes.ts); off when absent. */
+  readonly console?: { fetch(request: Request): Response | Promise<Response> };
+}
+
+export function createGateway(handlers: FunctionHandlers, options: GatewayOptions = {}): Server {
   return createServer((request, response) => {
-    handle(handlers, request, response).catch((error: unknown) => {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const served = options.console && isConsolePath(path) ? serveStatic(options.console, request, response) : handle(handlers, request, response);
+    served.catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       sendError(response, new DynalogError("UNKNOWN_SERVER_ERROR", `Local gateway failure: ${message}`));
     });
@@ -28,7 +36,8 @@ export function createGateway(handlers: FunctionHandlers): Server {
 async function handle(handlers: FunctionHandlers, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? "/", "http://localhost");
   const method = (request.method ?? "GET").toUpperCase();
-  const candidates = ROUTES.filter((route) => matchesPath(route, url.pathname));
+  // Locally the subscription routes are served too: the local broker runs their dispatcher.
+  const candidates = [...ROUTES, ...SUBSCRIPTION_ROUTES].filter((route) => matchesPath(route, url.pathname));
   const route = candidates.find((r) => r.method === method);
   if (!route) {
     if (candidates.length === 0) return sendError(response, new DynalogError("NOT_FOUND", `No route ${method} ${url.pathname}`));
@@ -49,6 +58,18 @@ async function handle(handlers: FunctionHandlers, request: IncomingMessage, resp
   const resultBytes = Buffer.byteLength(JSON.stringify(result), "utf8");
   if (resultBytes > LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES) return sendGatewayError(response, `Lambda refused a ${resultBytes}-byte result (limit ${LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES})`);
   writeResult(response, result);
+}
+
+/** The console's static files: a plain Request/Response app, no Lambda in between (none of its routes take a body). */
+async function serveStatic(app: NonNullable<GatewayOptions["console"]>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === "string") headers.set(name, value);
+  }
+  const answer = await app.fetch(new Request(new URL(request.url ?? "/", "http://localhost"), { method: request.method ?? "GET", headers }));
+  request.resume();
+  response.writeHead(answer.status, Object.fromEntries(answer.headers));
+  response.end(Buffer.from(await answer.arrayBuffer()));
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {

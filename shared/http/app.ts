@@ -10,18 +10,19 @@ import type { PartitionFetchResult } from "../core/fetch.js";
 import type { ProduceRecord } from "../core/produce.js";
 import type { TopicRecord } from "../core/ports.js";
 import { parseCompression } from "../core/batches.js";
-import { parseTimestampType } from "../core/topics.js";
+import { parseCleanupPolicy, parseTimestampType } from "../core/topics.js";
 import { DynalogError } from "../errors.js";
 import { encodedStringBytes } from "../limits.js";
 import { decodeHeaders, decodeNullableBytes, encodeBytes } from "./encoding.js";
 import { parseWith, readJson } from "./request-body.js";
 import { errorResponse, errorResponse as jsonErrorResponse, toDynalogError } from "./responses.js";
-import { ROUTES, matchesPath, type FunctionName, type RouteId } from "./routes.js";
+import { ROUTES, SUBSCRIPTION_ROUTES, matchesPath, type FunctionName, type RouteId, type SubscriptionRouteId } from "./routes.js";
 import { DEFAULT_SECURITY_CONFIG, Security } from "../security/security.js";
 import type { SecurityStore } from "../security/ports.js";
 import { authorize, authorizeAny, cluster, group, mayAccess, securityMiddleware, topic, transactionalId, type AuthEnv } from "./authorization.js";
 import { securityHandlers, type SecurityRouteId } from "./security-routes.js";
 import { lifecycleHandlers, type LifecycleRouteId } from "./lifecycle-routes.js";
+import { subscriptionHandlers } from "./subscription-routes.js";
 import { isUpstashPath, upstashErrorResponse } from "./upstash/mapping.js";
 import { upstashHandlers, type UpstashRouteId } from "./upstash/routes.js";
 import {
@@ -46,6 +47,11 @@ export interface ApiOptions {
   readonly security?: Security;
   /** The caller's SigV4-verified IAM identity, when the runtime has one (API Gateway's IAM auth). */
   readonly iamIdentity?: (c: Context) => string | undefined;
+  /**
+   * Serve the push-subscription routes (SUBSCRIPTION_ROUTES): only where a dispatcher delivers
+   * them (the local broker); default off.
+   */
+  readonly subscriptions?: boolean;
   /** Called for every unexpected (500) error, e.g. to log it. */
   readonly onUnexpectedError?: (error: unknown) => void;
 }
@@ -63,7 +69,8 @@ export type DynalogApi = Hono<AuthEnv>;
 
 export function createApi(broker: Broker, options: ApiOptions = {}): DynalogApi {
   const app = new Hono<AuthEnv>();
-  const served = ROUTES.filter((r) => !options.functions || options.functions.includes(r.fn));
+  const routes = options.subscriptions ? [...ROUTES, ...SUBSCRIPTION_ROUTES] : ROUTES;
+  const served = routes.filter((r) => !options.functions || options.functions.includes(r.fn));
   const security = options.security ?? OPEN;
   // Once per path (several methods share one): authentication and quota before any handler.
   // Before anything else, authentication included: a path that does not decode cannot name
@@ -74,7 +81,7 @@ export function createApi(broker: Broker, options: ApiOptions = {}): DynalogApi 
   });
   const guard = securityMiddleware(security, (c) => ({ authorization: c.req.header("authorization"), iamArn: options.iamIdentity?.(c) }));
   for (const path of new Set(served.map((r) => r.path))) app.use(path, guard);
-  const handlers: Record<RouteId, Handler> = { ...HANDLERS, ...lifecycleHandlers, ...securityHandlers(security), ...upstashHandlers() };
+  const handlers: Record<RouteId, Handler> = { ...HANDLERS, ...lifecycleHandlers, ...securityHandlers(security), ...upstashHandlers(), ...subscriptionHandlers };
   for (const route of served) {
     const handler = handlers[route.id];
     app.on(route.method, route.path, (c) => handler(c, broker));
@@ -149,6 +156,9 @@ function topicJson(topic: TopicRecord) {
     retentionMs: topic.retentionMs,
     compression: topic.compression,
     timestampType: topic.timestampType,
+    cleanupPolicy: topic.cleanupPolicy,
+    deleteRetentionMs: topic.deleteRetentionMs,
+    minCompactionLagMs: topic.minCompactionLagMs,
     createdAt: new Date(topic.createdAt).toISOString(),
   };
 }
@@ -207,11 +217,16 @@ function fetchResultJson(result: PartitionFetchResult, encode: (record: FetchedR
 
 // ---- handlers --------------------------------------------------------------------------------
 
-const HANDLERS: Record<Exclude<RouteId, SecurityRouteId | LifecycleRouteId | UpstashRouteId>, Handler> = {
+const HANDLERS: Record<Exclude<RouteId, SecurityRouteId | LifecycleRouteId | UpstashRouteId | SubscriptionRouteId>, Handler> = {
   async createTopic(c, broker) {
     const body = await readJson(c, createTopicBodySchema);
     await authorizeAny(c, topic(body.name, "Create"), cluster("Create"));
-    const created = await broker.createTopic({ ...body, compression: parseCompression(body.compression), timestampType: parseTimestampType(body.timestampType) });
+    const created = await broker.createTopic({
+      ...body,
+      compression: parseCompression(body.compression),
+      timestampType: parseTimestampType(body.timestampType),
+      cleanupPolicy: parseCleanupPolicy(body.cleanupPolicy),
+    });
     return c.json(topicJson(created), 201);
   },
 

@@ -6,15 +6,19 @@
  *   d  record blob (binary)        z  compression codec, absent = none
  *   t  max record timestamp (ms)   a  append time (ms, writer's clock)
  *   x  TTL, epoch seconds (absent = keep forever)
+ *   od record offsets of a compacted batch (absent = dense; record-offsets.ts)
+ *   cv compaction version (absent = 0)   dh delete horizon of its tombstones (ms; compaction-store.ts)
  * Counter item (partitions table), key `p`:
  *   next  first unreserved offset  ra  time of the latest reservation (ms)
  *   hw    high-watermark hint      ls  log-start hint
  *   rt    token of the latest reservation: an SDK retry of a reservation whose response was lost
  *         finds its own token and gets its range back instead of reserving a second one
- * Idempotent producer state lives in the producers table (producer-state.ts).
+ *   cc, cr  compaction checkpoint: cleaned-up-to offset, time of the last pass (compaction-store.ts)
+ * Batch items are written by append-store.ts; idempotent producer state and idempotency keys live
+ * in the producers table (producer-state.ts, idempotency-key-state.ts).
  * Attribute names are one or two letters because every byte of an item is billed.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
   BatchGetCommand,
   GetCommand,
@@ -24,9 +28,6 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient, paginateQuery } from "@aws-sdk/lib-dynamodb";
 import type {
-  AppendRequest,
-  AppendResult,
-  EncodedBatch,
   FillResult,
   LogEntry,
   LogStore,
@@ -34,18 +35,18 @@ import type {
   PartitionRef,
 } from "../core/ports.js";
 import type { CompressionCodec } from "../record-batch.js";
-import { cancelledActions, describeCancellation, isTransactionCanceled, plainItem, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
-import { DynalogError } from "../errors.js";
+import { cancelledActions, isTransactionCanceled, plainItem, storageFailure, type LabelledAction } from "./dynamo-errors.js";
 import type { TableNames } from "./tables.js";
 import { batchDelete, batchPut } from "./batch-write.js";
+import { createAppender } from "./append-store.js";
+import { partitionKey } from "./log-keys.js";
+import { decodeRecordOffsets } from "./record-offsets.js";
 
 /** DynamoDB's limit on actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ACTIONS = 100;
 const BATCH_GET_LIMIT = 100;
 
-export function partitionKey(ref: PartitionRef): string {
-  return `${ref.topicId}#${ref.partition}`;
-}
+export { partitionKey } from "./log-keys.js";
 
 type Item = Record<string, unknown>;
 
@@ -60,6 +61,7 @@ function toEntry(item: Item): LogEntry {
   const appendTime = num(item, "a");
   if (item["k"] === "V") return { kind: "void", baseOffset, count, appendTime };
   const blob = item["d"];
+  const offsets = item["od"];
   return {
     kind: "batch",
     baseOffset,
@@ -68,6 +70,10 @@ function toEntry(item: Item): LogEntry {
     codec: (typeof item["z"] === "string" ? item["z"] : "none") as CompressionCodec,
     blob: blob instanceof Uint8Array ? blob : new Uint8Array(0),
     maxTimestamp: num(item, "t"),
+    // Compacted batches only (compaction-store.ts): everything else stays as it was written.
+    ...(offsets instanceof Uint8Array ? { recordOffsets: decodeRecordOffsets(baseOffset, count, offsets) } : {}),
+    ...(typeof item["cv"] === "number" ? { compactionVersion: item["cv"] } : {}),
+    ...(typeof item["dh"] === "number" ? { deleteHorizon: item["dh"] } : {}),
   };
 }
 
@@ -78,6 +84,7 @@ function toHead(item: Item | undefined): PartitionHead {
     reservedAt: item ? num(item, "ra") : 0,
     highWatermarkHint: item ? num(item, "hw") : 0,
     logStartHint: item ? num(item, "ls") : 0,
+    ...(item && typeof item["cc"] === "number" ? { compaction: { cleanedUpTo: item["cc"], lastRunAt: num(item, "cr") } } : {}),
   };
 }
 
@@ -96,73 +103,10 @@ function conditionFailureItem(error: unknown): Item | undefined {
   return item === undefined ? undefined : plainItem(item);
 }
 
-/** DynamoDB idempotency tokens are 1-36 characters; derive one per (partition, reservation, attempt). */
-function requestToken(parts: string): string {
-  return createHash("sha256").update(parts).digest("base64url").slice(0, 36);
-}
-
-/** The write-once Put of one batch item (used by appends and by transactions). */
-export function batchPutRequest(tables: TableNames, ref: PartitionRef, batch: EncodedBatch, appendTime: number, expiresAtSeconds: number | undefined): Item {
-  const item: Item = {
-    p: partitionKey(ref),
-    o: batch.baseOffset,
-    k: "B",
-    c: batch.count,
-    d: batch.blob,
-    t: batch.maxTimestamp,
-    a: appendTime,
-  };
-  if (batch.codec !== "none") item["z"] = batch.codec;
-  if (expiresAtSeconds !== undefined) item["x"] = expiresAtSeconds;
-  return { TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" };
-}
-
-
 export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: TableNames): LogStore {
   const counterKey = (ref: PartitionRef) => ({ p: partitionKey(ref) });
 
-  const batchItemPut = (request: AppendRequest, batch: EncodedBatch): Item => batchPutRequest(tables, request.ref, batch, request.appendTime, request.expiresAtSeconds);
-
-  async function appendWithPut(request: AppendRequest): Promise<AppendResult> {
-    const put = batchItemPut(request, request.batches[0]!);
-    try {
-      await client.send(new PutCommand({ ...put, ReturnValuesOnConditionCheckFailure: "ALL_OLD" } as never));
-      return { status: "appended" };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw writeFailure(error, "PutItem (append)");
-      // Only this writer puts a batch at its base offset: a batch already there is our own, put by
-      // an earlier attempt of this very request whose response was lost inside the SDK's retries.
-      const existing = conditionFailureItem(error);
-      if (existing?.["k"] === "B") return { status: "appended" };
-      return { status: "slot-taken" };
-    }
-  }
-
-  async function appendWithTransaction(request: AppendRequest): Promise<AppendResult> {
-    // Several batches of one request: all or nothing, so readers never see part of a request.
-    const actions: LabelledAction<number>[] = request.batches.map((batch) => ({ label: batch.baseOffset, action: { Put: batchItemPut(request, batch) } }));
-    const first = request.batches[0]!;
-    try {
-      await client.send(
-        new TransactWriteCommand({
-          TransactItems: actions.map((a) => a.action) as never,
-          // Offsets can be handed out again (a released reservation), so the token also carries the
-          // request's own id: a token reused with other parameters would be refused by DynamoDB.
-          ClientRequestToken: requestToken(`${partitionKey(request.ref)}#${first.baseOffset}#${request.requestId ?? ""}#${request.attempt}`),
-        }),
-      );
-      return { status: "appended" };
-    } catch (error) {
-      if (!isTransactionCanceled(error)) throw writeFailure(error, "TransactWriteItems (append)");
-      const failed = cancelledActions(error, actions);
-      const retried = sentMoreThanOnce(error);
-      if (failed.some((f) => f.code === "ConditionalCheckFailed")) return { status: "slot-taken" };
-      if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict", retried };
-      const mapped = writeFailure(error, "TransactWriteItems (append)");
-      if (mapped.code !== "STORAGE_ERROR") throw mapped;
-      throw new DynalogError("STORAGE_ERROR", `append cancelled: ${describeCancellation(failed)}`, { cause: error });
-    }
-  }
+  const append = createAppender(client, tables);
 
   /**
    * Whether void fills go as one TransactWriteItems per ≤ 100 offsets (fast, and half the write
@@ -320,10 +264,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
       }
     },
 
-    async append(request) {
-      if (request.batches.length === 0) throw new Error("append needs at least one batch");
-      return request.batches.length === 1 ? appendWithPut(request) : appendWithTransaction(request);
-    },
+    append,
 
     async voidOwnReservation(ref, baseOffset, count, now, expiresAtSeconds) {
       const item: Item = { p: partitionKey(ref), o: baseOffset, k: "V", c: count, a: now };

@@ -12,7 +12,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ClaimResult, PartitionRef, ProducerAppend, ProducerState, RememberedBatch } from "../core/ports.js";
 import { plainItem, sentMoreThanOnce, storageFailure, writeFailure } from "./dynamo-errors.js";
-import { partitionKey } from "./log-store.js";
+import { partitionKey } from "./log-keys.js";
 import type { TableNames } from "./tables.js";
 
 const REMEMBERED_BATCHES = 5;
@@ -33,7 +33,8 @@ export function toProducerState(item: Item | undefined): ProducerState | undefin
     const batch = rememberedBatch(item[`r${i}`]);
     if (batch) recent.push(batch);
   }
-  return { epoch: item["e"], lastSequence: typeof item["q"] === "number" ? item["q"] : -1, recent };
+  // `t`: an idempotency key's state only (idempotency-key-state.ts), the first write's append time.
+  return { epoch: item["e"], lastSequence: typeof item["q"] === "number" ? item["q"] : -1, recent, ...(typeof item["t"] === "number" && { appendTime: item["t"] }) };
 }
 
 const asList = (b: RememberedBatch): number[] => [b.epoch, b.baseSequence, b.lastSequence, b.baseOffset];

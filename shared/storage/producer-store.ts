@@ -11,7 +11,7 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, pag
 import type { ProducerIdIssue, ProducerStore } from "../core/ports.js";
 import { storageFailure } from "./dynamo-errors.js";
 import { batchDelete } from "./batch-write.js";
-import { partitionKey } from "./log-store.js";
+import { partitionKey } from "./log-keys.js";
 import { createProducerStateStore } from "./producer-state.js";
 import type { TableNames } from "./tables.js";
 

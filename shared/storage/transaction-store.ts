@@ -26,7 +26,7 @@ import { DynalogError } from "../errors.js";
 import type { ProducerStore, TransactionalState, TransactionPartitionResult, TransactionStore } from "../core/ports.js";
 import { cancelledActions, describeCancellation, isTransactionCanceled, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
 import { offsetFenceCheck, offsetFenceError } from "./group-store.js";
-import { batchPutRequest } from "./log-store.js";
+import { batchPutRequest } from "./append-store.js";
 import { issuedProducerIdItem, producerIdKey } from "./producer-store.js";
 import { offsetItem } from "./offset-store.js";
 import type { TableNames } from "./tables.js";
