@@ -39,7 +39,7 @@ export interface ProduceInput {
    * Names this write, for callers that retry blindly (the Upstash dialect's reserved header): a
    * produce with the same key, by the same principal, to the same partition within
    * IDEMPOTENCY_KEY_WINDOW_MS answers the first write's offsets (`duplicate: true`) and writes
-   * nothing. Kept as idempotent-producer state keyed by the key, in the append's own transaction.
+   * nothing. Kept as idempotent-producer state keyed by the key, in the append's own transaction (keyed-append.ts).
    * Records without key or partition are placed by the idempotency key, so a retry lands where
    * the first write did. Not with `producer`.
    */
