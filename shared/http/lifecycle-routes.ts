@@ -5,7 +5,7 @@
  * records needs Delete on the topic; deleting a group needs Delete on the group.
  */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Broker } from "../core/broker.js";
 import type { TopicRecord } from "../core/ports.js";
 import { parseCompression } from "../core/batches.js";
