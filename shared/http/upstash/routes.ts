@@ -33,10 +33,14 @@ async function produceOne(c: Context<AuthEnv>, broker: Broker, record: UpstashPr
   return { topic: record.topic, partition: written.partition, offset: written.baseOffset, timestamp };
 }
 
+/** Every route of the dialect; each function composes only its own (functions/*.ts). */
 export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
-  return {
-    ...consumerHandlers(),
+  return { ...consumerHandlers(), ...upstashProduceHandlers(), ...upstashFetchHandlers(), ...upstashTopicHandlers() };
+}
 
+/** The produce function's route of the dialect. */
+export function upstashProduceHandlers(): Record<"upstashProduce", UpstashHandler> {
+  return {
     /** One record or an array; always answers an array, in request order. */
     async upstashProduce(c, broker) {
       const body = await readJson(c, upstashProduceBodySchema);
@@ -57,7 +61,12 @@ export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
       );
       return c.json(answers);
     },
+  };
+}
 
+/** The fetch function's routes of the dialect. */
+export function upstashFetchHandlers(): Record<"upstashFetch" | "upstashOffsets", UpstashHandler> {
+  return {
     async upstashFetch(c, broker) {
       const body = await readJson(c, upstashFetchBodySchema);
       const partitions = [...(body.topicPartitionOffsets ?? [])];
@@ -65,13 +74,6 @@ export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
       await authorize(c, ...partitions.map((p) => topic(p.topic, "Read")));
       const { messages } = await fetchMessages(broker, partitions, body.timeout);
       return c.json(messages);
-    },
-
-    async upstashTopics(c, broker) {
-      const topics = await broker.listTopics();
-      const visible: Record<string, number> = {};
-      for (const t of topics) if (await mayAccess(c, topic(t.name, "Describe"))) visible[t.name] = t.partitions;
-      return c.json(visible);
     },
 
     /** earliest, latest, or the first offset at or after a timestamp (seconds or ms); none after it → latest. */
@@ -92,6 +94,18 @@ export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
         }),
       );
       return c.json(offsets);
+    },
+  };
+}
+
+/** The admin function's topic listing of the dialect (its consumer listing is in consumers.ts). */
+export function upstashTopicHandlers(): Record<"upstashTopics", UpstashHandler> {
+  return {
+    async upstashTopics(c, broker) {
+      const topics = await broker.listTopics();
+      const visible: Record<string, number> = {};
+      for (const t of topics) if (await mayAccess(c, topic(t.name, "Describe"))) visible[t.name] = t.partitions;
+      return c.json(visible);
     },
   };
 }

@@ -1,0 +1,6 @@
+/** The commit function's route modules: offsets and group membership, Upstash consumer instances. */
+import { commitHandlers } from "../commit-routes.js";
+import type { RouteHandlers } from "../compose.js";
+import { consumerHandlers } from "../upstash/consumers.js";
+
+export const commitRoutes: readonly RouteHandlers[] = [commitHandlers, consumerHandlers()];

@@ -1,0 +1,6 @@
+/** The produce function's route modules. */
+import type { RouteHandlers } from "../compose.js";
+import { produceHandlers } from "../produce-routes.js";
+import { upstashProduceHandlers } from "../upstash/routes.js";
+
+export const produceRoutes: readonly RouteHandlers[] = [produceHandlers, upstashProduceHandlers()];
