@@ -7,7 +7,9 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { DynalogError } from "../shared/errors.js";
+import { applyCors } from "./cors.js";
 import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES, LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES } from "../shared/limits.js";
+import type { CorsPolicy } from "../shared/http/cors.js";
 import { ROUTES, apiGatewayPath, matchesPath, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
@@ -16,8 +18,14 @@ export type FunctionHandlers = Readonly<Record<FunctionName, LambdaHandler>>;
 /** An HTTP API refuses bodies over 10 MB itself (its quotas page), with 413. */
 const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024;
 
-export function createGateway(handlers: FunctionHandlers): Server {
+export interface GatewayOptions {
+  /** Which web origins may call (the deployed API's `cors` prop); none when absent. */
+  readonly cors?: CorsPolicy;
+}
+
+export function createGateway(handlers: FunctionHandlers, options: GatewayOptions = {}): Server {
   return createServer((request, response) => {
+    if (options.cors && applyCors(options.cors, request, response)) return;
     handle(handlers, request, response).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       sendError(response, new DynalogError("UNKNOWN_SERVER_ERROR", `Local gateway failure: ${message}`));

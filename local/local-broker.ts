@@ -16,6 +16,7 @@ import { createDynamoSecurityStore } from "../shared/storage/security-store.js";
 const LOCAL_ADMIN = "User:admin";
 import { tableNames } from "../shared/storage/tables.js";
 import { assertLocalEndpoint, localDynamoDbClientConfig, startDynamoDbLocal, type DynamoDbLocalHandle } from "./dynamodb-local.js";
+import { ANY_ORIGIN, type CorsPolicy } from "../shared/http/cors.js";
 import { createGateway, type FunctionHandlers, type LambdaHandler } from "./gateway.js";
 import type { DynamoDbFaults } from "./faults/dynamodb-faults.js";
 import { faultsForProfile, type ChaosProfileName } from "./faults/profiles.js";
@@ -56,6 +57,8 @@ export interface LocalBrokerOptions {
    * in a process decides whether its handlers' clients are instrumented.
    */
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number };
+  /** Which web origins may call the broker from a browser; default any (ANY_ORIGIN), false for none. */
+  readonly cors?: CorsPolicy | false;
 }
 
 export interface LocalBroker {
@@ -90,7 +93,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...options.env });
     const handlers = await loadHandlers(options.handlers ?? defaultHandlers());
 
-    const server = createGateway(handlers);
+    const server = createGateway(handlers, { cors: options.cors === false ? undefined : (options.cors ?? ANY_ORIGIN) });
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
