@@ -4,7 +4,8 @@
  * only the code they use; createApi (app.ts) composes them all for in-process tests and tools.
  * Handlers parse and validate, call the broker core, and shape the response; nothing else.
  */
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import type { Broker } from "../core/broker.js";
 import { DynalogError } from "../errors.js";
 import { errorResponse, errorResponse as jsonErrorResponse, toDynalogError } from "./responses.js";
