@@ -1,0 +1,79 @@
+/**
+ * Each Lambda function bundles only what its routes need: built with the deployed esbuild settings
+ * (infra/lambda-build.ts) and measured from esbuild's metafile. Guards the split (a function's
+ * entry reaching another's route modules, or every route through createApi) and the imports that
+ * silently pull whole libraries in (`import { z } from "zod"` keeps all of zod's locales).
+ */
+import path from "node:path";
+import { build, type Metafile } from "esbuild";
+import { beforeAll, describe, expect, it } from "vitest";
+import { lambdaBuildSettings, type LambdaFunctionName } from "../../infra/lambda-build.js";
+import { FUNCTION_NAMES } from "../../shared/http/routes.js";
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer"];
+
+/** Bundled AWS SDK (the default): 346-485 KB measured; the margin absorbs dependency updates. */
+const BUDGET_BYTES = 520 * 1024;
+
+/** Route modules only some functions may include (shared/http/function-routes/<fn>.ts). */
+const ROUTE_MODULES: Readonly<Record<string, readonly LambdaFunctionName[]>> = {
+  "shared/http/app.ts": [],
+  "shared/http/admin-routes.ts": ["admin"],
+  "shared/http/lifecycle-routes.ts": ["admin"],
+  "shared/http/security-routes.ts": ["admin"],
+  "shared/http/produce-routes.ts": ["produce"],
+  "shared/http/fetch-routes.ts": ["fetch"],
+  "shared/http/commit-routes.ts": ["commit"],
+  "shared/http/transaction-routes.ts": ["transactions"],
+  "shared/http/upstash/consumers.ts": ["admin", "commit"],
+};
+
+/** Each bundle's size and the files that contribute code to it (esbuild also lists emptied ones). */
+const bundles = new Map<LambdaFunctionName, { bytes: number; inputs: string[] }>();
+
+beforeAll(async () => {
+  const settings = lambdaBuildSettings("bundled");
+  for (const fn of FUNCTIONS) {
+    const result = await build({
+      entryPoints: [path.join(REPO, "functions", `${fn}.ts`)],
+      outfile: `${fn}.mjs`,
+      write: false,
+      metafile: true,
+      bundle: true,
+      format: settings.format,
+      platform: settings.platform,
+      target: settings.target,
+      minify: settings.minify,
+      mainFields: [...settings.mainFields],
+      banner: { js: settings.banner },
+      external: [...settings.external],
+      alias: { ...settings.alias },
+      logLevel: "silent",
+    });
+    const output = Object.values((result.metafile as Metafile).outputs)[0]!;
+    const inputs = Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0);
+    bundles.set(fn, { bytes: output.bytes, inputs: inputs.map(([file]) => path.relative(REPO, path.resolve(REPO, file))) });
+  }
+}, 180_000);
+
+describe("the Lambda bundles", () => {
+  it(`stay within ${BUDGET_BYTES / 1024} KB each, the AWS SDK included`, () => {
+    for (const fn of FUNCTIONS) expect(bundles.get(fn)!.bytes, fn).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
+
+  it("carry only their own routes' modules", () => {
+    for (const fn of FUNCTIONS) {
+      const inputs = bundles.get(fn)!.inputs;
+      for (const [module, allowed] of Object.entries(ROUTE_MODULES)) expect(inputs.includes(module), `${fn} bundles ${module}`).toBe(allowed.includes(fn));
+    }
+  });
+
+  it("carry none of zod's locales", () => {
+    for (const fn of FUNCTIONS) {
+      const zod = bundles.get(fn)!.inputs.filter((f) => f.includes("node_modules/zod/"));
+      expect(zod.length, fn).toBeGreaterThan(0);
+      expect(zod.filter((f) => /\/locales\/(?!en\.js)/.test(f)), fn).toEqual([]);
+    }
+  });
+});
