@@ -17,6 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleReport, measureBundles, type BundleFigures } from "./bundles.js";
+import { measureCompaction } from "./compaction.js";
 import { compressionCheck } from "./compression-check.js";
 import { measureFetch, measureIdle, measureProduce, measureUnits, median, newTopic, type FetchCell, type ProduceCell, type UnitCell } from "./measure.js";
 import { generateEvents } from "./payload.js";
@@ -149,6 +150,20 @@ async function main(): Promise<void> {
       ),
     );
     console.log("\nWRU/msg AWS = write units computed from item sizes the way AWS bills them (reserve UpdateItem + TransactWriteItems ×2); Local = DynamoDB Local's ConsumedCapacity. Handler = time inside the broker's HTTP app per request (what Lambda would bill).");
+
+    // ---- compacted topics -----------------------------------------------------------------------
+    const compactionMessages = config.costMessages[100]!;
+    progress(`compaction: ${compactionMessages} keyed messages to a plain and a compacted topic, then one pass`);
+    const compaction = await measureCompaction(world, pool, compactionMessages, 100, 100, Date.now().toString(36));
+    console.log("\n## Compacted topics (docs/compaction.md): produce cost beside a plain topic, and one compaction pass\n");
+    console.log(
+      markdownTable(
+        ["messages", "keys", "batch", "WRU/msg plain", "WRU/msg compacted", "pass WRU/msg", "pass RRU/msg", "removed", "check"],
+        [[fmt(compaction.messages), fmt(compaction.keys), String(compaction.batch), fmt(compaction.plainWruPerMessage, 3), fmt(compaction.compactedWruPerMessage, 3), fmt(compaction.passWruPerMessage, 3), fmt(compaction.passRruPerMessage, 3), fmt(compaction.removed), compaction.verified ? "verified" : "FAILED"]],
+        ["l"],
+      ),
+    );
+    console.log("\nGzip, ~1 KB JSON events, keys cycling over 100 values. The pass reads the log twice (key map, then rewrites) and rewrites every batch that lost records.");
 
     // ---- idle long poll and new-record latency -------------------------------------------------
     const idle = await measureIdle(world, pool, config.idle.waitMs, config.idle.polls, config.idle.samples);

@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { registerVerifyCommand } from "./commands/verify.js";
 import { registerSmoke } from "./commands/smoke.js";
 import { registerLifecycleCommands } from "./commands/lifecycle.js";
+import { registerSubscriptionCommands } from "./commands/subscriptions.js";
 import { Dynalog, DynalogError, logLevel, type AclRule, type Consumer, type KafkaMessage, type Message } from "../client/index.js";
 import { Progress } from "./progress.js";
 import { onInterrupt } from "./interrupt.js";
@@ -73,10 +74,22 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
     .option("--retention-ms <ms>", "how long records are kept, or 'forever'", retention)
     .addOption(new Option("--compression <codec>", "storage codec").choices(["none", "gzip", "brotli"]))
     .addOption(new Option("--timestamp-type <type>", "record timestamps").choices(["CreateTime", "LogAppendTime"]))
-    .action(async (name: string, opts: { partitions: number; retentionMs?: number | "forever"; compression?: "none" | "gzip" | "brotli"; timestampType?: "CreateTime" | "LogAppendTime" }) => {
+    .addOption(new Option("--cleanup-policy <policy>", "keep the latest record per key (docs/compaction.md)").choices(["delete", "compact", "compact,delete"]))
+    .action(async (name: string, opts: { partitions: number; retentionMs?: number | "forever"; compression?: "none" | "gzip" | "brotli"; timestampType?: "CreateTime" | "LogAppendTime"; cleanupPolicy?: "delete" | "compact" | "compact,delete" }) => {
       const created = await client()
         .admin()
-        .createTopics({ topics: [{ topic: name, numPartitions: opts.partitions, retentionMs: opts.retentionMs === "forever" ? null : opts.retentionMs, compression: opts.compression, timestampType: opts.timestampType }] });
+        .createTopics({
+          topics: [
+            {
+              topic: name,
+              numPartitions: opts.partitions,
+              retentionMs: opts.retentionMs === "forever" ? null : opts.retentionMs,
+              compression: opts.compression,
+              timestampType: opts.timestampType,
+              cleanupPolicy: opts.cleanupPolicy,
+            },
+          ],
+        });
       if (!created) {
         process.stderr.write(`dynalog: topic '${name}' already exists\n`);
         setExit(EXIT.failed);
@@ -104,6 +117,14 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
       const t = await client().admin().describeTopic(name);
       if (opts.json) return printJson(t);
       process.stdout.write(`Topic ${t.name}  id ${t.topicId}  partitions ${t.partitionCount}  retention ${t.retentionMs === null ? "forever" : `${t.retentionMs} ms`}  compression ${t.compression}  timestamps ${t.timestampType}  created ${t.createdAt}\n`);
+      if (t.cleanupPolicy !== undefined && t.cleanupPolicy !== "delete") {
+        process.stdout.write(`Cleanup ${t.cleanupPolicy}  delete.retention.ms ${t.deleteRetentionMs}  min.compaction.lag.ms ${t.minCompactionLagMs}\n`);
+        printTable(
+          ["PARTITION", "LOG-START", "HIGH-WATERMARK", "CLEANED-UP-TO", "LAST-COMPACTION"],
+          t.partitions.map((p) => [String(p.partition), String(p.logStartOffset), String(p.highWatermark), p.compaction ? String(p.compaction.cleanedUpTo) : "-", p.compaction ? new Date(p.compaction.lastRunAt).toISOString() : "never"]),
+        );
+        return;
+      }
       printTable(
         ["PARTITION", "LOG-START", "HIGH-WATERMARK"],
         t.partitions.map((p) => [String(p.partition), String(p.logStartOffset), String(p.highWatermark)]),
@@ -363,6 +384,7 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
 
   registerSmoke(program, setExit);
   registerLifecycleCommands(topics, groups, client);
+  registerSubscriptionCommands(program, client, printTable);
   return program;
 }
 
@@ -382,7 +404,7 @@ export function describeFailure(error: unknown, url: string): { message: string;
   if (error.code.endsWith("_AUTHORIZATION_FAILED") || error.status === 403) {
     return { message: `not allowed: ${error.message}`, code: EXIT.auth };
   }
-  if (error.code === "UNKNOWN_TOPIC_OR_PARTITION" || error.code === "GROUP_ID_NOT_FOUND") {
+  if (error.code === "UNKNOWN_TOPIC_OR_PARTITION" || error.code === "GROUP_ID_NOT_FOUND" || error.code === "SUBSCRIPTION_NOT_FOUND") {
     return { message: `${error.message} (${error.code})`, code: EXIT.notFound };
   }
   if (error.code === "NON_EMPTY_GROUP") return { message: `${error.message} — stop the group's consumers first`, code: EXIT.failed };

@@ -6,6 +6,9 @@
  *   compression.type        ↔ compression ("uncompressed" ↔ "none"; also gzip, brotli)
  *   message.timestamp.type  ↔ timestampType (CreateTime, LogAppendTime)
  *   max.message.bytes       ↔ the per-record limit: read-only, the same for every topic
+ *   cleanup.policy          ↔ cleanupPolicy (delete, compact, compact,delete; docs/compaction.md)
+ *   delete.retention.ms     ↔ deleteRetentionMs (how long tombstones outlive the pass that kept them)
+ *   min.compaction.lag.ms   ↔ minCompactionLagMs
  * The Admin class (admin.ts) exposes these as methods.
  */
 import { DynalogError } from "./errors.js";
@@ -51,7 +54,46 @@ export interface AlterConfigResource {
 
 interface TopicConfigs {
   readonly topic: string;
-  readonly configs: { retentionMs: number | null; compression: string; timestampType: string; maxMessageBytes: number };
+  readonly configs: {
+    retentionMs: number | null;
+    compression: string;
+    timestampType: string;
+    maxMessageBytes: number;
+    cleanupPolicy: string;
+    deleteRetentionMs: number;
+    minCompactionLagMs: number;
+  };
+}
+
+/** What one compaction pass did to one partition (POST /v1/topics/:topic/compact). */
+export interface PartitionCompaction {
+  readonly partition: number;
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+  /** Every batch below this offset was compacted by the pass. */
+  readonly cleanedUpTo: number;
+  readonly scannedRecords: number;
+  readonly removedRecords: number;
+  readonly removedTombstones: number;
+  readonly rewrittenBatches: number;
+  /** Batches that changed while the pass ran; the next pass takes them. */
+  readonly skippedBatches: number;
+  readonly lastRunAt: number;
+}
+
+export interface TopicCompaction {
+  readonly topic: string;
+  readonly topicId: string;
+  readonly cleanupPolicy: string;
+  readonly partitions: readonly PartitionCompaction[];
+}
+
+/** Kafka's compaction config names → the topic field and its value; undefined for other names. */
+export function compactionConfig(name: string, value: string): [string, string | number] | undefined {
+  if (name === "cleanup.policy") return ["cleanupPolicy", value];
+  if (name === "delete.retention.ms") return ["deleteRetentionMs", Number(value)];
+  if (name === "min.compaction.lag.ms") return ["minCompactionLagMs", Number(value)];
+  return undefined;
 }
 
 const topicPath = (topic: string, rest: string) => `/v1/topics/${encodeURIComponent(topic)}/${rest}`;
@@ -64,11 +106,13 @@ function requireTopicResource(type: ConfigResourceType, name: string): void {
 export function configBody(entries: readonly { readonly name: string; readonly value: string }[]): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const { name, value } of entries) {
-    if (name === "retention.ms") body["retentionMs"] = Number(value) === -1 ? null : Number(value);
+    const compaction = compactionConfig(name, value);
+    if (compaction) body[compaction[0]] = compaction[1];
+    else if (name === "retention.ms") body["retentionMs"] = Number(value) === -1 ? null : Number(value);
     else if (name === "compression.type") body["compression"] = value === "uncompressed" ? "none" : value;
     else if (name === "message.timestamp.type") body["timestampType"] = value;
     else if (name === "max.message.bytes") throw new TypeError("max.message.bytes is read-only in Dynalog: one per-record limit applies to every topic");
-    else throw new TypeError(`Unsupported topic config '${name}' (alterable: retention.ms, compression.type, message.timestamp.type)`);
+    else throw new TypeError(`Unsupported topic config '${name}' (alterable: retention.ms, compression.type, message.timestamp.type, cleanup.policy, delete.retention.ms, min.compaction.lag.ms)`);
   }
   return body;
 }
@@ -87,6 +131,9 @@ function configEntries(configs: TopicConfigs["configs"]): ConfigEntry[] {
     entry("retention.ms", String(configs.retentionMs ?? -1)),
     entry("compression.type", configs.compression === "none" ? "uncompressed" : configs.compression),
     entry("message.timestamp.type", configs.timestampType),
+    entry("cleanup.policy", configs.cleanupPolicy),
+    entry("delete.retention.ms", String(configs.deleteRetentionMs)),
+    entry("min.compaction.lag.ms", String(configs.minCompactionLagMs)),
     entry("max.message.bytes", String(configs.maxMessageBytes), true),
   ];
 }
@@ -127,6 +174,12 @@ export async function deleteTopicRecords(transport: Transport, topic: string, pa
   const body = { partitions: partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) })) };
   // Moving the log start to the same offset again changes nothing: safe to retry.
   await transport.request({ method: "POST", path: topicPath(topic, "delete-records"), body, idempotent: true });
+}
+
+/** One compaction pass over a compacted topic's partitions (default all); Kafka has no such call (its cleaner runs by itself). */
+export async function compactTopic(transport: Transport, topic: string, partitions?: readonly number[]): Promise<TopicCompaction> {
+  // A second pass after a lost answer only finds less to do: safe to retry.
+  return transport.request<TopicCompaction>({ method: "POST", path: topicPath(topic, "compact"), body: partitions ? { partitions } : {}, idempotent: true });
 }
 
 /** KafkaJS's deleteGroups: tries every group, then throws the first failure (details on the error). */

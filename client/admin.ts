@@ -5,6 +5,7 @@
 import { DynalogError, clientStateError } from "./errors.js";
 import { Instrumentation, instrumentedTransport, type InstrumentationEvent, type RemoveInstrumentationEventListener } from "./events.js";
 import * as lifecycle from "./admin-lifecycle.js";
+import * as subscriptions from "./admin-subscriptions.js";
 import type { Logger } from "./logger.js";
 import type { TopicDescription } from "./metadata.js";
 import type { CompressionType } from "./producer.js";
@@ -22,6 +23,10 @@ export interface ITopicConfig {
   readonly retentionMs?: number | null;
   readonly compression?: CompressionType;
   readonly timestampType?: "CreateTime" | "LogAppendTime";
+  /** Kafka's cleanup.policy (docs/compaction.md); compacted topics take keyed records only. */
+  readonly cleanupPolicy?: "delete" | "compact" | "compact,delete";
+  readonly deleteRetentionMs?: number;
+  readonly minCompactionLagMs?: number;
 }
 
 export interface PartitionOffsets {
@@ -30,6 +35,8 @@ export interface PartitionOffsets {
   readonly offset: number;
   readonly high: number;
   readonly low: number;
+  /** Compacted topics: the partition's last compaction pass (null = none yet). */
+  readonly compaction?: { readonly cleanedUpTo: number; readonly lastRunAt: number } | null;
 }
 
 export interface GroupOverview {
@@ -166,7 +173,13 @@ export class Admin {
   /** Per partition: `high` (high watermark), `low` (log start), and `offset` = high. */
   async fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]> {
     const described = await this.describeTopic(topic);
-    return described.partitions.map((p) => ({ partition: p.partition, offset: p.highWatermark, high: p.highWatermark, low: p.logStartOffset }));
+    return described.partitions.map((p) => ({
+      partition: p.partition,
+      offset: p.highWatermark,
+      high: p.highWatermark,
+      low: p.logStartOffset,
+      ...(p.compaction !== undefined ? { compaction: p.compaction } : {}),
+    }));
   }
 
   /** The first offset at or after `timestamp` per partition (the high watermark when there is none). */
@@ -302,6 +315,11 @@ export class Admin {
   }
 
   /** Deletes records below each offset (moves the log start; "-1" = up to the high watermark). */
+  /** One compaction pass over a compacted topic (default: every partition); docs/compaction.md. */
+  compactTopic({ topic, partitions }: { topic: string; partitions?: readonly number[] }): Promise<lifecycle.TopicCompaction> {
+    return lifecycle.compactTopic(this.transport, topic, partitions);
+  }
+
   deleteTopicRecords({ topic, partitions }: { topic: string; partitions: readonly { partition: number; offset: string | number }[] }): Promise<void> {
     return lifecycle.deleteTopicRecords(this.transport, topic, partitions);
   }
@@ -309,6 +327,36 @@ export class Admin {
   /** Deletes groups without live members, with their committed offsets (NON_EMPTY_GROUP otherwise). */
   deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: "NONE" }[]> {
     return lifecycle.deleteGroups(this.transport, groupIds);
+  }
+
+  // ---- Push subscriptions (docs/subscriptions.md; admin-subscriptions.ts) -------------------------
+
+  /** Creates a push subscription; the answer's `secret` (the webhook signing key) is shown only now. */
+  createSubscription(options: subscriptions.CreateSubscriptionOptions): Promise<subscriptions.SubscriptionInfo & { readonly secret: string }> {
+    return subscriptions.createSubscription(this.transport, options);
+  }
+
+  listSubscriptions(): Promise<subscriptions.SubscriptionInfo[]> {
+    return subscriptions.listSubscriptions(this.transport);
+  }
+
+  /** The subscription with lag, counters and the last error per partition. */
+  describeSubscription(name: string): Promise<subscriptions.SubscriptionDescription> {
+    return subscriptions.describeSubscription(this.transport, name);
+  }
+
+  /** Stops delivery after the batch in flight; resume continues at the committed offsets. */
+  pauseSubscription(name: string): Promise<subscriptions.SubscriptionInfo> {
+    return subscriptions.pauseSubscription(this.transport, name);
+  }
+
+  resumeSubscription(name: string): Promise<subscriptions.SubscriptionInfo> {
+    return subscriptions.resumeSubscription(this.transport, name);
+  }
+
+  /** Stops delivery for good; the group's committed offsets stay (deleteGroups forgets them). */
+  deleteSubscription(name: string): Promise<void> {
+    return subscriptions.deleteSubscription(this.transport, name);
   }
 }
 
@@ -333,14 +381,16 @@ export interface ApiKeyInfo {
 function topicBody(t: ITopicConfig): Record<string, unknown> {
   const body: Record<string, unknown> = { name: t.topic, partitions: t.numPartitions ?? 1 };
   for (const { name, value } of t.configEntries ?? []) {
-    if (name === "retention.ms") body["retentionMs"] = Number(value) < 0 ? null : Number(value);
+    const compaction = lifecycle.compactionConfig(name, value);
+    if (compaction) body[compaction[0]] = compaction[1];
+    else if (name === "retention.ms") body["retentionMs"] = Number(value) < 0 ? null : Number(value);
     else if (name === "compression.type") body["compression"] = value === "uncompressed" ? "none" : value;
     else if (name === "message.timestamp.type") body["timestampType"] = value;
     else {
       // The broker's own code for a setting it does not take: nothing was sent, nothing created.
       throw new DynalogError({
         code: "INVALID_CONFIG",
-        message: `Topic '${t.topic}': config '${name}' is not supported by Dynalog (supported: retention.ms, compression.type, message.timestamp.type); nothing was created`,
+        message: `Topic '${t.topic}': config '${name}' is not supported by Dynalog (supported: retention.ms, compression.type, message.timestamp.type, cleanup.policy, delete.retention.ms, min.compaction.lag.ms); nothing was created`,
         retriable: false,
         outcome: "definite",
         details: { topic: t.topic, config: name },
@@ -350,5 +400,8 @@ function topicBody(t: ITopicConfig): Record<string, unknown> {
   if (t.retentionMs !== undefined) body["retentionMs"] = t.retentionMs;
   if (t.compression !== undefined) body["compression"] = t.compression;
   if (t.timestampType !== undefined) body["timestampType"] = t.timestampType;
+  if (t.cleanupPolicy !== undefined) body["cleanupPolicy"] = t.cleanupPolicy;
+  if (t.deleteRetentionMs !== undefined) body["deleteRetentionMs"] = t.deleteRetentionMs;
+  if (t.minCompactionLagMs !== undefined) body["minCompactionLagMs"] = t.minCompactionLagMs;
   return body;
 }

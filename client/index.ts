@@ -84,8 +84,9 @@ export type { DynalogConfig as KafkaConfig };
 
 export { Admin, ADMIN_EVENTS } from "./admin.js";
 export { ConfigResourceTypes } from "./admin-lifecycle.js";
-export type { AlterConfigResource, ConfigEntry, ConfigResourceType, DescribeConfigResource, DescribeConfigResponse } from "./admin-lifecycle.js";
+export type { AlterConfigResource, ConfigEntry, ConfigResourceType, DescribeConfigResource, DescribeConfigResponse, PartitionCompaction, TopicCompaction } from "./admin-lifecycle.js";
 export type { AdminEventName, AclRule, ApiKeyInfo, GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
+export type { CreateSubscriptionOptions, SubscriptionDescription, SubscriptionInfo, SubscriptionPartitionInfo } from "./admin-subscriptions.js";
 export { decodeText, TextBytes } from "./bytes.js";
 export type { MessageBytes, TextEncodingName } from "./bytes.js";
 export type { Bytes, IHeaders, KafkaMessage, Message } from "./codec.js";

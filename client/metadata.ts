@@ -9,7 +9,16 @@ export interface TopicDescription {
   readonly compression: string;
   readonly timestampType: string;
   readonly createdAt: string;
-  readonly partitions: readonly { readonly partition: number; readonly logStartOffset: number; readonly highWatermark: number }[];
+  readonly cleanupPolicy: string;
+  readonly deleteRetentionMs: number;
+  readonly minCompactionLagMs: number;
+  readonly partitions: readonly {
+    readonly partition: number;
+    readonly logStartOffset: number;
+    readonly highWatermark: number;
+    /** Compacted topics only: the last compaction pass (null = none yet). */
+    readonly compaction?: { readonly cleanedUpTo: number; readonly lastRunAt: number } | null;
+  }[];
 }
 
 export class TopicMetadata {

@@ -57,6 +57,8 @@ export const VOID_ATTRIBUTES = ["p", "o", "k", "c", "a", "x"] as const;
 export const HINT_ATTRIBUTES = ["p", "hw", "ls"] as const;
 /** Attributes an offset reservation touches on a counter item: never the readers' hints. */
 export const RESERVATION_ATTRIBUTES = ["p", "next", "ra", "rt"] as const;
+/** Attributes the compaction checkpoint touches on a counter item (compaction-store.ts): never the sequencer or the hints. */
+export const COMPACTION_CHECKPOINT_ATTRIBUTES = ["p", "cc", "cr"] as const;
 
 /**
  * What a reader needs to find a partition's high watermark or log start: read the head and the
@@ -88,10 +90,12 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
       { actions: ["BatchGetItem", "BatchWriteItem"], why: "create counters (batch put), read heads (describe), purge counters (batch delete)" },
       { actions: ["GetItem", "PutItem"], why: "add partitions (conditional put of new counters); read a head (delete records)" },
       READER_WRITES.partitions,
+      { actions: ["UpdateItem"], onlyAttributes: COMPACTION_CHECKPOINT_ATTRIBUTES, why: "record a compaction pass's checkpoint (docs/compaction.md)" },
     ],
     log: [
       { actions: ["Query", "GetItem", "BatchWriteItem"], why: "describe walks the log (GetItem: the entry a void fill collided with); delete purges it (batch delete)" },
       READER_WRITES.log,
+      { actions: ["UpdateItem"], why: "compact a batch: a conditional rewrite of its records, or of the item into a void (docs/compaction.md)" },
     ],
     producers: [{ actions: ["Query", "BatchWriteItem"], why: "delete purges the topic's producer state" }],
     offsets: [
@@ -110,7 +114,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     producers: [
       {
         actions: ["GetItem", "PutItem", "UpdateItem"],
-        why: "allocate and record issued producer ids, read them to verify an idempotent produce, idempotent producer state (in the append transaction), transactional ids (init)",
+        why: "allocate and record issued producer ids, read them to verify an idempotent produce, idempotent producer state and Upstash idempotency keys (in the append transaction), transactional ids (init)",
       },
     ],
     security: [...AUTHENTICATING],

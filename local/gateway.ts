@@ -10,7 +10,8 @@ import { DynalogError } from "../shared/errors.js";
 import { applyCors } from "./cors.js";
 import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES, LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES } from "../shared/limits.js";
 import type { CorsPolicy } from "../shared/http/cors.js";
-import { ROUTES, apiGatewayPath, matchesPath, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
+import { isConsolePath } from "../shared/http/console-routes.js";
+import { ROUTES, SUBSCRIPTION_ROUTES, apiGatewayPath, matchesPath, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 export type FunctionHandlers = Readonly<Record<FunctionName, LambdaHandler>>;
@@ -21,12 +22,16 @@ const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024;
 export interface GatewayOptions {
   /** Which web origins may call (the deployed API's `cors` prop); none when absent. */
   readonly cors?: CorsPolicy;
+  /** Serves `/console` and everything under it (shared/http/console-routes.ts); off when absent. */
+  readonly console?: { fetch(request: Request): Response | Promise<Response> };
 }
 
 export function createGateway(handlers: FunctionHandlers, options: GatewayOptions = {}): Server {
   return createServer((request, response) => {
     if (options.cors && applyCors(options.cors, request, response)) return;
-    handle(handlers, request, response).catch((error: unknown) => {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const served = options.console && isConsolePath(path) ? serveStatic(options.console, request, response) : handle(handlers, request, response);
+    served.catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       sendError(response, new DynalogError("UNKNOWN_SERVER_ERROR", `Local gateway failure: ${message}`));
     });
@@ -36,7 +41,8 @@ export function createGateway(handlers: FunctionHandlers, options: GatewayOption
 async function handle(handlers: FunctionHandlers, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? "/", "http://localhost");
   const method = (request.method ?? "GET").toUpperCase();
-  const candidates = ROUTES.filter((route) => matchesPath(route, url.pathname));
+  // Locally the subscription routes are served too: the local broker runs their dispatcher.
+  const candidates = [...ROUTES, ...SUBSCRIPTION_ROUTES].filter((route) => matchesPath(route, url.pathname));
   const route = candidates.find((r) => r.method === method);
   if (!route) {
     if (candidates.length === 0) return sendError(response, new DynalogError("NOT_FOUND", `No route ${method} ${url.pathname}`));
@@ -57,6 +63,18 @@ async function handle(handlers: FunctionHandlers, request: IncomingMessage, resp
   const resultBytes = Buffer.byteLength(JSON.stringify(result), "utf8");
   if (resultBytes > LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES) return sendGatewayError(response, `Lambda refused a ${resultBytes}-byte result (limit ${LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES})`);
   writeResult(response, result);
+}
+
+/** The console's static files: a plain Request/Response app, no Lambda in between (none of its routes take a body). */
+async function serveStatic(app: NonNullable<GatewayOptions["console"]>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === "string") headers.set(name, value);
+  }
+  const answer = await app.fetch(new Request(new URL(request.url ?? "/", "http://localhost"), { method: request.method ?? "GET", headers }));
+  request.resume();
+  response.writeHead(answer.status, Object.fromEntries(answer.headers));
+  response.end(Buffer.from(await answer.arrayBuffer()));
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {

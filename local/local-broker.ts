@@ -22,6 +22,11 @@ import type { DynamoDbFaults } from "./faults/dynamodb-faults.js";
 import { faultsForProfile, type ChaosProfileName } from "./faults/profiles.js";
 import { onDynamoDbClientCreated } from "../shared/runtime/client-hooks.js";
 import { prebuiltBundlesDir } from "../infra/lambda-build.js";
+import { createConsoleRoutes, CONSOLE_BASE_PATH } from "../shared/http/console-routes.js";
+import { loadConsoleBundle } from "./console-bundle.js";
+import { DEFAULT_COMPACTION_INTERVAL_MS, startPeriodicCompaction, type PeriodicCompaction } from "./periodic-compaction.js";
+import { runtimeConfigFromEnv } from "../shared/runtime/config.js";
+import { startLocalDispatcher, type LocalDispatcher } from "./dispatcher.js";
 
 export interface LocalBrokerOptions {
   /** HTTP port; 0 picks a free one. */
@@ -59,16 +64,42 @@ export interface LocalBrokerOptions {
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number };
   /** Which web origins may call the broker from a browser; default any (ANY_ORIGIN), false for none. */
   readonly cors?: CorsPolicy | false;
+  /** Serve the web console at `/console` (docs/console.md); default true. */
+  readonly console?: boolean;
+  /**
+   * Compact every compacted topic this often, in this process (docs/compaction.md); 0 = never
+   * (POST /v1/topics/:topic/compact still works). Default one minute.
+   */
+  readonly compactionIntervalMs?: number;
+  /**
+   * Push subscriptions (docs/subscriptions.md): their routes are served and a dispatcher delivers
+   * them in process; webhooks may be plain http:// and `--function` may name a local module.
+   * Default on; `false` turns both off.
+   */
+  readonly subscriptions?:
+    | false
+    | {
+        /** Lambda ARNs (or prefixes ending in '*') subscriptions may target; default none. */
+        readonly functionAllowList?: readonly string[];
+        /** Start the dispatcher's background loop (default true); tests may drain it themselves. */
+        readonly autoStart?: boolean;
+      };
 }
 
 export interface LocalBroker {
   readonly url: string;
+  /** The web console's address (`<url>/console`), unless started with `console: false`. */
+  readonly consoleUrl?: string;
   readonly dynamodbEndpoint: string;
   readonly tablePrefix: string;
   /** With `auth`: a Bearer token of the super-user "User:admin". */
   readonly adminToken?: string;
   /** With `chaos`: the fault layer, whose `decisions` list every fault injected so far. */
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number; readonly faults: DynamoDbFaults };
+  /** The in-process compactor (absent with compactionIntervalMs 0). */
+  readonly compaction?: Pick<PeriodicCompaction, "runOnce">;
+  /** The in-process subscription dispatcher (unless `subscriptions: false`). */
+  readonly subscriptions?: LocalDispatcher;
   stop(): Promise<void>;
 }
 
@@ -79,10 +110,20 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const tablePrefix = options.tablePrefix ?? "dynalog";
   const chaos = options.chaos && { ...options.chaos, faults: faultsForProfile(options.chaos.profile, options.chaos.seed) };
   const removeChaosHook = chaos ? onDynamoDbClientCreated((client) => chaos.faults.install(client)) : undefined;
+  let subscriptions: LocalDispatcher | undefined;
   try {
     const client = new DynamoDBClient(localDynamoDbClientConfig(endpoint));
     await ensureTables(client, tableNames(tablePrefix));
     const authEnv = options.auth ? { DYNALOG_AUTH: "on", DYNALOG_SUPER_USERS: LOCAL_ADMIN } : {};
+    const subscriptionEnv =
+      options.subscriptions === false
+        ? { DYNALOG_SUBSCRIPTIONS: "off" }
+        : {
+            DYNALOG_SUBSCRIPTIONS: "on",
+            DYNALOG_SUBSCRIPTION_ALLOW_HTTP: "true",
+            DYNALOG_SUBSCRIPTION_LOCAL_MODULES: "true",
+            DYNALOG_SUBSCRIPTION_FUNCTIONS: (options.subscriptions?.functionAllowList ?? []).join(","),
+          };
     const adminToken = options.auth
       ? (await new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tableNames(tablePrefix)), { ...DEFAULT_SECURITY_CONFIG, enabled: true }).createApiKey(LOCAL_ADMIN, "local admin (npm start --auth)")).token
       : undefined;
@@ -90,20 +131,47 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
 
     // The handlers read their configuration from the environment at import, as on Lambda.
     // EMF metrics are off by default: locally nothing collects them and they would flood stdout.
-    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...options.env });
+    Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...subscriptionEnv, ...options.env });
     const handlers = await loadHandlers(options.handlers ?? defaultHandlers());
 
-    const server = createGateway(handlers, { cors: options.cors === false ? undefined : (options.cors ?? ANY_ORIGIN) });
+    const consoleRoutes = options.console === false ? undefined : createConsoleRoutes(await loadConsoleBundle(ROOT));
+    const server = createGateway(handlers, { console: consoleRoutes, cors: options.cors === false ? undefined : (options.cors ?? ANY_ORIGIN) });
+    subscriptions =
+      options.subscriptions === false
+        ? undefined
+        : startLocalDispatcher({
+            endpoint,
+            tables: tableNames(tablePrefix),
+            config: runtimeConfigFromEnv().broker,
+            autoStart: options.subscriptions?.autoStart,
+            onError: (error, where) => console.error(`dynalog: subscription ${where.subscription}${where.partition === undefined ? "" : `/${where.partition}`}: ${error instanceof Error ? error.message : String(error)}`),
+          });
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+    const intervalMs = options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
+    const compaction =
+      intervalMs > 0
+        ? startPeriodicCompaction({
+            endpoint,
+            tables: tableNames(tablePrefix),
+            intervalMs,
+            onError: (topic, error) => console.error(`dynalog: compaction of ${topic} failed: ${error instanceof Error ? error.message : String(error)}`),
+          })
+        : undefined;
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
     return {
-      url: `http://${host}:${address.port}`,
+      url,
+      consoleUrl: consoleRoutes ? `${url}${CONSOLE_BASE_PATH}` : undefined,
       dynamodbEndpoint: endpoint,
       tablePrefix,
       adminToken,
       chaos,
+      ...(compaction ? { compaction: { runOnce: compaction.runOnce } } : {}),
+      subscriptions,
       async stop() {
+        await compaction?.stop();
+        await subscriptions?.stop();
         removeChaosHook?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
@@ -111,6 +179,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       },
     };
   } catch (error) {
+    await subscriptions?.stop();
     removeChaosHook?.();
     await dynamodb?.stop();
     throw error;

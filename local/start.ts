@@ -6,6 +6,11 @@
  *   --table-prefix <p>  table name prefix (default "dynalog")
  *   --chaos <profile>   inject DynamoDB faults (local/faults/profiles.ts: light, heavy, stale-reads, lost-acks)
  *   --chaos-seed <n>    seed of the chaos decisions (default random, printed so a run can be replayed)
+ *   --compaction-interval-ms <ms>  compact compacted topics this often (default 60000, or
+ *                       DYNALOG_COMPACTION_INTERVAL_MS; 0 = never; docs/compaction.md)
+ *   --subscription-function <arn>  a Lambda ARN push subscriptions may target (repeatable; or
+ *                       DYNALOG_SUBSCRIPTION_FUNCTIONS, comma-separated). Webhooks and local
+ *                       modules (--function ./handler.mjs) need nothing (docs/subscriptions.md).
  */
 import { parseArgs } from "node:util";
 
@@ -28,11 +33,13 @@ const { values } = parseArgs({
     "table-prefix": { type: "string", default: "dynalog" },
     chaos: { type: "string" },
     "chaos-seed": { type: "string" },
+    "compaction-interval-ms": { type: "string", default: process.env["DYNALOG_COMPACTION_INTERVAL_MS"] ?? "60000" },
+    "subscription-function": { type: "string", multiple: true, default: (process.env["DYNALOG_SUBSCRIPTION_FUNCTIONS"] ?? "").split(",").filter((f) => f.trim() !== "") },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
-const USAGE = "Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog] [--auth] [--chaos <profile> [--chaos-seed <n>]]";
+const USAGE = "Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog] [--auth] [--chaos <profile> [--chaos-seed <n>]] [--compaction-interval-ms 60000] [--subscription-function <lambda-arn> …]";
 
 if (values.help) {
   console.log(`${USAGE}\n\nChaos profiles (--chaos):\n${describeChaosProfiles()}`);
@@ -69,12 +76,27 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
-const broker = await startLocalBroker({ port, dataDir: values["data-dir"], tablePrefix: values["table-prefix"], auth: values.auth, chaos }).catch((error: unknown) => {
+const compactionIntervalMs = Number(values["compaction-interval-ms"]);
+if (!Number.isInteger(compactionIntervalMs) || compactionIntervalMs < 0) {
+  console.error(`--compaction-interval-ms must be a whole number of milliseconds (0 = never), got ${values["compaction-interval-ms"]}`);
+  process.exit(1);
+}
+
+const broker = await startLocalBroker({
+  port,
+  dataDir: values["data-dir"],
+  tablePrefix: values["table-prefix"],
+  auth: values.auth,
+  chaos,
+  compactionIntervalMs,
+  subscriptions: { functionAllowList: values["subscription-function"].map((f) => f.trim()) },
+}).catch((error: unknown) => {
   console.error(`Could not start the local broker: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
 
 console.log(`Dynalog is running at ${broker.url}`);
+if (broker.consoleUrl) console.log(`  Web console: ${broker.consoleUrl}${broker.adminToken ? " (log in with the super-user's token below)" : ""}`);
 console.log(`  DynamoDB Local: ${broker.dynamodbEndpoint} (${values["data-dir"] ? `data in ${values["data-dir"]}` : "in-memory"})`);
 console.log(
   broker.adminToken
@@ -87,6 +109,7 @@ if (chaos) {
   console.log(`    seed ${chaos.seed} (the same seed and requests give the same faults: --chaos ${chaos.profile} --chaos-seed ${chaos.seed})`);
 }
 console.log(`  Try: curl -s -X POST ${broker.url}/v1/topics -H 'content-type: application/json'${authHeader} -d '{"name":"events","partitions":3}'`);
+console.log(`  Push subscriptions: delivered in process (webhooks, Lambda ARNs on the allow-list, or --function ./handler.mjs); see docs/subscriptions.md`);
 console.log("Press Ctrl-C to stop.");
 
 let stopping = false;

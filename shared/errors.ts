@@ -58,6 +58,11 @@ export const ERROR_TABLE = {
   INVALID_SESSION_TIMEOUT: { status: 400, retriable: false, outcome: "definite", description: "sessionTimeoutMs or rebalanceTimeoutMs outside the allowed range." },
   UNSUPPORTED_ASSIGNOR: { status: 400, retriable: false, outcome: "definite", description: "serverAssignor is not one the broker has (uniform, range)." },
   NO_OFFSET_FOR_PARTITION: { status: 404, retriable: false, outcome: "definite", description: "The group has no committed offset for a partition and the reset policy is 'none'; details list the partitions." },
+  // --- push subscriptions (shared/core/subscriptions.ts) ---------------------------------------
+  INVALID_SUBSCRIPTION: { status: 400, retriable: false, outcome: "definite", description: "A subscription setting is invalid: name, target URL or ARN, batch size, batching window, starting position, retries or delivery mode." },
+  SUBSCRIPTION_TARGET_NOT_ALLOWED: { status: 400, retriable: false, outcome: "definite", description: "The broker's configuration does not allow this target: a function not on the allow-list, a plain-http webhook, or a local module where modules are not enabled." },
+  SUBSCRIPTION_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such subscription." },
+  SUBSCRIPTION_ALREADY_EXISTS: { status: 409, retriable: false, outcome: "definite", description: "A subscription with this name exists." },
   // --- security -------------------------------------------------------------------------------
   AUTHENTICATION_FAILED: { status: 401, retriable: false, outcome: "definite", description: "No valid credentials: send an API key (Bearer or Basic) or sign with SigV4." },
   TOPIC_AUTHORIZATION_FAILED: { status: 403, retriable: false, outcome: "definite", description: "The principal may not perform this operation on the topic (says nothing about whether it exists)." },

@@ -53,6 +53,17 @@ export const MAX_HEADER_KEY_BYTES = 1024;
 export const MAX_PRODUCER_EPOCH = 32_767;
 export const MAX_SEQUENCE = 2_147_483_647;
 
+// --- idempotency keys (ProduceInput.idempotencyKey; the Upstash dialect's reserved header) -------
+/**
+ * How long a write named by an idempotency key is remembered: a repeat within the window answers
+ * the first write's place and writes nothing; after it, the key is free and a repeat writes again.
+ * A day covers any client's blind retries (the Upstash client's last one is ~15 s after the first)
+ * and an application replaying a failed job the same day, for one small item per key.
+ */
+export const IDEMPOTENCY_KEY_WINDOW_MS = 24 * 3_600_000;
+/** Characters of an idempotency key (UTF-16 code units, as JavaScript counts). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
 export const FETCH_DEFAULT_MAX_RECORDS = 500;
 export const FETCH_MAX_RECORDS = 10_000;
 export const FETCH_DEFAULT_MAX_BYTES = 1_048_576;
@@ -78,6 +89,11 @@ export const MAX_OFFSETS_PER_COMMIT = 1000;
 export const MIN_RETENTION_MS = 60_000;
 export const MAX_RETENTION_MS = 10 * 365 * 24 * 3_600_000;
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+/** Compacted topics (docs/compaction.md): Kafka's delete.retention.ms default (one day) and range. */
+export const DEFAULT_DELETE_RETENTION_MS = 24 * 3_600_000;
+export const MAX_DELETE_RETENTION_MS = MAX_RETENTION_MS;
+/** min.compaction.lag.ms: 0 (Kafka's default) up to the longest retention. */
+export const MAX_COMPACTION_LAG_MS = MAX_RETENTION_MS;
 /**
  * Items expire logically at appendTime + retention; the TTL attribute DynamoDB deletes by is one
  * day later, so readers always see an expired item (and move the log start past it) before it

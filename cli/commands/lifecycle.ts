@@ -5,6 +5,7 @@
  *   dynalog topics alter <topic> --config retention.ms=3600000 [--config compression.type=gzip …]
  *   dynalog topics add-partitions <topic> --count 8                   increase only (as Kafka)
  *   dynalog topics delete-records <topic> --partition 0 --offset 42   (-1: up to the high watermark)
+ *   dynalog topics compact <topic> [--partition 0 …]                  one compaction pass (compacted topics)
  *   dynalog groups delete <group>                                     refused while members are live
  */
 import { InvalidArgumentError, type Command } from "commander";
@@ -55,6 +56,20 @@ export function registerLifecycleCommands(topics: Command, groups: Command, clie
     .action(async (topic: string, opts: { partition: number; offset: number }) => {
       await client().admin().deleteTopicRecords({ topic, partitions: [{ partition: opts.partition, offset: String(opts.offset) }] });
       process.stdout.write(`Deleted records of ${topic}-${opts.partition} below offset ${opts.offset === -1 ? "the high watermark" : opts.offset}\n`);
+    });
+  topics
+    .command("compact <topic>")
+    .description("run one compaction pass: keep the latest record per key (cleanup.policy compact)")
+    .option("--partition <p>", "only this partition (repeatable; default all)", (value: string, previous: number[]) => [...previous, integer(0)(value)], [] as number[])
+    .action(async (topic: string, opts: { partition: number[] }) => {
+      const result = await client()
+        .admin()
+        .compactTopic({ topic, ...(opts.partition.length > 0 ? { partitions: opts.partition } : {}) });
+      for (const p of result.partitions) {
+        process.stdout.write(
+          `Compacted ${topic}-${p.partition} up to offset ${p.cleanedUpTo}: ${p.removedRecords} of ${p.scannedRecords} records removed (${p.removedTombstones} tombstones), ${p.rewrittenBatches} batches rewritten${p.skippedBatches > 0 ? `, ${p.skippedBatches} changed meanwhile (next pass)` : ""}\n`,
+        );
+      }
     });
   groups
     .command("delete <group>")

@@ -136,6 +136,10 @@ export class VerifyWorkload {
       await Promise.all(roles.map((role) => role.stop().catch(() => undefined)));
       if (created && !o.keep) {
         await admin.deleteTopics({ topics: [topics.input, topics.output] }).catch((error: Error) => notes.push(`could not delete the topics: ${error.message}`));
+        // The roles have left their groups (stop() disconnects), so Kafka's rule — no deleting a
+        // group with members — lets these go; a member that could not leave expires first, and
+        // the group is then reported as left behind rather than waited for.
+        await admin.deleteGroups([groups.copier, groups.readers]).catch((error: Error) => notes.push(`could not delete the consumer groups: ${error.message}`));
       }
     }
   }

@@ -17,7 +17,7 @@ import {
   type RecordHeader,
 } from "../record-batch.js";
 import type { EncodedBatch, PartitionRef, TopicRecord } from "./ports.js";
-import { requirePartition } from "./topics.js";
+import { isCompacted, requirePartition } from "./topics.js";
 
 export interface ProduceRecord {
   readonly key: Uint8Array | null;
@@ -91,6 +91,12 @@ export function placeChunks(chunks: readonly UnplacedBatch[], baseOffset: number
 const MAX_TIMESTAMP = 8_640_000_000_000_000; // the largest date JavaScript can represent
 
 function toBatchRecord(record: ProduceRecord, topic: TopicRecord, appendTime: number, partition: number, index: number): BatchRecord {
+  // As Kafka: compaction keeps the latest record per key, so a record without one has no place.
+  if (record.key === null && isCompacted(topic)) {
+    throw new DynalogError("INVALID_RECORD", `Record ${index} for partition ${partition} has no key; topic '${topic.name}' is compacted (cleanupPolicy ${topic.cleanupPolicy}) and takes keyed records only`, {
+      details: { partition, record: index, cleanupPolicy: topic.cleanupPolicy },
+    });
+  }
   let timestamp = appendTime;
   if (record.timestamp !== undefined && topic.timestampType === "CreateTime") {
     if (!Number.isInteger(record.timestamp) || record.timestamp < 0 || record.timestamp > MAX_TIMESTAMP) {

@@ -2,23 +2,28 @@
  * The broker core: every operation the API offers, with no knowledge of HTTP or of how storage
  * lays out items. Built by a factory from named dependencies.
  */
+import { Compactor, type TopicCompaction } from "./compactor.js";
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type BrokerObserver, type Clock } from "./context.js";
 import { Fetcher, type FetchInput, type PartitionFetchResult } from "./fetch.js";
 import type { HeartbeatInput, HeartbeatResult } from "./group-heartbeat.js";
 import { ConsumerGroups, type CommittedPartitionOffset, type GroupDescription, type GroupListing, type OffsetReset } from "./groups.js";
 import { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
-import type { Storage, TopicRecord } from "./ports.js";
+import type { CompactionCheckpoint, Storage, TopicRecord } from "./ports.js";
 import { ANONYMOUS_PRINCIPAL, ProducerIds } from "./producer-ids.js";
 import { Producer, type ProduceInput, type ProduceResult } from "./produce.js";
 import { TopicAdmin, type DeletedRecords, type DeleteRecordsInput, type TopicConfigChanges } from "./topic-admin.js";
+import type { CreateSubscriptionInput, SubscriptionRecord } from "./subscription-model.js";
+import { Subscriptions, type SubscriptionDescription } from "./subscriptions.js";
 import { Transactions, type TransactionCommitInput, type TransactionCommitResult } from "./transactions.js";
-import { mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
+import { isCompacted, mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
 
 export interface PartitionDescription {
   readonly partition: number;
   readonly logStartOffset: number;
   readonly highWatermark: number;
+  /** Compacted topics only: the last compaction pass of the partition (null = none yet). */
+  readonly compaction?: CompactionCheckpoint | null;
 }
 
 export interface TopicDescription {
@@ -66,6 +71,8 @@ export function createBroker(deps: BrokerDependencies) {
   const groups = new ConsumerGroups(ctx, topics, reader);
   const transactions = new Transactions(ctx, topics, groups, producerIds);
   const admin = new TopicAdmin(ctx, topics, reader);
+  const compactor = new Compactor(ctx, topics, reader);
+  const subscriptions = new Subscriptions(ctx, topics, reader, groups);
 
   return {
     config: ctx.config,
@@ -82,6 +89,12 @@ export function createBroker(deps: BrokerDependencies) {
     deleteRecords: (name: string, partitions: readonly DeleteRecordsInput[]): Promise<DeletedRecords[]> => admin.deleteRecords(name, partitions),
     deleteGroup: (group: string): Promise<void> => admin.deleteGroup(group),
 
+    // Compaction (shared/core/compactor.ts, docs/compaction.md).
+    /** One compaction pass over the named partitions (default all) of a compacted topic. */
+    compactTopic: (name: string, partitions?: readonly number[]): Promise<TopicCompaction> => compactor.compactTopic(name, partitions),
+    /** One pass over every compacted topic (what a periodic job runs); failures are reported per topic. */
+    compactAllTopics: () => compactor.compactAll(),
+
     async describeTopic(name: string): Promise<TopicDescription> {
       validateTopicName(name);
       const topic = await topics.require(name, { fresh: true });
@@ -91,7 +104,7 @@ export function createBroker(deps: BrokerDependencies) {
         const head = heads[i]!;
         const highWatermark = await reader.highWatermark(topic, ref, head);
         const logStartOffset = await reader.refreshLogStart(topic, ref, head);
-        return { partition: ref.partition, logStartOffset, highWatermark };
+        return { partition: ref.partition, logStartOffset, highWatermark, ...(isCompacted(topic) ? { compaction: head.compaction ?? null } : {}) };
       });
       return { topic, partitions };
     },
@@ -138,6 +151,17 @@ export function createBroker(deps: BrokerDependencies) {
     removeMember: (group: string, memberId: string): Promise<HeartbeatResult> => groups.removeMember(group, memberId),
     describeGroup: (group: string): Promise<GroupDescription> => groups.describe(group),
     listGroups: (): Promise<GroupListing[]> => groups.list(),
+
+    // Push subscriptions (shared/core/subscriptions.ts; delivery: dispatch.ts)
+    createSubscription: (input: CreateSubscriptionInput): Promise<SubscriptionRecord> => subscriptions.create(input),
+    getSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.require(name),
+    listSubscriptions: (): Promise<SubscriptionRecord[]> => subscriptions.list(),
+    describeSubscription: (name: string): Promise<SubscriptionDescription> => subscriptions.describe(name),
+    pauseSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.pause(name),
+    resumeSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.resume(name),
+    deleteSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.delete(name),
+    /** The dispatcher's leases and counters (shared/core/dispatch.ts). */
+    subscriptionStore: ctx.storage.subscriptions,
 
     /** Upstash-dialect consumer instances: state the HTTP adapter keeps for stateless clients. */
     consumerInstances: ctx.storage.consumerInstances,

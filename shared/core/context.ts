@@ -26,6 +26,15 @@ export interface BrokerConfig {
   readonly defaultCompression: CompressionCodec;
   /** Retention of topics created without one (null = keep forever). */
   readonly defaultRetentionMs: number | null;
+  /** Push subscriptions may target plain-http webhooks (local runs only; deployed: https only). */
+  readonly subscriptionAllowHttp: boolean;
+  /**
+   * Lambda functions push subscriptions may target: exact ARNs, or prefixes ending in '*'. Empty =
+   * no function targets. The deployed dispatcher may invoke exactly these (docs/subscriptions.md).
+   */
+  readonly subscriptionFunctionAllowList: readonly string[];
+  /** A local module path may stand in for a function (`--function ./handler.mjs`; npm start only). */
+  readonly subscriptionLocalModules: boolean;
 }
 
 /**
@@ -44,6 +53,9 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   maxVoidFillPerRead: 1_000,
   defaultCompression: "gzip",
   defaultRetentionMs: DEFAULT_RETENTION_MS,
+  subscriptionAllowHttp: false,
+  subscriptionFunctionAllowList: [],
+  subscriptionLocalModules: false,
 };
 
 /**

@@ -9,7 +9,7 @@ import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { decodeRecordBatch, decompressBlob, type RecordHeader } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord } from "./ports.js";
-import { itemExpiry, StaleTopicError } from "./topics.js";
+import { effectiveRetentionMs, itemExpiry, StaleTopicError } from "./topics.js";
 
 export interface FetchedRecord {
   readonly offset: number;
@@ -82,7 +82,7 @@ export class LogReader {
   /** Log-start offset: moves the hint past entries whose retention has run out. */
   async refreshLogStart(topic: TopicRecord, ref: PartitionRef, head?: PartitionHead): Promise<number> {
     const current = head ?? (await this.ctx.storage.log.readHead(ref));
-    if (topic.retentionMs === null) return current.logStartHint;
+    if (effectiveRetentionMs(topic) === null) return current.logStartHint;
     let position = current.logStartHint; // the log start: end of the last expired batch
     let scanned = position;
     scanning: for (;;) {
@@ -115,8 +115,9 @@ export class LogReader {
 
   /** A batch is expired once its retention has run out (voids never are: they hold no data). */
   private isExpired(topic: TopicRecord, entry: LogEntry): boolean {
-    if (topic.retentionMs === null || entry.kind === "void") return false;
-    return entry.appendTime + topic.retentionMs <= this.ctx.clock();
+    const retentionMs = effectiveRetentionMs(topic);
+    if (retentionMs === null || entry.kind === "void") return false;
+    return entry.appendTime + retentionMs <= this.ctx.clock();
   }
 
   private async raiseHighWatermark(ref: PartitionRef, head: PartitionHead, highWatermark: number): Promise<void> {
@@ -233,7 +234,7 @@ export class LogReader {
         const before = { count: records.length, bytes };
         const taken = this.collect(entry, Math.max(position, collectFrom), limits, records, bytes);
         entriesSeen++;
-        recordsSeen += entry.count;
+        recordsSeen += entry.recordOffsets?.length ?? entry.count;
         recordsTaken += records.length - before.count;
         bytesSeen += taken.bytes - before.bytes;
         bytes = taken.bytes;
@@ -252,14 +253,16 @@ export class LogReader {
   private collect(entry: BatchEntry, start: number, limits: ReadLimits, records: FetchedRecord[], bytes: number): { bytes: number; stoppedAt?: number } {
     const raw = decompressBlob(entry.codec, entry.blob, BATCH_ITEM_BUDGET_BYTES * 2);
     const decoded = decodeRecordBatch(raw);
-    for (let i = start - entry.baseOffset; i < decoded.length; i++) {
+    const offsetOf = recordOffsetMap(entry);
+    for (let i = firstIndexAtOrAfter(entry, start); i < decoded.length; i++) {
       const record = decoded[i]!;
       const size = recordBytes(record);
+      const offset = offsetOf(i);
       // Always return at least one record, even one larger than maxBytes, so consumers progress.
       if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) {
-        return { bytes, stoppedAt: entry.baseOffset + i };
+        return { bytes, stoppedAt: offset };
       }
-      records.push({ offset: entry.baseOffset + i, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers });
+      records.push({ offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers });
       bytes += size;
     }
     return { bytes };
@@ -289,8 +292,9 @@ export class LogReader {
       if (!batch) return null;
       if (batch.maxTimestamp >= timestamp) {
         const decoded = decodeRecordBatch(decompressBlob(batch.codec, batch.blob, BATCH_ITEM_BUDGET_BYTES * 2));
-        const index = decoded.findIndex((r, i) => batch.baseOffset + i >= position && r.timestamp >= timestamp);
-        if (index >= 0) return { offset: batch.baseOffset + index, timestamp: decoded[index]!.timestamp };
+        const offsetOf = recordOffsetMap(batch);
+        const index = decoded.findIndex((r, i) => offsetOf(i) >= position && r.timestamp >= timestamp);
+        if (index >= 0) return { offset: offsetOf(index), timestamp: decoded[index]!.timestamp };
       }
       position = batch.baseOffset + batch.count;
     }
@@ -313,6 +317,26 @@ export class LogReader {
     }
     return undefined;
   }
+}
+
+/** Record index → offset: dense (base + index) unless compaction left the batch sparse. */
+function recordOffsetMap(entry: BatchEntry): (index: number) => number {
+  const offsets = entry.recordOffsets;
+  return offsets === undefined ? (index) => entry.baseOffset + index : (index) => offsets[index]!;
+}
+
+/** Index of the batch's first record at or after `offset` (the record count if none is). */
+function firstIndexAtOrAfter(entry: BatchEntry, offset: number): number {
+  const offsets = entry.recordOffsets;
+  if (offsets === undefined) return Math.max(0, offset - entry.baseOffset);
+  let low = 0;
+  let high = offsets.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (offsets[middle]! < offset) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Bytes a record counts against fetch limits: key, value and header bytes. */

@@ -5,8 +5,12 @@
 import type { DynalogError } from "../errors.js";
 import type { CompressionCodec } from "../record-batch.js";
 import type { ConsumerInstanceStore } from "./consumer-instances.js";
+import type { SubscriptionStore } from "./subscription-model.js";
 
 export type TimestampType = "CreateTime" | "LogAppendTime";
+
+/** Kafka's cleanup.policy: time-based deletion, compaction (latest record per key), or both. */
+export type CleanupPolicy = "delete" | "compact" | "compact,delete";
 
 export interface TopicRecord {
   readonly name: string;
@@ -18,6 +22,12 @@ export interface TopicRecord {
   readonly compression: CompressionCodec;
   readonly timestampType: TimestampType;
   readonly createdAt: number;
+  /** "compact" alone keeps records regardless of retentionMs (as Kafka); see docs/compaction.md. */
+  readonly cleanupPolicy: CleanupPolicy;
+  /** Kafka's delete.retention.ms: how long a tombstone outlives the compaction that first kept it. */
+  readonly deleteRetentionMs: number;
+  /** Kafka's min.compaction.lag.ms: records younger than this (append time) are never compacted. */
+  readonly minCompactionLagMs: number;
 }
 
 export interface PartitionRef {
@@ -37,6 +47,13 @@ export interface PartitionHead {
   readonly highWatermarkHint: number;
   /** Every offset below this is expired. */
   readonly logStartHint: number;
+  /** The last compaction pass: every batch below `cleanedUpTo` was compacted then (absent = never). */
+  readonly compaction?: CompactionCheckpoint;
+}
+
+export interface CompactionCheckpoint {
+  readonly cleanedUpTo: number;
+  readonly lastRunAt: number;
 }
 
 export interface BatchEntry {
@@ -47,6 +64,15 @@ export interface BatchEntry {
   readonly blob: Uint8Array;
   readonly maxTimestamp: number;
   readonly appendTime: number;
+  /**
+   * Absent: the batch is dense, record i has offset baseOffset + i. Present (a compacted batch): the
+   * offset of each record, ascending, inside [baseOffset, baseOffset + count).
+   */
+  readonly recordOffsets?: readonly number[];
+  /** Times the compactor rewrote this item (0 = never): its rewrites are conditional on it. */
+  readonly compactionVersion?: number;
+  /** Set when a compaction first kept a tombstone of this batch: tombstones go once it has passed. */
+  readonly deleteHorizon?: number;
 }
 
 export interface VoidEntry {
@@ -73,6 +99,18 @@ export interface ProducerAppend {
   readonly epoch: number;
   readonly baseSequence: number;
   readonly lastSequence: number;
+  /**
+   * Set for a write named by an idempotency key (ProduceInput.idempotencyKey) rather than by an
+   * issued producer id (`producerId` is then 0, `epoch` 0, sequences from 0): its state is one
+   * remembered batch per (partition, scoped key), written in the append's own transaction and
+   * ignored — then overwritten — once `expiresAtSeconds` has passed.
+   */
+  readonly idempotencyKey?: {
+    readonly scopedKey: string;
+    readonly expiresAtSeconds: number;
+    /** The append time records without their own timestamp carry: remembered so a duplicate answers it. */
+    readonly appendTime: number;
+  };
 }
 
 /** A batch remembered in producer state, so a retry can get its original offsets back. */
@@ -88,6 +126,8 @@ export interface ProducerState {
   readonly lastSequence: number;
   /** Oldest first, at most 5. */
   readonly recent: readonly RememberedBatch[];
+  /** An idempotency key's state only: the append time of the write it names (its answer's timestamp). */
+  readonly appendTime?: number;
 }
 
 export interface AppendRequest {
@@ -155,6 +195,27 @@ export interface LogStore {
   raiseHints(ref: PartitionRef, hints: { highWatermark?: number; logStart?: number }): Promise<void>;
   /** Remove every item of the partition, the counter first so no new reservation succeeds. */
   purge(ref: PartitionRef): Promise<void>;
+}
+
+/** A compacted batch's new content; the item keeps its key, count, append time and TTL. */
+export interface CompactedBatch {
+  readonly codec: CompressionCodec;
+  readonly blob: Uint8Array;
+  readonly maxTimestamp: number;
+  /** Each record's offset, ascending (the records are no longer dense). */
+  readonly recordOffsets: readonly number[];
+  readonly deleteHorizon?: number;
+}
+
+export interface CompactionStore {
+  /**
+   * Replace a batch item's records with `replacement` ("empty": the item becomes a void over the
+   * same range, which readers step over). Only while the stored item is still the batch that was
+   * read (same kind, count and compactionVersion): false when it changed or is gone.
+   */
+  rewriteBatch(ref: PartitionRef, read: BatchEntry, replacement: CompactedBatch | "empty"): Promise<boolean>;
+  /** Record a finished pass on the partition's counter item (cleanedUpTo never moves back). */
+  saveCheckpoint(ref: PartitionRef, checkpoint: CompactionCheckpoint): Promise<void>;
 }
 
 export interface TopicStore {
@@ -298,12 +359,15 @@ export interface TransactionStore {
 export interface Storage {
   readonly topics: TopicStore;
   readonly log: LogStore;
+  readonly compaction: CompactionStore;
   readonly producers: ProducerStore;
   readonly offsets: OffsetStore;
   readonly transactions: TransactionStore;
   readonly groups: GroupStore;
   /** Upstash-dialect consumer instances (consumer-instances.ts). */
   readonly consumerInstances: ConsumerInstanceStore;
+  /** Push subscriptions and their per-partition dispatch state (subscription-model.ts). */
+  readonly subscriptions: SubscriptionStore;
 }
 
 // --- consumer groups (shared/core/groups.ts and group-*.ts; items in shared/storage/group-store.ts) ----

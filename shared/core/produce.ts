@@ -4,15 +4,15 @@
  * been validated, so a refusal writes nothing.
  */
 import { DynalogError } from "../errors.js";
-import { MAX_OFFSET, MAX_PRODUCER_EPOCH, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
-import { RoundRobinPartitioner } from "../partitioner.js";
+import { IDEMPOTENCY_KEY_WINDOW_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_OFFSET, MAX_PRODUCER_EPOCH, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
+import { partitionForKey, RoundRobinPartitioner } from "../partitioner.js";
 import type { CompressionCodec } from "../record-batch.js";
 import { encodePartition, groupByPartition, placeChunks, type ProduceRecord, type UnplacedBatch } from "./batches.js";
 import type { BrokerContext } from "./context.js";
 import type { PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";
 import { abandonReservation } from "./reservations.js";
 import { ANONYMOUS_PRINCIPAL, type ProducerIds } from "./producer-ids.js";
-import { judgeSequence } from "./sequence.js";
+import { judgeIdempotencyKey, judgeSequence } from "./sequence.js";
 import { itemExpiry, StaleTopicError, unknownTopic, type TopicCatalog } from "./topics.js";
 
 export type { ProduceRecord } from "./batches.js";
@@ -34,10 +34,27 @@ export interface ProduceInput {
   /** The authenticated caller: an idempotent producer's id must have been issued to it (default: security off). */
   readonly principal?: string;
   readonly compression?: CompressionCodec;
+  /**
+   * Names this write, for callers that retry blindly (the Upstash dialect's reserved header): a
+   * produce with the same key, by the same principal, to the same partition within
+   * IDEMPOTENCY_KEY_WINDOW_MS answers the first write's offsets (`duplicate: true`) and writes
+   * nothing. Kept as idempotent-producer state keyed by the key, in the append's own transaction.
+   * Records without key or partition are placed by the idempotency key, so a retry lands where
+   * the first write did. Not with `producer`.
+   */
+  readonly idempotencyKey?: string;
 }
 
 export type PartitionProduceResult =
-  | { readonly partition: number; readonly baseOffset: number; readonly lastOffset: number; readonly recordCount: number; readonly duplicate: boolean }
+  | {
+      readonly partition: number;
+      readonly baseOffset: number;
+      readonly lastOffset: number;
+      readonly recordCount: number;
+      readonly duplicate: boolean;
+      /** Writes named by an idempotency key only: the append time its records carry unless they have their own (the first write's, for a duplicate). */
+      readonly appendTime?: number;
+    }
   | { readonly partition: number; readonly error: DynalogError };
 
 export interface ProduceResult {
@@ -108,8 +125,15 @@ export class Producer {
     const compression = input.compression ?? topic.compression;
     const producer = input.producer;
     if (producer) validateProducerIdentity(producer.producerId, producer.epoch);
+    if (producer && input.idempotencyKey !== undefined) throw new DynalogError("INVALID_REQUEST", "An idempotency key names a write without a producer id; an idempotent producer has its own sequences");
+    const keyed = input.idempotencyKey === undefined ? undefined : idempotencyState(input.idempotencyKey, input.principal, appendTime);
     return groups.map((group) => {
       const { ref, recordCount, chunks } = encodePartition(topic, group.partition, group.records, compression, appendTime);
+      if (keyed) {
+        if (group.baseSequence !== undefined) throw new DynalogError("INVALID_REQUEST", "baseSequence is for idempotent producers, not with an idempotency key", { details: { partition: group.partition } });
+        // A one-batch producer: epoch 0, sequences from 0, identified by the key instead of an id.
+        return { ref, recordCount, chunks, producer: { producerId: 0, epoch: 0, baseSequence: 0, lastSequence: recordCount - 1, idempotencyKey: keyed } };
+      }
       if (!producer) {
         if (group.baseSequence !== undefined) {
           throw new DynalogError("INVALID_PRODUCER_EPOCH", "baseSequence is only meaningful with producerId and producerEpoch", { details: { partition: group.partition } });
@@ -148,7 +172,10 @@ export class Producer {
     if (input.producer) {
       throw new DynalogError("INVALID_REQUEST", "An idempotent producer sends 'partitions' with a baseSequence each (sequences are per partition)");
     }
-    return groupByPartition(topic, input.records!, this.nullKeyPartitioner);
+    const key = input.idempotencyKey;
+    // Round-robin would send a retry elsewhere, where the key's state is not: place by the key.
+    const records = key === undefined ? input.records! : input.records!.map((r) => (r.partition !== undefined || r.key !== null ? r : { ...r, partition: partitionForKey(utf8.encode(key), topic.partitions) }));
+    return groupByPartition(topic, records, this.nullKeyPartitioner);
   }
 
   private async append(topic: TopicRecord, prepared: PreparedAppend, appendTime: number): Promise<PartitionProduceResult | "stale"> {
@@ -166,7 +193,8 @@ export class Producer {
       const reservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds };
       const abandon = (mayRelease: boolean) => abandonReservation(this.ctx, reservation, mayRelease);
       const batches = placeChunks(prepared.chunks, baseOffset);
-      const success = { partition: ref.partition, baseOffset, lastOffset: baseOffset + recordCount - 1, recordCount, duplicate: false };
+      const keyedAppendTime = prepared.producer?.idempotencyKey && { appendTime };
+      const success = { partition: ref.partition, baseOffset, lastOffset: baseOffset + recordCount - 1, recordCount, duplicate: false, ...keyedAppendTime };
       const producer = prepared.producer;
       let conflictRetries = 0;
       for (;;) {
@@ -194,9 +222,10 @@ export class Producer {
         if (result.status === "producer-state-mismatch") {
           // Duplicates and refusals give their offsets back: the log stays dense.
           await abandon(!result.retried);
-          const verdict = judgeSequence(producer!, result.state, { topic: topic.name, partition: ref.partition });
+          const verdict = producer!.idempotencyKey ? judgeIdempotencyKey(producer!, result.state) : judgeSequence(producer!, result.state, { topic: topic.name, partition: ref.partition });
           if (verdict.kind === "duplicate") {
-            return { partition: ref.partition, baseOffset: verdict.baseOffset, lastOffset: verdict.baseOffset + recordCount - 1, recordCount, duplicate: true };
+            const firstAppendTime = verdict.appendTime !== undefined && { appendTime: verdict.appendTime };
+            return { partition: ref.partition, baseOffset: verdict.baseOffset, lastOffset: verdict.baseOffset + recordCount - 1, recordCount, duplicate: true, ...firstAppendTime };
           }
           if (verdict.kind === "refuse") throw verdict.error;
         } else if (result.status === "conflict") {
@@ -218,6 +247,16 @@ export function validateProducerIdentity(producerId: number, epoch: number): voi
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > MAX_PRODUCER_EPOCH) {
     throw new DynalogError("INVALID_PRODUCER_EPOCH", `producerEpoch must be an integer from 0 to ${MAX_PRODUCER_EPOCH}`, { details: { producerEpoch: epoch } });
   }
+}
+
+const utf8 = new TextEncoder();
+
+/** Validates a caller's idempotency key and scopes it to the principal (another's key never matches). */
+function idempotencyState(key: string, principal: string | undefined, appendTime: number): NonNullable<ProducerAppend["idempotencyKey"]> {
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new DynalogError("INVALID_REQUEST", `An idempotency key is 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, got ${key.length}`, { details: { length: key.length, limit: MAX_IDEMPOTENCY_KEY_LENGTH } });
+  }
+  return { scopedKey: `${principal ?? ANONYMOUS_PRINCIPAL}\u0000${key}`, expiresAtSeconds: Math.ceil((appendTime + IDEMPOTENCY_KEY_WINDOW_MS) / 1000), appendTime };
 }
 
 /** An id unique to one request (a DynamoDB idempotency token must never be reused for other parameters). */

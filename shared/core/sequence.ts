@@ -7,7 +7,7 @@ import type { ProducerAppend, ProducerState } from "./ports.js";
 
 export type SequenceVerdict =
   /** The same batch was appended before: answer with its original offsets, write nothing. */
-  | { readonly kind: "duplicate"; readonly baseOffset: number }
+  | { readonly kind: "duplicate"; readonly baseOffset: number; readonly appendTime?: number }
   /** The state changed under us between attempts (AWS races): try again. */
   | { readonly kind: "retry" }
   | { readonly kind: "refuse"; readonly error: DynalogError };
@@ -47,4 +47,21 @@ export function judgeSequence(request: ProducerAppend, stored: ProducerState | u
 
 function refuse(code: "UNKNOWN_PRODUCER_ID" | "PRODUCER_FENCED" | "OUT_OF_ORDER_SEQUENCE_NUMBER" | "DUPLICATE_SEQUENCE_NUMBER", message: string, details: Record<string, string | number>): SequenceVerdict {
   return { kind: "refuse", error: new DynalogError(code, message, { details }) };
+}
+
+/**
+ * The verdict for a write named by an idempotency key whose state already exists (and has not
+ * expired): the key's one remembered batch is the first write, answered instead of writing again.
+ */
+export function judgeIdempotencyKey(request: ProducerAppend, stored: ProducerState | undefined): SequenceVerdict {
+  const first = stored?.recent.at(-1);
+  // No state after all (the condition raced an expiry overwrite): reserve again and retry.
+  if (!first) return { kind: "retry" };
+  if (first.baseSequence === 0 && first.lastSequence === request.lastSequence) return { kind: "duplicate", baseOffset: first.baseOffset, appendTime: stored!.appendTime };
+  return {
+    kind: "refuse",
+    error: new DynalogError("INVALID_REQUEST", `This idempotency key named a write of ${first.lastSequence + 1} record(s) to this partition; this write has ${request.lastSequence + 1}. Use a new key for a different write`, {
+      details: { firstRecordCount: first.lastSequence + 1, recordCount: request.lastSequence + 1 },
+    }),
+  };
 }

@@ -9,6 +9,8 @@
  *     retention applies to old records at once. The DynamoDB TTL stamped on items already written
  *     cannot change: a longer retention keeps records readable only until that TTL deletes them.
  *   - compression, timestampType: apply to batches appended after the change; written ones keep theirs.
+ *   - cleanupPolicy, deleteRetentionMs, minCompactionLagMs: apply from the next compaction pass
+ *     (docs/compaction.md); "compact" alone also stops retention from deleting records at once.
  */
 import { DynalogError } from "../errors.js";
 import { MAX_PARTITIONS } from "../limits.js";
@@ -17,7 +19,7 @@ import type { BrokerContext } from "./context.js";
 import { liveMembers } from "./group-members.js";
 import type { LogReader } from "./log-reader.js";
 import { validateGroupId } from "./offsets.js";
-import type { TimestampType, TopicRecord } from "./ports.js";
+import type { CleanupPolicy, TimestampType, TopicRecord } from "./ports.js";
 import { mapWithConcurrency, requirePartition, unknownTopic, validateTopicConfig, validateTopicName, type TopicCatalog } from "./topics.js";
 
 /** The configs alterConfigs may change; omitted = unchanged; retentionMs null = keep forever. */
@@ -25,6 +27,9 @@ export interface TopicConfigChanges {
   readonly retentionMs?: number | null;
   readonly compression?: CompressionCodec;
   readonly timestampType?: TimestampType;
+  readonly cleanupPolicy?: CleanupPolicy;
+  readonly deleteRetentionMs?: number;
+  readonly minCompactionLagMs?: number;
 }
 
 export interface DeleteRecordsInput {
@@ -57,6 +62,9 @@ export class TopicAdmin {
       ...(changes.retentionMs !== undefined ? { retentionMs: changes.retentionMs } : {}),
       ...(changes.compression !== undefined ? { compression: changes.compression } : {}),
       ...(changes.timestampType !== undefined ? { timestampType: changes.timestampType } : {}),
+      ...(changes.cleanupPolicy !== undefined ? { cleanupPolicy: changes.cleanupPolicy } : {}),
+      ...(changes.deleteRetentionMs !== undefined ? { deleteRetentionMs: changes.deleteRetentionMs } : {}),
+      ...(changes.minCompactionLagMs !== undefined ? { minCompactionLagMs: changes.minCompactionLagMs } : {}),
     }));
   }
 

@@ -1,10 +1,10 @@
 /** Topic administration and the per-instance topic metadata cache. */
 import { randomUUID } from "node:crypto";
 import { DynalogError } from "../errors.js";
-import { MAX_PARTITIONS, MAX_RETENTION_MS, MIN_RETENTION_MS, TOPIC_NAME_PATTERN, TTL_GRACE_MS } from "../limits.js";
+import { DEFAULT_DELETE_RETENTION_MS, MAX_COMPACTION_LAG_MS, MAX_DELETE_RETENTION_MS, MAX_PARTITIONS, MAX_RETENTION_MS, MIN_RETENTION_MS, TOPIC_NAME_PATTERN, TTL_GRACE_MS } from "../limits.js";
 import { COMPRESSION_CODECS, type CompressionCodec } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
-import type { PartitionRef, TimestampType, TopicRecord } from "./ports.js";
+import type { CleanupPolicy, PartitionRef, TimestampType, TopicRecord } from "./ports.js";
 
 export interface CreateTopicInput {
   readonly name: string;
@@ -13,6 +13,41 @@ export interface CreateTopicInput {
   readonly retentionMs?: number | null;
   readonly compression?: CompressionCodec;
   readonly timestampType?: TimestampType;
+  /** Omitted = "delete". */
+  readonly cleanupPolicy?: CleanupPolicy;
+  /** Omitted = one day (Kafka's default). */
+  readonly deleteRetentionMs?: number;
+  /** Omitted = 0. */
+  readonly minCompactionLagMs?: number;
+}
+
+/** The compaction configs, as validateTopicConfig checks them (create and alterConfigs). */
+export interface CompactionConfig {
+  readonly cleanupPolicy?: CleanupPolicy;
+  readonly deleteRetentionMs?: number;
+  readonly minCompactionLagMs?: number;
+}
+
+const CLEANUP_POLICIES: readonly CleanupPolicy[] = ["delete", "compact", "compact,delete"];
+
+/** A cleanup policy from a client, checked: INVALID_CONFIG for anything else. Kafka's "delete,compact" is "compact,delete". */
+export function parseCleanupPolicy(value: string | undefined): CleanupPolicy | undefined {
+  if (value === undefined) return undefined;
+  const normalized = value === "delete,compact" ? "compact,delete" : value;
+  if (!(CLEANUP_POLICIES as readonly string[]).includes(normalized)) {
+    throw new DynalogError("INVALID_CONFIG", `cleanupPolicy must be one of ${CLEANUP_POLICIES.join(", ")}`, { details: { cleanupPolicy: value.slice(0, 40) } });
+  }
+  return normalized as CleanupPolicy;
+}
+
+/** Whether the topic is compacted (its records are kept per key; null keys are refused). */
+export function isCompacted(topic: Pick<TopicRecord, "cleanupPolicy">): boolean {
+  return topic.cleanupPolicy !== "delete";
+}
+
+/** The retention that deletes records: none under "compact" alone (Kafka ignores retention.ms then). */
+export function effectiveRetentionMs(topic: Pick<TopicRecord, "cleanupPolicy" | "retentionMs">): number | null {
+  return topic.cleanupPolicy === "compact" ? null : topic.retentionMs;
 }
 
 const TIMESTAMP_TYPES: readonly TimestampType[] = ["CreateTime", "LogAppendTime"];
@@ -47,7 +82,7 @@ export function validateCreateTopic(input: CreateTopicInput): void {
 }
 
 /** The settable topic configs (create and alterConfigs): INVALID_CONFIG / UNSUPPORTED_COMPRESSION_TYPE. */
-export function validateTopicConfig(input: { readonly retentionMs?: number | null; readonly compression?: CompressionCodec }): void {
+export function validateTopicConfig(input: { readonly retentionMs?: number | null; readonly compression?: CompressionCodec } & CompactionConfig): void {
   const retention = input.retentionMs;
   if (retention !== undefined && retention !== null && (!Number.isInteger(retention) || retention < MIN_RETENTION_MS || retention > MAX_RETENTION_MS)) {
     throw new DynalogError("INVALID_CONFIG", `retentionMs must be an integer from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}, or null to keep records forever`, {
@@ -56,6 +91,17 @@ export function validateTopicConfig(input: { readonly retentionMs?: number | nul
   }
   if (input.compression !== undefined && !COMPRESSION_CODECS.includes(input.compression)) {
     throw new DynalogError("UNSUPPORTED_COMPRESSION_TYPE", `Compression must be one of ${COMPRESSION_CODECS.join(", ")}`);
+  }
+  if (input.cleanupPolicy !== undefined && !CLEANUP_POLICIES.includes(input.cleanupPolicy)) {
+    throw new DynalogError("INVALID_CONFIG", `cleanupPolicy must be one of ${CLEANUP_POLICIES.join(", ")}`);
+  }
+  checkDuration("deleteRetentionMs", input.deleteRetentionMs, MAX_DELETE_RETENTION_MS);
+  checkDuration("minCompactionLagMs", input.minCompactionLagMs, MAX_COMPACTION_LAG_MS);
+}
+
+function checkDuration(name: string, value: number | undefined, max: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > max)) {
+    throw new DynalogError("INVALID_CONFIG", `${name} must be an integer from 0 to ${max}`, { details: { [name]: value, min: 0, max } });
   }
 }
 
@@ -75,6 +121,9 @@ export class TopicCatalog {
       compression: input.compression ?? this.ctx.config.defaultCompression,
       timestampType: input.timestampType ?? "CreateTime",
       createdAt: this.ctx.clock(),
+      cleanupPolicy: input.cleanupPolicy ?? "delete",
+      deleteRetentionMs: input.deleteRetentionMs ?? DEFAULT_DELETE_RETENTION_MS,
+      minCompactionLagMs: input.minCompactionLagMs ?? 0,
     };
     // Counters first: once the topic item is visible, every partition can be appended to.
     await this.ctx.storage.log.createPartitions(partitionRefs(topic));
@@ -195,5 +244,6 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
 
 /** TTL attribute (epoch seconds) for an item written now: logical expiry plus a grace day (see TTL_GRACE_MS). */
 export function itemExpiry(topic: TopicRecord, now: number): number | undefined {
-  return topic.retentionMs === null ? undefined : Math.ceil((now + topic.retentionMs + TTL_GRACE_MS) / 1000);
+  const retentionMs = effectiveRetentionMs(topic);
+  return retentionMs === null ? undefined : Math.ceil((now + retentionMs + TTL_GRACE_MS) / 1000);
 }

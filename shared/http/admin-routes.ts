@@ -1,6 +1,6 @@
 /** HTTP handlers of the admin function's topic and group routes (lifecycle, ACL and key routes have their own modules). */
 import { parseCompression } from "../core/batches.js";
-import { parseTimestampType } from "../core/topics.js";
+import { parseCleanupPolicy, parseTimestampType } from "../core/topics.js";
 import { authorize, authorizeAny, cluster, group, mayAccess, topic } from "./authorization.js";
 import type { Handler } from "./compose.js";
 import { readJson } from "./request-body.js";
@@ -13,7 +13,12 @@ export const adminHandlers: Record<AdminRouteId, Handler> = {
   async createTopic(c, broker) {
     const body = await readJson(c, createTopicBodySchema);
     await authorizeAny(c, topic(body.name, "Create"), cluster("Create"));
-    const created = await broker.createTopic({ ...body, compression: parseCompression(body.compression), timestampType: parseTimestampType(body.timestampType) });
+    const created = await broker.createTopic({
+      ...body,
+      compression: parseCompression(body.compression),
+      timestampType: parseTimestampType(body.timestampType),
+      cleanupPolicy: parseCleanupPolicy(body.cleanupPolicy),
+    });
     return c.json(topicJson(created), 201);
   },
 

@@ -2,20 +2,21 @@
  * HTTP handlers for the topic lifecycle (admin function): topic configs, adding partitions,
  * deleting records and deleting consumer groups. Kafka's ACL operations: describing configs needs
  * Describe on the topic; altering configs and adding partitions need Alter on the topic; deleting
- * records needs Delete on the topic; deleting a group needs Delete on the group.
+ * records needs Delete on the topic; deleting a group needs Delete on the group; compacting a topic
+ * needs Alter on the topic (docs/compaction.md).
  */
 import type { Context } from "hono";
 import * as z from "zod";
 import type { Broker } from "../core/broker.js";
 import type { TopicRecord } from "../core/ports.js";
 import { parseCompression } from "../core/batches.js";
-import { parseTimestampType } from "../core/topics.js";
+import { parseCleanupPolicy, parseTimestampType } from "../core/topics.js";
 import { DynalogError } from "../errors.js";
 import { MAX_PARTITIONS, MAX_RECORD_BYTES } from "../limits.js";
 import { authorize, group, topic, type AuthEnv } from "./authorization.js";
 import { readJson } from "./request-body.js";
 
-export type LifecycleRouteId = "describeTopicConfigs" | "alterTopicConfigs" | "createPartitions" | "deleteRecords" | "deleteGroup";
+export type LifecycleRouteId = "describeTopicConfigs" | "alterTopicConfigs" | "createPartitions" | "deleteRecords" | "deleteGroup" | "compactTopic";
 
 const integer = z.number().int();
 
@@ -24,6 +25,16 @@ const alterConfigsBodySchema = z.strictObject({
   retentionMs: integer.nullable().optional(),
   compression: z.string().optional(),
   timestampType: z.string().optional(),
+  cleanupPolicy: z.string().optional(),
+  deleteRetentionMs: integer.optional(),
+  minCompactionLagMs: integer.optional(),
+});
+
+const ALTERABLE = ["retentionMs", "compression", "timestampType", "cleanupPolicy", "deleteRetentionMs", "minCompactionLagMs"] as const;
+
+/** Optional: which partitions to compact (default all). */
+const compactBodySchema = z.strictObject({
+  partitions: z.array(integer).min(1).max(MAX_PARTITIONS).optional(),
 });
 
 const createPartitionsBodySchema = z.strictObject({ count: integer });
@@ -38,7 +49,15 @@ export function topicConfigsJson(t: TopicRecord) {
     topic: t.name,
     topicId: t.topicId,
     partitionCount: t.partitions,
-    configs: { retentionMs: t.retentionMs, compression: t.compression, timestampType: t.timestampType, maxMessageBytes: MAX_RECORD_BYTES },
+    configs: {
+      retentionMs: t.retentionMs,
+      compression: t.compression,
+      timestampType: t.timestampType,
+      cleanupPolicy: t.cleanupPolicy,
+      deleteRetentionMs: t.deleteRetentionMs,
+      minCompactionLagMs: t.minCompactionLagMs,
+      maxMessageBytes: MAX_RECORD_BYTES,
+    },
     readOnly: ["maxMessageBytes"],
   };
 }
@@ -56,13 +75,16 @@ export const lifecycleHandlers: Record<LifecycleRouteId, Handler> = {
     const body = await readJson(c, alterConfigsBodySchema);
     const name = c.req.param("topic")!;
     await authorize(c, topic(name, "Alter"));
-    if (body.retentionMs === undefined && body.compression === undefined && body.timestampType === undefined) {
-      throw new DynalogError("INVALID_REQUEST", "Name at least one config to change: retentionMs, compression or timestampType");
+    if (ALTERABLE.every((config) => body[config] === undefined)) {
+      throw new DynalogError("INVALID_REQUEST", `Name at least one config to change: ${ALTERABLE.join(", ")}`);
     }
     const altered = await broker.alterTopicConfigs(name, {
       retentionMs: body.retentionMs,
       compression: parseCompression(body.compression),
       timestampType: parseTimestampType(body.timestampType),
+      cleanupPolicy: parseCleanupPolicy(body.cleanupPolicy),
+      deleteRetentionMs: body.deleteRetentionMs,
+      minCompactionLagMs: body.minCompactionLagMs,
     });
     return c.json(topicConfigsJson(altered));
   },
@@ -81,6 +103,15 @@ export const lifecycleHandlers: Record<LifecycleRouteId, Handler> = {
     await authorize(c, topic(name, "Delete"));
     const partitions = await broker.deleteRecords(name, body.partitions);
     return c.json({ topic: name, partitions });
+  },
+
+  async compactTopic(c, broker) {
+    // An empty body reads as {}: compact every partition.
+    const body = await readJson(c, compactBodySchema);
+    const name = c.req.param("topic")!;
+    await authorize(c, topic(name, "Alter"));
+    const result = await broker.compactTopic(name, body.partitions);
+    return c.json({ topic: result.topic.name, topicId: result.topic.topicId, cleanupPolicy: result.topic.cleanupPolicy, partitions: result.partitions });
   },
 
   async deleteGroup(c, broker) {

@@ -20,13 +20,15 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
 
 /**
  * The body parsed as JSON and checked against `schema`. A body needs `Content-Type:
- * application/json`; only an empty body may come without one (it reads as `{}`).
+ * application/json`; only an empty body may come without one (it reads as `{}`). `anyMediaType`:
+ * parse whatever the Content-Type says, for routes documented for `curl -d` (which sends
+ * `application/x-www-form-urlencoded`).
  */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+export async function readJson<S extends z.ZodType>(c: Context, schema: S, options: { readonly anyMediaType?: boolean } = {}): Promise<z.infer<S>> {
   // Escaping only adds bytes, so a declared length over the cap is over it encoded too.
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(declared, declared);
-  const contentType = c.req.header("content-type");
+  const contentType = options.anyMediaType ? "application/json" : c.req.header("content-type");
   // Checked before reading: a form or a file upload is refused without being buffered.
   if (contentType !== undefined && !isJsonMediaType(contentType)) throw unsupportedMediaType(contentType);
   const text = await c.req.text();
@@ -52,6 +54,15 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
     throw new DynalogError("INVALID_REQUEST", `Request body has the member ${JSON.stringify(duplicate.slice(0, 100))} twice in one object`, { details: { field: duplicate.slice(0, 100) } });
   }
   return parseWith(schema, body, "body");
+}
+
+/** The body as bytes, whatever its media type, within the request size cap. */
+export async function readRawBody(c: Context): Promise<Uint8Array> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(declared, declared);
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  if (body.byteLength > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(body.byteLength, body.byteLength);
+  return body;
 }
 
 function unsupportedMediaType(contentType: string | undefined): DynalogError {

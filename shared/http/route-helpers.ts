@@ -38,6 +38,9 @@ export function topicJson(topic: TopicRecord) {
     retentionMs: topic.retentionMs,
     compression: topic.compression,
     timestampType: topic.timestampType,
+    cleanupPolicy: topic.cleanupPolicy,
+    deleteRetentionMs: topic.deleteRetentionMs,
+    minCompactionLagMs: topic.minCompactionLagMs,
     createdAt: new Date(topic.createdAt).toISOString(),
   };
 }

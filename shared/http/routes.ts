@@ -22,6 +22,7 @@ export type RouteId =
   | "createPartitions"
   | "deleteRecords"
   | "deleteGroup"
+  | "compactTopic"
   | "initProducer"
   | "produce"
   | "commitTransaction"
@@ -40,7 +41,10 @@ export type RouteId =
   | "createApiKey"
   | "listApiKeys"
   | "revokeApiKey"
-  | UpstashRouteId;
+  | UpstashRouteId
+  | SubscriptionRouteId;
+
+export type SubscriptionRouteId = "createSubscription" | "listSubscriptions" | "describeSubscription" | "pauseSubscription" | "resumeSubscription" | "deleteSubscription";
 
 export interface RouteDefinition {
   readonly id: RouteId;
@@ -60,6 +64,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "alterTopicConfigs", method: "POST", path: "/v1/topics/:topic/configs", fn: "admin" },
   { id: "createPartitions", method: "POST", path: "/v1/topics/:topic/partitions", fn: "admin" },
   { id: "deleteRecords", method: "POST", path: "/v1/topics/:topic/delete-records", fn: "admin" },
+  { id: "compactTopic", method: "POST", path: "/v1/topics/:topic/compact", fn: "admin" },
   { id: "initProducer", method: "POST", path: "/v1/producers", fn: "produce" },
   { id: "produce", method: "POST", path: "/v1/topics/:topic/records", fn: "produce" },
   // Transactions write records AND offsets: their own function, so plain produce never can.
@@ -93,6 +98,26 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "upstashCommit", method: "POST", path: "/commit/:group/:instance", fn: "commit" },
   { id: "upstashCommitted", method: "POST", path: "/committed/:group/:instance", fn: "commit" },
   { id: "upstashDeleteConsumer", method: "POST", path: "/delete-consumer/:group/:instance", fn: "commit" },
+  // Its forms documented for curl (shared/http/upstash/curl-routes.ts).
+  { id: "upstashProduceMessage", method: "GET", path: "/produce/:topic/:message", fn: "produce" },
+  { id: "upstashProduceTopic", method: "POST", path: "/produce/:topic", fn: "produce" },
+  { id: "upstashWebhook", method: "POST", path: "/webhook", fn: "produce" },
+  { id: "upstashConsumeTopic", method: "GET", path: "/consume/:group/:instance/:topic", fn: "commit" },
+];
+
+/**
+ * Push subscriptions (shared/http/subscription-routes.ts): served only where a dispatcher delivers
+ * them — the local broker (npm start) for now. They join ROUTES (and so the deployed API, its IAM
+ * table and the CDK stack) together with the deployed dispatcher (docs/subscriptions.md, "Deployed
+ * design"): a subscription the cloud accepted but never delivered would be worse than none.
+ */
+export const SUBSCRIPTION_ROUTES: readonly RouteDefinition[] = [
+  { id: "createSubscription", method: "POST", path: "/v1/subscriptions", fn: "admin" },
+  { id: "listSubscriptions", method: "GET", path: "/v1/subscriptions", fn: "admin" },
+  { id: "describeSubscription", method: "GET", path: "/v1/subscriptions/:name", fn: "admin" },
+  { id: "deleteSubscription", method: "DELETE", path: "/v1/subscriptions/:name", fn: "admin" },
+  { id: "pauseSubscription", method: "POST", path: "/v1/subscriptions/:name/pause", fn: "admin" },
+  { id: "resumeSubscription", method: "POST", path: "/v1/subscriptions/:name/resume", fn: "admin" },
 ];
 
 /** API Gateway's path syntax (`{name}`) for a route. */

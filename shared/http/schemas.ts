@@ -51,6 +51,10 @@ export const createTopicBodySchema = z.strictObject({
   // Values are checked by the core, which refuses with UNSUPPORTED_COMPRESSION_TYPE / INVALID_CONFIG.
   compression: z.string().optional(),
   timestampType: z.string().optional(),
+  // Compacted topics (docs/compaction.md); values checked by the core (INVALID_CONFIG).
+  cleanupPolicy: z.string().optional(),
+  deleteRetentionMs: integer.optional(),
+  minCompactionLagMs: integer.optional(),
 });
 
 export const initProducerBodySchema = z.strictObject({

@@ -23,6 +23,8 @@ export interface RuntimeConfig {
   readonly region: string;
   readonly broker: Partial<BrokerConfig>;
   readonly security: SecurityConfig;
+  /** Serve the push-subscription routes (set by the local broker, which runs the dispatcher). */
+  readonly subscriptions: boolean;
 }
 
 const positiveInt = z.string().regex(/^\d+$/).transform(Number);
@@ -59,6 +61,12 @@ const envSchema = z.object({
   DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: positiveInt.optional(),
   DYNALOG_QUOTA_WINDOW_MS: positiveInt.optional(),
   DYNALOG_QUOTA_FLUSH_INTERVAL_MS: positiveInt.optional(),
+  // Push subscriptions (docs/subscriptions.md): the local broker sets these; not deployed yet.
+  DYNALOG_SUBSCRIPTIONS: z.enum(["on", "off"]).default("off"),
+  DYNALOG_SUBSCRIPTION_ALLOW_HTTP: z.enum(["true", "false"]).default("false"),
+  DYNALOG_SUBSCRIPTION_LOCAL_MODULES: z.enum(["true", "false"]).default("false"),
+  /** Comma-separated Lambda ARNs (or prefixes ending in '*') subscriptions may target. */
+  DYNALOG_SUBSCRIPTION_FUNCTIONS: z.string().default(""),
   // Milliseconds, or "forever".
   DYNALOG_DEFAULT_RETENTION_MS: z
     .union([z.literal("forever"), positiveInt.refine((ms) => ms >= MIN_RETENTION_MS && ms <= MAX_RETENTION_MS, `must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}`)])
@@ -78,6 +86,9 @@ export function runtimeConfigFromEnv(env: Record<string, string | undefined> = p
     ...(e.DYNALOG_LONG_POLL_INTERVAL_MS !== undefined && { longPollIntervalMs: e.DYNALOG_LONG_POLL_INTERVAL_MS }),
     ...(e.DYNALOG_DEFAULT_COMPRESSION !== undefined && { defaultCompression: e.DYNALOG_DEFAULT_COMPRESSION }),
     ...(e.DYNALOG_DEFAULT_RETENTION_MS !== undefined && { defaultRetentionMs: e.DYNALOG_DEFAULT_RETENTION_MS === "forever" ? null : e.DYNALOG_DEFAULT_RETENTION_MS }),
+    subscriptionAllowHttp: e.DYNALOG_SUBSCRIPTION_ALLOW_HTTP === "true",
+    subscriptionLocalModules: e.DYNALOG_SUBSCRIPTION_LOCAL_MODULES === "true",
+    subscriptionFunctionAllowList: e.DYNALOG_SUBSCRIPTION_FUNCTIONS.split(",").map((f) => f.trim()).filter((f) => f !== ""),
   };
   const superUsers = e.DYNALOG_SUPER_USERS.split(",").map((p) => p.trim()).filter((p) => p !== "");
   try {
@@ -115,5 +126,6 @@ export function runtimeConfigFromEnv(env: Record<string, string | undefined> = p
     region: e.AWS_REGION,
     broker,
     security,
+    subscriptions: e.DYNALOG_SUBSCRIPTIONS === "on",
   };
 }

@@ -6,12 +6,16 @@
  *   d  record blob (binary)        z  compression codec, absent = none
  *   t  max record timestamp (ms)   a  append time (ms, writer's clock)
  *   x  TTL, epoch seconds (absent = keep forever)
+ *   od record offsets of a compacted batch (absent = dense; record-offsets.ts)
+ *   cv compaction version (absent = 0)   dh delete horizon of its tombstones (ms; compaction-store.ts)
  * Counter item (partitions table), key `p`:
  *   next  first unreserved offset  ra  time of the latest reservation (ms)
  *   hw    high-watermark hint      ls  log-start hint
  *   rt    token of the latest reservation: an SDK retry of a reservation whose response was lost
  *         finds its own token and gets its range back instead of reserving a second one
- * Producer state item (producers table), pk "<topicId>#<partition>", sk "<producerId>":
+ *   cc, cr  compaction checkpoint: cleaned-up-to offset, time of the last pass (compaction-store.ts)
+ * Producer state item (producers table), pk "<topicId>#<partition>", sk "<producerId>" (or, for a
+ * write named by an idempotency key, "k#…": idempotency-key-state.ts):
  *   e epoch, q last sequence, r0..r4 the last five batches as [epoch, baseSeq, lastSeq, baseOffset]
  * Attribute names are one or two letters because every byte of an item is billed.
  */
@@ -41,6 +45,8 @@ import { cancelledActions, describeCancellation, isTransactionCanceled, plainIte
 import { DynalogError } from "../errors.js";
 import type { TableNames } from "./tables.js";
 import { batchDelete, batchPut } from "./batch-write.js";
+import { idempotencyKeyStateUpdate } from "./idempotency-key-state.js";
+import { decodeRecordOffsets } from "./record-offsets.js";
 
 /** DynamoDB's limit on actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ACTIONS = 100;
@@ -64,6 +70,7 @@ function toEntry(item: Item): LogEntry {
   const appendTime = num(item, "a");
   if (item["k"] === "V") return { kind: "void", baseOffset, count, appendTime };
   const blob = item["d"];
+  const offsets = item["od"];
   return {
     kind: "batch",
     baseOffset,
@@ -72,6 +79,10 @@ function toEntry(item: Item): LogEntry {
     codec: (typeof item["z"] === "string" ? item["z"] : "none") as CompressionCodec,
     blob: blob instanceof Uint8Array ? blob : new Uint8Array(0),
     maxTimestamp: num(item, "t"),
+    // Compacted batches only (compaction-store.ts): everything else stays as it was written.
+    ...(offsets instanceof Uint8Array ? { recordOffsets: decodeRecordOffsets(baseOffset, count, offsets) } : {}),
+    ...(typeof item["cv"] === "number" ? { compactionVersion: item["cv"] } : {}),
+    ...(typeof item["dh"] === "number" ? { deleteHorizon: item["dh"] } : {}),
   };
 }
 
@@ -82,6 +93,7 @@ function toHead(item: Item | undefined): PartitionHead {
     reservedAt: item ? num(item, "ra") : 0,
     highWatermarkHint: item ? num(item, "hw") : 0,
     logStartHint: item ? num(item, "ls") : 0,
+    ...(item && typeof item["cc"] === "number" ? { compaction: { cleanedUpTo: item["cc"], lastRunAt: num(item, "cr") } } : {}),
   };
 }
 
@@ -98,7 +110,7 @@ export function toProducerState(item: Item | undefined): ProducerState | undefin
     const batch = rememberedBatch(item[`r${i}`]);
     if (batch) recent.push(batch);
   }
-  return { epoch: num(item, "e"), lastSequence: num(item, "q", -1), recent };
+  return { epoch: num(item, "e"), lastSequence: num(item, "q", -1), recent, ...(typeof item["t"] === "number" && { appendTime: item["t"] }) };
 }
 
 /** IAM refused the request (e.g. a condition it does not evaluate as expected inside a transaction). */
@@ -146,6 +158,7 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
 
   function producerStateUpdate(request: AppendRequest): Item {
     const producer = request.producer!;
+    if (producer.idempotencyKey) return idempotencyKeyStateUpdate(tables, partitionKey(request.ref), request);
     const first = request.batches[0]!;
     const startsEpoch = producer.baseSequence === 0;
     return {

@@ -44,13 +44,14 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   },
   producers: {
     id: "producers",
-    purpose: "Producer-id allocation, transactional ids, and per-partition idempotent producer state.",
+    purpose: "Producer-id allocation, transactional ids, per-partition idempotent producer state, and idempotency keys (TTL'd).",
     partitionKey: { name: "pk", type: "S" },
     sortKey: { name: "sk", type: "S" },
+    ttlAttribute: "x",
   },
   offsets: {
     id: "offsets",
-    purpose: "Committed consumer-group offsets per (group, topic, partition).",
+    purpose: "Committed consumer-group offsets per (group, topic, partition); group and member items; push subscriptions and their per-partition dispatch state.",
     partitionKey: { name: "pk", type: "S" },
     sortKey: { name: "sk", type: "S" },
   },

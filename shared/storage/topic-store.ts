@@ -1,11 +1,13 @@
 /**
  * DynamoDB adapter for topic metadata. Item (topics table), key `name`:
- *   id, partitions, retentionMs (absent = forever), compression, timestampType, createdAt
+ *   id, partitions, retentionMs (absent = forever), compression, timestampType, createdAt,
+ *   cleanupPolicy (absent = delete), deleteRetentionMs (absent = the default), minCompactionLagMs (absent = 0)
  * Read consistency: `get` is strongly consistent; `list` (an admin Scan) is not — it decides nothing.
  */
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
-import type { TimestampType, TopicRecord, TopicStore } from "../core/ports.js";
+import type { CleanupPolicy, TimestampType, TopicRecord, TopicStore } from "../core/ports.js";
+import { DEFAULT_DELETE_RETENTION_MS } from "../limits.js";
 import type { CompressionCodec } from "../record-batch.js";
 import { storageFailure } from "./dynamo-errors.js";
 import type { TableNames } from "./tables.js";
@@ -22,6 +24,10 @@ function toItem(topic: TopicRecord): Item {
     createdAt: topic.createdAt,
   };
   if (topic.retentionMs !== null) item["retentionMs"] = topic.retentionMs;
+  // Written only when not the default, so topics that never use compaction keep their items as they were.
+  if (topic.cleanupPolicy !== "delete") item["cleanupPolicy"] = topic.cleanupPolicy;
+  if (topic.deleteRetentionMs !== DEFAULT_DELETE_RETENTION_MS) item["deleteRetentionMs"] = topic.deleteRetentionMs;
+  if (topic.minCompactionLagMs !== 0) item["minCompactionLagMs"] = topic.minCompactionLagMs;
   return item;
 }
 
@@ -34,6 +40,9 @@ function toTopic(item: Item): TopicRecord {
     compression: String(item["compression"] ?? "none") as CompressionCodec,
     timestampType: String(item["timestampType"] ?? "CreateTime") as TimestampType,
     createdAt: Number(item["createdAt"] ?? 0),
+    cleanupPolicy: String(item["cleanupPolicy"] ?? "delete") as CleanupPolicy,
+    deleteRetentionMs: typeof item["deleteRetentionMs"] === "number" ? item["deleteRetentionMs"] : DEFAULT_DELETE_RETENTION_MS,
+    minCompactionLagMs: typeof item["minCompactionLagMs"] === "number" ? item["minCompactionLagMs"] : 0,
   };
 }
 
@@ -81,18 +90,33 @@ export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: T
       const retention = expected.retentionMs === null ? "attribute_not_exists(#r)" : "#r = :r";
       const compression = expected.compression === "none" ? "(#c = :c OR attribute_not_exists(#c))" : "#c = :c";
       const timestampType = expected.timestampType === "CreateTime" ? "(#t = :t OR attribute_not_exists(#t))" : "#t = :t";
+      const policy = expected.cleanupPolicy === "delete" ? "(#cp = :cp OR attribute_not_exists(#cp))" : "#cp = :cp";
+      const deleteRetention = expected.deleteRetentionMs === DEFAULT_DELETE_RETENTION_MS ? "(#dr = :dr OR attribute_not_exists(#dr))" : "#dr = :dr";
+      const lag = expected.minCompactionLagMs === 0 ? "(#lag = :lag OR attribute_not_exists(#lag))" : "#lag = :lag";
       try {
         await client.send(
           new PutCommand({
             TableName: tables.topics,
             Item: toItem(topic),
-            ConditionExpression: `#id = :id AND #p = :p AND ${compression} AND ${timestampType} AND ${retention}`,
-            ExpressionAttributeNames: { "#id": "id", "#p": "partitions", "#c": "compression", "#t": "timestampType", "#r": "retentionMs" },
+            ConditionExpression: `#id = :id AND #p = :p AND ${compression} AND ${timestampType} AND ${retention} AND ${policy} AND ${deleteRetention} AND ${lag}`,
+            ExpressionAttributeNames: {
+              "#id": "id",
+              "#p": "partitions",
+              "#c": "compression",
+              "#t": "timestampType",
+              "#r": "retentionMs",
+              "#cp": "cleanupPolicy",
+              "#dr": "deleteRetentionMs",
+              "#lag": "minCompactionLagMs",
+            },
             ExpressionAttributeValues: {
               ":id": expected.topicId,
               ":p": expected.partitions,
               ":c": expected.compression,
               ":t": expected.timestampType,
+              ":cp": expected.cleanupPolicy,
+              ":dr": expected.deleteRetentionMs,
+              ":lag": expected.minCompactionLagMs,
               ...(expected.retentionMs === null ? {} : { ":r": expected.retentionMs }),
             },
           }),

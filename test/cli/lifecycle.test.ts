@@ -1,4 +1,4 @@
-/** `dynalog topics configs|alter|add-partitions|delete-records` and `dynalog groups delete`, as a spawned process. */
+/** `dynalog topics configs|alter|add-partitions|delete-records|compact` and `dynalog groups delete`, as a spawned process. */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestBroker, createTestTables, serveApp, topicName, type Served, type TestBroker } from "../support/broker.js";
@@ -43,5 +43,24 @@ describe("dynalog topic lifecycle", { timeout: 120_000 }, () => {
     await harness.broker.commitOffsets(group, [{ topic, partition: 0, offset: 2 }]);
     expect(await dynalog(["groups", "delete", group])).toMatchObject({ code: 0, stdout: `Deleted group ${group}\n` });
     expect((await dynalog(["groups", "delete", group])).code).toBe(5);
+  });
+
+  it("creates a compacted topic, compacts it and describes its cleanup state", async () => {
+    const topic = topicName("cli-cmp");
+    expect(await dynalog(["topics", "create", topic, "--cleanup-policy", "compact"])).toMatchObject({ code: 0, stderr: "" });
+    const key = new Uint8Array([7]);
+    await harness.broker.produce({ topic, partitions: [{ partition: 0, records: [1, 2, 3].map((v) => ({ key, value: new Uint8Array([v]), headers: [] })) }] });
+    expect(await dynalog(["topics", "compact", topic])).toMatchObject({
+      code: 0,
+      stdout: `Compacted ${topic}-0 up to offset 3: 2 of 3 records removed (0 tombstones), 1 batches rewritten\n`,
+    });
+    const described = await dynalog(["topics", "describe", topic]);
+    expect(described.stdout).toContain("Cleanup compact  delete.retention.ms 86400000  min.compaction.lag.ms 0");
+    expect(described.stdout).toMatch(/CLEANED-UP-TO[^\n]*\n0 +0 +3 +3 /);
+    const plain = topicName("cli-cmp-plain");
+    await harness.broker.createTopic({ name: plain, partitions: 1 });
+    const refused = await dynalog(["topics", "compact", plain]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("INVALID_CONFIG");
   });
 });

@@ -118,6 +118,10 @@ describe("dynalog verify", { timeout: 120_000 }, () => {
     expect(run.stderr).toMatch(/^verify done: .* \d+ sent, \d+ acked .* \d+ consumed .* \d+ copied .* \d+ requests\n$/);
     const topics = await dynalog(["topics", "list"]);
     expect(topics.stdout).not.toContain("vt-clean-");
+    // Its consumer groups are deleted too (they had committed offsets, so they were listed).
+    const groups = await dynalog(["groups", "list"]);
+    expect(groups.code).toBe(0);
+    expect(groups.stdout).not.toContain("vt-clean-");
   });
 
   it("still passes with the light chaos profile on the broker's DynamoDB client", async () => {

@@ -37,6 +37,9 @@ describe("admin topic lifecycle (KafkaJS names)", () => {
       "retention.ms": ["-1", false],
       "compression.type": ["uncompressed", false],
       "message.timestamp.type": ["LogAppendTime", false],
+      "cleanup.policy": ["delete", false],
+      "delete.retention.ms": ["86400000", false],
+      "min.compaction.lag.ms": ["0", false],
       "max.message.bytes": [String(MAX_RECORD_BYTES), true],
     });
     const only = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["retention.ms"] }] });
@@ -46,7 +49,7 @@ describe("admin topic lifecycle (KafkaJS names)", () => {
   it("refuses unsupported names and resource types before any request", async () => {
     const topic = uniqueName("sdk-cfg-bad");
     await admin.createTopics({ topics: [{ topic }] });
-    await expect(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "cleanup.policy", value: "compact" }] }] })).rejects.toThrow(/Unsupported topic config/);
+    await expect(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "segment.bytes", value: "1024" }] }] })).rejects.toThrow(/Unsupported topic config/);
     await expect(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "max.message.bytes", value: "10" }] }] })).rejects.toThrow(/read-only/);
     await expect(admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.BROKER, name: "1" }] })).rejects.toThrow(/topics only/);
     expect(await codeOf(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "retention.ms", value: "5" }] }] }))).toBe("INVALID_CONFIG");

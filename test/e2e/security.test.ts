@@ -5,10 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApi } from "../../shared/http/app.js";
-import { ROUTES, type RouteId } from "../../shared/http/routes.js";
+import { ROUTES as DEPLOYED_ROUTES, SUBSCRIPTION_ROUTES, type RouteId } from "../../shared/http/routes.js";
 import type { TableNames } from "../../shared/storage/tables.js";
 import { createTestBroker, createTestTables, serveApp, TestClock, topicName, type Served, type TestBroker } from "../support/broker.js";
 import { uniqueName } from "../support/dynamodb.js";
+
+/** Every route, the push-subscription ones included (served here as by the local broker). */
+const ROUTES = [...DEPLOYED_ROUTES, ...SUBSCRIPTION_ROUTES];
 
 let tables: TableNames;
 let harness: TestBroker;
@@ -18,7 +21,7 @@ const tokens: Record<"admin" | "alice" | "bob", string> = { admin: "", alice: ""
 beforeAll(async () => {
   tables = await createTestTables("sec");
   harness = createTestBroker(tables, { security: { enabled: true, superUsers: ["User:admin"] } });
-  served = await serveApp(harness.app);
+  served = await serveApp(createApi(harness.broker, { security: harness.security, subscriptions: true }));
   for (const who of ["admin", "alice", "bob"] as const) tokens[who] = (await harness.security.createApiKey(`User:${who}`)).token;
 });
 afterAll(async () => served?.close());
@@ -52,7 +55,7 @@ interface RouteCase {
   readonly denied: string;
 }
 
-function routeCases(topic: string, doomed: string, group: string): Record<RouteId, RouteCase> {
+function routeCases(topic: string, doomed: string, group: string, subscription: string): Record<RouteId, RouteCase> {
   const record = { value: "aGk=" };
   return {
     createTopic: { method: "POST", path: "/v1/topics", body: { name: uniqueName("sec-new"), partitions: 1 }, denied: "TOPIC_AUTHORIZATION_FAILED" },
@@ -63,6 +66,7 @@ function routeCases(topic: string, doomed: string, group: string): Record<RouteI
     alterTopicConfigs: { method: "POST", path: `/v1/topics/${topic}/configs`, body: { compression: "none" }, denied: "TOPIC_AUTHORIZATION_FAILED" },
     createPartitions: { method: "POST", path: `/v1/topics/${topic}/partitions`, body: { count: 2 }, denied: "TOPIC_AUTHORIZATION_FAILED" },
     deleteRecords: { method: "POST", path: `/v1/topics/${topic}/delete-records`, body: { partitions: [{ partition: 0, offset: 0 }] }, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    compactTopic: { method: "POST", path: `/v1/topics/${topic}/compact`, body: { partitions: [0] }, denied: "TOPIC_AUTHORIZATION_FAILED" },
     // Another group than the one the other cases use: the super-user's call really deletes it.
     deleteGroup: { method: "DELETE", path: `/v1/groups/${group}-other`, denied: "GROUP_AUTHORIZATION_FAILED" },
     initProducer: { method: "POST", path: "/v1/producers", body: { transactionalId: `${topic}-tx` }, denied: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED" },
@@ -93,6 +97,17 @@ function routeCases(topic: string, doomed: string, group: string): Record<RouteI
     upstashCommit: { method: "POST", path: `/commit/${group}-up/i1`, denied: "GROUP_AUTHORIZATION_FAILED" },
     upstashCommitted: { method: "POST", path: `/committed/${group}-up/i1`, body: [{ topic, partition: 0 }], denied: "GROUP_AUTHORIZATION_FAILED" },
     upstashDeleteConsumer: { method: "POST", path: `/delete-consumer/${group}-up/i1`, denied: "GROUP_AUTHORIZATION_FAILED" },
+    upstashProduceMessage: { method: "GET", path: `/produce/${topic}/hi`, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    upstashProduceTopic: { method: "POST", path: `/produce/${topic}`, body: { value: "hi" }, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    upstashWebhook: { method: "POST", path: `/webhook?topic=${topic}`, body: { event: "hi" }, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    upstashConsumeTopic: { method: "GET", path: `/consume/${group}-up/i2/${topic}`, denied: "GROUP_AUTHORIZATION_FAILED" },
+    // Push subscriptions (docs/subscriptions.md): changing one needs Cluster Alter.
+    createSubscription: { method: "POST", path: "/v1/subscriptions", body: { name: uniqueName("sec-sub"), topic, webhook: "https://example.invalid/hook" }, denied: "CLUSTER_AUTHORIZATION_FAILED" },
+    listSubscriptions: { method: "GET", path: "/v1/subscriptions", denied: "listed" },
+    describeSubscription: { method: "GET", path: `/v1/subscriptions/${subscription}`, denied: "TOPIC_AUTHORIZATION_FAILED" },
+    pauseSubscription: { method: "POST", path: `/v1/subscriptions/${subscription}/pause`, denied: "CLUSTER_AUTHORIZATION_FAILED" },
+    resumeSubscription: { method: "POST", path: `/v1/subscriptions/${subscription}/resume`, denied: "CLUSTER_AUTHORIZATION_FAILED" },
+    deleteSubscription: { method: "DELETE", path: `/v1/subscriptions/${subscription}-doomed`, denied: "CLUSTER_AUTHORIZATION_FAILED" },
   };
 }
 
@@ -104,7 +119,11 @@ describe("every route", () => {
     const group = uniqueName("sec-g");
     for (const name of [topic, doomed]) expect((await call("POST", "/v1/topics", { token: tokens.admin, body: { name, partitions: 1 } })).status).toBe(201);
     expect((await call("POST", `/v1/groups/${group}/offsets`, { token: tokens.admin, body: { offsets: [{ topic, partition: 0, offset: 0 }] } })).status).toBe(200);
-    cases = routeCases(topic, doomed, group);
+    const subscription = uniqueName("sec-sub");
+    for (const name of [subscription, `${subscription}-doomed`]) {
+      expect((await call("POST", "/v1/subscriptions", { token: tokens.admin, body: { name, topic, webhook: "https://example.invalid/hook" } })).status).toBe(201);
+    }
+    cases = routeCases(topic, doomed, group, subscription);
   });
 
   it("has a case here (a new route must say how it is protected)", () => {

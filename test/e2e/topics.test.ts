@@ -58,6 +58,9 @@ describe("create", () => {
       retentionMs: DEFAULT_RETENTION_MS,
       compression: "gzip",
       timestampType: "CreateTime",
+      cleanupPolicy: "delete",
+      deleteRetentionMs: 86_400_000,
+      minCompactionLagMs: 0,
       createdAt: expect.stringMatching(ISO_DATE),
     });
     expect(DEFAULT_RETENTION_MS).toBe(7 * 24 * 3_600_000);

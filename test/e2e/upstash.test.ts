@@ -4,40 +4,20 @@
  */
 import { Kafka, UpstashError } from "@upstash/kafka";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TableNames } from "../../shared/storage/tables.js";
-import { createTestBroker, createTestTables, serveApp, topicName, type Served, type TestBroker } from "../support/broker.js";
 import { uniqueName } from "../support/dynamodb.js";
+import { startUpstash, type UpstashFixture } from "../support/upstash.js";
 
-let tables: TableNames;
-let harness: TestBroker;
-let served: Served;
+let up: UpstashFixture;
 let kafka: Kafka;
-let basic = "";
 
 beforeAll(async () => {
-  tables = await createTestTables("ups");
-  harness = createTestBroker(tables, { security: { enabled: true, superUsers: ["User:upstash-admin"] } });
-  served = await serveApp(harness.app);
-  const issued = await harness.security.createApiKey("User:upstash-admin");
-  kafka = new Kafka({ url: served.url, username: issued.key.keyId, password: issued.secret });
-  basic = `Basic ${Buffer.from(`${issued.key.keyId}:${issued.secret}`).toString("base64")}`;
+  up = await startUpstash("ups");
+  kafka = up.kafka;
 });
-afterAll(async () => served?.close());
+afterAll(async () => up?.served.close());
 
-async function newTopic(label: string, partitions: number): Promise<string> {
-  const name = topicName(label);
-  await harness.broker.createTopic({ name, partitions });
-  return name;
-}
-
-async function raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(served.url + path, {
-    method,
-    headers: { authorization: basic, "content-type": "application/json", ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const newTopic = (label: string, partitions: number) => up.newTopic(label, partitions);
+const raw: UpstashFixture["raw"] = (...args) => up.raw(...args);
 
 describe("producer and fetch", () => {
   it("produce answers the record's place; fetch returns it with key, value and headers", async () => {
@@ -168,7 +148,7 @@ describe("consumer groups", () => {
 describe("errors", () => {
   it("bad input is a 4xx JSON {error, status} and writes nothing", async () => {
     const topic = await newTopic("up-bad", 1);
-    harness.writes.reset();
+    up.harness.writes.reset();
     const cases: [string, string, unknown, Record<string, string>?][] = [
       ["POST", "/produce", {}],
       ["POST", "/produce", []],
@@ -194,7 +174,7 @@ describe("errors", () => {
       expect(response.status, `${path} ${JSON.stringify(body)}`).toBeLessThan(500);
       expect(response.body).toMatchObject({ error: expect.any(String), status: response.status });
     }
-    expect(harness.writes.total).toBe(0);
+    expect(up.harness.writes.total).toBe(0);
   });
 
   it("reset policy none with nothing committed: 404 NO_OFFSET_FOR_PARTITION", async () => {
@@ -205,7 +185,7 @@ describe("errors", () => {
   });
 
   it("a wrong password fails with the client's UpstashError (401)", async () => {
-    const intruder = new Kafka({ url: served.url, username: "aaaaaaaaaaaaaaaa", password: "wrong" });
+    const intruder = new Kafka({ url: up.served.url, username: "aaaaaaaaaaaaaaaa", password: "wrong" });
     const failure = await intruder.admin().topics().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UpstashError);
     expect(failure).toMatchObject({ status: 401, message: expect.stringContaining("") });

@@ -27,6 +27,8 @@ const ROUTE_MODULES: Readonly<Record<string, readonly LambdaFunctionName[]>> = {
   "shared/http/commit-routes.ts": ["commit"],
   "shared/http/transaction-routes.ts": ["transactions"],
   "shared/http/upstash/consumers.ts": ["admin", "commit"],
+  "shared/http/upstash/curl-routes.ts": ["produce", "commit"],
+  "shared/http/subscription-routes.ts": ["admin"],
 };
 
 /** Each bundle's size and the files that contribute code to it (esbuild also lists emptied ones). */

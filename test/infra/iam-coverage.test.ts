@@ -329,6 +329,12 @@ beforeAll(async () => {
   expect((await call("commit", "POST", "/committed/g-up/i1")).status).toBe(200);
   expect((await call("admin", "GET", "/consumers")).status).toBe(200);
   expect((await call("commit", "POST", "/delete-consumer/g-up/i1")).status).toBe(200);
+  // Its curl forms, and a write named by an idempotency key (its state rides in the append's transaction).
+  expect((await call("produce", "GET", `/produce/${topic}/u3?key=k`)).status).toBe(200);
+  const keyed = { value: "u4", headers: [{ key: "Dynalog-Idempotency-Key", value: "iam-1" }] };
+  for (let i = 0; i < 2; i++) expect((await call("produce", "POST", `/produce/${topic}`, keyed)).status).toBe(200);
+  expect((await call("produce", "POST", `/webhook?topic=${topic}`, { event: "u5" })).status).toBe(200);
+  expect((await call("commit", "GET", `/consume/g-up/i2/${fresh}?timeout=100`)).status).toBe(200);
   // Topic lifecycle: configs, more partitions, deleted records, a deleted (empty) group.
   expect((await call("admin", "GET", `/v1/topics/${topic}/configs`)).status).toBe(200);
   expect((await call("admin", "POST", `/v1/topics/${topic}/configs`, { retentionMs: 3_600_000 })).status).toBe(200);
@@ -339,6 +345,16 @@ beforeAll(async () => {
   expect(deletedGroup.status, JSON.stringify(deletedGroup.body)).toBe(200);
   // A group with offsets only (no group item): the transaction checks that none appeared.
   expect((await call("admin", "DELETE", "/v1/groups/g1")).status).toBe(200);
+
+  // Compaction (docs/compaction.md): one batch rewritten to fewer records, one emptied into a void, the checkpoint.
+  const compacted = topicName("iam-compact");
+  expect((await call("admin", "POST", "/v1/topics", { name: compacted, partitions: 1, cleanupPolicy: "compact" })).status).toBe(201);
+  for (const records of [[{ key: "YQ==", value: "MQ==" }], [{ key: "YQ==", value: "Mg==" }, { key: "Yg==", value: "Mg==" }], [{ key: "YQ==", value: "Mw==" }]]) {
+    expect((await call("produce", "POST", `/v1/topics/${compacted}/records`, { records })).status).toBe(200);
+  }
+  const compaction = await call("admin", "POST", `/v1/topics/${compacted}/compact`, {});
+  expect(compaction.status, JSON.stringify(compaction.body)).toBe(200);
+  expect(JSON.stringify(compaction.body)).toContain('"rewrittenBatches":2');
 
   expect((await call("admin", "DELETE", `/v1/topics/${topic}`)).status).toBe(200);
 }, 60_000);

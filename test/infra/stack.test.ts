@@ -185,6 +185,8 @@ describe("IAM: least privilege per function", () => {
       "topics:GetItem", "topics:PutItem", "topics:DeleteItem", "topics:Scan",
       "partitions:BatchGetItem", "partitions:BatchWriteItem", "partitions:GetItem", "partitions:PutItem", `partitions:UpdateItem${HINTS}`,
       "log:Query", "log:GetItem", "log:BatchWriteItem", `log:PutItem${VOID}`,
+      // Compaction (docs/compaction.md): conditional rewrites of batch items, and the checkpoint.
+      "log:UpdateItem", "partitions:UpdateItem[p,cc,cr]",
       "producers:Query", "producers:BatchWriteItem",
       // Deleting a consumer group (no live members): its group and member items, then its offsets.
       "offsets:Query", "offsets:Scan", "offsets:DeleteItem", "offsets:ConditionCheckItem", "offsets:BatchWriteItem",

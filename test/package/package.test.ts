@@ -124,6 +124,18 @@ describe("the npm package, installed in a fresh app", () => {
     expect(existsSync(path.join(app, "node_modules", "tsx"))).toBe(false);
   });
 
+  it("ships the prebuilt web console, and the installed local broker serves it", async () => {
+    const root = path.join(app, "node_modules", "dynalog");
+    expect(existsSync(path.join(root, "dist/console/index.html"))).toBe(true);
+    expect(readdirSync(path.join(root, "dist/console/assets")).some((f) => /^main-[A-Z0-9]+\.js$/.test(f))).toBe(true);
+    const page = await fetch(`${broker!.url}/console/topics/orders`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const script = /src="(\/console\/assets\/main-[A-Z0-9]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(`${broker!.url}${script}`)).headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+  });
+
   it("dynalog/client round-trips a record through the embedded broker (plain node), and dynalog/client/node loads", async () => {
     const topic = `package-${Date.now().toString(36)}`;
     writeFileSync(

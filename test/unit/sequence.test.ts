@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DynalogError } from "../../shared/errors.js";
 import type { ProducerAppend, ProducerState, RememberedBatch } from "../../shared/core/ports.js";
-import { judgeSequence, type SequenceVerdict } from "../../shared/core/sequence.js";
+import { judgeIdempotencyKey, judgeSequence, type SequenceVerdict } from "../../shared/core/sequence.js";
 
 const WHERE = { topic: "orders", partition: 3 };
 const LABEL = "orders-3";
@@ -252,5 +252,24 @@ describe("judgeSequence: against a reference model", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("judgeIdempotencyKey", () => {
+  const claim = { scopedKey: "User:a\u0000k", expiresAtSeconds: 2_000_000_000, appendTime: 1_700_000_000_000 };
+  const keyed = (records: number): ProducerAppend => ({ producerId: 0, epoch: 0, baseSequence: 0, lastSequence: records - 1, idempotencyKey: claim });
+  const stored = (records: number, baseOffset: number): ProducerState => ({ epoch: 0, lastSequence: records - 1, recent: [batch(0, 0, records - 1, baseOffset)], appendTime: 1_600_000_000_000 });
+
+  it("the key's write exists: a duplicate answering its offset and append time", () => {
+    expect(judgeIdempotencyKey(keyed(1), stored(1, 17))).toEqual({ kind: "duplicate", baseOffset: 17, appendTime: 1_600_000_000_000 });
+  });
+
+  it("the key named a write of another size: refused as a client error, not answered", () => {
+    const error = refusal(judgeIdempotencyKey(keyed(2), stored(1, 17)));
+    expect(error).toMatchObject({ code: "INVALID_REQUEST", status: 400, details: { firstRecordCount: 1, recordCount: 2 } });
+  });
+
+  it("no state came back with the failed condition: try again", () => {
+    expect(judgeIdempotencyKey(keyed(1), undefined)).toEqual({ kind: "retry" });
   });
 });

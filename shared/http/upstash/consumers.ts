@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Context } from "hono";
+import type { z } from "zod";
 import type { Broker } from "../../core/broker.js";
 import type { ConsumerInstanceRecord, InstancePosition } from "../../core/consumer-instances.js";
 import type { HeartbeatResult } from "../../core/group-heartbeat.js";
@@ -33,7 +34,7 @@ function memberIdFor(instance: string): string {
   return `upstash-${createHash("sha256").update(instance).digest("hex").slice(0, 40)}`;
 }
 
-function instanceParams(c: Context): { groupId: string; instance: string } {
+export function instanceParams(c: Context): { groupId: string; instance: string } {
   const groupId = c.req.param("group")!;
   validateGroupId(groupId);
   const instance = c.req.param("instance")!;
@@ -82,62 +83,73 @@ async function commitPositions(broker: Broker, record: ConsumerInstanceRecord, p
   await broker.commitOffsets(record.group, positions, { memberId: record.memberId, memberEpoch: record.memberEpoch });
 }
 
+/** What a consume call asks for: the topics (one or several) and the long-poll wait (ms). */
+export type ConsumeRequest = z.infer<typeof upstashConsumeBodySchema>;
+
+/**
+ * One consume call of instance (group, instance): heartbeat, auto-commit, fetch from the positions.
+ * Shared by `POST /consume/{group}/{instance}` and the curl form `GET /consume/{group}/{instance}/{topic}`.
+ */
+export async function consume(c: Context<AuthEnv>, broker: Broker, body: ConsumeRequest): Promise<Response> {
+  const { groupId, instance } = instanceParams(c);
+  const autoCommit = headerSetting(c, "kafka-enable-auto-commit", (v) => parseWith(booleanHeaderSchema, v, "header Kafka-Enable-Auto-Commit") === "true");
+  const interval = headerSetting(c, "kafka-auto-commit-interval", (v) => Number(parseWith(nonNegativeIntegerText, v, "header Kafka-Auto-Commit-Interval")));
+  const reset = headerSetting(c, "kafka-auto-offset-reset", (v) => parseWith(autoOffsetResetSchema, v, "header Kafka-Auto-Offset-Reset"));
+  const topics = [...new Set(body.topics ?? [body.topic!])].sort();
+  await authorize(c, group(groupId, "Read"), ...topics.map((t) => topic(t, "Read")));
+  const now = Date.now();
+  const stored = await broker.consumerInstances.get(groupId, instance);
+  const previous = isLive(stored, now) ? stored : undefined;
+  const memberId = memberIdFor(instance);
+  const settings = {
+    autoCommit: autoCommit ?? previous?.autoCommit ?? DEFAULT_AUTO_COMMIT,
+    autoCommitIntervalMs: interval ?? previous?.autoCommitIntervalMs ?? DEFAULT_AUTO_COMMIT_INTERVAL_MS,
+    autoOffsetReset: reset ?? previous?.autoOffsetReset ?? DEFAULT_AUTO_OFFSET_RESET,
+  };
+  // Auto-commit, emulated: at the first call after the interval, what earlier calls returned.
+  // Before the heartbeat, so partitions about to be revoked are committed while still owned.
+  let lastCommitAt = previous?.lastCommitAt ?? now;
+  if (previous && settings.autoCommit && now - previous.lastCommitAt >= settings.autoCommitIntervalMs) {
+    await commitPositions(broker, previous, previous.positions).catch((error: unknown) => {
+      // A fenced member lost its partitions: another member consumes them again (at least once).
+      if (!(error instanceof DynalogError) || !REJOIN_CODES.has(error.code)) throw error;
+    });
+    lastCommitAt = now;
+  }
+  const membership = await heartbeat(broker, groupId, previous, memberId, topics);
+  const owned = membership.assignment.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
+  const known = new Map((previous?.positions ?? []).map((p) => [`${p.topic}\u0000${p.partition}`, p.offset]));
+  const positions: InstancePosition[] = [];
+  for (const assigned of membership.assignment) {
+    const missing = assigned.partitions.filter((p) => !known.has(`${assigned.topic}\u0000${p}`));
+    if (missing.length > 0) {
+      const committed = await broker.committedOffsets(groupId, assigned.topic, { reset: settings.autoOffsetReset, partitions: missing });
+      for (const p of committed) known.set(`${assigned.topic}\u0000${p.partition}`, p.position ?? p.offset);
+    }
+  }
+  for (const p of owned) positions.push({ ...p, offset: known.get(`${p.topic}\u0000${p.partition}`)! });
+  const { messages, next } = await fetchMessages(broker, positions, body.timeout);
+  await save(broker, {
+    group: groupId,
+    instance,
+    memberId,
+    memberEpoch: membership.memberEpoch,
+    topics,
+    assignment: membership.assignment.map((a) => ({ topic: a.topic, partitions: [...a.partitions] })),
+    positions: next,
+    ...settings,
+    lastCommitAt,
+    lastSeenAt: now,
+    version: stored?.version ?? 0,
+  });
+  return c.json(messages);
+}
+
 export function consumerHandlers(): Record<ConsumerRouteId, UpstashHandler> {
   return {
     async upstashConsume(c, broker) {
-      const { groupId, instance } = instanceParams(c);
-      const body = await readJson(c, upstashConsumeBodySchema);
-      const autoCommit = headerSetting(c, "kafka-enable-auto-commit", (v) => parseWith(booleanHeaderSchema, v, "header Kafka-Enable-Auto-Commit") === "true");
-      const interval = headerSetting(c, "kafka-auto-commit-interval", (v) => Number(parseWith(nonNegativeIntegerText, v, "header Kafka-Auto-Commit-Interval")));
-      const reset = headerSetting(c, "kafka-auto-offset-reset", (v) => parseWith(autoOffsetResetSchema, v, "header Kafka-Auto-Offset-Reset"));
-      const topics = [...new Set(body.topics ?? [body.topic!])].sort();
-      await authorize(c, group(groupId, "Read"), ...topics.map((t) => topic(t, "Read")));
-      const now = Date.now();
-      const stored = await broker.consumerInstances.get(groupId, instance);
-      const previous = isLive(stored, now) ? stored : undefined;
-      const memberId = memberIdFor(instance);
-      const settings = {
-        autoCommit: autoCommit ?? previous?.autoCommit ?? DEFAULT_AUTO_COMMIT,
-        autoCommitIntervalMs: interval ?? previous?.autoCommitIntervalMs ?? DEFAULT_AUTO_COMMIT_INTERVAL_MS,
-        autoOffsetReset: reset ?? previous?.autoOffsetReset ?? DEFAULT_AUTO_OFFSET_RESET,
-      };
-      // Auto-commit, emulated: at the first call after the interval, what earlier calls returned.
-      // Before the heartbeat, so partitions about to be revoked are committed while still owned.
-      let lastCommitAt = previous?.lastCommitAt ?? now;
-      if (previous && settings.autoCommit && now - previous.lastCommitAt >= settings.autoCommitIntervalMs) {
-        await commitPositions(broker, previous, previous.positions).catch((error: unknown) => {
-          // A fenced member lost its partitions: another member consumes them again (at least once).
-          if (!(error instanceof DynalogError) || !REJOIN_CODES.has(error.code)) throw error;
-        });
-        lastCommitAt = now;
-      }
-      const membership = await heartbeat(broker, groupId, previous, memberId, topics);
-      const owned = membership.assignment.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
-      const known = new Map((previous?.positions ?? []).map((p) => [`${p.topic}\u0000${p.partition}`, p.offset]));
-      const positions: InstancePosition[] = [];
-      for (const assigned of membership.assignment) {
-        const missing = assigned.partitions.filter((p) => !known.has(`${assigned.topic}\u0000${p}`));
-        if (missing.length > 0) {
-          const committed = await broker.committedOffsets(groupId, assigned.topic, { reset: settings.autoOffsetReset, partitions: missing });
-          for (const p of committed) known.set(`${assigned.topic}\u0000${p.partition}`, p.position ?? p.offset);
-        }
-      }
-      for (const p of owned) positions.push({ ...p, offset: known.get(`${p.topic}\u0000${p.partition}`)! });
-      const { messages, next } = await fetchMessages(broker, positions, body.timeout);
-      await save(broker, {
-        group: groupId,
-        instance,
-        memberId,
-        memberEpoch: membership.memberEpoch,
-        topics,
-        assignment: membership.assignment.map((a) => ({ topic: a.topic, partitions: [...a.partitions] })),
-        positions: next,
-        ...settings,
-        lastCommitAt,
-        lastSeenAt: now,
-        version: stored?.version ?? 0,
-      });
-      return c.json(messages);
+      instanceParams(c);
+      return consume(c, broker, await readJson(c, upstashConsumeBodySchema));
     },
 
     /** One offset, an array, or no body: everything this instance consumed so far. */

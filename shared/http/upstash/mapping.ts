@@ -13,7 +13,7 @@ import type { UpstashProduceRecord } from "./schemas.js";
 export type UpstashHandler = (c: Context<AuthEnv>, broker: Broker) => Promise<Response>;
 
 /** The first path segment of every route of the dialect (all outside /v1). */
-const UPSTASH_ROOTS = new Set(["produce", "fetch", "consume", "commit", "committed", "topics", "consumers", "delete-consumer", "offsets"]);
+const UPSTASH_ROOTS = new Set(["produce", "fetch", "consume", "commit", "committed", "topics", "consumers", "delete-consumer", "offsets", "webhook"]);
 
 /** Whether a path belongs to the dialect, so its errors take the dialect's shape. */
 export function isUpstashPath(path: string): boolean {

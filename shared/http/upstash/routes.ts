@@ -3,39 +3,21 @@
  * the root beside /v1, as an adapter over the same broker core — parse, authorize, call the core,
  * shape the answer the client expects. Consumer-instance routes are in consumers.ts.
  */
-import type { Context } from "hono";
 import type { Broker, OffsetSpec } from "../../core/broker.js";
 import { DynalogError } from "../../errors.js";
 import { authorize, mayAccess, topic, type AuthEnv } from "../authorization.js";
 import { parseWith, readJson } from "../request-body.js";
 import { consumerHandlers, type ConsumerRouteId } from "./consumers.js";
-import { fetchMessages, toMilliseconds, toProduceRecord, type UpstashHandler } from "./mapping.js";
-import { nonNegativeIntegerText, upstashFetchBodySchema, upstashProduceBodySchema, upstashTopicPartitionsSchema, type UpstashProduceRecord } from "./schemas.js";
+import { curlHandlers, type CurlRouteId } from "./curl-routes.js";
+import { fetchMessages, toMilliseconds, type UpstashHandler } from "./mapping.js";
+import { outgoing, produceRecords } from "./produce.js";
+import { nonNegativeIntegerText, upstashFetchBodySchema, upstashProduceBodySchema, upstashTopicPartitionsSchema } from "./schemas.js";
 
-export type UpstashRouteId = "upstashProduce" | "upstashFetch" | "upstashTopics" | "upstashOffsets" | ConsumerRouteId;
-
-/** Each record is its own core produce (routes.ts): capped so a request ends well within Lambda's time. */
-export const MAX_RECORDS_PER_UPSTASH_PRODUCE = 500;
-
-interface ProducedRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly timestamp: number;
-}
-
-async function produceOne(c: Context<AuthEnv>, broker: Broker, record: UpstashProduceRecord): Promise<ProducedRecord> {
-  const now = Date.now();
-  const result = await broker.produce({ topic: record.topic, records: [toProduceRecord(record)], principal: c.var.principal });
-  const written = result.partitions[0]!;
-  if ("error" in written) throw written.error;
-  const timestamp = record.timestamp === undefined ? now : toMilliseconds(record.timestamp);
-  return { topic: record.topic, partition: written.partition, offset: written.baseOffset, timestamp };
-}
+export type UpstashRouteId = "upstashProduce" | "upstashFetch" | "upstashTopics" | "upstashOffsets" | ConsumerRouteId | CurlRouteId;
 
 /** Every route of the dialect; each function composes only its own (functions/*.ts). */
 export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
-  return { ...consumerHandlers(), ...upstashProduceHandlers(), ...upstashFetchHandlers(), ...upstashTopicHandlers() };
+  return { ...consumerHandlers(), ...curlHandlers(), ...upstashProduceHandlers(), ...upstashFetchHandlers(), ...upstashTopicHandlers() };
 }
 
 /** The produce function's route of the dialect. */
@@ -44,22 +26,8 @@ export function upstashProduceHandlers(): Record<"upstashProduce", UpstashHandle
     /** One record or an array; always answers an array, in request order. */
     async upstashProduce(c, broker) {
       const body = await readJson(c, upstashProduceBodySchema);
-      const records = Array.isArray(body) ? body : [body];
-      if (records.length > MAX_RECORDS_PER_UPSTASH_PRODUCE) {
-        throw new DynalogError("REQUEST_TOO_LARGE", `At most ${MAX_RECORDS_PER_UPSTASH_PRODUCE} records per produce request on this route, got ${records.length}`);
-      }
-      await authorize(c, ...records.map((r) => topic(r.topic, "Write")));
-      // Each topic's records in order, one at a time (so each gets its own partition and offset
-      // back); topics in parallel.
-      const byTopic = new Map<string, number[]>();
-      records.forEach((r, i) => byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), i]));
-      const answers: ProducedRecord[] = new Array<ProducedRecord>(records.length);
-      await Promise.all(
-        [...byTopic.values()].map(async (indexes) => {
-          for (const i of indexes) answers[i] = await produceOne(c, broker, records[i]!);
-        }),
-      );
-      return c.json(answers);
+      const records = (Array.isArray(body) ? body : [body]).map(outgoing);
+      return c.json(await produceRecords(c, broker, records));
     },
   };
 }

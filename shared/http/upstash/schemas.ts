@@ -25,6 +25,10 @@ export type UpstashProduceRecord = z.infer<typeof upstashProduceRecordSchema>;
 
 export const upstashProduceBodySchema = z.union([upstashProduceRecordSchema, z.array(upstashProduceRecordSchema).min(1)]);
 
+/** `POST /produce/{topic}`: the same records without `topic` (the path names it). */
+export const upstashTopicMessageSchema = upstashProduceRecordSchema.omit({ topic: true });
+export const upstashTopicMessagesBodySchema = z.union([upstashTopicMessageSchema, z.array(upstashTopicMessageSchema).min(1)]);
+
 const topicPartitionSchema = z.strictObject({ topic: topicName, partition });
 export const topicPartitionOffsetSchema = z.strictObject({ topic: topicName, partition, offset });
 export type TopicPartitionOffset = z.infer<typeof topicPartitionOffsetSchema>;

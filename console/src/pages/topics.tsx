@@ -1,0 +1,90 @@
+/** `/console`: every topic the caller may describe, with its settings and per-partition offsets. */
+import type { JSX } from "preact";
+import { api, mapLimit } from "../api.js";
+import { ProblemBox, Refresh, useLoad } from "../components.js";
+import { duration, rate, ratesPerSecond, retained } from "../format.js";
+import { Link, paths } from "../router.js";
+import { AutoRefresh, useSamples, type Sample } from "../sampling.js";
+import { Sparkline } from "../sparkline.js";
+import type { TopicDescription } from "../types.js";
+
+/** Per topic, the sum of its partitions' high watermarks: how many offsets it has ever written. */
+type Written = ReadonlyMap<string, number>;
+
+/** Partitions listed inline per topic; the topic's own page lists them all. */
+const INLINE_PARTITIONS = 8;
+
+export function TopicsPage(): JSX.Element {
+  const topics = useLoad(async () => {
+    const listed = await api.listTopics();
+    return mapLimit(listed, 6, (t) => api.describeTopic(t.name));
+  }, []);
+  // Throughput is sampled by this page while it is open: the broker keeps no history of it.
+  const samples = useSamples<TopicDescription[], Written>(topics.data, (list) => new Map(list.map((t) => [t.name, t.partitions.reduce((sum, p) => sum + p.highWatermark, 0)])));
+  return (
+    <section>
+      <h1>
+        Topics <Refresh loading={topics.loading} onClick={topics.reload} />
+        <AutoRefresh reload={topics.reload} />
+      </h1>
+      {topics.problem && <ProblemBox problem={topics.problem} retry={topics.reload} />}
+      {topics.data && topics.data.length === 0 && <p class="empty">No topics yet (or none this API key may describe).</p>}
+      {topics.data && topics.data.length > 0 && <TopicTable topics={topics.data} samples={samples} />}
+    </section>
+  );
+}
+
+function TopicTable(props: { topics: readonly TopicDescription[]; samples: readonly Sample<Written>[] }): JSX.Element {
+  const throughput = (topic: string) => ratesPerSecond(props.samples.map((s) => ({ at: s.at, count: s.value.get(topic) })));
+  return (
+    <table class="topics">
+      <thead>
+        <tr>
+          <th>Topic</th>
+          <th class="num">Partitions</th>
+          <th>Retention</th>
+          <th>Compression</th>
+          <th class="num">Records</th>
+          <th>Offsets per partition (log start – high watermark)</th>
+          <th>Records/s</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.topics.map((topic) => (
+          <tr key={topic.name} data-topic={topic.name}>
+            <td>
+              <Link href={paths.topic(topic.name)}>{topic.name}</Link>
+            </td>
+            <td class="num">{topic.partitionCount}</td>
+            <td>{duration(topic.retentionMs)}</td>
+            <td>{topic.compression}</td>
+            <td class="num records">{topic.partitions.reduce((sum, p) => sum + retained(p), 0)}</td>
+            <td class="offsets">
+              {topic.partitions.slice(0, INLINE_PARTITIONS).map((p) => (
+                <span key={p.partition} class="offset-range">
+                  {p.partition}: {p.logStartOffset}–{p.highWatermark}
+                </span>
+              ))}
+              {topic.partitions.length > INLINE_PARTITIONS && <span class="more">+{topic.partitions.length - INLINE_PARTITIONS} more</span>}
+            </td>
+            <td class="throughput">
+              <Throughput rates={throughput(topic.name)} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Throughput(props: { rates: readonly number[] }): JSX.Element {
+  const { rates } = props;
+  if (rates.length === 0) return <span class="note" title="Refresh, or tick every 5 s, to sample the topics">—</span>;
+  return (
+    <span class="rate">
+      {/* One rate is a point, not a line: the chart starts with the second. */}
+      {rates.length > 1 && <Sparkline values={rates} format={rate} label="Records per second, oldest first" width={80} height={18} />}{" "}
+      <span class="rate-value">{rate(rates[rates.length - 1]!)}</span>
+    </span>
+  );
+}

@@ -1,0 +1,89 @@
+/** The API's response shapes the console reads (docs/api.md is the reference). */
+
+export interface TopicSummary {
+  readonly name: string;
+  readonly topicId: string;
+  readonly partitionCount: number;
+  readonly retentionMs: number | null;
+  readonly compression: string;
+  readonly timestampType: string;
+  readonly createdAt: string;
+}
+
+export interface PartitionBounds {
+  readonly partition: number;
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+}
+
+export interface TopicDescription extends TopicSummary {
+  readonly partitions: readonly PartitionBounds[];
+}
+
+export interface RecordHeader {
+  readonly key: string;
+  readonly value: string | null;
+  readonly valueEncoding?: "base64";
+}
+
+export interface FetchedRecord {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly keyEncoding?: "base64";
+  readonly valueEncoding?: "base64";
+  readonly headers: readonly RecordHeader[];
+}
+
+export interface RecordPage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly FetchedRecord[];
+  readonly nextOffset: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
+export interface ProduceResult {
+  readonly topic: string;
+  readonly partitions: readonly { readonly partition: number; readonly baseOffset: number; readonly lastOffset: number }[];
+}
+
+export interface GroupSummary {
+  readonly group: string;
+  readonly state: string;
+  readonly groupEpoch: number;
+  readonly members: number;
+}
+
+export interface GroupMember {
+  readonly memberId: string;
+  readonly instanceId: string | null;
+  readonly memberEpoch: number;
+  readonly state: string;
+  readonly subscription: readonly string[];
+  readonly assignment: readonly { readonly topic: string; readonly partitions: readonly number[] }[];
+  readonly revoking: readonly { readonly topic: string; readonly partitions: readonly number[] }[];
+  readonly lastHeartbeatAt: string;
+  readonly expiresAt: string;
+}
+
+export interface GroupPartition {
+  readonly partition: number;
+  readonly committedOffset: number | null;
+  readonly highWatermark: number;
+  readonly lag: number | null;
+  readonly memberId: string | null;
+}
+
+export interface GroupDescription {
+  readonly group: string;
+  readonly state: string;
+  readonly groupEpoch: number;
+  readonly assignmentEpoch: number;
+  readonly assignor: string;
+  readonly members: readonly GroupMember[];
+  readonly topics: readonly { readonly topic: string; readonly lag: number; readonly partitions: readonly GroupPartition[] }[];
+  readonly totalLag: number;
+}

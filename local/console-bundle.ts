@@ -1,0 +1,36 @@
+/**
+ * The web console bundle the local broker serves: built on the fly from console/ in this repository
+ * (so `npm start` always shows the current sources), or read from the prebuilt dist/console/ in the
+ * published package (which has no console sources and no esbuild).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { CONSOLE_ASSETS_DIR, consoleContentType, type ConsoleAsset, type ConsoleBundle } from "../shared/http/console-routes.js";
+
+/** What scripts/build-console.ts exports; imported by path so the published build never follows it. */
+interface ConsoleBuilder {
+  buildConsole(): Promise<ConsoleBundle>;
+}
+
+/** `root`: the repository, or dist/ in the published package. */
+export async function loadConsoleBundle(root: string): Promise<ConsoleBundle> {
+  const builder = path.join(root, "scripts", "build-console.ts");
+  if (existsSync(path.join(root, "console", "src")) && existsSync(builder)) {
+    const module = (await import(pathToFileURL(builder).href)) as ConsoleBuilder;
+    return module.buildConsole();
+  }
+  return readConsoleBundle(path.join(root, "console"));
+}
+
+/** A bundle written by `writeConsoleBundle`: `index.html` and `assets/*`. */
+export function readConsoleBundle(dir: string): ConsoleBundle {
+  const index = path.join(dir, "index.html");
+  if (!existsSync(index)) throw new Error(`No console bundle in ${dir} (npm run build writes it)`);
+  const assets = new Map<string, ConsoleAsset>();
+  for (const name of readdirSync(path.join(dir, CONSOLE_ASSETS_DIR))) {
+    const contentType = consoleContentType(name);
+    if (contentType) assets.set(name, { body: readFileSync(path.join(dir, CONSOLE_ASSETS_DIR, name)), contentType });
+  }
+  return { index: readFileSync(index), assets };
+}

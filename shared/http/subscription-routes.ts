@@ -1,0 +1,121 @@
+/**
+ * HTTP handlers for push subscriptions (docs/subscriptions.md). ACLs: a subscription reads a topic
+ * as a group and hands the records to a target outside the broker, so creating one needs Read on
+ * the topic and the group, Write on the dead-letter topic, and Alter on the cluster (like ACLs and
+ * API keys: it changes where data may flow). Pausing, resuming and deleting need Alter on the
+ * cluster; listing and describing need Describe on the topic (lists are filtered, never 403).
+ */
+import type { Context } from "hono";
+import * as z from "zod";
+import type { Broker } from "../core/broker.js";
+import type { SubscriptionRecord } from "../core/subscription-model.js";
+import type { SubscriptionDescription } from "../core/subscriptions.js";
+import { authorize, cluster, group, mayAccess, topic, type AuthEnv } from "./authorization.js";
+import { readJson } from "./request-body.js";
+import type { SubscriptionRouteId } from "./routes.js";
+
+const integer = z.number().int();
+
+/** Shapes only; ranges and rules are the core's (INVALID_SUBSCRIPTION with a clear message). */
+const createSubscriptionBodySchema = z.strictObject({
+  name: z.string().max(1_000),
+  topic: z.string().max(1_000),
+  group: z.string().max(1_000).optional(),
+  webhook: z.string().max(10_000).optional(),
+  function: z.string().max(10_000).optional(),
+  batchSize: integer.optional(),
+  maxBatchingWindowMs: integer.optional(),
+  startingPosition: z.union([z.literal("earliest"), z.literal("latest"), integer]).optional(),
+  maxRetries: integer.optional(),
+  deadLetterTopic: z.string().max(1_000).nullable().optional(),
+  delivery: z.enum(["at-least-once", "exactly-once"]).optional(),
+  timeoutMs: integer.optional(),
+});
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A subscription as the API shows it: everything but its secret (answered once, at create). */
+export function subscriptionJson(s: SubscriptionRecord) {
+  const target =
+    s.target.kind === "webhook" ? { type: "webhook", url: s.target.url } : s.target.kind === "function" ? { type: "function", arn: s.target.arn } : { type: "module", path: s.target.path };
+  const startingPosition = s.startingPosition.kind === "timestamp" ? s.startingPosition.timestamp : s.startingPosition.kind;
+  return {
+    name: s.name,
+    topic: s.topic,
+    topicId: s.topicId,
+    group: s.group,
+    target,
+    batchSize: s.batchSize,
+    maxBatchingWindowMs: s.maxBatchingWindowMs,
+    startingPosition,
+    maxRetries: s.maxRetries,
+    deadLetterTopic: s.deadLetterTopic,
+    delivery: s.delivery,
+    timeoutMs: s.timeoutMs,
+    state: s.state,
+    createdAt: iso(s.createdAt),
+    updatedAt: iso(s.updatedAt),
+  };
+}
+
+function describeJson(d: SubscriptionDescription) {
+  return {
+    ...subscriptionJson(d.subscription),
+    topicExists: d.topicExists,
+    totalLag: d.totalLag,
+    partitions: d.partitions.map((p) => ({
+      partition: p.partition,
+      committedOffset: p.committedOffset,
+      highWatermark: p.highWatermark,
+      lag: p.lag,
+      delivered: p.delivered,
+      failed: p.failed,
+      deadLettered: p.deadLettered,
+      lastError: p.lastError && { ...p.lastError, at: iso(p.lastError.at) },
+      retry: p.retry && { ...p.retry, nextAttemptAt: iso(p.retry.nextAttemptAt) },
+      lastDeliveredAt: iso(p.lastDeliveredAt),
+      lastLatencyMs: p.lastLatencyMs,
+      leased: p.leaseOwner !== null && p.leaseUntil > Date.now(),
+    })),
+  };
+}
+
+type Handler = (c: Context<AuthEnv>, broker: Broker) => Promise<Response>;
+
+export const subscriptionHandlers: Record<SubscriptionRouteId, Handler> = {
+  async createSubscription(c, broker) {
+    const body = await readJson(c, createSubscriptionBodySchema);
+    const groupId = body.group ?? `sub-${body.name}`;
+    await authorize(c, cluster("Alter"), topic(body.topic, "Read"), group(groupId, "Read"), ...(body.deadLetterTopic ? [topic(body.deadLetterTopic, "Write")] : []));
+    const created = await broker.createSubscription(body);
+    return c.json({ ...subscriptionJson(created), secret: created.secret }, 201);
+  },
+
+  async listSubscriptions(c, broker) {
+    const all = await broker.listSubscriptions();
+    const verdicts = await Promise.all(all.map((s) => mayAccess(c, topic(s.topic, "Describe"))));
+    return c.json({ subscriptions: all.filter((_, i) => verdicts[i]).map(subscriptionJson) });
+  },
+
+  async describeSubscription(c, broker) {
+    const found = await broker.getSubscription(c.req.param("name")!);
+    await authorize(c, topic(found.topic, "Describe"), group(found.group, "Describe"));
+    return c.json(describeJson(await broker.describeSubscription(found.name)));
+  },
+
+  async pauseSubscription(c, broker) {
+    await authorize(c, cluster("Alter"));
+    return c.json(subscriptionJson(await broker.pauseSubscription(c.req.param("name")!)));
+  },
+
+  async resumeSubscription(c, broker) {
+    await authorize(c, cluster("Alter"));
+    return c.json(subscriptionJson(await broker.resumeSubscription(c.req.param("name")!)));
+  },
+
+  async deleteSubscription(c, broker) {
+    await authorize(c, cluster("Alter"));
+    const removed = await broker.deleteSubscription(c.req.param("name")!);
+    return c.json({ deleted: removed.name, group: removed.group });
+  },
+};
