@@ -7,18 +7,17 @@ import type { Broker, OffsetSpec } from "../../core/broker.js";
 import { DynalogError } from "../../errors.js";
 import { authorize, mayAccess, topic, type AuthEnv } from "../authorization.js";
 import { parseWith, readJson } from "../request-body.js";
-import { consumerHandlers, type ConsumerRouteId } from "./consumers.js";
-import { curlHandlers, type CurlRouteId } from "./curl-routes.js";
+import type { ConsumerRouteId } from "./consumers.js";
+import type { CurlRouteId } from "./curl-routes.js";
 import { fetchMessages, toMilliseconds, type UpstashHandler } from "./mapping.js";
 import { outgoing, produceRecords } from "./produce.js";
 import { nonNegativeIntegerText, upstashFetchBodySchema, upstashProduceBodySchema, upstashTopicPartitionsSchema } from "./schemas.js";
 
+/**
+ * Every route of the dialect. Each function composes only its own handlers
+ * (shared/http/function-routes/<fn>.ts): these, consumers.ts and curl-routes.ts.
+ */
 export type UpstashRouteId = "upstashProduce" | "upstashFetch" | "upstashTopics" | "upstashOffsets" | ConsumerRouteId | CurlRouteId;
-
-/** Every route of the dialect; each function composes only its own (functions/*.ts). */
-export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
-  return { ...consumerHandlers(), ...curlHandlers(), ...upstashProduceHandlers(), ...upstashFetchHandlers(), ...upstashTopicHandlers() };
-}
 
 /** The produce function's route of the dialect. */
 export function upstashProduceHandlers(): Record<"upstashProduce", UpstashHandler> {
