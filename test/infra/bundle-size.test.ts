@@ -13,8 +13,8 @@ import { FUNCTION_NAMES } from "../../shared/http/routes.js";
 const REPO = path.resolve(import.meta.dirname, "../..");
 const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer"];
 
-/** Bundled AWS SDK (the default): 346-485 KB measured; the margin absorbs dependency updates. */
-const BUDGET_BYTES = 520 * 1024;
+/** Bundled AWS SDK (the default): 348-512 KB measured; the margin absorbs dependency updates. */
+const BUDGET_BYTES = 560 * 1024;
 
 /** Route modules only some functions may include (shared/http/function-routes/<fn>.ts). */
 const ROUTE_MODULES: Readonly<Record<string, readonly LambdaFunctionName[]>> = {
