@@ -1,4 +1,5 @@
-/** Lambda entry point for the "admin" routes (see shared/http/routes.ts). */
+/** Lambda entry point for the "admin" routes (see shared/http/routes.ts); it imports only their modules. */
+import { adminRoutes } from "../shared/http/function-routes/admin.js";
 import { lambdaHandler } from "../shared/runtime/lambda.js";
 
-export const handler = lambdaHandler("admin");
+export const handler = lambdaHandler("admin", adminRoutes);

@@ -1,4 +1,5 @@
-/** Lambda entry point for the "produce" routes (see shared/http/routes.ts). */
+/** Lambda entry point for the "produce" routes (see shared/http/routes.ts); it imports only their modules. */
+import { produceRoutes } from "../shared/http/function-routes/produce.js";
 import { lambdaHandler } from "../shared/runtime/lambda.js";
 
-export const handler = lambdaHandler("produce");
+export const handler = lambdaHandler("produce", produceRoutes);

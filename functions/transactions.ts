@@ -1,4 +1,5 @@
-/** Lambda entry point for the "transactions" routes (see shared/http/routes.ts). */
+/** Lambda entry point for the "transactions" routes (see shared/http/routes.ts); it imports only their modules. */
+import { transactionRoutes } from "../shared/http/function-routes/transactions.js";
 import { lambdaHandler } from "../shared/runtime/lambda.js";
 
-export const handler = lambdaHandler("transactions");
+export const handler = lambdaHandler("transactions", transactionRoutes);

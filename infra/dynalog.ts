@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Annotations, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
-import { HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from "aws-cdk-lib/aws-apigatewayv2";
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type CorsPreflightOptions, type IHttpRouteAuthorizer } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
@@ -22,6 +22,7 @@ import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import { ROUTES, apiGatewayPath, FUNCTION_NAMES, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
 import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../shared/limits.js";
+import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_DEFAULT_MAX_AGE_SECONDS, CORS_EXPOSE_HEADERS, type CorsPolicy } from "../shared/http/cors.js";
 import type { LogLevel } from "../shared/runtime/config.js";
 import { TABLES, TABLE_IDS, type TableId } from "../shared/storage/tables.js";
 import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, gatewayTimeoutProblems, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, type FunctionSettings } from "./functions.js";
@@ -132,6 +133,12 @@ export interface DynalogProps extends CapacityProps {
   readonly superUsers?: readonly string[];
   /** Per-principal quotas; unset = unlimited (see docs/api.md, Security). */
   readonly quotas?: { readonly requestsPerSecond?: number; readonly bytesPerSecond?: number; readonly producerIdsPerHour?: number };
+  /**
+   * Web origins whose pages may call the APIs from a browser (the SDK in a web app): API Gateway
+   * answers their preflights and adds the CORS headers. Default: none (no CORS; server-side
+   * callers need none). `{ allowOrigins: ["*"] }` allows any page — callers still need credentials.
+   */
+  readonly cors?: CorsPolicy;
 }
 
 export class Dynalog extends Construct {
@@ -220,7 +227,8 @@ export class Dynalog extends Construct {
     this.functions = functions;
 
     const apiLogs = new LogGroup(this, "ApiAccessLogs", { logGroupName: vendedLogGroupName(this, "api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    this.api = new HttpApi(this, "Api", { description: "Dynalog broker API", createDefaultStage: false });
+    const corsPreflight = props.cors && corsPreflightOptions(props.cors);
+    this.api = new HttpApi(this, "Api", { description: "Dynalog broker API", createDefaultStage: false, corsPreflight });
     this.stage = new HttpStage(this, "DefaultStage", {
       httpApi: this.api,
       stageName: "$default",
@@ -255,7 +263,7 @@ export class Dynalog extends Construct {
         restrictAttributes,
       });
       const keyApiLogs = new LogGroup(this, "KeyApiAccessLogs", { logGroupName: vendedLogGroupName(this, "key-api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-      this.keyApi = new HttpApi(this, "KeyApi", { description: "Dynalog broker API (broker-issued API keys)", createDefaultStage: false });
+      this.keyApi = new HttpApi(this, "KeyApi", { description: "Dynalog broker API (broker-issued API keys)", createDefaultStage: false, corsPreflight });
       this.keyApiStage = new HttpStage(this, "KeyApiDefaultStage", {
         httpApi: this.keyApi,
         stageName: "$default",
@@ -436,4 +444,16 @@ function normalizePrincipal(principal: string): string {
   const value = principal.startsWith("arn:") ? iamPrincipal(principal) : principal;
   validatePrincipal(value);
   return value;
+}
+
+/** The gateway's CORS configuration from the policy the local gateway applies too (shared/http/cors.ts). */
+function corsPreflightOptions(policy: CorsPolicy): CorsPreflightOptions {
+  if (policy.allowOrigins.length === 0) throw new Error("cors.allowOrigins must name at least one origin (or \"*\")");
+  return {
+    allowOrigins: [...policy.allowOrigins],
+    allowMethods: CORS_ALLOW_METHODS.map((m) => CorsHttpMethod[m]),
+    allowHeaders: [...CORS_ALLOW_HEADERS],
+    exposeHeaders: [...CORS_EXPOSE_HEADERS],
+    maxAge: Duration.seconds(policy.maxAgeSeconds ?? CORS_DEFAULT_MAX_AGE_SECONDS),
+  };
 }

@@ -7,7 +7,9 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { DynalogError } from "../shared/errors.js";
+import { applyCors } from "./cors.js";
 import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES, LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES } from "../shared/limits.js";
+import type { CorsPolicy } from "../shared/http/cors.js";
 import { isConsolePath } from "../shared/http/console-routes.js";
 import { ROUTES, SUBSCRIPTION_ROUTES, apiGatewayPath, matchesPath, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
 
@@ -18,12 +20,15 @@ export type FunctionHandlers = Readonly<Record<FunctionName, LambdaHandler>>;
 const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024;
 
 export interface GatewayOptions {
+  /** Which web origins may call (the deployed API's `cors` prop); none when absent. */
+  readonly cors?: CorsPolicy;
   /** Serves `/console` and everything under it (shared/http/console-routes.ts); off when absent. */
   readonly console?: { fetch(request: Request): Response | Promise<Response> };
 }
 
 export function createGateway(handlers: FunctionHandlers, options: GatewayOptions = {}): Server {
   return createServer((request, response) => {
+    if (options.cors && applyCors(options.cors, request, response)) return;
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     const served = options.console && isConsolePath(path) ? serveStatic(options.console, request, response) : handle(handlers, request, response);
     served.catch((error: unknown) => {

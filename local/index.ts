@@ -13,3 +13,4 @@
 export { startLocalBroker, type LocalBroker, type LocalBrokerOptions } from "./local-broker.js";
 export { checkJava, type JavaCheckResult } from "./java.js";
 export type { ChaosProfileName } from "./faults/profiles.js";
+export type { CorsPolicy } from "../shared/http/cors.js";

@@ -16,6 +16,7 @@ import { createDynamoSecurityStore } from "../shared/storage/security-store.js";
 const LOCAL_ADMIN = "User:admin";
 import { tableNames } from "../shared/storage/tables.js";
 import { assertLocalEndpoint, localDynamoDbClientConfig, startDynamoDbLocal, type DynamoDbLocalHandle } from "./dynamodb-local.js";
+import { ANY_ORIGIN, type CorsPolicy } from "../shared/http/cors.js";
 import { createGateway, type FunctionHandlers, type LambdaHandler } from "./gateway.js";
 import type { DynamoDbFaults } from "./faults/dynamodb-faults.js";
 import { faultsForProfile, type ChaosProfileName } from "./faults/profiles.js";
@@ -61,6 +62,8 @@ export interface LocalBrokerOptions {
    * in a process decides whether its handlers' clients are instrumented.
    */
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number };
+  /** Which web origins may call the broker from a browser; default any (ANY_ORIGIN), false for none. */
+  readonly cors?: CorsPolicy | false;
   /** Serve the web console at `/console` (docs/console.md); default true. */
   readonly console?: boolean;
   /**
@@ -132,7 +135,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     const handlers = await loadHandlers(options.handlers ?? defaultHandlers());
 
     const consoleRoutes = options.console === false ? undefined : createConsoleRoutes(await loadConsoleBundle(ROOT));
-    const server = createGateway(handlers, { console: consoleRoutes });
+    const server = createGateway(handlers, { console: consoleRoutes, cors: options.cors === false ? undefined : (options.cors ?? ANY_ORIGIN) });
     subscriptions =
       options.subscriptions === false
         ? undefined

@@ -20,7 +20,7 @@ const builds = (["bundled", "runtime"] as const).flatMap((sdk: AwsSdkSource) =>
   FUNCTIONS.map(async (fn) => {
     const settings = lambdaBuildSettings(sdk);
     const outfile = path.join(prebuiltBundleDir(DIST, sdk, fn), "index.mjs");
-    await build({
+    const result = await build({
       entryPoints: [path.join(ROOT, "functions", `${fn}.ts`)],
       outfile,
       bundle: true,
@@ -35,8 +35,15 @@ const builds = (["bundled", "runtime"] as const).flatMap((sdk: AwsSdkSource) =>
       external: [...settings.external],
       alias: { ...settings.alias },
       logLevel: "warning",
+      metafile: true,
     });
+    const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(".mjs"))![1];
+    return { sdk, fn, kb: Math.round(output.bytes / 1024) };
   }),
 );
-await Promise.all(builds);
-process.stdout.write(`Built ${builds.length} Lambda bundles into ${path.relative(ROOT, path.join(DIST, "lambda"))}/\n`);
+const sizes = await Promise.all(builds);
+process.stdout.write(`Built ${builds.length} Lambda bundles into ${path.relative(ROOT, path.join(DIST, "lambda"))}/ (minified, from esbuild's metafile)\n`);
+for (const sdk of ["bundled", "runtime"] as const) {
+  const line = sizes.filter((s) => s.sdk === sdk).map((s) => `${s.fn} ${s.kb} KB`);
+  process.stdout.write(`  AWS SDK ${sdk === "bundled" ? "bundled" : "left to the runtime"}: ${line.join(", ")}\n`);
+}

@@ -5,7 +5,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { handle } from "hono/aws-lambda";
 import { createBroker } from "../core/broker.js";
-import { createApi } from "../http/app.js";
+import { composeApi, type RouteHandlers } from "../http/compose.js";
 import type { FunctionName } from "../http/routes.js";
 import { createDynamoStorage } from "../storage/dynamo-storage.js";
 import { dynamoDbClientCreated } from "./client-hooks.js";
@@ -36,7 +36,8 @@ export function dynamoDbClientConfig(config: RuntimeConfig): DynamoDBClientConfi
   };
 }
 
-export function lambdaHandler(fn: FunctionName): LambdaHttpHandler {
+/** `routes`: the function's route modules (shared/http/function-routes/<fn>.ts), imported by its entry point. */
+export function lambdaHandler(fn: FunctionName, routes: readonly RouteHandlers[]): LambdaHttpHandler {
   const config = runtimeConfigFromEnv();
   const telemetry = createTelemetry({ fn, serviceName: config.serviceName, logLevel: config.logLevel, metricsEnabled: config.metricsEnabled });
   const client = dynamoDbClientCreated(new DynamoDBClient(dynamoDbClientConfig(config)));
@@ -44,7 +45,7 @@ export function lambdaHandler(fn: FunctionName): LambdaHttpHandler {
   const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker, observer: telemetry.observer });
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const security = new Security(createDynamoSecurityStore(documents, config.tables), config.security);
-  const app = createApi(broker, {
+  const app = composeApi(broker, routes, {
     functions: [fn],
     security,
     iamIdentity: iamCaller,

@@ -9,17 +9,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import vm from "node:vm";
-import { build, type Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { topicName } from "../support/broker.js";
+import { bundleSdk } from "./sdk-bundle.js";
 import { startBroker, type ClientTestEnv } from "./support.js";
 
-const ENTRY = "client/index.ts";
-
-async function bundle(format: "esm" | "iife", minify = false) {
-  const result = await build({ entryPoints: [ENTRY], bundle: true, platform: "browser", format, globalName: format === "iife" ? "DynalogSDK" : undefined, write: false, metafile: true, logLevel: "silent", minify });
-  return { code: result.outputFiles[0]!.text, metafile: result.metafile as Metafile };
-}
+const bundle = bundleSdk;
 
 describe("the browser bundle", () => {
   it("builds with no Node built-ins and no DynamoDB or broker code", async () => {

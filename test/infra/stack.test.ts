@@ -296,6 +296,19 @@ describe("HTTP API", () => {
     }
   });
 
+  it("answers browsers' CORS preflights only when origins are configured, on both APIs, with the headers the SDK sends", () => {
+    const apis = (tpl: Template) => Object.values(tpl.findResources("AWS::ApiGatewayV2::Api")) as { Properties: Record<string, unknown> }[];
+    expect(apis(template).map((a) => a.Properties["CorsConfiguration"])).toEqual([undefined, undefined]);
+    const { template: withCors } = synth({ cors: { allowOrigins: ["https://app.example.com"] } });
+    const configs = apis(withCors).map((a) => a.Properties["CorsConfiguration"]);
+    expect(configs).toHaveLength(2);
+    for (const config of configs) {
+      expect(config).toMatchObject({ AllowOrigins: ["https://app.example.com"], AllowMethods: ["GET", "POST", "DELETE"], MaxAge: 600 });
+      expect((config as { AllowHeaders: string[] }).AllowHeaders).toEqual(expect.arrayContaining(["authorization", "content-type", "x-amz-date", "x-amz-security-token"]));
+    }
+    expect(() => synth({ cors: { allowOrigins: [] } })).toThrow(/at least one origin/);
+  });
+
   it("grantInvoke allows execute-api:Invoke on the chosen functions' routes only", () => {
     const app = new App({ context: NO_BUNDLING });
     const s = new Stack(app, "Grants");

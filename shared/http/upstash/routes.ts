@@ -7,26 +7,33 @@ import type { Broker, OffsetSpec } from "../../core/broker.js";
 import { DynalogError } from "../../errors.js";
 import { authorize, mayAccess, topic, type AuthEnv } from "../authorization.js";
 import { parseWith, readJson } from "../request-body.js";
-import { consumerHandlers, type ConsumerRouteId } from "./consumers.js";
-import { curlHandlers, type CurlRouteId } from "./curl-routes.js";
+import type { ConsumerRouteId } from "./consumers.js";
+import type { CurlRouteId } from "./curl-routes.js";
 import { fetchMessages, toMilliseconds, type UpstashHandler } from "./mapping.js";
 import { outgoing, produceRecords } from "./produce.js";
 import { nonNegativeIntegerText, upstashFetchBodySchema, upstashProduceBodySchema, upstashTopicPartitionsSchema } from "./schemas.js";
 
+/**
+ * Every route of the dialect. Each function composes only its own handlers
+ * (shared/http/function-routes/<fn>.ts): these, consumers.ts and curl-routes.ts.
+ */
 export type UpstashRouteId = "upstashProduce" | "upstashFetch" | "upstashTopics" | "upstashOffsets" | ConsumerRouteId | CurlRouteId;
 
-export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
+/** The produce function's route of the dialect. */
+export function upstashProduceHandlers(): Record<"upstashProduce", UpstashHandler> {
   return {
-    ...consumerHandlers(),
-    ...curlHandlers(),
-
     /** One record or an array; always answers an array, in request order. */
     async upstashProduce(c, broker) {
       const body = await readJson(c, upstashProduceBodySchema);
       const records = (Array.isArray(body) ? body : [body]).map(outgoing);
       return c.json(await produceRecords(c, broker, records));
     },
+  };
+}
 
+/** The fetch function's routes of the dialect. */
+export function upstashFetchHandlers(): Record<"upstashFetch" | "upstashOffsets", UpstashHandler> {
+  return {
     async upstashFetch(c, broker) {
       const body = await readJson(c, upstashFetchBodySchema);
       const partitions = [...(body.topicPartitionOffsets ?? [])];
@@ -34,13 +41,6 @@ export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
       await authorize(c, ...partitions.map((p) => topic(p.topic, "Read")));
       const { messages } = await fetchMessages(broker, partitions, body.timeout);
       return c.json(messages);
-    },
-
-    async upstashTopics(c, broker) {
-      const topics = await broker.listTopics();
-      const visible: Record<string, number> = {};
-      for (const t of topics) if (await mayAccess(c, topic(t.name, "Describe"))) visible[t.name] = t.partitions;
-      return c.json(visible);
     },
 
     /** earliest, latest, or the first offset at or after a timestamp (seconds or ms); none after it → latest. */
@@ -61,6 +61,18 @@ export function upstashHandlers(): Record<UpstashRouteId, UpstashHandler> {
         }),
       );
       return c.json(offsets);
+    },
+  };
+}
+
+/** The admin function's topic listing of the dialect (its consumer listing is in consumers.ts). */
+export function upstashTopicHandlers(): Record<"upstashTopics", UpstashHandler> {
+  return {
+    async upstashTopics(c, broker) {
+      const topics = await broker.listTopics();
+      const visible: Record<string, number> = {};
+      for (const t of topics) if (await mayAccess(c, topic(t.name, "Describe"))) visible[t.name] = t.partitions;
+      return c.json(visible);
     },
   };
 }

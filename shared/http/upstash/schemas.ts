@@ -3,7 +3,7 @@
  * values and header values are UTF-8 strings (that client stringifies everything). Objects are
  * strict, like the native API's: an unknown field is a 400, not silently ignored.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const integer = z.number().int();
 const topicName = z.string().min(1);

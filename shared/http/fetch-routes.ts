@@ -1,0 +1,102 @@
+/** HTTP handlers of the fetch function: fetching records and listing offsets. */
+import type { OffsetSpec } from "../core/broker.js";
+import type { PartitionFetchResult } from "../core/fetch.js";
+import type { FetchedRecord } from "../core/log-reader.js";
+import { DynalogError } from "../errors.js";
+import { encodedStringBytes } from "../limits.js";
+import { authorize, topic } from "./authorization.js";
+import type { Handler } from "./compose.js";
+import { encodeBytes } from "./encoding.js";
+import { parseWith, readJson } from "./request-body.js";
+import { pathInt, queryEncoding, queryInt } from "./route-helpers.js";
+import { fetchBodySchema, queryInteger, queryOffset, type Encoding } from "./schemas.js";
+
+export type FetchRouteId = "fetch" | "fetchPartition" | "listOffsets";
+
+function recordJson(record: FetchedRecord, encoding: Encoding) {
+  const json: Record<string, unknown> = { offset: record.offset, timestamp: record.timestamp };
+  const key = record.key ? encodeBytes(record.key, encoding) : null;
+  const value = record.value ? encodeBytes(record.value, encoding) : null;
+  json["key"] = key?.text ?? null;
+  json["value"] = value?.text ?? null;
+  // In utf8 mode, bytes that are not UTF-8 come back as base64 and say so.
+  if (key && key.encoding !== encoding) json["keyEncoding"] = key.encoding;
+  if (value && value.encoding !== encoding) json["valueEncoding"] = value.encoding;
+  json["headers"] = record.headers.map((h) => {
+    const headerValue = h.value ? encodeBytes(h.value, encoding) : null;
+    return headerValue && headerValue.encoding !== encoding
+      ? { key: h.key, value: headerValue.text, valueEncoding: headerValue.encoding }
+      : { key: h.key, value: headerValue?.text ?? null };
+  });
+  return json;
+}
+
+/**
+ * One fetch request's record encoder: each record is encoded once, when fetch measures it, and the
+ * response reuses that JSON (the records the core keeps are the same objects it measured).
+ */
+function recordEncoder(encoding: Encoding) {
+  const encoded = new WeakMap<FetchedRecord, Record<string, unknown>>();
+  const json = (record: FetchedRecord): Record<string, unknown> => {
+    let value = encoded.get(record);
+    if (value === undefined) encoded.set(record, (value = recordJson(record, encoding)));
+    return value;
+  };
+  return {
+    json,
+    /**
+     * What a fetched record costs in the Lambda result: its JSON (key, value and headers encoded),
+     * then escaped again because the response body is itself a JSON string in the result, plus a
+     * comma. Fetch's maxBytes counts this, so a quote-heavy record counts up to 4× its raw size.
+     */
+    bytes: (record: FetchedRecord): number => encodedStringBytes(JSON.stringify(json(record))) - 2 + 1,
+  };
+}
+
+function fetchResultJson(result: PartitionFetchResult, encode: (record: FetchedRecord) => Record<string, unknown>) {
+  if ("error" in result) return { topic: result.topic, partition: result.partition, error: result.error.toJSON() };
+  return {
+    topic: result.topic,
+    partition: result.partition,
+    records: result.records.map(encode),
+    nextOffset: result.nextOffset,
+    highWatermark: result.highWatermark,
+    logStartOffset: result.logStartOffset,
+  };
+}
+
+export const fetchHandlers: Record<FetchRouteId, Handler> = {
+  async fetch(c, broker) {
+    const body = await readJson(c, fetchBodySchema);
+    await authorize(c, ...body.partitions.map((p) => topic(p.topic, "Read")));
+    const encoder = recordEncoder(body.encoding ?? "base64");
+    const results = await broker.fetch({ ...body, measureRecord: encoder.bytes });
+    return c.json({ partitions: results.map((r) => fetchResultJson(r, encoder.json)) });
+  },
+
+  async fetchPartition(c, broker) {
+    const encoder = recordEncoder(queryEncoding(c));
+    const rawOffset = c.req.query("offset");
+    const offset = rawOffset === undefined ? undefined : parseWith(queryOffset, rawOffset, "query.offset");
+    if (offset === undefined) throw new DynalogError("INVALID_REQUEST", "query.offset is required");
+    await authorize(c, topic(c.req.param("topic")!, "Read"));
+    const [result] = await broker.fetch({
+      partitions: [{ topic: c.req.param("topic")!, partition: pathInt(c, "partition"), offset }],
+      maxRecords: queryInt(c, "maxRecords"),
+      maxBytes: queryInt(c, "maxBytes"),
+      maxWaitMs: queryInt(c, "maxWaitMs"),
+      measureRecord: encoder.bytes,
+    });
+    if ("error" in result!) throw result.error;
+    return c.json(fetchResultJson(result!, encoder.json));
+  },
+
+  async listOffsets(c, broker) {
+    await authorize(c, topic(c.req.param("topic")!, "Describe"));
+    const at = c.req.query("at") ?? "latest";
+    let spec: OffsetSpec;
+    if (at === "earliest" || at === "latest") spec = { kind: at };
+    else spec = { kind: "timestamp", timestamp: parseWith(queryInteger, at, "query.at (earliest, latest or a timestamp in ms)") };
+    return c.json(await broker.listOffsets(c.req.param("topic")!, pathInt(c, "partition"), spec));
+  },
+};
