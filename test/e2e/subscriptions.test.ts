@@ -106,7 +106,7 @@ describe("bad input is refused with a clear error and zero writes", () => {
     ["batchSize 10001", () => ({ topic, webhook, batchSize: 10_001 }), 400, "INVALID_SUBSCRIPTION"],
     ["negative maxRetries", () => ({ topic, webhook, maxRetries: -1 }), 400, "INVALID_SUBSCRIPTION"],
     ["a batching window over 300 s", () => ({ topic, webhook, maxBatchingWindowMs: 300_001 }), 400, "INVALID_SUBSCRIPTION"],
-    ["exactly-once (not available yet)", () => ({ topic, webhook, delivery: "exactly-once" }), 400, "INVALID_SUBSCRIPTION"],
+    ["an unknown delivery mode", () => ({ topic, webhook, delivery: "at-most-once" }), 400, "INVALID_REQUEST"],
     ["an unknown starting position", () => ({ topic, webhook, startingPosition: "middle" }), 400, "INVALID_REQUEST"],
     ["an unknown field", () => ({ topic, webhook, retries: 3 }), 400, "INVALID_REQUEST"],
   ];
