@@ -15,12 +15,13 @@ import { isDynalogError } from "../errors.js";
 import { MAX_RECORDS_PER_REQUEST } from "../limits.js";
 import type { RecordHeader } from "../record-batch.js";
 import type { TransactionRecord } from "./transactions.js";
+import { SUBSCRIPTION_TRANSACTIONAL_ID_PREFIX } from "./reserved-ids.js";
 
 /** Who the dispatcher's transactional ids are issued to: no caller's credentials can commit with them. */
 export const DISPATCHER_PRINCIPAL = "dynalog:subscription-dispatcher";
 
 /** One transactional id per subscription partition (':' never occurs in a subscription name). */
-export const transactionalIdFor = (subscription: string, partition: number) => `sub:${subscription}:${partition}`;
+export const transactionalIdFor = (subscription: string, partition: number) => `${SUBSCRIPTION_TRANSACTIONAL_ID_PREFIX}${subscription}:${partition}`;
 
 export type ExactlyOnceBroker = Pick<Broker, "initProducer" | "commitTransaction">;
 
