@@ -5,7 +5,7 @@
  *   retention.ms            ↔ retentionMs ("-1" = forever ↔ null)
  *   compression.type        ↔ compression ("uncompressed" ↔ "none"; also gzip, brotli)
  *   message.timestamp.type  ↔ timestampType (CreateTime, LogAppendTime)
- *   max.message.bytes       ↔ the per-record limit: read-only, the same for every topic
+ *   max.message.bytes       ↔ maxMessageBytes (the largest record, encoded; at most 379,936, the default)
  *   cleanup.policy          ↔ cleanupPolicy (delete, compact, compact,delete; docs/compaction.md)
  *   delete.retention.ms     ↔ deleteRetentionMs (how long tombstones outlive the pass that kept them)
  *   min.compaction.lag.ms   ↔ minCompactionLagMs
@@ -88,8 +88,9 @@ export interface TopicCompaction {
   readonly partitions: readonly PartitionCompaction[];
 }
 
-/** Kafka's compaction config names → the topic field and its value; undefined for other names. */
-export function compactionConfig(name: string, value: string): [string, string | number] | undefined {
+/** Kafka config names taken as they are (compaction, max.message.bytes) → the topic field and its value; undefined for other names. */
+export function plainTopicConfig(name: string, value: string): [string, string | number] | undefined {
+  if (name === "max.message.bytes") return ["maxMessageBytes", Number(value)];
   if (name === "cleanup.policy") return ["cleanupPolicy", value];
   if (name === "delete.retention.ms") return ["deleteRetentionMs", Number(value)];
   if (name === "min.compaction.lag.ms") return ["minCompactionLagMs", Number(value)];
@@ -106,13 +107,12 @@ function requireTopicResource(type: ConfigResourceType, name: string): void {
 export function configBody(entries: readonly { readonly name: string; readonly value: string }[]): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const { name, value } of entries) {
-    const compaction = compactionConfig(name, value);
-    if (compaction) body[compaction[0]] = compaction[1];
+    const plain = plainTopicConfig(name, value);
+    if (plain) body[plain[0]] = plain[1];
     else if (name === "retention.ms") body["retentionMs"] = Number(value) === -1 ? null : Number(value);
     else if (name === "compression.type") body["compression"] = value === "uncompressed" ? "none" : value;
     else if (name === "message.timestamp.type") body["timestampType"] = value;
-    else if (name === "max.message.bytes") throw new TypeError("max.message.bytes is read-only in Dynalog: one per-record limit applies to every topic");
-    else throw new TypeError(`Unsupported topic config '${name}' (alterable: retention.ms, compression.type, message.timestamp.type, cleanup.policy, delete.retention.ms, min.compaction.lag.ms)`);
+    else throw new TypeError(`Unsupported topic config '${name}' (alterable: retention.ms, compression.type, message.timestamp.type, cleanup.policy, delete.retention.ms, min.compaction.lag.ms, max.message.bytes)`);
   }
   return body;
 }
@@ -134,7 +134,7 @@ function configEntries(configs: TopicConfigs["configs"]): ConfigEntry[] {
     entry("cleanup.policy", configs.cleanupPolicy),
     entry("delete.retention.ms", String(configs.deleteRetentionMs)),
     entry("min.compaction.lag.ms", String(configs.minCompactionLagMs)),
-    entry("max.message.bytes", String(configs.maxMessageBytes), true),
+    entry("max.message.bytes", String(configs.maxMessageBytes)),
   ];
 }
 

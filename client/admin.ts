@@ -17,7 +17,7 @@ export interface ITopicConfig {
   readonly numPartitions?: number;
   /** Accepted for KafkaJS compatibility: DynamoDB replicates. */
   readonly replicationFactor?: number;
-  /** Kafka config names: `retention.ms` (-1 = forever), `compression.type`, `message.timestamp.type`. */
+  /** Kafka config names: `retention.ms` (-1 = forever), `compression.type`, `message.timestamp.type`, `cleanup.policy`, `delete.retention.ms`, `min.compaction.lag.ms`, `max.message.bytes`. */
   readonly configEntries?: readonly { readonly name: string; readonly value: string }[];
   /** Dynalog's own fields (win over configEntries). */
   readonly retentionMs?: number | null;
@@ -27,6 +27,8 @@ export interface ITopicConfig {
   readonly cleanupPolicy?: "delete" | "compact" | "compact,delete";
   readonly deleteRetentionMs?: number;
   readonly minCompactionLagMs?: number;
+  /** Kafka's max.message.bytes, per record (encoded size); default and maximum 379,936. */
+  readonly maxMessageBytes?: number;
 }
 
 export interface PartitionOffsets {
@@ -381,8 +383,8 @@ export interface ApiKeyInfo {
 function topicBody(t: ITopicConfig): Record<string, unknown> {
   const body: Record<string, unknown> = { name: t.topic, partitions: t.numPartitions ?? 1 };
   for (const { name, value } of t.configEntries ?? []) {
-    const compaction = lifecycle.compactionConfig(name, value);
-    if (compaction) body[compaction[0]] = compaction[1];
+    const plain = lifecycle.plainTopicConfig(name, value);
+    if (plain) body[plain[0]] = plain[1];
     else if (name === "retention.ms") body["retentionMs"] = Number(value) < 0 ? null : Number(value);
     else if (name === "compression.type") body["compression"] = value === "uncompressed" ? "none" : value;
     else if (name === "message.timestamp.type") body["timestampType"] = value;
@@ -390,7 +392,7 @@ function topicBody(t: ITopicConfig): Record<string, unknown> {
       // The broker's own code for a setting it does not take: nothing was sent, nothing created.
       throw new DynalogError({
         code: "INVALID_CONFIG",
-        message: `Topic '${t.topic}': config '${name}' is not supported by Dynalog (supported: retention.ms, compression.type, message.timestamp.type, cleanup.policy, delete.retention.ms, min.compaction.lag.ms); nothing was created`,
+        message: `Topic '${t.topic}': config '${name}' is not supported by Dynalog (supported: retention.ms, compression.type, message.timestamp.type, cleanup.policy, delete.retention.ms, min.compaction.lag.ms, max.message.bytes); nothing was created`,
         retriable: false,
         outcome: "definite",
         details: { topic: t.topic, config: name },
@@ -403,5 +405,6 @@ function topicBody(t: ITopicConfig): Record<string, unknown> {
   if (t.cleanupPolicy !== undefined) body["cleanupPolicy"] = t.cleanupPolicy;
   if (t.deleteRetentionMs !== undefined) body["deleteRetentionMs"] = t.deleteRetentionMs;
   if (t.minCompactionLagMs !== undefined) body["minCompactionLagMs"] = t.minCompactionLagMs;
+  if (t.maxMessageBytes !== undefined) body["maxMessageBytes"] = t.maxMessageBytes;
   return body;
 }

@@ -12,6 +12,8 @@ export interface TopicDescription {
   readonly cleanupPolicy: string;
   readonly deleteRetentionMs: number;
   readonly minCompactionLagMs: number;
+  /** The largest record (encoded) the topic accepts: Kafka's max.message.bytes. */
+  readonly maxMessageBytes: number;
   readonly partitions: readonly {
     readonly partition: number;
     readonly logStartOffset: number;

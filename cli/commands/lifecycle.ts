@@ -34,7 +34,7 @@ export function registerLifecycleCommands(topics: Command, groups: Command, clie
     });
   topics
     .command("alter <topic>")
-    .description("change configs: retention.ms (-1 = forever), compression.type, message.timestamp.type")
+    .description("change configs: retention.ms (-1 = forever), compression.type, message.timestamp.type, cleanup.policy, delete.retention.ms, min.compaction.lag.ms, max.message.bytes")
     .requiredOption("--config <name=value>", "a config to set (repeatable)", configEntry, [])
     .action(async (topic: string, opts: { config: { name: string; value: string }[] }) => {
       await client().admin().alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: opts.config }] });

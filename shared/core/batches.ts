@@ -56,7 +56,7 @@ export function encodePartition(topic: TopicRecord, partition: number, records: 
     throw new DynalogError("UNSUPPORTED_COMPRESSION_TYPE", `Compression must be one of ${COMPRESSION_CODECS.join(", ")}`);
   }
   const batchRecords = records.map((r, i) => toBatchRecord(r, topic, appendTime, partition, i));
-  return { ref, recordCount: records.length, chunks: encodeChunks(batchRecords, compression, partition) };
+  return { ref, recordCount: records.length, chunks: encodeChunks(batchRecords, compression, partition, topic.maxMessageBytes) };
 }
 
 /**
@@ -122,16 +122,19 @@ function toBatchRecord(record: ProduceRecord, topic: TopicRecord, appendTime: nu
 }
 
 /** Split records into chunks that each fit one batch item, then encode and compress each. */
-function encodeChunks(records: readonly BatchRecord[], compression: CompressionCodec, partition: number): UnplacedBatch[] {
+/** `maxRecordBytes`: the topic's max.message.bytes (never above MAX_RECORD_BYTES, which a batch item can hold). */
+function encodeChunks(records: readonly BatchRecord[], compression: CompressionCodec, partition: number, maxRecordBytes: number): UnplacedBatch[] {
+  const limit = Math.min(maxRecordBytes, MAX_RECORD_BYTES);
   const chunks: BatchRecord[][] = [];
   let current: BatchRecord[] = [];
   let currentBytes = 0;
   let totalBytes = 0;
   records.forEach((record, index) => {
     const size = encodedRecordSize(record, record.timestamp);
-    if (size > MAX_RECORD_BYTES) {
-      throw new DynalogError("RECORD_TOO_LARGE", `Record ${index} for partition ${partition} is ${size} bytes encoded; the limit is ${MAX_RECORD_BYTES}`, {
-        details: { partition, record: index, size, limit: MAX_RECORD_BYTES },
+    if (size > limit) {
+      const which = limit < MAX_RECORD_BYTES ? "the topic's maxMessageBytes" : "the limit";
+      throw new DynalogError("RECORD_TOO_LARGE", `Record ${index} for partition ${partition} is ${size} bytes encoded; ${which} is ${limit}`, {
+        details: { partition, record: index, size, limit },
       });
     }
     totalBytes += size;

@@ -28,6 +28,11 @@ export interface TopicRecord {
   readonly deleteRetentionMs: number;
   /** Kafka's min.compaction.lag.ms: records younger than this (append time) are never compacted. */
   readonly minCompactionLagMs: number;
+  /**
+   * Kafka's max.message.bytes, per record: the largest record (its encoding in a stored batch, as
+   * RECORD_TOO_LARGE counts it) this topic accepts; at most MAX_RECORD_BYTES, the default.
+   */
+  readonly maxMessageBytes: number;
 }
 
 export interface PartitionRef {

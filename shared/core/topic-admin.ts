@@ -9,6 +9,7 @@
  *     retention applies to old records at once. The DynamoDB TTL stamped on items already written
  *     cannot change: a longer retention keeps records readable only until that TTL deletes them.
  *   - compression, timestampType: apply to batches appended after the change; written ones keep theirs.
+ *   - maxMessageBytes: checked against records produced after the change (stored ones stay).
  *   - cleanupPolicy, deleteRetentionMs, minCompactionLagMs: apply from the next compaction pass
  *     (docs/compaction.md); "compact" alone also stops retention from deleting records at once.
  */
@@ -30,6 +31,7 @@ export interface TopicConfigChanges {
   readonly cleanupPolicy?: CleanupPolicy;
   readonly deleteRetentionMs?: number;
   readonly minCompactionLagMs?: number;
+  readonly maxMessageBytes?: number;
 }
 
 export interface DeleteRecordsInput {
@@ -65,6 +67,7 @@ export class TopicAdmin {
       ...(changes.cleanupPolicy !== undefined ? { cleanupPolicy: changes.cleanupPolicy } : {}),
       ...(changes.deleteRetentionMs !== undefined ? { deleteRetentionMs: changes.deleteRetentionMs } : {}),
       ...(changes.minCompactionLagMs !== undefined ? { minCompactionLagMs: changes.minCompactionLagMs } : {}),
+      ...(changes.maxMessageBytes !== undefined ? { maxMessageBytes: changes.maxMessageBytes } : {}),
     }));
   }
 

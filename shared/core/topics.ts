@@ -1,7 +1,7 @@
 /** Topic administration and the per-instance topic metadata cache. */
 import { randomUUID } from "node:crypto";
 import { DynalogError } from "../errors.js";
-import { DEFAULT_DELETE_RETENTION_MS, MAX_COMPACTION_LAG_MS, MAX_DELETE_RETENTION_MS, MAX_PARTITIONS, MAX_RETENTION_MS, MIN_RETENTION_MS, TOPIC_NAME_PATTERN, TTL_GRACE_MS } from "../limits.js";
+import { DEFAULT_DELETE_RETENTION_MS, MAX_COMPACTION_LAG_MS, MAX_DELETE_RETENTION_MS, MAX_PARTITIONS, MAX_RECORD_BYTES, MAX_RETENTION_MS, MIN_RETENTION_MS, TOPIC_NAME_PATTERN, TTL_GRACE_MS } from "../limits.js";
 import { COMPRESSION_CODECS, type CompressionCodec } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { CleanupPolicy, PartitionRef, TimestampType, TopicRecord } from "./ports.js";
@@ -19,6 +19,8 @@ export interface CreateTopicInput {
   readonly deleteRetentionMs?: number;
   /** Omitted = 0. */
   readonly minCompactionLagMs?: number;
+  /** Omitted = MAX_RECORD_BYTES (the most any topic accepts). */
+  readonly maxMessageBytes?: number;
 }
 
 /** The compaction configs, as validateTopicConfig checks them (create and alterConfigs). */
@@ -82,7 +84,7 @@ export function validateCreateTopic(input: CreateTopicInput): void {
 }
 
 /** The settable topic configs (create and alterConfigs): INVALID_CONFIG / UNSUPPORTED_COMPRESSION_TYPE. */
-export function validateTopicConfig(input: { readonly retentionMs?: number | null; readonly compression?: CompressionCodec } & CompactionConfig): void {
+export function validateTopicConfig(input: { readonly retentionMs?: number | null; readonly compression?: CompressionCodec; readonly maxMessageBytes?: number } & CompactionConfig): void {
   const retention = input.retentionMs;
   if (retention !== undefined && retention !== null && (!Number.isInteger(retention) || retention < MIN_RETENTION_MS || retention > MAX_RETENTION_MS)) {
     throw new DynalogError("INVALID_CONFIG", `retentionMs must be an integer from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}, or null to keep records forever`, {
@@ -97,7 +99,16 @@ export function validateTopicConfig(input: { readonly retentionMs?: number | nul
   }
   checkDuration("deleteRetentionMs", input.deleteRetentionMs, MAX_DELETE_RETENTION_MS);
   checkDuration("minCompactionLagMs", input.minCompactionLagMs, MAX_COMPACTION_LAG_MS);
+  const maxBytes = input.maxMessageBytes;
+  if (maxBytes !== undefined && (!Number.isInteger(maxBytes) || maxBytes < MIN_MAX_MESSAGE_BYTES || maxBytes > MAX_RECORD_BYTES)) {
+    throw new DynalogError("INVALID_CONFIG", `maxMessageBytes must be an integer from ${MIN_MAX_MESSAGE_BYTES} to ${MAX_RECORD_BYTES} (the largest record a batch item holds)`, {
+      details: { maxMessageBytes: maxBytes, min: MIN_MAX_MESSAGE_BYTES, max: MAX_RECORD_BYTES },
+    });
+  }
 }
+
+/** The smallest max.message.bytes: an empty record (no key, no value, no headers) encodes in a few bytes. */
+export const MIN_MAX_MESSAGE_BYTES = 16;
 
 function checkDuration(name: string, value: number | undefined, max: number): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > max)) {
@@ -124,6 +135,7 @@ export class TopicCatalog {
       cleanupPolicy: input.cleanupPolicy ?? "delete",
       deleteRetentionMs: input.deleteRetentionMs ?? DEFAULT_DELETE_RETENTION_MS,
       minCompactionLagMs: input.minCompactionLagMs ?? 0,
+      maxMessageBytes: input.maxMessageBytes ?? MAX_RECORD_BYTES,
     };
     // Counters first: once the topic item is visible, every partition can be appended to.
     await this.ctx.storage.log.createPartitions(partitionRefs(topic));

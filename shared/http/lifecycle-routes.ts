@@ -28,9 +28,10 @@ const alterConfigsBodySchema = z.strictObject({
   cleanupPolicy: z.string().optional(),
   deleteRetentionMs: integer.optional(),
   minCompactionLagMs: integer.optional(),
+  maxMessageBytes: integer.optional(),
 });
 
-const ALTERABLE = ["retentionMs", "compression", "timestampType", "cleanupPolicy", "deleteRetentionMs", "minCompactionLagMs"] as const;
+const ALTERABLE = ["retentionMs", "compression", "timestampType", "cleanupPolicy", "deleteRetentionMs", "minCompactionLagMs", "maxMessageBytes"] as const;
 
 /** Optional: which partitions to compact (default all). */
 const compactBodySchema = z.strictObject({
@@ -43,7 +44,7 @@ const deleteRecordsBodySchema = z.strictObject({
   partitions: z.array(z.strictObject({ partition: integer, offset: integer })).min(1).max(MAX_PARTITIONS),
 });
 
-/** A topic's configs: the settable ones, and the per-record size limit (read-only, the same for every topic). */
+/** A topic's configs, every one settable (maxMessageBytes up to MAX_RECORD_BYTES, the most a batch item holds). */
 export function topicConfigsJson(t: TopicRecord) {
   return {
     topic: t.name,
@@ -56,9 +57,10 @@ export function topicConfigsJson(t: TopicRecord) {
       cleanupPolicy: t.cleanupPolicy,
       deleteRetentionMs: t.deleteRetentionMs,
       minCompactionLagMs: t.minCompactionLagMs,
-      maxMessageBytes: MAX_RECORD_BYTES,
+      maxMessageBytes: t.maxMessageBytes,
     },
-    readOnly: ["maxMessageBytes"],
+    /** The largest maxMessageBytes may be set to. */
+    limits: { maxMessageBytes: MAX_RECORD_BYTES },
   };
 }
 
@@ -85,6 +87,7 @@ export const lifecycleHandlers: Record<LifecycleRouteId, Handler> = {
       cleanupPolicy: parseCleanupPolicy(body.cleanupPolicy),
       deleteRetentionMs: body.deleteRetentionMs,
       minCompactionLagMs: body.minCompactionLagMs,
+      maxMessageBytes: body.maxMessageBytes,
     });
     return c.json(topicConfigsJson(altered));
   },

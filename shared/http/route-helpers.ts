@@ -41,6 +41,7 @@ export function topicJson(topic: TopicRecord) {
     cleanupPolicy: topic.cleanupPolicy,
     deleteRetentionMs: topic.deleteRetentionMs,
     minCompactionLagMs: topic.minCompactionLagMs,
+    maxMessageBytes: topic.maxMessageBytes,
     createdAt: new Date(topic.createdAt).toISOString(),
   };
 }

@@ -55,6 +55,8 @@ export const createTopicBodySchema = z.strictObject({
   cleanupPolicy: z.string().optional(),
   deleteRetentionMs: integer.optional(),
   minCompactionLagMs: integer.optional(),
+  // Kafka's max.message.bytes, per record; checked by the core (INVALID_CONFIG).
+  maxMessageBytes: integer.optional(),
 });
 
 export const initProducerBodySchema = z.strictObject({

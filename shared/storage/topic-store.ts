@@ -1,13 +1,14 @@
 /**
  * DynamoDB adapter for topic metadata. Item (topics table), key `name`:
  *   id, partitions, retentionMs (absent = forever), compression, timestampType, createdAt,
- *   cleanupPolicy (absent = delete), deleteRetentionMs (absent = the default), minCompactionLagMs (absent = 0)
+ *   cleanupPolicy (absent = delete), deleteRetentionMs (absent = the default), minCompactionLagMs (absent = 0),
+ *   maxMessageBytes (absent = MAX_RECORD_BYTES)
  * Read consistency: `get` is strongly consistent; `list` (an admin Scan) is not — it decides nothing.
  */
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { DynalogError } from "../errors.js";
 import type { CleanupPolicy, TimestampType, TopicRecord, TopicStore } from "../core/ports.js";
-import { DEFAULT_DELETE_RETENTION_MS } from "../limits.js";
+import { DEFAULT_DELETE_RETENTION_MS, MAX_RECORD_BYTES } from "../limits.js";
 import type { CompressionCodec } from "../record-batch.js";
 import { storageFailure } from "./dynamo-errors.js";
 import type { TableNames } from "./tables.js";
@@ -28,6 +29,7 @@ function toItem(topic: TopicRecord): Item {
   if (topic.cleanupPolicy !== "delete") item["cleanupPolicy"] = topic.cleanupPolicy;
   if (topic.deleteRetentionMs !== DEFAULT_DELETE_RETENTION_MS) item["deleteRetentionMs"] = topic.deleteRetentionMs;
   if (topic.minCompactionLagMs !== 0) item["minCompactionLagMs"] = topic.minCompactionLagMs;
+  if (topic.maxMessageBytes !== MAX_RECORD_BYTES) item["maxMessageBytes"] = topic.maxMessageBytes;
   return item;
 }
 
@@ -43,6 +45,7 @@ function toTopic(item: Item): TopicRecord {
     cleanupPolicy: String(item["cleanupPolicy"] ?? "delete") as CleanupPolicy,
     deleteRetentionMs: typeof item["deleteRetentionMs"] === "number" ? item["deleteRetentionMs"] : DEFAULT_DELETE_RETENTION_MS,
     minCompactionLagMs: typeof item["minCompactionLagMs"] === "number" ? item["minCompactionLagMs"] : 0,
+    maxMessageBytes: typeof item["maxMessageBytes"] === "number" ? item["maxMessageBytes"] : MAX_RECORD_BYTES,
   };
 }
 
@@ -93,12 +96,13 @@ export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: T
       const policy = expected.cleanupPolicy === "delete" ? "(#cp = :cp OR attribute_not_exists(#cp))" : "#cp = :cp";
       const deleteRetention = expected.deleteRetentionMs === DEFAULT_DELETE_RETENTION_MS ? "(#dr = :dr OR attribute_not_exists(#dr))" : "#dr = :dr";
       const lag = expected.minCompactionLagMs === 0 ? "(#lag = :lag OR attribute_not_exists(#lag))" : "#lag = :lag";
+      const maxBytes = expected.maxMessageBytes === MAX_RECORD_BYTES ? "(#mb = :mb OR attribute_not_exists(#mb))" : "#mb = :mb";
       try {
         await client.send(
           new PutCommand({
             TableName: tables.topics,
             Item: toItem(topic),
-            ConditionExpression: `#id = :id AND #p = :p AND ${compression} AND ${timestampType} AND ${retention} AND ${policy} AND ${deleteRetention} AND ${lag}`,
+            ConditionExpression: `#id = :id AND #p = :p AND ${compression} AND ${timestampType} AND ${retention} AND ${policy} AND ${deleteRetention} AND ${lag} AND ${maxBytes}`,
             ExpressionAttributeNames: {
               "#id": "id",
               "#p": "partitions",
@@ -108,6 +112,7 @@ export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: T
               "#cp": "cleanupPolicy",
               "#dr": "deleteRetentionMs",
               "#lag": "minCompactionLagMs",
+              "#mb": "maxMessageBytes",
             },
             ExpressionAttributeValues: {
               ":id": expected.topicId,
@@ -117,6 +122,7 @@ export function createDynamoTopicStore(client: DynamoDBDocumentClient, tables: T
               ":cp": expected.cleanupPolicy,
               ":dr": expected.deleteRetentionMs,
               ":lag": expected.minCompactionLagMs,
+              ":mb": expected.maxMessageBytes,
               ...(expected.retentionMs === null ? {} : { ":r": expected.retentionMs }),
             },
           }),

@@ -40,7 +40,7 @@ describe("admin topic lifecycle (KafkaJS names)", () => {
       "cleanup.policy": ["delete", false],
       "delete.retention.ms": ["86400000", false],
       "min.compaction.lag.ms": ["0", false],
-      "max.message.bytes": [String(MAX_RECORD_BYTES), true],
+      "max.message.bytes": [String(MAX_RECORD_BYTES), false],
     });
     const only = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["retention.ms"] }] });
     expect(only.resources[0]!.configEntries.map((e) => e.configName)).toEqual(["retention.ms"]);
@@ -50,9 +50,19 @@ describe("admin topic lifecycle (KafkaJS names)", () => {
     const topic = uniqueName("sdk-cfg-bad");
     await admin.createTopics({ topics: [{ topic }] });
     await expect(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "segment.bytes", value: "1024" }] }] })).rejects.toThrow(/Unsupported topic config/);
-    await expect(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "max.message.bytes", value: "10" }] }] })).rejects.toThrow(/read-only/);
+    expect(await codeOf(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "max.message.bytes", value: "10" }] }] }))).toBe("INVALID_CONFIG");
     await expect(admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.BROKER, name: "1" }] })).rejects.toThrow(/topics only/);
     expect(await codeOf(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "retention.ms", value: "5" }] }] }))).toBe("INVALID_CONFIG");
+  });
+
+  it("max.message.bytes at create and through alterConfigs; the producer's oversized record is refused with RECORD_TOO_LARGE", async () => {
+    const topic = uniqueName("sdk-max-bytes");
+    await admin.createTopics({ topics: [{ topic, configEntries: [{ name: "max.message.bytes", value: "100" }] }] });
+    const configs = async () => (await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] }] })).resources[0]!.configEntries[0]!.configValue;
+    expect(await configs()).toBe("100");
+    expect(await codeOf(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "max.message.bytes", value: String(MAX_RECORD_BYTES + 1) }] }] }))).toBe("INVALID_CONFIG");
+    await admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "max.message.bytes", value: "5000" }] }] });
+    expect(await configs()).toBe("5000");
   });
 
   it("createPartitions grows a topic and refuses a decrease", async () => {

@@ -50,7 +50,7 @@ async function expectRefused(call: () => Promise<{ status: number; body: any }>,
 }
 
 describe("topic configs", () => {
-  it("describes the configs, the per-record limit read-only", async () => {
+  it("describes the configs, with the most maxMessageBytes may be set to", async () => {
     const topic = await createTopic(1, { retentionMs: 3_600_000, compression: "none" });
     const response = await api.get(`/v1/topics/${topic}/configs`);
     expect(response.status).toBe(200);
@@ -58,8 +58,35 @@ describe("topic configs", () => {
       topic,
       partitionCount: 1,
       configs: { retentionMs: 3_600_000, compression: "none", timestampType: "CreateTime", maxMessageBytes: MAX_RECORD_BYTES },
-      readOnly: ["maxMessageBytes"],
+      limits: { maxMessageBytes: MAX_RECORD_BYTES },
     });
+  });
+
+  it("maxMessageBytes: set at create and altered; a larger record is refused with RECORD_TOO_LARGE and nothing written; out of range is INVALID_CONFIG", async () => {
+    const topic = uniqueName("max-bytes");
+    const created = await api.post("/v1/topics", { name: topic, partitions: 1, maxMessageBytes: 200 });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ maxMessageBytes: 200 });
+    const big = "x".repeat(300);
+    const produce = () => api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ value: "small" }, { value: big }] });
+    await expectRefused(produce, 413, "RECORD_TOO_LARGE");
+    const refused = await produce();
+    expect(refused.body.error).toMatchObject({ record: 1, limit: 200 });
+    expect(refused.body.error.message).toMatch(/maxMessageBytes is 200/);
+    // All or nothing: the small record of the refused request is not there either.
+    expect((await fetchAll(topic, 0)).body.records).toEqual([]);
+
+    const raised = await api.post(`/v1/topics/${topic}/configs`, { maxMessageBytes: 1_000 });
+    expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+    expect(raised.body.configs).toMatchObject({ maxMessageBytes: 1_000 });
+    const accepted = await api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ value: big }] });
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    expect((await fetchAll(topic, 0)).body.records.map((r: { value: string }) => r.value)).toEqual([big]);
+
+    for (const maxMessageBytes of [0, MAX_RECORD_BYTES + 1, 1.5]) {
+      await expectRefused(() => api.post(`/v1/topics/${topic}/configs`, { maxMessageBytes }), 400, maxMessageBytes === 1.5 ? "INVALID_REQUEST" : "INVALID_CONFIG");
+    }
+    expect((await api.get(`/v1/topics/${topic}/configs`)).body.configs).toMatchObject({ maxMessageBytes: 1_000 });
   });
 
   it("alters timestampType and compression: new batches follow, describe shows it", async () => {
@@ -107,7 +134,7 @@ describe("topic configs", () => {
     await expectRefused(() => api.post(path, { retentionMs: 5 }), 400, "INVALID_CONFIG");
     await expectRefused(() => api.post(path, { compression: "lz77" }), 400, "UNSUPPORTED_COMPRESSION_TYPE");
     await expectRefused(() => api.post(path, { timestampType: "Whenever" }), 400, "INVALID_CONFIG");
-    await expectRefused(() => api.post(path, { maxMessageBytes: 10 }), 400, "INVALID_REQUEST");
+    await expectRefused(() => api.post(path, { maxMessageBytes: 10 }), 400, "INVALID_CONFIG"); // below the smallest a record can be
     await expectRefused(() => api.post(path, {}), 400, "INVALID_REQUEST");
     await expectRefused(() => api.post(`/v1/topics/${topicName("none")}/configs`, { retentionMs: null }), 404, "UNKNOWN_TOPIC_OR_PARTITION");
     expect((await api.get(path)).body.configs.retentionMs).toBe(604_800_000);

@@ -4,7 +4,7 @@
  * by key with Kafka's murmur2 partitioner, and null keys sticky per request.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_RETENTION_MS, MAX_PARTITIONS, MAX_RETENTION_MS, MIN_RETENTION_MS } from "../../shared/limits.js";
+import { DEFAULT_RETENTION_MS, MAX_PARTITIONS, MAX_RECORD_BYTES, MAX_RETENTION_MS, MIN_RETENTION_MS } from "../../shared/limits.js";
 import { partitionForKey } from "../../shared/partitioner.js";
 import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
 import type { Storage } from "../../shared/core/ports.js";
@@ -61,6 +61,7 @@ describe("create", () => {
       cleanupPolicy: "delete",
       deleteRetentionMs: 86_400_000,
       minCompactionLagMs: 0,
+      maxMessageBytes: MAX_RECORD_BYTES,
       createdAt: expect.stringMatching(ISO_DATE),
     });
     expect(DEFAULT_RETENTION_MS).toBe(7 * 24 * 3_600_000);
