@@ -73,6 +73,8 @@ export interface BatchEntry {
   readonly compactionVersion?: number;
   /** Set when a compaction first kept a tombstone of this batch: tombstones go once it has passed. */
   readonly deleteHorizon?: number;
+  /** Set when a transactional commit wrote the batch: which transaction (its record: TransactionStore.readRecord). */
+  readonly transaction?: TransactionRef;
 }
 
 export interface VoidEntry {
@@ -386,6 +388,28 @@ export interface TransactionStore {
   initTransactional(transactionalId: string, principal: string, maxEpoch: number): Promise<{ producerId: number; epoch: number }>;
   read(transactionalId: string): Promise<TransactionalState | undefined>;
   commit(write: TransactionWrite): Promise<TransactionWriteResult>;
+  /** The record of a committed transaction (docs/console.md, "Tracing a message"); undefined once expired. */
+  readRecord(ref: TransactionRef): Promise<TransactionRecord | undefined>;
+  /** The first transaction of `group` that committed an offset past `offset` of the partition: the one that consumed that record. */
+  consumedBy(group: string, topicId: string, partition: number, offset: number): Promise<TransactionRecord | undefined>;
+}
+
+/** Names one committed transaction: the producer id and epoch of its transactional id, and its sequence in that epoch. */
+export interface TransactionRef {
+  readonly producerId: number;
+  readonly epoch: number;
+  readonly sequence: number;
+}
+
+/** What a committed transaction consumed and wrote, kept for tracing (TTL: TRANSACTION_RECORD_TTL_SECONDS). */
+export interface TransactionRecord extends TransactionRef {
+  readonly transactionalId: string;
+  readonly committedAt: number;
+  /** The group whose offsets it committed, when it committed any. */
+  readonly group?: string;
+  /** The offsets it committed: the next record to consume of each input partition. */
+  readonly inputs: readonly { readonly topic: string; readonly topicId: string; readonly partition: number; readonly offset: number }[];
+  readonly outputs: readonly TransactionPartitionResult[];
 }
 
 export interface Storage {

@@ -41,6 +41,7 @@ import { batchDelete, batchPut } from "./batch-write.js";
 import { createAppender } from "./append-store.js";
 import { partitionKey } from "./log-keys.js";
 import { decodeRecordOffsets } from "./record-offsets.js";
+import { parseTransactionRef } from "./transaction-trace-store.js";
 
 /** DynamoDB's limit on actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ACTIONS = 100;
@@ -74,6 +75,7 @@ function toEntry(item: Item): LogEntry {
     ...(offsets instanceof Uint8Array ? { recordOffsets: decodeRecordOffsets(baseOffset, count, offsets) } : {}),
     ...(typeof item["cv"] === "number" ? { compactionVersion: item["cv"] } : {}),
     ...(typeof item["dh"] === "number" ? { deleteHorizon: item["dh"] } : {}),
+    ...(parseTransactionRef(item["tx"]) ? { transaction: parseTransactionRef(item["tx"])! } : {}),
   };
 }
 
