@@ -82,6 +82,25 @@ describe("GET …/records/:offset/trace", { timeout: 120_000 }, () => {
     expect(back.body.producedBy).toMatchObject({ transactionalId, group, inputs: [{ topic: input, partition: 0, committedOffset: 3 }] });
   });
 
+  it("fetch with ?metadata=true says per record whether a transaction wrote it, and which producer id", async () => {
+    const { api } = open;
+    const { input, output, producer } = await copy(api, "trace-meta");
+    const outputs = await api.get(`/v1/topics/${output}/partitions/0/records?offset=0&encoding=utf8&metadata=true`);
+    expect(outputs.status).toBe(200);
+    expect(outputs.body.records.map((r: { value: string; producerId: number | null; transactional: boolean }) => [r.value, r.producerId, r.transactional])).toEqual([
+      ["A", producer.producerId, true],
+      ["B", producer.producerId, true],
+      ["C", producer.producerId, true],
+    ]);
+    const inputs = await api.get(`/v1/topics/${input}/partitions/0/records?offset=0&metadata=true`);
+    expect(inputs.body.records[0]).toMatchObject({ producerId: null, transactional: false });
+    const plain = await api.get(`/v1/topics/${output}/partitions/0/records?offset=0`);
+    expect(Object.keys(plain.body.records[0]).sort()).toEqual(["headers", "key", "offset", "timestamp", "value"]);
+    const bad = await api.get(`/v1/topics/${output}/partitions/0/records?offset=0&metadata=yes`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("INVALID_REQUEST");
+  });
+
   it("refuses bad input with a clear 4xx and writes nothing", async () => {
     const { api, harness } = open;
     const topic = topicName("trace-bad");
