@@ -19,6 +19,8 @@ export interface FetchedRecord {
   readonly headers: readonly RecordHeader[];
   /** The transaction that wrote the record (its batch names it), when one did. */
   readonly transaction?: TransactionRef;
+  /** The producer id that wrote the record, when its batch records one (idempotent or transactional producers). */
+  readonly producerId?: number;
 }
 
 export interface ReadLimits {
@@ -264,7 +266,7 @@ export class LogReader {
       if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) {
         return { bytes, stoppedAt: offset };
       }
-      records.push({ offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers, ...(entry.transaction ? { transaction: entry.transaction } : {}) });
+      records.push({ offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers, ...(entry.transaction ? { transaction: entry.transaction } : {}), ...(entry.producerId === undefined ? {} : { producerId: entry.producerId }) });
       bytes += size;
     }
     return { bytes };

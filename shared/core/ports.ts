@@ -75,6 +75,8 @@ export interface BatchEntry {
   readonly deleteHorizon?: number;
   /** Set when a transactional commit wrote the batch: which transaction (its record: TransactionStore.readRecord). */
   readonly transaction?: TransactionRef;
+  /** The producer id that wrote the batch: an idempotent producer's, or the transaction's. */
+  readonly producerId?: number;
 }
 
 export interface VoidEntry {
@@ -157,6 +159,8 @@ export interface AppendRequest {
   readonly attempt: number;
   /** Unique per produce request: offsets may be handed out twice (a released reservation), tokens never. */
   readonly requestId?: string;
+  /** The idempotent producer writing the batches: recorded on them (`pi`) for tracing. */
+  readonly producerId?: number;
   /**
    * A write named by an idempotency key: the key's state item is claimed in ONE TransactWriteItems
    * with the batch items (both land or neither), conditioned on the key being free or expired.

@@ -17,7 +17,7 @@ export interface RecordTrace {
   /** The stored batch that holds the record. */
   readonly batch: { readonly baseOffset: number; readonly count: number; readonly appendTime: number; readonly maxTimestamp: number };
   readonly transactional: boolean;
-  /** The producer id that wrote the record, when the batch names one (transactional commits). */
+  /** The producer id that wrote the record, when the batch names one (idempotent producers, transactional commits). */
   readonly producerId: number | null;
   /** Groups whose committed offset for the partition is past the record: they consumed it. */
   readonly groups: readonly { readonly group: string; readonly committedOffset: number; readonly committedAt: number }[];
@@ -52,7 +52,7 @@ export async function traceRecord(ctx: BrokerContext, topics: TopicCatalog, grou
     offset,
     batch: { baseOffset: entry.baseOffset, count: entry.count, appendTime: entry.appendTime, maxTimestamp: entry.maxTimestamp },
     transactional: entry.transaction !== undefined,
-    producerId: entry.transaction?.producerId ?? null,
+    producerId: entry.producerId ?? null,
     groups: past,
     consumedBy: consumers.filter((c): c is TransactionRecord => c !== undefined),
     producedBy: producedBy ?? null,

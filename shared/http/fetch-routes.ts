@@ -20,7 +20,7 @@ function recordJson(record: FetchedRecord, encoding: Encoding, metadata: boolean
   const json: Record<string, unknown> = { offset: record.offset, timestamp: record.timestamp };
   // Opt-in (`?metadata=true`): ordinary consumers do not pay for the bytes.
   if (metadata) {
-    json["producerId"] = record.transaction?.producerId ?? null;
+    json["producerId"] = record.producerId ?? null;
     json["transactional"] = record.transaction !== undefined;
   }
   const key = record.key ? encodeBytes(record.key, encoding) : null;

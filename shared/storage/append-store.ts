@@ -32,7 +32,14 @@ function requestToken(parts: string): string {
 }
 
 /** The write-once Put of one batch item (used by appends and by transactions; a transactional commit names itself in `tx`). */
-export function batchPutRequest(tables: TableNames, ref: PartitionRef, batch: EncodedBatch, appendTime: number, expiresAtSeconds: number | undefined, transaction?: TransactionRef): Item {
+export function batchPutRequest(
+  tables: TableNames,
+  ref: PartitionRef,
+  batch: EncodedBatch,
+  appendTime: number,
+  expiresAtSeconds: number | undefined,
+  writer: { readonly producerId?: number; readonly transaction?: TransactionRef } = {},
+): Item {
   const item: Item = {
     p: partitionKey(ref),
     o: batch.baseOffset,
@@ -44,13 +51,15 @@ export function batchPutRequest(tables: TableNames, ref: PartitionRef, batch: En
   };
   if (batch.codec !== "none") item["z"] = batch.codec;
   if (expiresAtSeconds !== undefined) item["x"] = expiresAtSeconds;
-  if (transaction !== undefined) item["tx"] = transactionRefAttribute(transaction);
+  // Who wrote it, for tracing (a few bytes; docs/api.md "Trace a record"): a transaction's reference holds its producer id.
+  if (writer.transaction !== undefined) item["tx"] = transactionRefAttribute(writer.transaction);
+  else if (writer.producerId !== undefined) item["pi"] = writer.producerId;
   return { TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" };
 }
 
 /** LogStore.append: the batch items of one reservation, all or nothing. */
 export function createAppender(client: DynamoDBDocumentClient, tables: TableNames): (request: AppendRequest) => Promise<AppendResult> {
-  const batchItemPut = (request: AppendRequest, batch: EncodedBatch): Item => batchPutRequest(tables, request.ref, batch, request.appendTime, request.expiresAtSeconds);
+  const batchItemPut = (request: AppendRequest, batch: EncodedBatch): Item => batchPutRequest(tables, request.ref, batch, request.appendTime, request.expiresAtSeconds, { producerId: request.producerId });
 
   async function appendWithPut(request: AppendRequest): Promise<AppendResult> {
     const put = batchItemPut(request, request.batches[0]!);

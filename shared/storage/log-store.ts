@@ -33,6 +33,7 @@ import type {
   LogStore,
   PartitionHead,
   PartitionRef,
+  TransactionRef,
 } from "../core/ports.js";
 import type { CompressionCodec } from "../record-batch.js";
 import { cancelledActions, isTransactionCanceled, plainItem, storageFailure, type LabelledAction } from "./dynamo-errors.js";
@@ -56,6 +57,13 @@ function num(item: Item, name: string, fallback = 0): number {
   return typeof value === "number" ? value : fallback;
 }
 
+/** Who wrote a batch (append-store.ts): `tx` for a transaction (its producer id included), `pi` for an idempotent producer. */
+function writerOf(item: Item): { transaction?: TransactionRef; producerId?: number } {
+  const transaction = parseTransactionRef(item["tx"]);
+  if (transaction) return { transaction, producerId: transaction.producerId };
+  return typeof item["pi"] === "number" ? { producerId: item["pi"] } : {};
+}
+
 function toEntry(item: Item): LogEntry {
   const baseOffset = num(item, "o");
   const count = num(item, "c", 1);
@@ -75,7 +83,7 @@ function toEntry(item: Item): LogEntry {
     ...(offsets instanceof Uint8Array ? { recordOffsets: decodeRecordOffsets(baseOffset, count, offsets) } : {}),
     ...(typeof item["cv"] === "number" ? { compactionVersion: item["cv"] } : {}),
     ...(typeof item["dh"] === "number" ? { deleteHorizon: item["dh"] } : {}),
-    ...(parseTransactionRef(item["tx"]) ? { transaction: parseTransactionRef(item["tx"])! } : {}),
+    ...writerOf(item),
   };
 }
 

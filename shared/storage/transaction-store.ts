@@ -162,7 +162,7 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
       }
       for (const partition of write.partitions) {
         for (const batch of partition.batches) {
-          actions.push({ label: "batch", action: { Put: batchPutRequest(tables, partition.ref, batch, write.appendTime, partition.expiresAtSeconds, t) } });
+          actions.push({ label: "batch", action: { Put: batchPutRequest(tables, partition.ref, batch, write.appendTime, partition.expiresAtSeconds, { transaction: t }) } });
         }
       }
       // The offsets' group check: the member is current, or (no member) the group is still empty.

@@ -94,6 +94,20 @@ describe("GET …/records/:offset/trace", { timeout: 120_000 }, () => {
     ]);
     const inputs = await api.get(`/v1/topics/${input}/partitions/0/records?offset=0&metadata=true`);
     expect(inputs.body.records[0]).toMatchObject({ producerId: null, transactional: false });
+    // An idempotent producer's id is recorded on its batch too (not transactional).
+    const idempotent = (await api.post("/v1/producers", {})).body;
+    const produced = await api.post(`/v1/topics/${input}/records`, {
+      encoding: "utf8",
+      producerId: idempotent.producerId,
+      producerEpoch: idempotent.epoch,
+      partitions: [{ partition: 0, baseSequence: 0, records: [{ value: "d" }] }],
+    });
+    expect(produced.status).toBe(200);
+    const at = produced.body.partitions[0].baseOffset;
+    const fetched = await api.get(`/v1/topics/${input}/partitions/0/records?offset=${at}&metadata=true`);
+    expect(fetched.body.records[0]).toMatchObject({ offset: at, producerId: idempotent.producerId, transactional: false });
+    const traced = await api.get(`/v1/topics/${input}/partitions/0/records/${at}/trace`);
+    expect(traced.body).toMatchObject({ producerId: idempotent.producerId, transactional: false, producedBy: null });
     const plain = await api.get(`/v1/topics/${output}/partitions/0/records?offset=0`);
     expect(Object.keys(plain.body.records[0]).sort()).toEqual(["headers", "key", "offset", "timestamp", "value"]);
     const bad = await api.get(`/v1/topics/${output}/partitions/0/records?offset=0&metadata=yes`);
