@@ -8,6 +8,8 @@
  *   x  TTL, epoch seconds (absent = keep forever)
  *   od record offsets of a compacted batch (absent = dense; record-offsets.ts)
  *   cv compaction version (absent = 0)   dh delete horizon of its tombstones (ms; compaction-store.ts)
+ *   tx [producerId, epoch, sequence] of the transaction that wrote it (transaction-trace-store.ts)
+ *   pi producer id of the idempotent producer that wrote it (absent for plain appends)
  * Counter item (partitions table), key `p`:
  *   next  first unreserved offset  ra  time of the latest reservation (ms)
  *   hw    high-watermark hint      ls  log-start hint
