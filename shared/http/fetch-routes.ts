@@ -77,8 +77,9 @@ export const fetchHandlers: Record<FetchRouteId, Handler> = {
   async fetch(c, broker) {
     const body = await readJson(c, fetchBodySchema);
     await authorize(c, ...body.partitions.map((p) => topic(p.topic, "Read")));
-    const encoder = recordEncoder(body.encoding ?? "base64");
-    const results = await broker.fetch({ ...body, measureRecord: encoder.bytes });
+    const { metadata, ...input } = body;
+    const encoder = recordEncoder(body.encoding ?? "base64", metadata ?? false);
+    const results = await broker.fetch({ ...input, measureRecord: encoder.bytes });
     return c.json({ partitions: results.map((r) => fetchResultJson(r, encoder.json)) });
   },
 

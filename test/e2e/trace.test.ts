@@ -108,6 +108,8 @@ describe("GET …/records/:offset/trace", { timeout: 120_000 }, () => {
     expect(fetched.body.records[0]).toMatchObject({ offset: at, producerId: idempotent.producerId, transactional: false });
     const traced = await api.get(`/v1/topics/${input}/partitions/0/records/${at}/trace`);
     expect(traced.body).toMatchObject({ producerId: idempotent.producerId, transactional: false, producedBy: null });
+    const several = await api.post("/v1/fetch", { metadata: true, partitions: [{ topic: output, partition: 0, offset: 2 }] });
+    expect(several.body.partitions[0].records[0]).toMatchObject({ offset: 2, producerId: producer.producerId, transactional: true });
     const plain = await api.get(`/v1/topics/${output}/partitions/0/records?offset=0`);
     expect(Object.keys(plain.body.records[0]).sort()).toEqual(["headers", "key", "offset", "timestamp", "value"]);
     const bad = await api.get(`/v1/topics/${output}/partitions/0/records?offset=0&metadata=yes`);
