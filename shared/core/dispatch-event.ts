@@ -8,6 +8,9 @@ import type { FetchedRecord } from "./log-reader.js";
 import type { TimestampType } from "./ports.js";
 import type { SubscriptionRecord } from "./subscription-model.js";
 
+/** Stable per subscription and input record (exactly-once mode): targets deduplicate external side effects with it. */
+export const idempotencyKeyFor = (subscription: string, topicId: string, partition: number, offset: number) => `${subscription}:${topicId}:${partition}:${offset}`;
+
 export interface SubscriptionEventRecord {
   readonly topic: string;
   readonly partition: number;
@@ -20,6 +23,8 @@ export interface SubscriptionEventRecord {
   readonly value?: string;
   /** Each header as `{ name: [byte, …] }`, in record order (names may repeat). */
   readonly headers: readonly Readonly<Record<string, readonly number[]>>[];
+  /** Exactly-once subscriptions only: `<subscription>:<topicId>:<partition>:<offset>`, stable across retries, for deduplicating side effects outside Dynalog. */
+  readonly idempotencyKey?: string;
 }
 
 export interface SubscriptionEvent {
@@ -69,6 +74,7 @@ export function buildEvent(subscription: SubscriptionRecord, partition: number, 
         ...(r.key !== null && { key: base64(r.key) }),
         ...(r.value !== null && { value: base64(r.value) }),
         headers: eventHeaders(r.headers),
+        ...(subscription.delivery === "exactly-once" && { idempotencyKey: idempotencyKeyFor(subscription.name, subscription.topicId, partition, r.offset) }),
       })),
     },
   };

@@ -7,12 +7,14 @@
  */
 import type { Broker } from "./broker.js";
 import { buildEvent, readPartialBatchResponse, type Invoker } from "./dispatch-event.js";
+import { ExactlyOnceOutput, readExactlyOnceResponse } from "./dispatch-exactly-once.js";
 import type { FetchedRecord } from "./log-reader.js";
 import type { TopicRecord } from "./ports.js";
+import type { TransactionRecord } from "./transactions.js";
 import type { PartitionProgress, PendingRetry, SubscriptionError, SubscriptionPartitionState, SubscriptionRecord } from "./subscription-model.js";
 
 /** What dispatching needs from the broker core (subscription-model.ts for the store). */
-export type DispatchBroker = Pick<Broker, "fetch" | "commitOffsets" | "committedOffsets" | "produce" | "listSubscriptions" | "topicConfigs" | "subscriptionStore">;
+export type DispatchBroker = Pick<Broker, "fetch" | "commitOffsets" | "committedOffsets" | "produce" | "listSubscriptions" | "topicConfigs" | "subscriptionStore" | "initProducer" | "commitTransaction">;
 
 export interface DispatchSettings {
   readonly owner: string;
@@ -73,9 +75,13 @@ export class PartitionDispatch {
     private readonly subscription: SubscriptionRecord,
     private readonly topic: TopicRecord,
     private readonly partition: number,
-  ) {}
+  ) {
+    this.output = subscription.delivery === "exactly-once" ? new ExactlyOnceOutput(broker, subscription, topic.name, partition) : undefined;
+  }
 
   private leaseUntil = 0;
+  /** Exactly-once mode: the partition's transactional producer (dispatch-exactly-once.ts). */
+  private readonly output: ExactlyOnceOutput | undefined;
   /** The group's committed offset as this run last read or wrote it. */
   private position = 0;
 
@@ -83,6 +89,7 @@ export class PartitionDispatch {
   async run(state: SubscriptionPartitionState): Promise<PartitionRunResult> {
     this.leaseUntil = state.leaseUntil;
     let retry = state.retry;
+    await this.output?.begin(); // fences any earlier holder of this partition
     for (let batch = 0; batch < this.settings.maxBatchesPerRun; batch++) {
       const position = await this.committedPosition();
       this.position = position;
@@ -100,7 +107,6 @@ export class PartitionDispatch {
       this.lastError = { message: result.error.slice(0, MAX_ERROR_CHARS), offset: result.offset, at: this.settings.clock() };
       if (attempts > this.subscription.maxRetries && this.subscription.deadLetterTopic !== null) {
         await this.deadLetter(records.find((r) => r.offset === result.offset)!, result.error);
-        await this.commit(result.offset + 1);
         retry = null;
         if (!(await this.save(null))) break;
         continue;
@@ -132,6 +138,14 @@ export class PartitionDispatch {
     this.invocations++;
     const outcome = await this.invoker.invoke(this.subscription, event);
     this.lastLatencyMs = this.settings.clock() - started;
+    if (outcome.ok && this.output) {
+      const answer = readExactlyOnceResponse(outcome.response);
+      if (!answer.ok) return this.bisect(records, this.failed(first, answer.reason));
+      const written = await this.commitExactlyOnce(answer.records, records[records.length - 1]!.offset + 1);
+      if (written !== undefined) return this.bisect(records, this.failed(first, written));
+      this.counted(records.length);
+      return { ok: true };
+    }
     if (outcome.ok) {
       const verdict = readPartialBatchResponse(outcome.response, this.topic.name, this.partition, records.map((r) => r.offset));
       if (verdict.kind === "all-succeeded") {
@@ -175,9 +189,22 @@ export class PartitionDispatch {
 
   private async accept(count: number, nextOffset: number): Promise<void> {
     await this.commit(nextOffset);
+    this.counted(count);
+  }
+
+  private counted(count: number): void {
     this.delivered += count;
     this.pending.delivered += count;
     this.lastDeliveredAt = this.settings.clock();
+  }
+
+  /** Output and input offsets in one fenced transaction; the error when the output cannot be written. */
+  private async commitExactlyOnce(records: readonly TransactionRecord[], nextOffset: number): Promise<string | undefined> {
+    const outcome = await this.output!.commit(records, nextOffset);
+    if (outcome.kind === "fenced") throw new LeaseLostError(`${this.subscription.name}/${this.partition} was taken over by another dispatcher; this one is fenced (${outcome.error})`);
+    if (outcome.kind === "failed") return outcome.error;
+    this.position = nextOffset;
+    return undefined;
   }
 
   /**
@@ -199,28 +226,31 @@ export class PartitionDispatch {
     this.position = offset;
   }
 
+  /** Produces the record to the dead-letter topic and commits past it (exactly-once: in one transaction). */
   private async deadLetter(record: FetchedRecord, error: string): Promise<void> {
     const text = (value: string | number) => new TextEncoder().encode(String(value));
-    const result = await this.broker.produce({
-      topic: this.subscription.deadLetterTopic!,
-      records: [
-        {
-          key: record.key,
-          value: record.value,
-          timestamp: record.timestamp,
-          headers: [
-            ...record.headers,
-            { key: DLQ_HEADERS.topic, value: text(this.topic.name) },
-            { key: DLQ_HEADERS.partition, value: text(this.partition) },
-            { key: DLQ_HEADERS.offset, value: text(record.offset) },
-            { key: DLQ_HEADERS.error, value: text(error.slice(0, MAX_ERROR_CHARS)) },
-            { key: DLQ_HEADERS.subscription, value: text(this.subscription.name) },
-          ],
-        },
+    const letter = {
+      key: record.key,
+      value: record.value,
+      timestamp: record.timestamp,
+      headers: [
+        ...record.headers,
+        { key: DLQ_HEADERS.topic, value: text(this.topic.name) },
+        { key: DLQ_HEADERS.partition, value: text(this.partition) },
+        { key: DLQ_HEADERS.offset, value: text(record.offset) },
+        { key: DLQ_HEADERS.error, value: text(error.slice(0, MAX_ERROR_CHARS)) },
+        { key: DLQ_HEADERS.subscription, value: text(this.subscription.name) },
       ],
-    });
-    const failed = result.partitions.find((p) => "error" in p);
-    if (failed && "error" in failed) throw failed.error;
+    };
+    if (this.output) {
+      const failed = await this.commitExactlyOnce([{ topic: this.subscription.deadLetterTopic!, ...letter }], record.offset + 1);
+      if (failed !== undefined) throw new Error(`${this.subscription.name}/${this.partition}: dead-lettering offset ${record.offset} failed: ${failed}`);
+    } else {
+      const result = await this.broker.produce({ topic: this.subscription.deadLetterTopic!, records: [letter] });
+      const failedPartition = result.partitions.find((p) => "error" in p);
+      if (failedPartition && "error" in failedPartition) throw failedPartition.error;
+      await this.commit(record.offset + 1);
+    }
     this.pending.deadLettered++;
   }
 

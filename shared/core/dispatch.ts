@@ -67,7 +67,7 @@ export class Dispatcher {
 
   /** One pass over every active subscription's partitions. */
   async runOnce(): Promise<DispatchRound> {
-    const subscriptions = (await this.options.broker.listSubscriptions()).filter((s) => s.state === "active" && s.delivery === "at-least-once");
+    const subscriptions = (await this.options.broker.listSubscriptions()).filter((s) => s.state === "active");
     const rounds = await mapWithConcurrency(subscriptions, 4, (s) => this.runSubscription(s));
     return rounds.reduce(addRounds, EMPTY_ROUND);
   }

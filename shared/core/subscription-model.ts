@@ -212,10 +212,7 @@ export function validateSubscription(input: CreateSubscriptionInput, config: Bro
   const group = input.group ?? `sub-${input.name}`;
   if (!GROUP_ID_PATTERN.test(group)) throw invalid("group must be 1-255 characters of a-z, A-Z, 0-9, '.', '_', '-', ':' and '@'", { group: group.slice(0, 260) });
   const delivery = input.delivery ?? "at-least-once";
-  if (delivery === "exactly-once") {
-    throw invalid("delivery exactly-once is not available yet (docs/subscriptions.md, 'Exactly-once (planned)'); use at-least-once", { delivery });
-  }
-  if (delivery !== "at-least-once") throw invalid("delivery must be at-least-once or exactly-once", { delivery: String(delivery).slice(0, 50) });
+  if (delivery !== "at-least-once" && delivery !== "exactly-once") throw invalid("delivery must be at-least-once or exactly-once", { delivery: String(delivery).slice(0, 50) });
   const deadLetterTopic = input.deadLetterTopic ?? null;
   if (deadLetterTopic !== null && deadLetterTopic === input.topic) throw invalid("deadLetterTopic must differ from the subscribed topic", { topic: input.topic });
   return {

@@ -95,6 +95,7 @@ export function createConsoleRoutes(bundle: ConsoleBundle): Hono {
 function respond(c: Context, body: Uint8Array, headers: Record<string, string>): Response {
   const all = { ...COMMON_HEADERS, ...headers, "content-length": String(body.byteLength) };
   if (c.req.method === "HEAD") return c.body(null, 200, all);
-  // A copy as a plain ArrayBuffer: a Response takes no views that may be SharedArrayBuffer-backed.
-  return c.body(body.slice().buffer, 200, all);
+  // A copy into an ArrayBuffer of its own: a Node Buffer (readFileSync of a small file) is a view
+  // into a shared pool, and Buffer#slice returns a view too, so `.buffer` would send the whole pool.
+  return c.body(new Uint8Array(body).buffer, 200, all);
 }

@@ -1,5 +1,6 @@
 /** HTTP handlers of the produce function: producer ids and produce. */
 import { parseCompression } from "../core/batches.js";
+import { isReservedTransactionalId, SUBSCRIPTION_TRANSACTIONAL_ID_PREFIX } from "../core/reserved-ids.js";
 import { DynalogError } from "../errors.js";
 import { authorize, topic, transactionalId } from "./authorization.js";
 import type { Handler } from "./compose.js";
@@ -12,6 +13,11 @@ export type ProduceRouteId = "initProducer" | "produce";
 export const produceHandlers: Record<ProduceRouteId, Handler> = {
   async initProducer(c, broker) {
     const body = await readJson(c, initProducerBodySchema);
+    if (body.transactionalId !== undefined && isReservedTransactionalId(body.transactionalId)) {
+      throw new DynalogError("INVALID_REQUEST", `Transactional ids starting with '${SUBSCRIPTION_TRANSACTIONAL_ID_PREFIX}' are reserved for push subscriptions' exactly-once dispatcher`, {
+        details: { transactionalId: body.transactionalId, reservedPrefix: SUBSCRIPTION_TRANSACTIONAL_ID_PREFIX },
+      });
+    }
     if (body.transactionalId !== undefined) await authorize(c, transactionalId(body.transactionalId, "Write"));
     else await c.var.security.requireIdempotentWrite(c.var.principal);
     // Producer ids are a resource like any other: capped per principal and hour.

@@ -120,12 +120,12 @@ describe("what Dynalog does not have is refused at once, as a DynalogError, befo
 
   it("a topic config Dynalog does not have: INVALID_CONFIG, and no topic of the call is created", async () => {
     const admin = client(env.url).admin();
-    const [ok, compacted] = [topicName("cfg-ok"), topicName("cfg-compact")];
+    const [ok, unclean] = [topicName("cfg-ok"), topicName("cfg-unclean")];
     const failure = await admin
-      .createTopics({ topics: [{ topic: ok }, { topic: compacted, configEntries: [{ name: "cleanup.policy", value: "compact" }] }] })
+      .createTopics({ topics: [{ topic: ok }, { topic: unclean, configEntries: [{ name: "unclean.leader.election.enable", value: "true" }] }] })
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DynalogError);
-    expect(failure).toMatchObject({ code: "INVALID_CONFIG", retriable: false, outcome: "definite", details: { topic: compacted, config: "cleanup.policy" } });
+    expect(failure).toMatchObject({ code: "INVALID_CONFIG", retriable: false, outcome: "definite", details: { topic: unclean, config: "unclean.leader.election.enable" } });
     expect(await admin.listTopics()).not.toContain(ok);
   });
 

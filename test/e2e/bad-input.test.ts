@@ -91,6 +91,8 @@ const unknownFields: Case[] = [
   { name: "unknown field in a header", method: "POST", path: produce, body: { records: [{ value: "aGk=", headers: [{ key: "a", value: null, extra: 1 }] }] }, status: 400, code: "INVALID_REQUEST" },
   { name: "mass assignment: create topic carrying topicId", method: "POST", path: "/v1/topics", body: { name: "ok-name", partitions: 1, topicId: "x" }, status: 400, code: "INVALID_REQUEST" },
   { name: "mass assignment: init producer carrying producerId", method: "POST", path: "/v1/producers", body: { producerId: 1 }, status: 400, code: "INVALID_REQUEST" },
+  // Reserved for push subscriptions' exactly-once dispatcher (shared/core/reserved-ids.ts): initing it would fence the dispatcher.
+  { name: "init producer with a subscription dispatcher's transactional id", method: "POST", path: "/v1/producers", body: { transactionalId: "sub:orders:0" }, status: 400, code: "INVALID_REQUEST", details: { reservedPrefix: "sub:" } },
   { name: "mass assignment: commit carrying committedAt", method: "POST", path: `/v1/groups/${group}/offsets`, body: { offsets: [{ topic: P, partition: 0, offset: 1, committedAt: 0 }] }, status: 400, code: "INVALID_REQUEST" },
   { name: "unknown field in a fetch partition", method: "POST", path: "/v1/fetch", body: { partitions: [{ topic: P, partition: 0, offset: 0, isolation: "x" }] }, status: 400, code: "INVALID_REQUEST" },
 ];

@@ -63,6 +63,14 @@ describe("the subscription resource", () => {
     expect(described.body.partitions[0]).toMatchObject({ committedOffset: 0, highWatermark: 3, lag: 3 });
   });
 
+  it("accepts delivery exactly-once (with a dead-letter topic) and describes it", async () => {
+    const name = uniqueName("sub-eos");
+    const created = await api.post("/v1/subscriptions", { name, topic, webhook, delivery: "exactly-once", deadLetterTopic: deadLetters });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.delivery).toBe("exactly-once");
+    expect((await api.get(`/v1/subscriptions/${name}`)).body).toMatchObject({ delivery: "exactly-once", deadLetterTopic: deadLetters });
+  });
+
   it("pauses, resumes and deletes; a deleted subscription is gone", async () => {
     const name = uniqueName("sub-life");
     expect((await api.post("/v1/subscriptions", { name, topic, webhook })).status).toBe(201);
@@ -106,7 +114,7 @@ describe("bad input is refused with a clear error and zero writes", () => {
     ["batchSize 10001", () => ({ topic, webhook, batchSize: 10_001 }), 400, "INVALID_SUBSCRIPTION"],
     ["negative maxRetries", () => ({ topic, webhook, maxRetries: -1 }), 400, "INVALID_SUBSCRIPTION"],
     ["a batching window over 300 s", () => ({ topic, webhook, maxBatchingWindowMs: 300_001 }), 400, "INVALID_SUBSCRIPTION"],
-    ["exactly-once (not available yet)", () => ({ topic, webhook, delivery: "exactly-once" }), 400, "INVALID_SUBSCRIPTION"],
+    ["an unknown delivery mode", () => ({ topic, webhook, delivery: "at-most-once" }), 400, "INVALID_REQUEST"],
     ["an unknown starting position", () => ({ topic, webhook, startingPosition: "middle" }), 400, "INVALID_REQUEST"],
     ["an unknown field", () => ({ topic, webhook, retries: 3 }), 400, "INVALID_REQUEST"],
   ];

@@ -193,7 +193,8 @@ describe("IAM: least privilege per function", () => {
       "offsets:Query", "offsets:Scan", "offsets:DeleteItem", "offsets:ConditionCheckItem", "offsets:BatchWriteItem",
       ...AUTH, "security:PutItem", "security:UpdateItem", "security:DeleteItem", "security:Scan",
     ],
-    produce: ["topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:PutItem", "producers:UpdateItem", ...AUTH],
+    // partitions:GetItem: settling a dead writer's sequence claim checks the log start (docs/append.md).
+    produce: ["topics:GetItem", "partitions:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:PutItem", "producers:UpdateItem", ...AUTH],
     fetch: ["topics:GetItem", "partitions:GetItem", "partitions:BatchGetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`, ...AUTH],
     commit: [
       "topics:GetItem",

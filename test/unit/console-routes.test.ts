@@ -26,6 +26,19 @@ describe("console routes", () => {
     }
   });
 
+  it("serves exactly the file when the bundle's bytes are Buffers sharing a pool (as readFileSync's small files are)", async () => {
+    const pool = Buffer.from("<!doctype html><title>pooled</title>body{color:red}");
+    const viewed: ConsoleBundle = {
+      index: pool.subarray(0, pool.indexOf("body")),
+      assets: new Map([["main-XYZ789.css", { body: pool.subarray(pool.indexOf("body")), contentType: "text/css; charset=utf-8" }]]),
+    };
+    const routes = createConsoleRoutes(viewed);
+    const page = await routes.fetch(new Request("http://local/console"));
+    expect(await page.text()).toBe("<!doctype html><title>pooled</title>");
+    const css = await routes.fetch(new Request("http://local/console/assets/main-XYZ789.css"));
+    expect(await css.text()).toBe("body{color:red}");
+  });
+
   it("answers hashed assets as immutable with their content type, and a missing one with 404 rather than HTML", async () => {
     const script = await request("/console/assets/main-ABC123.js");
     expect(script.status).toBe(200);
