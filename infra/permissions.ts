@@ -97,7 +97,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
       READER_WRITES.log,
       { actions: ["UpdateItem"], why: "compact a batch: a conditional rewrite of its records, or of the item into a void (docs/compaction.md)" },
     ],
-    producers: [{ actions: ["Query", "BatchWriteItem"], why: "delete purges the topic's producer state" }],
+    producers: [{ actions: ["Query", "GetItem", "BatchWriteItem"], why: "delete purges the topic's producer state; trace a record: its transaction records (GetItem) and the input index (Query)" }],
     offsets: [
       { actions: ["Query", "Scan"], why: "describe a group (its items and offsets), list groups (scan)" },
       { actions: ["DeleteItem", "ConditionCheckItem", "BatchWriteItem"], why: "delete a group: its group and expired member items (a conditional transaction; without a group item, a check that none appeared), then its offsets (batch delete)" },
@@ -147,7 +147,12 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     topics: [{ actions: ["GetItem"], why: "look up every topic written or committed" }],
     partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets and give unused ones back" }],
     log: [{ actions: ["PutItem", "GetItem"], why: "batches (in the commit transaction) and voids of its own reservations; check a slot after a lost response" }],
-    producers: [{ actions: ["GetItem", "UpdateItem"], why: "read issued producer ids (verify a commit's producer id); read and advance the transactional id (zombie fencing) in the commit transaction" }],
+    producers: [
+      {
+        actions: ["GetItem", "UpdateItem", "PutItem"],
+        why: "read issued producer ids (verify a commit's producer id); read and advance the transactional id (zombie fencing) in the commit transaction; put the transaction's record and input index items in it (tracing)",
+      },
+    ],
     offsets: [
       {
         actions: ["PutItem", "ConditionCheckItem", "Query"],

@@ -3,7 +3,7 @@
  * with the API key from the login form as a Bearer token. Every failure becomes a `Problem` the
  * pages can show: refused credentials, a refusal, an unreachable broker, or an API error.
  */
-import type { GroupDescription, GroupSummary, ProduceResult, RecordPage, TopicDescription, TopicSummary } from "./types.js";
+import type { GroupDescription, GroupSummary, ProduceResult, RecordPage, RecordTrace, TopicDescription, TopicSummary } from "./types.js";
 
 export type Problem =
   /** 401, or API Gateway refusing the key: the login form takes over. */
@@ -107,6 +107,8 @@ export const api = {
   produce: (topic: string, record: ProduceInput) => call<ProduceResult>("POST", `${topicPath(topic)}/records`, { encoding: "utf8", records: [record] }),
   listGroups: () => call<{ groups: GroupSummary[] }>("GET", "/v1/groups").then((r) => r.groups),
   describeGroup: (group: string) => call<GroupDescription>("GET", groupPath(group)),
+  /** Where a record came from and went (docs/api.md, "Trace a record"). */
+  traceRecord: (topic: string, partition: number, offset: number) => call<RecordTrace>("GET", `${topicPath(topic)}/partitions/${partition}/records/${offset}/trace`),
 };
 
 /** `work` over `items`, at most `limit` at a time: describing a hundred topics must not fire a hundred requests at once. */

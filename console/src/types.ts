@@ -87,3 +87,27 @@ export interface GroupDescription {
   readonly topics: readonly { readonly topic: string; readonly lag: number; readonly partitions: readonly GroupPartition[] }[];
   readonly totalLag: number;
 }
+
+/** One committed transaction, as the trace route shows it. */
+export interface TracedTransaction {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly transactionSequence: number;
+  readonly committedAt: string;
+  readonly group: string | null;
+  readonly inputs: readonly { readonly topic: string; readonly partition: number; readonly committedOffset: number }[];
+  readonly outputs: readonly { readonly topic: string; readonly partition: number; readonly baseOffset: number; readonly count: number }[];
+}
+
+/** GET /v1/topics/:topic/partitions/:partition/records/:offset/trace. */
+export interface RecordTrace {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly transactional: boolean;
+  readonly producerId: number | null;
+  readonly groups: readonly { readonly group: string; readonly committedOffset: number; readonly committedAt: string }[];
+  readonly consumedBy: readonly TracedTransaction[];
+  readonly producedBy: TracedTransaction | null;
+}

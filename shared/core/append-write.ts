@@ -23,6 +23,8 @@ export interface ReservedWrite {
    * unused range is voided, never given back, or a later writer could put another batch there.
    */
   readonly mayRelease: boolean;
+  /** The idempotent producer writing: its id is recorded on the batch items. */
+  readonly producerId?: number;
 }
 
 /** Jittered exponential backoff: 10, 20, 40 … ms, capped at 500 ms. */
@@ -43,7 +45,7 @@ export async function writeReserved(ctx: BrokerContext, write: ReservedWrite): P
   for (let conflictRetries = 0; ; conflictRetries++) {
     let result;
     try {
-      result = await log.append({ ref, batches, appendTime: ctx.clock(), expiresAtSeconds, attempt: write.attempt * 100 + conflictRetries, requestId: write.requestId });
+      result = await log.append({ ref, batches, appendTime: ctx.clock(), expiresAtSeconds, attempt: write.attempt * 100 + conflictRetries, requestId: write.requestId, ...(write.producerId === undefined ? {} : { producerId: write.producerId }) });
     } catch (error) {
       if (!(error instanceof DynalogError) || error.outcome === "definite") {
         await abandonReservation(ctx, reservation, write.mayRelease && error instanceof DynalogError);

@@ -15,6 +15,7 @@ import { Producer, type ProduceInput, type ProduceResult } from "./produce.js";
 import { TopicAdmin, type DeletedRecords, type DeleteRecordsInput, type TopicConfigChanges } from "./topic-admin.js";
 import type { CreateSubscriptionInput, SubscriptionRecord } from "./subscription-model.js";
 import { Subscriptions, type SubscriptionDescription } from "./subscriptions.js";
+import { traceRecord, type RecordTrace } from "./trace.js";
 import { Transactions, type TransactionCommitInput, type TransactionCommitResult } from "./transactions.js";
 import { isCompacted, mapWithConcurrency, partitionRefs, requirePartition, TopicCatalog, validateTopicName, type CreateTopicInput } from "./topics.js";
 
@@ -151,6 +152,8 @@ export function createBroker(deps: BrokerDependencies) {
     removeMember: (group: string, memberId: string): Promise<HeartbeatResult> => groups.removeMember(group, memberId),
     describeGroup: (group: string): Promise<GroupDescription> => groups.describe(group),
     listGroups: (): Promise<GroupListing[]> => groups.list(),
+    /** Trace one record: groups past it, transactions that consumed it, the one that wrote it (shared/core/trace.ts). */
+    traceRecord: (topicName: string, partition: number, offset: number): Promise<RecordTrace> => traceRecord(ctx, topics, groups, topicName, partition, offset),
 
     // Push subscriptions (shared/core/subscriptions.ts; delivery: dispatch.ts)
     createSubscription: (input: CreateSubscriptionInput): Promise<SubscriptionRecord> => subscriptions.create(input),

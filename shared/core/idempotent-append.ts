@@ -104,7 +104,7 @@ export class IdempotentAppender {
         });
       }
 
-      const outcome = await writeReserved(this.ctx, { reservation, batches: placeChunks(input.chunks, baseOffset), requestId: input.requestId, attempt, mayRelease: false });
+      const outcome = await writeReserved(this.ctx, { reservation, batches: placeChunks(input.chunks, baseOffset), requestId: input.requestId, attempt, mayRelease: false, producerId: producer.producerId });
       if (outcome.kind === "appended") {
         this.remember(ref, producer.producerId, { epoch: producer.epoch, baseSequence: producer.baseSequence, lastSequence: producer.lastSequence, baseOffset });
         return { baseOffset, duplicate: false };

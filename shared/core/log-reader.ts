@@ -8,7 +8,7 @@ import { DynalogError } from "../errors.js";
 import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { decodeRecordBatch, decompressBlob, type RecordHeader } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
-import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord } from "./ports.js";
+import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord, TransactionRef } from "./ports.js";
 import { effectiveRetentionMs, itemExpiry, StaleTopicError } from "./topics.js";
 
 export interface FetchedRecord {
@@ -17,6 +17,10 @@ export interface FetchedRecord {
   readonly key: Uint8Array | null;
   readonly value: Uint8Array | null;
   readonly headers: readonly RecordHeader[];
+  /** The transaction that wrote the record (its batch names it), when one did. */
+  readonly transaction?: TransactionRef;
+  /** The producer id that wrote the record, when its batch records one (idempotent or transactional producers). */
+  readonly producerId?: number;
 }
 
 export interface ReadLimits {
@@ -262,7 +266,7 @@ export class LogReader {
       if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) {
         return { bytes, stoppedAt: offset };
       }
-      records.push({ offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers });
+      records.push({ offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers, ...(entry.transaction ? { transaction: entry.transaction } : {}), ...(entry.producerId === undefined ? {} : { producerId: entry.producerId }) });
       bytes += size;
     }
     return { bytes };

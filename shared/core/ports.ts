@@ -78,6 +78,10 @@ export interface BatchEntry {
   readonly compactionVersion?: number;
   /** Set when a compaction first kept a tombstone of this batch: tombstones go once it has passed. */
   readonly deleteHorizon?: number;
+  /** Set when a transactional commit wrote the batch: which transaction (its record: TransactionStore.readRecord). */
+  readonly transaction?: TransactionRef;
+  /** The producer id that wrote the batch: an idempotent producer's, or the transaction's. */
+  readonly producerId?: number;
 }
 
 export interface VoidEntry {
@@ -160,6 +164,8 @@ export interface AppendRequest {
   readonly attempt: number;
   /** Unique per produce request: offsets may be handed out twice (a released reservation), tokens never. */
   readonly requestId?: string;
+  /** The idempotent producer writing the batches: recorded on them (`pi`) for tracing. */
+  readonly producerId?: number;
   /**
    * A write named by an idempotency key: the key's state item is claimed in ONE TransactWriteItems
    * with the batch items (both land or neither), conditioned on the key being free or expired.
@@ -391,6 +397,28 @@ export interface TransactionStore {
   initTransactional(transactionalId: string, principal: string, maxEpoch: number): Promise<{ producerId: number; epoch: number }>;
   read(transactionalId: string): Promise<TransactionalState | undefined>;
   commit(write: TransactionWrite): Promise<TransactionWriteResult>;
+  /** The record of a committed transaction (docs/console.md, "Tracing a message"); undefined once expired. */
+  readRecord(ref: TransactionRef): Promise<TransactionRecord | undefined>;
+  /** The first transaction of `group` that committed an offset past `offset` of the partition: the one that consumed that record. */
+  consumedBy(group: string, topicId: string, partition: number, offset: number): Promise<TransactionRecord | undefined>;
+}
+
+/** Names one committed transaction: the producer id and epoch of its transactional id, and its sequence in that epoch. */
+export interface TransactionRef {
+  readonly producerId: number;
+  readonly epoch: number;
+  readonly sequence: number;
+}
+
+/** What a committed transaction consumed and wrote, kept for tracing (TTL: TRANSACTION_RECORD_TTL_SECONDS). */
+export interface TransactionRecord extends TransactionRef {
+  readonly transactionalId: string;
+  readonly committedAt: number;
+  /** The group whose offsets it committed, when it committed any. */
+  readonly group?: string;
+  /** The offsets it committed: the next record to consume of each input partition. */
+  readonly inputs: readonly { readonly topic: string; readonly topicId: string; readonly partition: number; readonly offset: number }[];
+  readonly outputs: readonly TransactionPartitionResult[];
 }
 
 export interface Storage {

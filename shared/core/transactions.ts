@@ -318,17 +318,21 @@ function transactionalIdentity(input: TransactionCommitInput): TransactionalIden
 /** Refuse, before anything is written, what one TransactWriteItems cannot hold. */
 function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], groupCheck: boolean): void {
   const batchItems = partitions.reduce((sum, p) => sum + p.chunks.length, 0);
-  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (groupCheck ? 1 : 0);
+  // A transactional id adds its own update, the transaction's record and one trace index item per offset (transaction-trace-store.ts).
+  const traceItems = identity ? 1 + offsets.length : 0;
+  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (groupCheck ? 1 : 0) + traceItems;
   const details = { batchItems, offsets: offsets.length, partitions: partitions.length };
   if (actions > MAX_TRANSACTION_ACTIONS) {
-    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${groupCheck ? ", 1 group check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
+    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${groupCheck ? ", 1 group check" : ""}${traceItems ? `, ${traceItems} trace items` : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
       details: { ...details, limit: "actions", actions, maxActions: MAX_TRANSACTION_ACTIONS },
     });
   }
   const bytes =
     partitions.reduce((sum, p) => sum + p.chunks.reduce((s, c) => s + c.blob.length + BATCH_ITEM_OVERHEAD_BYTES, 0), 0) +
     offsets.reduce((sum, o) => sum + OFFSET_ITEM_OVERHEAD_BYTES + Buffer.byteLength(o.metadata, "utf8") + o.topic.length, 0) +
-    (identity ? OFFSET_ITEM_OVERHEAD_BYTES + partitions.length * 300 : 0);
+    (identity ? OFFSET_ITEM_OVERHEAD_BYTES + partitions.length * 300 : 0) +
+    // The transaction record repeats the outputs and inputs; each index item is small.
+    (identity ? OFFSET_ITEM_OVERHEAD_BYTES + partitions.length * 300 + offsets.reduce((sum, o) => sum + 2 * OFFSET_ITEM_OVERHEAD_BYTES + o.topic.length, 0) : 0);
   if (bytes > MAX_TRANSACTION_BYTES) {
     throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction is about ${bytes} bytes stored; one transaction holds at most ${MAX_TRANSACTION_BYTES}`, {
       details: { ...details, limit: "bytes", bytes, maxBytes: MAX_TRANSACTION_BYTES },

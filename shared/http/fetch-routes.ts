@@ -2,6 +2,7 @@
 import type { OffsetSpec } from "../core/broker.js";
 import type { PartitionFetchResult } from "../core/fetch.js";
 import type { FetchedRecord } from "../core/log-reader.js";
+import * as z from "zod";
 import { DynalogError } from "../errors.js";
 import { encodedStringBytes } from "../limits.js";
 import { authorize, topic } from "./authorization.js";
@@ -11,10 +12,17 @@ import { parseWith, readJson } from "./request-body.js";
 import { pathInt, queryEncoding, queryInt } from "./route-helpers.js";
 import { fetchBodySchema, queryInteger, queryOffset, type Encoding } from "./schemas.js";
 
+const metadataFlag = z.enum(["true", "false"]);
+
 export type FetchRouteId = "fetch" | "fetchPartition" | "listOffsets";
 
-function recordJson(record: FetchedRecord, encoding: Encoding) {
+function recordJson(record: FetchedRecord, encoding: Encoding, metadata: boolean) {
   const json: Record<string, unknown> = { offset: record.offset, timestamp: record.timestamp };
+  // Opt-in (`?metadata=true`): ordinary consumers do not pay for the bytes.
+  if (metadata) {
+    json["producerId"] = record.producerId ?? null;
+    json["transactional"] = record.transaction !== undefined;
+  }
   const key = record.key ? encodeBytes(record.key, encoding) : null;
   const value = record.value ? encodeBytes(record.value, encoding) : null;
   json["key"] = key?.text ?? null;
@@ -35,11 +43,11 @@ function recordJson(record: FetchedRecord, encoding: Encoding) {
  * One fetch request's record encoder: each record is encoded once, when fetch measures it, and the
  * response reuses that JSON (the records the core keeps are the same objects it measured).
  */
-function recordEncoder(encoding: Encoding) {
+function recordEncoder(encoding: Encoding, metadata = false) {
   const encoded = new WeakMap<FetchedRecord, Record<string, unknown>>();
   const json = (record: FetchedRecord): Record<string, unknown> => {
     let value = encoded.get(record);
-    if (value === undefined) encoded.set(record, (value = recordJson(record, encoding)));
+    if (value === undefined) encoded.set(record, (value = recordJson(record, encoding, metadata)));
     return value;
   };
   return {
@@ -69,13 +77,14 @@ export const fetchHandlers: Record<FetchRouteId, Handler> = {
   async fetch(c, broker) {
     const body = await readJson(c, fetchBodySchema);
     await authorize(c, ...body.partitions.map((p) => topic(p.topic, "Read")));
-    const encoder = recordEncoder(body.encoding ?? "base64");
-    const results = await broker.fetch({ ...body, measureRecord: encoder.bytes });
+    const { metadata, ...input } = body;
+    const encoder = recordEncoder(body.encoding ?? "base64", metadata ?? false);
+    const results = await broker.fetch({ ...input, measureRecord: encoder.bytes });
     return c.json({ partitions: results.map((r) => fetchResultJson(r, encoder.json)) });
   },
 
   async fetchPartition(c, broker) {
-    const encoder = recordEncoder(queryEncoding(c));
+    const encoder = recordEncoder(queryEncoding(c), parseWith(metadataFlag, c.req.query("metadata") ?? "false", "query.metadata") === "true");
     const rawOffset = c.req.query("offset");
     const offset = rawOffset === undefined ? undefined : parseWith(queryOffset, rawOffset, "query.offset");
     if (offset === undefined) throw new DynalogError("INVALID_REQUEST", "query.offset is required");

@@ -35,6 +35,7 @@ export type RouteId =
   | "removeGroupMember"
   | "listGroups"
   | "describeGroup"
+  | "traceRecord"
   | "createAcl"
   | "listAcls"
   | "deleteAcl"
@@ -80,6 +81,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "listGroups", method: "GET", path: "/v1/groups", fn: "admin" },
   { id: "describeGroup", method: "GET", path: "/v1/groups/:group", fn: "admin" },
   { id: "deleteGroup", method: "DELETE", path: "/v1/groups/:group", fn: "admin" },
+  // Tracing a message (docs/console.md): reads the log, offsets and transaction records; the admin function, like describeGroup.
+  { id: "traceRecord", method: "GET", path: "/v1/topics/:topic/partitions/:partition/records/:offset/trace", fn: "admin" },
   { id: "createAcl", method: "POST", path: "/v1/acls", fn: "admin" },
   { id: "listAcls", method: "GET", path: "/v1/acls", fn: "admin" },
   { id: "deleteAcl", method: "DELETE", path: "/v1/acls/:id", fn: "admin" },

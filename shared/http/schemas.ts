@@ -85,6 +85,8 @@ export const transactionBodySchema = z.strictObject({
 
 export const fetchBodySchema = z.strictObject({
   encoding: encodingSchema.optional(),
+  /** Per record `producerId` and `transactional` (docs/api.md, fetch one partition). */
+  metadata: z.boolean().optional(),
   maxRecords: integer.optional(),
   maxBytes: integer.optional(),
   maxWaitMs: integer.optional(),

@@ -9,12 +9,13 @@
  */
 import { createHash } from "node:crypto";
 import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { AppendRequest, AppendResult, EncodedBatch, PartitionRef } from "../core/ports.js";
+import type { AppendRequest, AppendResult, EncodedBatch, PartitionRef, TransactionRef } from "../core/ports.js";
 import { DynalogError } from "../errors.js";
 import { cancelledActions, describeCancellation, isTransactionCanceled, plainItem, sentMoreThanOnce, writeFailure, type LabelledAction } from "./dynamo-errors.js";
 import { idempotencyKeyStateUpdate } from "./idempotency-key-state.js";
 import { partitionKey } from "./log-keys.js";
 import { toProducerState } from "./producer-state.js";
+import { transactionRefAttribute } from "./transaction-trace-store.js";
 import type { TableNames } from "./tables.js";
 
 type Item = Record<string, unknown>;
@@ -30,8 +31,15 @@ function requestToken(parts: string): string {
   return createHash("sha256").update(parts).digest("base64url").slice(0, 36);
 }
 
-/** The write-once Put of one batch item (used by appends and by transactions). */
-export function batchPutRequest(tables: TableNames, ref: PartitionRef, batch: EncodedBatch, appendTime: number, expiresAtSeconds: number | undefined): Item {
+/** The write-once Put of one batch item (used by appends and by transactions; a transactional commit names itself in `tx`). */
+export function batchPutRequest(
+  tables: TableNames,
+  ref: PartitionRef,
+  batch: EncodedBatch,
+  appendTime: number,
+  expiresAtSeconds: number | undefined,
+  writer: { readonly producerId?: number; readonly transaction?: TransactionRef } = {},
+): Item {
   const item: Item = {
     p: partitionKey(ref),
     o: batch.baseOffset,
@@ -43,12 +51,15 @@ export function batchPutRequest(tables: TableNames, ref: PartitionRef, batch: En
   };
   if (batch.codec !== "none") item["z"] = batch.codec;
   if (expiresAtSeconds !== undefined) item["x"] = expiresAtSeconds;
+  // Who wrote it, for tracing (a few bytes; docs/api.md "Trace a record"): a transaction's reference holds its producer id.
+  if (writer.transaction !== undefined) item["tx"] = transactionRefAttribute(writer.transaction);
+  else if (writer.producerId !== undefined) item["pi"] = writer.producerId;
   return { TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" };
 }
 
 /** LogStore.append: the batch items of one reservation, all or nothing. */
 export function createAppender(client: DynamoDBDocumentClient, tables: TableNames): (request: AppendRequest) => Promise<AppendResult> {
-  const batchItemPut = (request: AppendRequest, batch: EncodedBatch): Item => batchPutRequest(tables, request.ref, batch, request.appendTime, request.expiresAtSeconds);
+  const batchItemPut = (request: AppendRequest, batch: EncodedBatch): Item => batchPutRequest(tables, request.ref, batch, request.appendTime, request.expiresAtSeconds, { producerId: request.producerId });
 
   async function appendWithPut(request: AppendRequest): Promise<AppendResult> {
     const put = batchItemPut(request, request.batches[0]!);

@@ -8,6 +8,8 @@
  *   x  TTL, epoch seconds (absent = keep forever)
  *   od record offsets of a compacted batch (absent = dense; record-offsets.ts)
  *   cv compaction version (absent = 0)   dh delete horizon of its tombstones (ms; compaction-store.ts)
+ *   tx [producerId, epoch, sequence] of the transaction that wrote it (transaction-trace-store.ts)
+ *   pi producer id of the idempotent producer that wrote it (absent for plain appends)
  * Counter item (partitions table), key `p`:
  *   next  first unreserved offset  ra  time of the latest reservation (ms)
  *   hw    high-watermark hint      ls  log-start hint
@@ -33,6 +35,7 @@ import type {
   LogStore,
   PartitionHead,
   PartitionRef,
+  TransactionRef,
 } from "../core/ports.js";
 import type { CompressionCodec } from "../record-batch.js";
 import { cancelledActions, isTransactionCanceled, plainItem, storageFailure, type LabelledAction } from "./dynamo-errors.js";
@@ -41,6 +44,7 @@ import { batchDelete, batchPut } from "./batch-write.js";
 import { createAppender } from "./append-store.js";
 import { partitionKey } from "./log-keys.js";
 import { decodeRecordOffsets } from "./record-offsets.js";
+import { parseTransactionRef } from "./transaction-trace-store.js";
 
 /** DynamoDB's limit on actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ACTIONS = 100;
@@ -53,6 +57,13 @@ type Item = Record<string, unknown>;
 function num(item: Item, name: string, fallback = 0): number {
   const value = item[name];
   return typeof value === "number" ? value : fallback;
+}
+
+/** Who wrote a batch (append-store.ts): `tx` for a transaction (its producer id included), `pi` for an idempotent producer. */
+function writerOf(item: Item): { transaction?: TransactionRef; producerId?: number } {
+  const transaction = parseTransactionRef(item["tx"]);
+  if (transaction) return { transaction, producerId: transaction.producerId };
+  return typeof item["pi"] === "number" ? { producerId: item["pi"] } : {};
 }
 
 function toEntry(item: Item): LogEntry {
@@ -74,6 +85,7 @@ function toEntry(item: Item): LogEntry {
     ...(offsets instanceof Uint8Array ? { recordOffsets: decodeRecordOffsets(baseOffset, count, offsets) } : {}),
     ...(typeof item["cv"] === "number" ? { compactionVersion: item["cv"] } : {}),
     ...(typeof item["dh"] === "number" ? { deleteHorizon: item["dh"] } : {}),
+    ...writerOf(item),
   };
 }
 

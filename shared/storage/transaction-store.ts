@@ -16,7 +16,8 @@
  * sequence — fencing and exactly-once retries beyond DynamoDB's 10-minute token window), every
  * batch item (write-once), and every committed offset with its group check (the member is
  * current, or — without a member — the group item is still at the version read empty). All or
- * nothing.
+ * nothing. With a transactional id it also puts the transaction's record and one input index item
+ * per committed offset (transaction-trace-store.ts), and its batch items carry `tx`.
  *
  * Read consistency: the transactional-id GetItem is strongly consistent (it decides fencing and
  * whether a retried transaction already committed).
@@ -30,9 +31,10 @@ import { batchPutRequest } from "./append-store.js";
 import { issuedProducerIdItem, producerIdKey } from "./producer-store.js";
 import { offsetItem } from "./offset-store.js";
 import type { TableNames } from "./tables.js";
+import { createTransactionTraceReader, transactionRecordPuts } from "./transaction-trace-store.js";
 
 type Item = Record<string, unknown>;
-type CommitLabel = "transactional-id" | "batch" | "offset" | "group-fence";
+type CommitLabel = "transactional-id" | "batch" | "offset" | "group-fence" | "trace";
 
 const INIT_ATTEMPTS = 5;
 
@@ -63,6 +65,7 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
   }
 
   return {
+    ...createTransactionTraceReader(client, tables),
     read: async (transactionalId) => toState(await readItem(transactionalId)),
 
     async initTransactional(transactionalId, principal, maxEpoch) {
@@ -159,7 +162,7 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
       }
       for (const partition of write.partitions) {
         for (const batch of partition.batches) {
-          actions.push({ label: "batch", action: { Put: batchPutRequest(tables, partition.ref, batch, write.appendTime, partition.expiresAtSeconds) } });
+          actions.push({ label: "batch", action: { Put: batchPutRequest(tables, partition.ref, batch, write.appendTime, partition.expiresAtSeconds, { transaction: t }) } });
         }
       }
       // The offsets' group check: the member is current, or (no member) the group is still empty.
@@ -167,6 +170,11 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
       if (offsets) actions.push({ label: "group-fence", action: offsetFenceCheck(tables, offsets.group, offsets.fence, write.appendTime) });
       for (const commit of write.offsets?.commits ?? []) {
         actions.push({ label: "offset", action: { Put: { TableName: tables.offsets, Item: offsetItem(write.offsets!.group, commit, write.appendTime) } } });
+      }
+      // The transaction's record and input index (transaction-trace-store.ts): committed with it or not at all.
+      if (t) {
+        const record = { ...t, committedAt: write.appendTime, group: offsets?.group, inputs: offsets?.commits ?? [], outputs: t.result };
+        for (const put of transactionRecordPuts(tables, record)) actions.push({ label: "trace", action: { Put: put } });
       }
       try {
         await client.send(new TransactWriteCommand({ TransactItems: actions.map((a) => a.action) as never, ClientRequestToken: write.token }));

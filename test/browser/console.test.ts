@@ -197,6 +197,45 @@ describe("the web console", { timeout: 120_000 }, () => {
     expect((await api.post(`/v1/groups/${group}/heartbeat`, { memberId, memberEpoch: -1 })).status).toBe(200);
   });
 
+  it("follows a trace from an input record to its transactional copy and back", async () => {
+    const input = await createTopic(1);
+    const output = await createTopic(1);
+    const group = uniqueName("console-copier");
+    const transactionalId = uniqueName("console-tx");
+    expect((await api.post(`/v1/topics/${input}/records`, { encoding: "utf8", records: ["a", "b"].map((value) => ({ value, partition: 0 })) })).status).toBe(200);
+    const producer = (await api.post("/v1/producers", { transactionalId })).body;
+    const copied = await api.post("/v1/transactions", {
+      transactionalId,
+      producerId: producer.producerId,
+      producerEpoch: producer.epoch,
+      transactionSequence: 0,
+      encoding: "utf8",
+      records: ["A", "B"].map((value) => ({ topic: output, partition: 0, value })),
+      offsets: { group, offsets: [{ topic: input, partition: 0, offset: 2 }] },
+    });
+    expect(copied.status).toBe(200);
+
+    // Forward: input record 1 → the transaction that consumed it → its output records.
+    await page.goto(`${broker.consoleUrl}/topics/${input}?partition=0&offset=0`);
+    await page.locator('tr.message[data-offset="1"]').click();
+    await page.getByRole("button", { name: "Trace this record" }).click();
+    await waitForText(page, ".trace li.consumed-by-transactions a.trace-output", `${output}[0] 0–1`);
+    expect(await page.locator(".trace li.consumed-by-transactions").innerText()).toContain(`${transactionalId} #0`);
+    expect(await page.locator(".trace li.produced-by").innerText()).toBe("Written by: no transaction");
+    await page.locator(".trace a.trace-output").click();
+    await page.waitForURL((url) => url.pathname === `/console/topics/${output}`);
+
+    // Back: the output record names the transaction that wrote it and links to its input.
+    await page.locator('tr.message[data-offset="0"]').click();
+    await page.getByRole("button", { name: "Trace this record" }).click();
+    await waitForText(page, ".trace li.produced-by a.trace-input", `${input}[0] up to 1`);
+    expect(await page.locator(".trace li.produced-by").innerText()).toContain(`for group ${group}`);
+    await browser.screenshot(page, "trace");
+    await page.locator(".trace a.trace-input").click();
+    await page.waitForURL((url) => url.pathname === `/console/topics/${input}`);
+    await page.locator('tr.message[data-offset="1"]').waitFor();
+  });
+
   it("says so when the broker is unreachable, and recovers on retry", async () => {
     const refuse = (route: { abort(code: string): Promise<void> }) => route.abort("connectionrefused");
     await page.route("**/v1/**", refuse);

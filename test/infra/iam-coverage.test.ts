@@ -232,6 +232,13 @@ beforeAll(async () => {
     offsets: { group: "g-txn", offsets: [{ topic, partition: 0, offset: 1 }] },
   });
   expect(committed.status).toBe(200);
+  // Trace: the input record 0 → the transaction that committed past it (index Query + record
+  // GetItem); the output record → its batch's transaction (GetItem).
+  const output = (committed.body["partitions"] as { topic: string; partition: number; baseOffset: number }[])[0]!;
+  const traced = await call("admin", "GET", `/v1/topics/${topic}/partitions/0/records/0/trace`);
+  expect((traced.body["consumedBy"] as unknown[]).length).toBe(1);
+  const back = await call("admin", "GET", `/v1/topics/${output.topic}/partitions/${output.partition}/records/${output.baseOffset}/trace`);
+  expect(back.body["producedBy"]).toMatchObject({ transactionalId });
   // Lost responses: with records the witness slot is checked (GetItem on the log); with offsets
   // only, the transactional id's sequence is read (GetItem on producers).
   dropResponse.set("transactions", "TransactWriteItems");

@@ -187,7 +187,8 @@ describe("IAM: least privilege per function", () => {
       "log:Query", "log:GetItem", "log:BatchWriteItem", `log:PutItem${VOID}`,
       // Compaction (docs/compaction.md): conditional rewrites of batch items, and the checkpoint.
       "log:UpdateItem", "partitions:UpdateItem[p,cc,cr]",
-      "producers:Query", "producers:BatchWriteItem",
+      // Purge a topic's producer state; trace a record (transaction records and their input index).
+      "producers:Query", "producers:GetItem", "producers:BatchWriteItem",
       // Deleting a consumer group (no live members): its group and member items, then its offsets.
       "offsets:Query", "offsets:Scan", "offsets:DeleteItem", "offsets:ConditionCheckItem", "offsets:BatchWriteItem",
       ...AUTH, "security:PutItem", "security:UpdateItem", "security:DeleteItem", "security:Scan",
@@ -206,6 +207,8 @@ describe("IAM: least privilege per function", () => {
     ],
     transactions: [
       "topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:UpdateItem",
+      // The transaction's record and input index items (tracing), in the commit transaction.
+      "producers:PutItem",
       // Offsets fenced by a group member (ConditionCheck), and the member list for memberless commits.
       "offsets:PutItem", "offsets:ConditionCheckItem", "offsets:Query",
       ...AUTH,

@@ -9,6 +9,7 @@ import { Bytes, ProblemBox, useLoad } from "../components.js";
 import { matchesFilter, preview, showBytes, timestamp } from "../format.js";
 import { navigate, paths } from "../router.js";
 import { ConsumedBy } from "./consumed-by.js";
+import { Trace } from "./trace.js";
 import type { FetchedRecord, RecordPage, TopicDescription } from "../types.js";
 
 export type Start =
@@ -226,6 +227,8 @@ function MessageDetails(props: { topic: string; partition: number; record: Fetch
       )}
       <h3>Consumers</h3>
       <ConsumedBy topic={props.topic} partition={props.partition} offset={record.offset} />
+      <h3>Trace</h3>
+      <Trace topic={props.topic} partition={props.partition} offset={record.offset} />
     </div>
   );
 }
