@@ -318,12 +318,13 @@ function transactionalIdentity(input: TransactionCommitInput): TransactionalIden
 /** Refuse, before anything is written, what one TransactWriteItems cannot hold. */
 function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], groupCheck: boolean): void {
   const batchItems = partitions.reduce((sum, p) => sum + p.chunks.length, 0);
-  // A transactional id adds its own update, the transaction's record and one trace index item per offset (transaction-trace-store.ts).
-  const traceItems = identity ? 1 + offsets.length : 0;
-  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (groupCheck ? 1 : 0) + traceItems;
+  // The trace items (transaction record + one index item per offset, transaction-trace-store.ts)
+  // are not counted: they ride along only when they fit, so tracing never shrinks what a
+  // transaction can hold (their bytes, a few hundred per offset, are in the byte estimate below).
+  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (groupCheck ? 1 : 0);
   const details = { batchItems, offsets: offsets.length, partitions: partitions.length };
   if (actions > MAX_TRANSACTION_ACTIONS) {
-    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${groupCheck ? ", 1 group check" : ""}${traceItems ? `, ${traceItems} trace items` : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
+    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${groupCheck ? ", 1 group check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
       details: { ...details, limit: "actions", actions, maxActions: MAX_TRANSACTION_ACTIONS },
     });
   }

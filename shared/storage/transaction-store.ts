@@ -28,6 +28,7 @@ import type { ProducerStore, TransactionalState, TransactionPartitionResult, Tra
 import { cancelledActions, describeCancellation, isTransactionCanceled, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
 import { offsetFenceCheck, offsetFenceError } from "./group-store.js";
 import { batchPutRequest } from "./append-store.js";
+import { MAX_TRANSACTION_ACTIONS } from "./log-store.js";
 import { issuedProducerIdItem, producerIdKey } from "./producer-store.js";
 import { offsetItem } from "./offset-store.js";
 import type { TableNames } from "./tables.js";
@@ -171,10 +172,13 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
       for (const commit of write.offsets?.commits ?? []) {
         actions.push({ label: "offset", action: { Put: { TableName: tables.offsets, Item: offsetItem(write.offsets!.group, commit, write.appendTime) } } });
       }
-      // The transaction's record and input index (transaction-trace-store.ts): committed with it or not at all.
+      // The transaction's record and input index (transaction-trace-store.ts): committed with it or
+      // not at all — and only when they fit the actions left: a trace is for looking, so a
+      // transaction too wide for it commits without one rather than being refused.
       if (t) {
         const record = { ...t, committedAt: write.appendTime, group: offsets?.group, inputs: offsets?.commits ?? [], outputs: t.result };
-        for (const put of transactionRecordPuts(tables, record)) actions.push({ label: "trace", action: { Put: put } });
+        const puts = transactionRecordPuts(tables, record);
+        if (actions.length + puts.length <= MAX_TRANSACTION_ACTIONS) for (const put of puts) actions.push({ label: "trace", action: { Put: put } });
       }
       try {
         await client.send(new TransactWriteCommand({ TransactItems: actions.map((a) => a.action) as never, ClientRequestToken: write.token }));

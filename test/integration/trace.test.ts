@@ -84,26 +84,33 @@ describe("trace a message", { timeout: 120_000 }, () => {
     expect(plain).toMatchObject({ transactional: false, producerId: null, producedBy: null, consumedBy: [], groups: [] });
   });
 
-  it("counts the trace items against the 100-action limit before writing", async () => {
+  it("a transaction too wide for its trace items commits without them: tracing never shrinks what a transaction holds", async () => {
     const { broker } = harness;
     const input = topicName("trace-wide");
     const output = topicName("trace-wide-out");
     await broker.createTopic({ name: input, partitions: 60 });
     await broker.createTopic({ name: output, partitions: 1 });
+    for (let partition = 0; partition < 60; partition++) await broker.produce({ topic: input, partitions: [{ partition, records: [{ key: null, value: bytes("in"), headers: [] }] }] });
     const transactionalId = uniqueName("trace-wide-tx");
     const producer = await broker.initProducer({ transactionalId });
-    harness.writes.reset();
-    // 1 transactional id + 1 batch + 60 offsets + 1 group check = 63 actions would fit; with the
-    // transaction's record and 60 input index items it is 124.
-    const refused = broker.commitTransaction({
+    const group = uniqueName("trace-wide-g");
+    // 1 transactional id + 1 batch + 60 offsets + 1 group check = 63 actions fit; with the
+    // transaction's record and 60 input index items it would be 124, so those stay out.
+    const committed = await broker.commitTransaction({
       transactionalId,
       producerId: producer.producerId,
       producerEpoch: producer.epoch,
       transactionSequence: 0,
       records: [{ topic: output, partition: 0, key: null, value: bytes("v"), headers: [] }],
-      offsets: { group: uniqueName("trace-wide-g"), offsets: Array.from({ length: 60 }, (_, partition) => ({ topic: input, partition, offset: 0 })) },
+      offsets: { group, offsets: Array.from({ length: 60 }, (_, partition) => ({ topic: input, partition, offset: 1 })) },
     });
-    await expect(refused).rejects.toMatchObject({ code: "TRANSACTION_TOO_LARGE", details: { actions: 124, maxActions: MAX_TRANSACTION_ACTIONS } });
-    expect(harness.writes.total).toBe(0);
+    expect(committed.partitions).toEqual([expect.objectContaining({ topic: output, partition: 0, baseOffset: 0 })]);
+    // The copy happened (offsets and output), and the trace says what it knows without the record.
+    const forward = await broker.traceRecord(input, 7, 0);
+    expect(forward.groups).toEqual([expect.objectContaining({ group, committedOffset: 1 })]);
+    expect(forward.consumedBy).toEqual([]);
+    const back = await broker.traceRecord(output, 0, 0);
+    expect(back).toMatchObject({ transactional: true, producerId: producer.producerId, producedBy: null });
+    expect(MAX_TRANSACTION_ACTIONS).toBe(100);
   });
 });
