@@ -11,7 +11,9 @@ import { registerVerifyCommand } from "./commands/verify.js";
 import { registerSmoke } from "./commands/smoke.js";
 import { registerLifecycleCommands } from "./commands/lifecycle.js";
 import { registerSubscriptionCommands } from "./commands/subscriptions.js";
-import { Dynalog, DynalogError, logLevel, type AclRule, type Consumer, type KafkaMessage, type Message } from "../client/index.js";
+import { registerSecurityCommands } from "./commands/security.js";
+import { printJson, printTable } from "./output.js";
+import { Dynalog, DynalogError, logLevel, type Consumer, type KafkaMessage, type Message } from "../client/index.js";
 import { Progress } from "./progress.js";
 import { onInterrupt } from "./interrupt.js";
 
@@ -278,75 +280,6 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
       process.stdout.write(`Total lag: ${lag.totalLag}\n`);
     });
 
-  // ---- security ------------------------------------------------------------------------------------
-  const acls = program.command("acls").description("list, add and delete ACL rules (needs Cluster Alter)");
-  acls
-    .command("list")
-    .option("--json", "print JSON")
-    .action(async (opts: { json?: boolean }) => {
-      const rules = await client().admin().describeAcls();
-      if (opts.json) return printJson(rules);
-      printTable(
-        ["ID", "PRINCIPAL", "PERMISSION", "OPERATION", "RESOURCE"],
-        rules.map((r) => [r.id, r.principal, r.permission ?? "Allow", r.operation, `${r.resourceType}:${r.patternType === "PREFIXED" ? `${r.resourceName}*` : r.resourceName}`]),
-      );
-    });
-  acls
-    .command("add")
-    .description("allow (or --deny) a principal an operation on a resource")
-    .requiredOption("--principal <principal>", 'e.g. User:alice, IAM:arn:…, or "*"')
-    .requiredOption("--resource-type <type>", "Topic, Group, TransactionalId or Cluster")
-    .requiredOption("--resource <name>", 'resource name ("*" = all; "dynalog" for the cluster)')
-    .requiredOption("--operation <op>", "Read, Write, Create, Delete, Describe, Alter, IdempotentWrite or All")
-    .option("--prefixed", "match names starting with --resource")
-    .option("--deny", "a deny rule (deny wins over allow)")
-    .action(async (opts: { principal: string; resourceType: string; resource: string; operation: string; prefixed?: boolean; deny?: boolean }) => {
-      const [rule] = await client().admin().createAcls({
-        acls: [
-          {
-            principal: opts.principal,
-            resourceType: opts.resourceType as AclRule["resourceType"],
-            resourceName: opts.resource,
-            operation: opts.operation as AclRule["operation"],
-            patternType: opts.prefixed ? "PREFIXED" : "LITERAL",
-            permission: opts.deny ? "Deny" : "Allow",
-          },
-        ],
-      });
-      process.stdout.write(`Added ACL ${rule!.id}\n`);
-    });
-  acls
-    .command("delete <id...>")
-    .action(async (ids: string[]) => {
-      await client().admin().deleteAcls({ ids });
-      process.stdout.write(`Deleted ${ids.length} ACL rule(s)\n`);
-    });
-
-  const keys = program.command("api-keys").description("issue, list and revoke API keys (needs Cluster Alter)");
-  keys
-    .command("create <principal>")
-    .description("issue a key for a principal (User:<name>); the token is shown once")
-    .option("--description <text>", "a note kept with the key")
-    .action(async (principal: string, opts: { description?: string }) => {
-      const key = await client().admin().createApiKey({ principal, description: opts.description });
-      process.stdout.write(`${key.token}\n`);
-      process.stderr.write(`Key ${key.keyId} for ${key.principal}: store the token now, it is not shown again.\n`);
-    });
-  keys
-    .command("list")
-    .option("--json", "print JSON")
-    .action(async (opts: { json?: boolean }) => {
-      const list = await client().admin().listApiKeys();
-      if (opts.json) return printJson(list);
-      printTable(["KEY", "PRINCIPAL", "CREATED", "REVOKED", "DESCRIPTION"], list.map((k) => [k.keyId, k.principal, k.createdAt, k.revokedAt ?? "-", k.description]));
-    });
-  keys
-    .command("revoke <keyId>")
-    .action(async (keyId: string) => {
-      await client().admin().revokeApiKey(keyId);
-      process.stdout.write(`Revoked ${keyId}\n`);
-    });
-
   // ---- offsets -------------------------------------------------------------------------------------
   const offsets = program.command("offsets").description("move a consumer group's committed offsets");
   offsets
@@ -385,6 +318,7 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
   registerSmoke(program, setExit);
   registerLifecycleCommands(topics, groups, client);
   registerSubscriptionCommands(program, client, printTable);
+  registerSecurityCommands(program, client);
   return program;
 }
 
@@ -434,16 +368,6 @@ function bytesField(name: string, bytes: Buffer | null): Record<string, unknown>
 }
 function text(bytes: Buffer | null): string | null {
   return bytes === null ? null : bytes.toString("utf8");
-}
-
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-  process.stdout.write(`${[line(header), ...rows.map(line)].join("\n")}\n`);
 }
 
 function printLag(topics: readonly { topic: string; partitions: readonly { partition: number; committedOffset: number | null; highWatermark: number; lag: number | null; memberId: string | null }[] }[]): void {
