@@ -7,7 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,51 +19,27 @@ import type { CreateSubscriptionInput } from "../../shared/core/subscription-mod
 import { createInvoker } from "../../shared/runtime/invokers.js";
 import { createTestBroker, createTestTables, topicName, type TestBroker } from "../support/broker.js";
 import { uniqueName } from "../support/dynamodb.js";
+import { startWebhookTarget, type WebhookTarget } from "../support/webhook-target.js";
 
 const PARTITIONS = 3;
 const PER_PARTITION = 2_000;
 
-/** What a webhook request's handler answers: a status and an optional JSON body. */
-type Responder = (event: SubscriptionEvent, headers: IncomingHttpHeaders, raw: string) => { status: number; body?: unknown };
-
-interface Delivery {
-  readonly path: string;
-  readonly raw: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly event: SubscriptionEvent;
-  readonly status: number;
-}
-
 let harness: TestBroker;
-let server: Server;
+let target: WebhookTarget;
 let baseUrl: string;
-const responders = new Map<string, Responder>();
-const deliveries: Delivery[] = [];
+let responders: WebhookTarget["responders"];
+let deliveries: WebhookTarget["deliveries"];
 let dispatcher: Dispatcher;
 const dispatchErrors: unknown[] = [];
 
 beforeAll(async () => {
   harness = createTestBroker(await createTestTables("subdisp"), { config: { subscriptionAllowHttp: true, subscriptionLocalModules: true } });
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (c: Buffer) => chunks.push(c));
-    request.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8");
-      const event = JSON.parse(raw) as SubscriptionEvent;
-      const path = request.url ?? "/";
-      const respond: Responder = responders.get(path) ?? (() => ({ status: 200 }));
-      const answer = respond(event, request.headers, raw);
-      deliveries.push({ path, raw, headers: request.headers, event, status: answer.status });
-      response.writeHead(answer.status, { "content-type": "application/json" });
-      response.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  target = await startWebhookTarget(() => ({ status: 200 }));
+  ({ baseUrl, responders, deliveries } = target);
   dispatcher = new Dispatcher({ broker: harness.broker, invoker: createInvoker(), retryBaseMs: 1, retryMaxMs: 5, onError: (error) => dispatchErrors.push(error) });
 }, 120_000);
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await target?.close();
 });
 
 async function createTopic(label: string, partitions = PARTITIONS): Promise<string> {

@@ -6,8 +6,7 @@
  * dispatcher whose lease was taken over mid-invocation (fenced at commit), bad answers (a failure,
  * nothing written) and dead letters (written in the same transaction as the offset).
  */
-import { createServer, type ServerResponse, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Invoker, SubscriptionEvent, SubscriptionEventRecord } from "../../shared/core/dispatch-event.js";
 import { Dispatcher } from "../../shared/core/dispatch.js";
@@ -16,38 +15,25 @@ import type { CreateSubscriptionInput } from "../../shared/core/subscription-mod
 import { createInvoker } from "../../shared/runtime/invokers.js";
 import { createTestBroker, createTestTables, topicName, type TestBroker } from "../support/broker.js";
 import { uniqueName } from "../support/dynamodb.js";
+import { startWebhookTarget, type WebhookTarget } from "../support/webhook-target.js";
 
 const PARTITIONS = 3;
 
-/** Answers a webhook request; `undefined` holds the response (the test answers it later via `res`). */
-type Responder = (event: SubscriptionEvent, res: ServerResponse) => { status: number; body?: unknown } | undefined;
-
 let harness: TestBroker;
-let server: Server;
+let target: WebhookTarget;
 let baseUrl: string;
-const responders = new Map<string, Responder>();
+let responders: WebhookTarget["responders"];
 let dispatcher: Dispatcher;
 const dispatchErrors: unknown[] = [];
 
 beforeAll(async () => {
   harness = createTestBroker(await createTestTables("subeos"), { config: { subscriptionAllowHttp: true, subscriptionLocalModules: true } });
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (c: Buffer) => chunks.push(c));
-    request.on("end", () => {
-      const event = JSON.parse(Buffer.concat(chunks).toString("utf8")) as SubscriptionEvent;
-      const answer = (responders.get(request.url ?? "/") ?? ((): ReturnType<Responder> => ({ status: 404 })))(event, response);
-      if (answer === undefined) return;
-      response.writeHead(answer.status, { "content-type": "application/json" });
-      response.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  target = await startWebhookTarget(() => ({ status: 404 }));
+  ({ baseUrl, responders } = target);
   dispatcher = new Dispatcher({ broker: harness.broker, invoker: createInvoker(), retryBaseMs: 1, retryMaxMs: 5, onError: (error) => dispatchErrors.push(error) });
 }, 120_000);
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await target?.close();
 });
 
 async function createTopic(label: string, partitions = PARTITIONS): Promise<string> {
@@ -159,7 +145,7 @@ describe("exactly-once subscriptions", () => {
       const path = `/${uniqueName("late")}`;
       let held: { res: ServerResponse; body: unknown } | undefined;
       let calls = 0;
-      responders.set(path, (event, res) => {
+      responders.set(path, (event, { response: res }) => {
         calls++;
         if (calls === 1) {
           held = { res, body: transform(event, output) }; // never answered in time: the invoker gives up after timeoutMs
