@@ -15,24 +15,15 @@
  */
 import { DynalogError } from "../errors.js";
 import { MAX_PARTITIONS } from "../limits.js";
-import type { CompressionCodec } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import { liveMembers } from "./group-members.js";
 import type { LogReader } from "./log-reader.js";
 import { validateGroupId } from "./offsets.js";
-import type { CleanupPolicy, TimestampType, TopicRecord } from "./ports.js";
-import { mapWithConcurrency, requirePartition, unknownTopic, validateTopicConfig, validateTopicName, type TopicCatalog } from "./topics.js";
+import type { TopicRecord } from "./ports.js";
+import { mapWithConcurrency, requirePartition, unknownTopic, validateTopicConfig, validateTopicName, type TopicCatalog, type TopicConfigs } from "./topics.js";
 
 /** The configs alterConfigs may change; omitted = unchanged; retentionMs null = keep forever. */
-export interface TopicConfigChanges {
-  readonly retentionMs?: number | null;
-  readonly compression?: CompressionCodec;
-  readonly timestampType?: TimestampType;
-  readonly cleanupPolicy?: CleanupPolicy;
-  readonly deleteRetentionMs?: number;
-  readonly minCompactionLagMs?: number;
-  readonly maxMessageBytes?: number;
-}
+export type TopicConfigChanges = TopicConfigs;
 
 export interface DeleteRecordsInput {
   readonly partition: number;

@@ -6,9 +6,8 @@ import { COMPRESSION_CODECS, type CompressionCodec } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { CleanupPolicy, PartitionRef, TimestampType, TopicRecord } from "./ports.js";
 
-export interface CreateTopicInput {
-  readonly name: string;
-  readonly partitions: number;
+/** A topic's settable configs, as create and alterConfigs take them (omitted = default / unchanged). */
+export interface TopicConfigs {
   /** Omitted = 7 days; null = forever. */
   readonly retentionMs?: number | null;
   readonly compression?: CompressionCodec;
@@ -23,11 +22,9 @@ export interface CreateTopicInput {
   readonly maxMessageBytes?: number;
 }
 
-/** The compaction configs, as validateTopicConfig checks them (create and alterConfigs). */
-export interface CompactionConfig {
-  readonly cleanupPolicy?: CleanupPolicy;
-  readonly deleteRetentionMs?: number;
-  readonly minCompactionLagMs?: number;
+export interface CreateTopicInput extends TopicConfigs {
+  readonly name: string;
+  readonly partitions: number;
 }
 
 const CLEANUP_POLICIES: readonly CleanupPolicy[] = ["delete", "compact", "compact,delete"];
@@ -84,7 +81,7 @@ export function validateCreateTopic(input: CreateTopicInput): void {
 }
 
 /** The settable topic configs (create and alterConfigs): INVALID_CONFIG / UNSUPPORTED_COMPRESSION_TYPE. */
-export function validateTopicConfig(input: { readonly retentionMs?: number | null; readonly compression?: CompressionCodec; readonly maxMessageBytes?: number } & CompactionConfig): void {
+export function validateTopicConfig(input: TopicConfigs): void {
   const retention = input.retentionMs;
   if (retention !== undefined && retention !== null && (!Number.isInteger(retention) || retention < MIN_RETENTION_MS || retention > MAX_RETENTION_MS)) {
     throw new DynalogError("INVALID_CONFIG", `retentionMs must be an integer from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}, or null to keep records forever`, {
