@@ -15,23 +15,11 @@ import { DynalogError } from "../errors.js";
 import { MAX_PARTITIONS, MAX_RECORD_BYTES } from "../limits.js";
 import { authorize, group, topic, type AuthEnv } from "./authorization.js";
 import { readJson } from "./request-body.js";
+import { alterConfigsBodySchema, TOPIC_CONFIG_NAMES } from "./schemas.js";
 
 export type LifecycleRouteId = "describeTopicConfigs" | "alterTopicConfigs" | "createPartitions" | "deleteRecords" | "deleteGroup" | "compactTopic";
 
 const integer = z.number().int();
-
-/** Fields as in createTopic; omitted = unchanged. Values are checked by the core (INVALID_CONFIG…). */
-const alterConfigsBodySchema = z.strictObject({
-  retentionMs: integer.nullable().optional(),
-  compression: z.string().optional(),
-  timestampType: z.string().optional(),
-  cleanupPolicy: z.string().optional(),
-  deleteRetentionMs: integer.optional(),
-  minCompactionLagMs: integer.optional(),
-  maxMessageBytes: integer.optional(),
-});
-
-const ALTERABLE = ["retentionMs", "compression", "timestampType", "cleanupPolicy", "deleteRetentionMs", "minCompactionLagMs", "maxMessageBytes"] as const;
 
 /** Optional: which partitions to compact (default all). */
 const compactBodySchema = z.strictObject({
@@ -77,8 +65,8 @@ export const lifecycleHandlers: Record<LifecycleRouteId, Handler> = {
     const body = await readJson(c, alterConfigsBodySchema);
     const name = c.req.param("topic")!;
     await authorize(c, topic(name, "Alter"));
-    if (ALTERABLE.every((config) => body[config] === undefined)) {
-      throw new DynalogError("INVALID_REQUEST", `Name at least one config to change: ${ALTERABLE.join(", ")}`);
+    if (TOPIC_CONFIG_NAMES.every((config) => body[config] === undefined)) {
+      throw new DynalogError("INVALID_REQUEST", `Name at least one config to change: ${TOPIC_CONFIG_NAMES.join(", ")}`);
     }
     const altered = await broker.alterTopicConfigs(name, {
       retentionMs: body.retentionMs,

@@ -44,20 +44,27 @@ export const produceBodySchema = z.strictObject({
 });
 export type ProduceBody = z.infer<typeof produceBodySchema>;
 
-export const createTopicBodySchema = z.strictObject({
-  name: z.string(),
-  partitions: integer,
+/**
+ * A topic's settable configs (the core's TopicConfigs), as create and alterConfigs take them.
+ * Values are checked by the core: UNSUPPORTED_COMPRESSION_TYPE, INVALID_CONFIG (compacted topics:
+ * docs/compaction.md; maxMessageBytes is Kafka's max.message.bytes, per record).
+ */
+const topicConfigFields = {
   retentionMs: integer.nullable().optional(),
-  // Values are checked by the core, which refuses with UNSUPPORTED_COMPRESSION_TYPE / INVALID_CONFIG.
   compression: z.string().optional(),
   timestampType: z.string().optional(),
-  // Compacted topics (docs/compaction.md); values checked by the core (INVALID_CONFIG).
   cleanupPolicy: z.string().optional(),
   deleteRetentionMs: integer.optional(),
   minCompactionLagMs: integer.optional(),
-  // Kafka's max.message.bytes, per record; checked by the core (INVALID_CONFIG).
   maxMessageBytes: integer.optional(),
-});
+};
+
+export const TOPIC_CONFIG_NAMES = Object.keys(topicConfigFields) as (keyof typeof topicConfigFields)[];
+
+export const createTopicBodySchema = z.strictObject({ name: z.string(), partitions: integer, ...topicConfigFields });
+
+/** Omitted = unchanged. */
+export const alterConfigsBodySchema = z.strictObject(topicConfigFields);
 
 export const initProducerBodySchema = z.strictObject({
   transactionalId: z.string().optional(),
