@@ -72,11 +72,15 @@ export function isConsolePath(path: string): boolean {
 /** The console's routes as a Hono app; `app.fetch` serves them on any runtime. */
 export function createConsoleRoutes(bundle: ConsoleBundle): Hono {
   const app = new Hono();
+  // Each file copied once into an ArrayBuffer of its own: a Node Buffer (readFileSync of a small
+  // file) is a view into a shared pool, so its `.buffer` would send the whole pool.
+  const index = ownBytes(bundle.index);
+  const assets = new Map([...bundle.assets].map(([name, asset]) => [name, { body: ownBytes(asset.body), contentType: asset.contentType }]));
   const assetPrefix = `${CONSOLE_BASE_PATH}/${CONSOLE_ASSETS_DIR}/`;
 
   app.on(["GET", "HEAD"], `${assetPrefix}*`, (c) => {
     const name = c.req.path.slice(assetPrefix.length);
-    const asset = bundle.assets.get(name);
+    const asset = assets.get(name);
     // A missing asset is a 404, never index.html: a stale page asking for an old hash must not get HTML as script.
     if (!asset) return c.text(`No console asset ${name}`, 404, { ...COMMON_HEADERS, "cache-control": REVALIDATE });
     return respond(c, asset.body, { "content-type": asset.contentType, "cache-control": IMMUTABLE });
@@ -84,7 +88,7 @@ export function createConsoleRoutes(bundle: ConsoleBundle): Hono {
 
   // Every other path under /console is a page of the console: the browser-side router picks it up.
   const page = (c: Context) =>
-    respond(c, bundle.index, { "content-type": "text/html; charset=utf-8", "cache-control": REVALIDATE, "content-security-policy": CONTENT_SECURITY_POLICY });
+    respond(c, index, { "content-type": "text/html; charset=utf-8", "cache-control": REVALIDATE, "content-security-policy": CONTENT_SECURITY_POLICY });
   app.on(["GET", "HEAD"], CONSOLE_BASE_PATH, page);
   app.on(["GET", "HEAD"], `${CONSOLE_BASE_PATH}/*`, page);
 
@@ -92,10 +96,12 @@ export function createConsoleRoutes(bundle: ConsoleBundle): Hono {
   return app;
 }
 
-function respond(c: Context, body: Uint8Array, headers: Record<string, string>): Response {
+function ownBytes(bytes: Uint8Array): ArrayBuffer {
+  return new Uint8Array(bytes).buffer;
+}
+
+function respond(c: Context, body: ArrayBuffer, headers: Record<string, string>): Response {
   const all = { ...COMMON_HEADERS, ...headers, "content-length": String(body.byteLength) };
   if (c.req.method === "HEAD") return c.body(null, 200, all);
-  // A copy into an ArrayBuffer of its own: a Node Buffer (readFileSync of a small file) is a view
-  // into a shared pool, and Buffer#slice returns a view too, so `.buffer` would send the whole pool.
-  return c.body(new Uint8Array(body).buffer, 200, all);
+  return c.body(body, 200, all);
 }
