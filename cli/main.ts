@@ -317,7 +317,7 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
 
   registerSmoke(program, setExit);
   registerLifecycleCommands(topics, groups, client);
-  registerSubscriptionCommands(program, client, printTable);
+  registerSubscriptionCommands(program, client);
   registerSecurityCommands(program, client);
   return program;
 }

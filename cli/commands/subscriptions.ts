@@ -12,8 +12,7 @@
 import path from "node:path";
 import { CommanderError, InvalidArgumentError, Option, type Command } from "commander";
 import type { Dynalog, SubscriptionInfo } from "../../client/index.js";
-
-type PrintTable = (header: string[], rows: string[][]) => void;
+import { printTable } from "../output.js";
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -53,7 +52,7 @@ interface CreateOptions {
   timeoutMs?: number;
 }
 
-export function registerSubscriptionCommands(program: Command, client: () => Dynalog, printTable: PrintTable): void {
+export function registerSubscriptionCommands(program: Command, client: () => Dynalog): void {
   const subscriptions = program.command("subscriptions").description("push subscriptions: the broker delivers a topic's records to a webhook or function");
   subscriptions
     .command("create <name>")
