@@ -6,7 +6,7 @@
  * needs Alter on the topic (docs/compaction.md).
  */
 import type { Context } from "hono";
-import { z } from "../zod.js";
+import * as z from "../zod.js";
 import type { Broker } from "../core/broker.js";
 import type { TopicRecord } from "../core/ports.js";
 import { parseCompression } from "../core/batches.js";

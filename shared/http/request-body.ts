@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import type * as zc from "zod/v4/core";
-import { z } from "../zod.js";
+import * as z from "../zod.js";
 import { DynalogError } from "../errors.js";
 import { encodedStringBytes, MAX_REQUEST_BODY_BYTES } from "../limits.js";
 

@@ -4,7 +4,7 @@
  * Value ranges with Kafka-named errors are checked in the core; here only shape and type.
  * Written with zod's tree-shakable API (../zod.ts): `z.optional(x)` where classic zod has `x.optional()`.
  */
-import { z } from "../zod.js";
+import * as z from "../zod.js";
 
 const integer = z.number().check(z.int());
 

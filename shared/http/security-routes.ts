@@ -1,6 +1,6 @@
 /** HTTP handlers for API keys and ACL rules (admin function; each needs Cluster Alter or Describe). */
 import type { Context } from "hono";
-import { z } from "../zod.js";
+import * as z from "../zod.js";
 import { OPERATIONS, PATTERN_TYPES, PERMISSIONS, RESOURCE_TYPES } from "../security/acl.js";
 import type { StoredAcl, StoredApiKey } from "../security/ports.js";
 import type { Security } from "../security/security.js";

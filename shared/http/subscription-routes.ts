@@ -6,7 +6,7 @@
  * cluster; listing and describing need Describe on the topic (lists are filtered, never 403).
  */
 import type { Context } from "hono";
-import { z } from "../zod.js";
+import * as z from "../zod.js";
 import type { Broker } from "../core/broker.js";
 import type { SubscriptionRecord } from "../core/subscription-model.js";
 import type { SubscriptionDescription } from "../core/subscriptions.js";

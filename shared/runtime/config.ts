@@ -2,7 +2,7 @@
  * Deployment configuration from environment variables — read only here, at a function's cold
  * start (the core never touches process.env). Bad values fail the cold start with a clear message.
  */
-import { z } from "../zod.js";
+import * as z from "../zod.js";
 import type { BrokerConfig } from "../core/context.js";
 import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../limits.js";
 import { COMPRESSION_CODECS } from "../record-batch.js";

@@ -3,7 +3,7 @@
  * a message in the path, a topic in the path, a consume by GET, and webhooks (the request body is
  * the value). Same core, authentication and answers as the JSON routes.
  */
-import { z } from "../../zod.js";
+import * as z from "../../zod.js";
 import type { ProduceRecord } from "../../core/produce.js";
 import { parseWith, readJson, readRawBody } from "../request-body.js";
 import { consume, instanceParams } from "./consumers.js";

@@ -3,7 +3,7 @@
  * values and header values are UTF-8 strings (that client stringifies everything). Objects are
  * strict, like the native API's: an unknown field is a 400, not silently ignored.
  */
-import { z } from "../../zod.js";
+import * as z from "../../zod.js";
 
 const integer = z.number().check(z.int());
 const topicName = z.string().check(z.minLength(1));
