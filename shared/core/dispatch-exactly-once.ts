@@ -9,7 +9,7 @@
  * the dispatcher accepted is committed, and only once, because the commit moves the input offsets
  * past the batch in the same transaction.
  */
-import { z } from "zod";
+import * as z from "../zod.js";
 import type { Broker } from "./broker.js";
 import { isDynalogError } from "../errors.js";
 import { MAX_RECORDS_PER_REQUEST } from "../limits.js";
@@ -26,21 +26,19 @@ export const transactionalIdFor = (subscription: string, partition: number) => `
 export type ExactlyOnceBroker = Pick<Broker, "initProducer" | "commitTransaction">;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const headerValue = z.union([z.array(z.number().int().min(0).max(255)).max(1_000_000), z.string()]);
-const outputRecord = z
-  .object({
-    topic: z.string().min(1).max(249),
-    partition: z.number().int().min(0).optional(),
-    key: z.string().nullable().optional(),
-    value: z.string().nullable().optional(),
-    /** As in the event: a list of `{ name: bytes }`; a string header value is UTF-8. */
-    headers: z.array(z.record(z.string(), headerValue)).max(1_000).optional(),
-    /** How key and value are written: "base64" (default, as in the event) or "utf8" (plain text). */
-    encoding: z.enum(["base64", "utf8"]).optional(),
-    timestamp: z.number().int().min(0).optional(),
-  })
-  .strict();
-const exactlyOnceResponse = z.object({ records: z.array(outputRecord).max(MAX_RECORDS_PER_REQUEST) }).passthrough();
+const headerValue = z.union([z.array(z.number().check(z.int(), z.gte(0), z.lte(255))).check(z.maxLength(1_000_000)), z.string()]);
+const outputRecord = z.strictObject({
+  topic: z.string().check(z.minLength(1), z.maxLength(249)),
+  partition: z.optional(z.number().check(z.int(), z.gte(0))),
+  key: z.optional(z.nullable(z.string())),
+  value: z.optional(z.nullable(z.string())),
+  /** As in the event: a list of `{ name: bytes }`; a string header value is UTF-8. */
+  headers: z.optional(z.array(z.record(z.string(), headerValue)).check(z.maxLength(1_000))),
+  /** How key and value are written: "base64" (default, as in the event) or "utf8" (plain text). */
+  encoding: z.optional(z.enum(["base64", "utf8"])),
+  timestamp: z.optional(z.number().check(z.int(), z.gte(0))),
+});
+const exactlyOnceResponse = z.looseObject({ records: z.array(outputRecord).check(z.maxLength(MAX_RECORDS_PER_REQUEST)) });
 
 export type OutputVerdict = { readonly ok: true; readonly records: TransactionRecord[] } | { readonly ok: false; readonly reason: string };
 
@@ -53,7 +51,7 @@ export function readExactlyOnceResponse(response: unknown): OutputVerdict {
   if (Array.isArray(failures) && failures.length > 0) {
     return { ok: false, reason: "exactly-once targets answer all or nothing: batchItemFailures is not accepted (fail the invocation instead)" };
   }
-  const parsed = exactlyOnceResponse.safeParse(response);
+  const parsed = z.safeParse(exactlyOnceResponse, response);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return { ok: false, reason: `exactly-once answer must be { "records": [ { "topic", "key", "value", "headers" } ] }: ${issue.path.join(".") || "(answer)"}: ${issue.message}` };

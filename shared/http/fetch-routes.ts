@@ -2,7 +2,7 @@
 import type { OffsetSpec } from "../core/broker.js";
 import type { PartitionFetchResult } from "../core/fetch.js";
 import type { FetchedRecord } from "../core/log-reader.js";
-import * as z from "zod";
+import * as z from "../zod.js";
 import { DynalogError } from "../errors.js";
 import { encodedStringBytes } from "../limits.js";
 import { authorize, topic } from "./authorization.js";

@@ -6,7 +6,7 @@
  * needs Alter on the topic (docs/compaction.md).
  */
 import type { Context } from "hono";
-import * as z from "zod";
+import * as z from "../zod.js";
 import type { Broker } from "../core/broker.js";
 import type { TopicRecord } from "../core/ports.js";
 import { parseCompression } from "../core/batches.js";
@@ -19,17 +19,17 @@ import { alterConfigsBodySchema, TOPIC_CONFIG_NAMES } from "./schemas.js";
 
 export type LifecycleRouteId = "describeTopicConfigs" | "alterTopicConfigs" | "createPartitions" | "deleteRecords" | "deleteGroup" | "compactTopic";
 
-const integer = z.number().int();
+const integer = z.number().check(z.int());
 
 /** Optional: which partitions to compact (default all). */
 const compactBodySchema = z.strictObject({
-  partitions: z.array(integer).min(1).max(MAX_PARTITIONS).optional(),
+  partitions: z.optional(z.array(integer).check(z.minLength(1), z.maxLength(MAX_PARTITIONS))),
 });
 
 const createPartitionsBodySchema = z.strictObject({ count: integer });
 
 const deleteRecordsBodySchema = z.strictObject({
-  partitions: z.array(z.strictObject({ partition: integer, offset: integer })).min(1).max(MAX_PARTITIONS),
+  partitions: z.array(z.strictObject({ partition: integer, offset: integer })).check(z.minLength(1), z.maxLength(MAX_PARTITIONS)),
 });
 
 /** A topic's configs, every one settable (maxMessageBytes up to MAX_RECORD_BYTES, the most a batch item holds). */

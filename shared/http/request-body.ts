@@ -3,7 +3,8 @@
  * Every refusal is a 4xx thrown before any handler logic runs, so bad input never reaches storage.
  */
 import type { Context } from "hono";
-import type * as z from "zod";
+import type * as zc from "zod/v4/core";
+import * as z from "../zod.js";
 import { DynalogError } from "../errors.js";
 import { encodedStringBytes, MAX_REQUEST_BODY_BYTES } from "../limits.js";
 
@@ -24,7 +25,7 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
  * parse whatever the Content-Type says, for routes documented for `curl -d` (which sends
  * `application/x-www-form-urlencoded`).
  */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S, options: { readonly anyMediaType?: boolean } = {}): Promise<z.infer<S>> {
+export async function readJson<S extends zc.$ZodType>(c: Context, schema: S, options: { readonly anyMediaType?: boolean } = {}): Promise<zc.output<S>> {
   // Escaping only adds bytes, so a declared length over the cap is over it encoded too.
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > MAX_REQUEST_BODY_BYTES) throw bodyTooLarge(declared, declared);
@@ -79,8 +80,9 @@ function bodyTooLarge(size: number, encodedSize: number): DynalogError {
   });
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
-  const result = schema.safeParse(value);
+/** Any zod schema (classic or mini: the same core); the messages are zod's English ones (../zod.ts). */
+export function parseWith<S extends zc.$ZodType>(schema: S, value: unknown, where: string): zc.output<S> {
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 5).map((issue) => {
     const path = issue.path.length > 0 ? `${where}.${issue.path.join(".")}` : where;

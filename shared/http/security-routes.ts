@@ -1,6 +1,6 @@
 /** HTTP handlers for API keys and ACL rules (admin function; each needs Cluster Alter or Describe). */
 import type { Context } from "hono";
-import * as z from "zod";
+import * as z from "../zod.js";
 import { OPERATIONS, PATTERN_TYPES, PERMISSIONS, RESOURCE_TYPES } from "../security/acl.js";
 import type { StoredAcl, StoredApiKey } from "../security/ports.js";
 import type { Security } from "../security/security.js";
@@ -12,15 +12,15 @@ export type SecurityRouteId = "createAcl" | "listAcls" | "deleteAcl" | "createAp
 const aclBodySchema = z.strictObject({
   principal: z.string(),
   resourceType: z.enum(RESOURCE_TYPES),
-  patternType: z.enum(PATTERN_TYPES).default("LITERAL"),
+  patternType: z._default(z.enum(PATTERN_TYPES), "LITERAL"),
   resourceName: z.string(),
   operation: z.enum(OPERATIONS),
-  permission: z.enum(PERMISSIONS).default("Allow"),
+  permission: z._default(z.enum(PERMISSIONS), "Allow"),
 });
 
 const apiKeyBodySchema = z.strictObject({
   principal: z.string(),
-  description: z.string().max(200).optional(),
+  description: z.optional(z.string().check(z.maxLength(200))),
 });
 
 const aclJson = (acl: StoredAcl) => ({ ...acl, createdAt: new Date(acl.createdAt).toISOString() });

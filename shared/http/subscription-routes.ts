@@ -6,7 +6,7 @@
  * cluster; listing and describing need Describe on the topic (lists are filtered, never 403).
  */
 import type { Context } from "hono";
-import * as z from "zod";
+import * as z from "../zod.js";
 import type { Broker } from "../core/broker.js";
 import type { SubscriptionRecord } from "../core/subscription-model.js";
 import type { SubscriptionDescription } from "../core/subscriptions.js";
@@ -14,22 +14,22 @@ import { authorize, cluster, group, mayAccess, topic, type AuthEnv } from "./aut
 import { readJson } from "./request-body.js";
 import type { SubscriptionRouteId } from "./routes.js";
 
-const integer = z.number().int();
+const integer = z.number().check(z.int());
 
 /** Shapes only; ranges and rules are the core's (INVALID_SUBSCRIPTION with a clear message). */
 const createSubscriptionBodySchema = z.strictObject({
-  name: z.string().max(1_000),
-  topic: z.string().max(1_000),
-  group: z.string().max(1_000).optional(),
-  webhook: z.string().max(10_000).optional(),
-  function: z.string().max(10_000).optional(),
-  batchSize: integer.optional(),
-  maxBatchingWindowMs: integer.optional(),
-  startingPosition: z.union([z.literal("earliest"), z.literal("latest"), integer]).optional(),
-  maxRetries: integer.optional(),
-  deadLetterTopic: z.string().max(1_000).nullable().optional(),
-  delivery: z.enum(["at-least-once", "exactly-once"]).optional(),
-  timeoutMs: integer.optional(),
+  name: z.string().check(z.maxLength(1_000)),
+  topic: z.string().check(z.maxLength(1_000)),
+  group: z.optional(z.string().check(z.maxLength(1_000))),
+  webhook: z.optional(z.string().check(z.maxLength(10_000))),
+  function: z.optional(z.string().check(z.maxLength(10_000))),
+  batchSize: z.optional(integer),
+  maxBatchingWindowMs: z.optional(integer),
+  startingPosition: z.optional(z.union([z.literal("earliest"), z.literal("latest"), integer])),
+  maxRetries: z.optional(integer),
+  deadLetterTopic: z.optional(z.nullable(z.string().check(z.maxLength(1_000)))),
+  delivery: z.optional(z.enum(["at-least-once", "exactly-once"])),
+  timeoutMs: z.optional(integer),
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

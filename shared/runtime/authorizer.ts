@@ -10,15 +10,13 @@
  * writes.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult, Context } from "aws-lambda";
 import { DynalogError } from "../errors.js";
 import { Security } from "../security/security.js";
 import { createDynamoSecurityStore } from "../storage/security-store.js";
 import { runtimeConfigFromEnv } from "./config.js";
-import { dynamoDbClientConfig } from "./lambda.js";
-import { dynamoDbClientCreated } from "./client-hooks.js";
+import { createDynamoDbClient } from "./dynamodb-client.js";
 
 /** What API Gateway passes on to the integration (`$context.authorizer.principal`). */
 export interface KeyAuthorizerContext {
@@ -66,7 +64,7 @@ export function createKeyAuthorizer(security: Security, options: KeyAuthorizerOp
 export function lambdaKeyAuthorizer(): (event: APIGatewayRequestAuthorizerEventV2, context: Context) => Promise<KeyAuthorizerResult> {
   const config = runtimeConfigFromEnv();
   const logger = new Logger({ serviceName: config.serviceName, logLevel: config.logLevel, persistentKeys: { function: "authorizer" } });
-  const documents = DynamoDBDocumentClient.from(dynamoDbClientCreated(new DynamoDBClient(dynamoDbClientConfig(config))));
+  const documents = DynamoDBDocumentClient.from(createDynamoDbClient(config));
   // Always on, whatever DYNALOG_AUTH says: this function exists only to check keys. Its key cache
   // has the same TTL as the broker functions' (DYNALOG_AUTH_CACHE_TTL_MS, default 5 s).
   const security = new Security(createDynamoSecurityStore(documents, config.tables), { ...config.security, enabled: true });

@@ -2,7 +2,7 @@
  * Deployment configuration from environment variables — read only here, at a function's cold
  * start (the core never touches process.env). Bad values fail the cold start with a clear message.
  */
-import * as z from "zod";
+import * as z from "../zod.js";
 import type { BrokerConfig } from "../core/context.js";
 import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../limits.js";
 import { COMPRESSION_CODECS } from "../record-batch.js";
@@ -27,54 +27,54 @@ export interface RuntimeConfig {
   readonly subscriptions: boolean;
 }
 
-const positiveInt = z.string().regex(/^\d+$/).transform(Number);
+const positiveInt = z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number));
 
-const tableName = z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/);
+const tableName = z.optional(z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/)));
 
 const envSchema = z.object({
-  DYNALOG_TABLE_PREFIX: z.string().regex(/^[a-zA-Z0-9_.-]{1,200}$/).default("dynalog"),
+  DYNALOG_TABLE_PREFIX: z._default(z.string().check(z.regex(/^[a-zA-Z0-9_.-]{1,200}$/)), "dynalog"),
   // Per-table names override the prefix: the CDK stack lets CloudFormation name the tables (so two
   // deployments never collide) and passes each name here.
-  DYNALOG_TABLE_TOPICS: tableName.optional(),
-  DYNALOG_TABLE_PARTITIONS: tableName.optional(),
-  DYNALOG_TABLE_LOG: tableName.optional(),
-  DYNALOG_TABLE_PRODUCERS: tableName.optional(),
-  DYNALOG_TABLE_OFFSETS: tableName.optional(),
-  DYNALOG_TABLE_SECURITY: tableName.optional(),
-  DYNALOG_SERVICE_NAME: z.string().regex(/^[a-zA-Z0-9_.-]{1,100}$/).default("dynalog"),
-  DYNALOG_LOG_LEVEL: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
-  DYNALOG_METRICS_ENABLED: z.enum(["true", "false"]).default("true"),
-  DYNALOG_DYNAMODB_ENDPOINT: z.url().optional(),
-  AWS_REGION: z.string().default("us-east-1"),
+  DYNALOG_TABLE_TOPICS: tableName,
+  DYNALOG_TABLE_PARTITIONS: tableName,
+  DYNALOG_TABLE_LOG: tableName,
+  DYNALOG_TABLE_PRODUCERS: tableName,
+  DYNALOG_TABLE_OFFSETS: tableName,
+  DYNALOG_TABLE_SECURITY: tableName,
+  DYNALOG_SERVICE_NAME: z._default(z.string().check(z.regex(/^[a-zA-Z0-9_.-]{1,100}$/)), "dynalog"),
+  DYNALOG_LOG_LEVEL: z._default(z.enum(["DEBUG", "INFO", "WARN", "ERROR"]), "INFO"),
+  DYNALOG_METRICS_ENABLED: z._default(z.enum(["true", "false"]), "true"),
+  DYNALOG_DYNAMODB_ENDPOINT: z.optional(z.url()),
+  AWS_REGION: z._default(z.string(), "us-east-1"),
   // The CDK stack derives it from the writers' timeouts and refuses an unsafe value (infra/functions.ts).
-  DYNALOG_HOLE_TIMEOUT_MS: positiveInt.refine((ms) => ms > 0, "must be at least 1").optional(),
-  DYNALOG_TOPIC_CACHE_TTL_MS: positiveInt.optional(),
-  DYNALOG_LONG_POLL_INTERVAL_MS: positiveInt.optional(),
-  DYNALOG_DEFAULT_COMPRESSION: z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"]).optional(),
+  DYNALOG_HOLE_TIMEOUT_MS: z.optional(positiveInt.check(z.refine((ms) => ms > 0, "must be at least 1"))),
+  DYNALOG_TOPIC_CACHE_TTL_MS: z.optional(positiveInt),
+  DYNALOG_LONG_POLL_INTERVAL_MS: z.optional(positiveInt),
+  DYNALOG_DEFAULT_COMPRESSION: z.optional(z.enum(COMPRESSION_CODECS as ["none", "gzip", "brotli"])),
   // Security: "on" in every deployment (the CDK stack sets it); off by default for local runs.
-  DYNALOG_AUTH: z.enum(["on", "off"]).default("off"),
+  DYNALOG_AUTH: z._default(z.enum(["on", "off"]), "off"),
   /** Comma-separated principals ("User:admin", "IAM:arn:…") that bypass ACLs. */
-  DYNALOG_SUPER_USERS: z.string().default(""),
-  DYNALOG_AUTH_CACHE_TTL_MS: positiveInt.optional(),
-  DYNALOG_QUOTA_REQUESTS_PER_SECOND: positiveInt.optional(),
-  DYNALOG_QUOTA_BYTES_PER_SECOND: positiveInt.optional(),
-  DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: positiveInt.optional(),
-  DYNALOG_QUOTA_WINDOW_MS: positiveInt.optional(),
-  DYNALOG_QUOTA_FLUSH_INTERVAL_MS: positiveInt.optional(),
+  DYNALOG_SUPER_USERS: z._default(z.string(), ""),
+  DYNALOG_AUTH_CACHE_TTL_MS: z.optional(positiveInt),
+  DYNALOG_QUOTA_REQUESTS_PER_SECOND: z.optional(positiveInt),
+  DYNALOG_QUOTA_BYTES_PER_SECOND: z.optional(positiveInt),
+  DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: z.optional(positiveInt),
+  DYNALOG_QUOTA_WINDOW_MS: z.optional(positiveInt),
+  DYNALOG_QUOTA_FLUSH_INTERVAL_MS: z.optional(positiveInt),
   // Push subscriptions (docs/subscriptions.md): the local broker sets these; not deployed yet.
-  DYNALOG_SUBSCRIPTIONS: z.enum(["on", "off"]).default("off"),
-  DYNALOG_SUBSCRIPTION_ALLOW_HTTP: z.enum(["true", "false"]).default("false"),
-  DYNALOG_SUBSCRIPTION_LOCAL_MODULES: z.enum(["true", "false"]).default("false"),
+  DYNALOG_SUBSCRIPTIONS: z._default(z.enum(["on", "off"]), "off"),
+  DYNALOG_SUBSCRIPTION_ALLOW_HTTP: z._default(z.enum(["true", "false"]), "false"),
+  DYNALOG_SUBSCRIPTION_LOCAL_MODULES: z._default(z.enum(["true", "false"]), "false"),
   /** Comma-separated Lambda ARNs (or prefixes ending in '*') subscriptions may target. */
-  DYNALOG_SUBSCRIPTION_FUNCTIONS: z.string().default(""),
+  DYNALOG_SUBSCRIPTION_FUNCTIONS: z._default(z.string(), ""),
   // Milliseconds, or "forever".
-  DYNALOG_DEFAULT_RETENTION_MS: z
-    .union([z.literal("forever"), positiveInt.refine((ms) => ms >= MIN_RETENTION_MS && ms <= MAX_RETENTION_MS, `must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}`)])
-    .optional(),
+  DYNALOG_DEFAULT_RETENTION_MS: z.optional(
+    z.union([z.literal("forever"), positiveInt.check(z.refine((ms) => ms >= MIN_RETENTION_MS && ms <= MAX_RETENTION_MS, `must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}`))]),
+  ),
 });
 
 export function runtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RuntimeConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = z.safeParse(envSchema, env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Invalid Dynalog configuration: ${problems}`);

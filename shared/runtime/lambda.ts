@@ -2,15 +2,13 @@
  * Builds a Lambda handler for one function: configuration, DynamoDB client, telemetry and broker
  * are created once per cold start and reused by every invocation of the warm instance.
  */
-import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { handle } from "hono/aws-lambda";
 import { createBroker } from "../core/broker.js";
 import { composeApi, type RouteHandlers } from "../http/compose.js";
 import type { FunctionName } from "../http/routes.js";
 import { createDynamoStorage } from "../storage/dynamo-storage.js";
-import { dynamoDbClientCreated } from "./client-hooks.js";
-import { DYNAMODB_CLIENT_LIMITS } from "./client-limits.js";
-import { runtimeConfigFromEnv, type RuntimeConfig } from "./config.js";
+import { runtimeConfigFromEnv } from "./config.js";
+import { createDynamoDbClient } from "./dynamodb-client.js";
 import { createTelemetry, type LambdaHttpHandler } from "./telemetry.js";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "hono";
@@ -24,23 +22,11 @@ function iamCaller(c: Context): string | undefined {
   return typeof arn === "string" && arn.startsWith("arn:") ? arn : undefined;
 }
 
-/** Not applied against DynamoDB Local, whose latency on a loaded 2-core CI machine is not AWS's. */
-export function dynamoDbClientConfig(config: RuntimeConfig): DynamoDBClientConfig {
-  if (config.dynamodbEndpoint) {
-    return { region: config.region, endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } };
-  }
-  return {
-    region: config.region,
-    maxAttempts: DYNAMODB_CLIENT_LIMITS.maxAttempts,
-    requestHandler: { connectionTimeout: DYNAMODB_CLIENT_LIMITS.connectionTimeoutMs, requestTimeout: DYNAMODB_CLIENT_LIMITS.requestTimeoutMs },
-  };
-}
-
 /** `routes`: the function's route modules (shared/http/function-routes/<fn>.ts), imported by its entry point. */
 export function lambdaHandler(fn: FunctionName, routes: readonly RouteHandlers[]): LambdaHttpHandler {
   const config = runtimeConfigFromEnv();
   const telemetry = createTelemetry({ fn, serviceName: config.serviceName, logLevel: config.logLevel, metricsEnabled: config.metricsEnabled });
-  const client = dynamoDbClientCreated(new DynamoDBClient(dynamoDbClientConfig(config)));
+  const client = createDynamoDbClient(config);
   telemetry.instrument(client);
   const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker, observer: telemetry.observer });
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

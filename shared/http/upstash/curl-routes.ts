@@ -3,7 +3,7 @@
  * a message in the path, a topic in the path, a consume by GET, and webhooks (the request body is
  * the value). Same core, authentication and answers as the JSON routes.
  */
-import * as z from "zod";
+import * as z from "../../zod.js";
 import type { ProduceRecord } from "../../core/produce.js";
 import { parseWith, readJson, readRawBody } from "../request-body.js";
 import { consume, instanceParams } from "./consumers.js";
@@ -32,7 +32,7 @@ function isTransportHeader(name: string): boolean {
   return TRANSPORT_HEADERS.has(name) || TRANSPORT_PREFIXES.some((p) => name.startsWith(p));
 }
 
-const webhookTopicSchema = z.string().min(1, "name the target topic: /webhook?topic=<topic>");
+const webhookTopicSchema = z.string().check(z.minLength(1, "name the target topic: /webhook?topic=<topic>"));
 
 export function curlHandlers(): Record<CurlRouteId, UpstashHandler> {
   return {
