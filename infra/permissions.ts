@@ -58,7 +58,7 @@ export const HINT_ATTRIBUTES = ["p", "hw", "ls"] as const;
 /** Attributes an offset reservation touches on a counter item: never the readers' hints. */
 export const RESERVATION_ATTRIBUTES = ["p", "next", "ra", "rt"] as const;
 /** Attributes the compaction checkpoint touches on a counter item (compaction-store.ts): never the sequencer or the hints. */
-export const COMPACTION_CHECKPOINT_ATTRIBUTES = ["p", "cc", "cr"] as const;
+export const COMPACTION_CHECKPOINT_ATTRIBUTES = ["p", "cc", "cr", "ck", "ch", "cn"] as const;
 
 /**
  * What a reader needs to find a partition's high watermark or log start: read the head and the

@@ -186,7 +186,7 @@ describe("IAM: least privilege per function", () => {
       "partitions:BatchGetItem", "partitions:BatchWriteItem", "partitions:GetItem", "partitions:PutItem", `partitions:UpdateItem${HINTS}`,
       "log:Query", "log:GetItem", "log:BatchWriteItem", `log:PutItem${VOID}`,
       // Compaction (docs/compaction.md): conditional rewrites of batch items, and the checkpoint.
-      "log:UpdateItem", "partitions:UpdateItem[p,cc,cr]",
+      "log:UpdateItem", "partitions:UpdateItem[p,cc,cr,ck,ch,cn]",
       // Purge a topic's producer state; trace a record (transaction records and their input index).
       "producers:Query", "producers:GetItem", "producers:BatchWriteItem",
       // Deleting a consumer group (no live members): its group and member items, then its offsets.
