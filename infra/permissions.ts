@@ -164,6 +164,25 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
 };
 
 /**
+ * The scheduled compactor (shared/runtime/compactor.ts, docs/compaction.md): finds the compacted
+ * topics, walks their partitions as a reader does (voids and hints included), rewrites batches and
+ * records each pass's checkpoint. No API: nothing to authenticate.
+ */
+export const COMPACTOR_ACCESS: FunctionAccess = {
+  topics: [{ actions: ["Scan", "GetItem"], why: "list the topics to find the compacted ones (scan); read each one fresh before its pass" }],
+  partitions: [
+    { actions: ["GetItem"], why: "read a partition's head: its high watermark, log start and last compaction checkpoint" },
+    READER_WRITES.partitions,
+    { actions: ["UpdateItem"], onlyAttributes: COMPACTION_CHECKPOINT_ATTRIBUTES, why: "record a pass's checkpoint" },
+  ],
+  log: [
+    READER.log,
+    READER_WRITES.log,
+    { actions: ["UpdateItem"], why: "compact a batch: a conditional rewrite of its records, or of the item into a void" },
+  ],
+};
+
+/**
  * The key API's Lambda authorizer (shared/runtime/authorizer.ts): it authenticates API keys and
  * nothing else — no ACLs (the broker functions check those per route), no quota counting (the
  * broker functions count), so one read of one key item.
