@@ -79,6 +79,12 @@ export interface PartitionCompaction {
   /** Batches that changed while the pass ran; the next pass takes them. */
   readonly skippedBatches: number;
   readonly lastRunAt: number;
+  /**
+   * Why nothing was read or written (null: the pass ran): "unchanged" — nothing could change since
+   * the last complete pass (no new records, no tombstone due); "dirty-ratio" — scheduled passes
+   * only, too little new since then (docs/compaction.md).
+   */
+  readonly skipped: "unchanged" | "dirty-ratio" | null;
 }
 
 export interface TopicCompaction {

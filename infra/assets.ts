@@ -28,6 +28,12 @@ export function keyAuthorizerBundle(assembly: CloudAssembly, broker: Dynalog): s
   return bundleOf(assembly, broker.keyAuthorizer, "authorizer");
 }
 
+/** Absolute path of the scheduled compactor's bundled `index.mjs` (unless `compaction: false`). */
+export function compactorBundle(assembly: CloudAssembly, broker: Dynalog): string {
+  if (!broker.compactor) throw new Error("This broker has no scheduled compactor (compaction: false)");
+  return bundleOf(assembly, broker.compactor, "compactor");
+}
+
 function bundleOf(assembly: CloudAssembly, fn: LambdaFunction, name: string): string {
   const stack = Stack.of(fn);
   const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, TemplateResource> };

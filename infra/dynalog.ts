@@ -31,8 +31,9 @@ import { resolveCapacity, type CapacityProps } from "./capacity.js";
 import { DynalogObservability } from "./observability.js";
 import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
 import { bundlingOptions } from "./bundling.js";
+import { CompactionSchedule, compactorSettings, DEFAULT_COMPACTION_RATE, type CompactionScheduleProps } from "./compactor-schedule.js";
 import { prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "./lambda-build.js";
-import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
+import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
 
 /**
  * The functions' runtime. nodejs22.x is what the project builds for (esbuild target node22) and
@@ -139,6 +140,11 @@ export interface DynalogProps extends CapacityProps {
    * callers need none). `{ allowOrigins: ["*"] }` allows any page — callers still need credentials.
    */
   readonly cors?: CorsPolicy;
+  /**
+   * The scheduled compactor of compacted topics (docs/compaction.md). Default: a run every
+   * 5 minutes; `false` creates none (compact through `POST /v1/topics/:topic/compact` instead).
+   */
+  readonly compaction?: CompactionScheduleProps | false;
 }
 
 export class Dynalog extends Construct {
@@ -158,6 +164,8 @@ export class Dynalog extends Construct {
   readonly keyAuthorizer?: LambdaFunction;
   readonly serviceName: string;
   readonly observability: DynalogObservability;
+  /** The scheduled compactor (absent with `compaction: false`). */
+  readonly compactor?: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: DynalogProps = {}) {
     super(scope, id);
@@ -226,6 +234,19 @@ export class Dynalog extends Construct {
     }
     this.functions = functions;
 
+    if (props.compaction !== false) {
+      const rate = props.compaction?.rate ?? DEFAULT_COMPACTION_RATE;
+      this.compactor = this.createFunction("compactor", COMPACTOR_ACCESS, compactorSettings(rate), {
+        environment,
+        logRetention,
+        memorySize: capacity.memoryMb("admin"),
+        reservedConcurrency: undefined,
+        awsSdk: props.awsSdk ?? "bundled",
+        restrictAttributes,
+      });
+      new CompactionSchedule(this, "CompactionSchedule", { compactor: this.compactor, rate });
+    }
+
     const apiLogs = new LogGroup(this, "ApiAccessLogs", { logGroupName: vendedLogGroupName(this, "api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
     const corsPreflight = props.cors && corsPreflightOptions(props.cors);
     this.api = new HttpApi(this, "Api", { description: "Dynalog broker API", createDefaultStage: false, corsPreflight });
@@ -287,6 +308,7 @@ export class Dynalog extends Construct {
       api: this.api,
       ...(this.keyApi && { keyApi: this.keyApi }),
       ...(this.keyAuthorizer && { keyAuthorizer: this.keyAuthorizer }),
+      backgroundFunctions: [...(this.compactor ? [["compactor", this.compactor] as const] : [])],
       alarms: props.alarms ?? true,
       alarmTopic: props.alarmTopic,
       dashboard: props.dashboard ?? true,

@@ -36,6 +36,12 @@ export interface DynalogObservabilityProps {
   /** The API-key API and its authorizer, when deployed: covered by the same alarms and graphs. */
   readonly keyApi?: HttpApi;
   readonly keyAuthorizer?: LambdaFunction;
+  /**
+   * Functions no request waits on (the scheduled compactor, …): their errors get an alarm of their
+   * own, so the API functions' alarm keeps within CloudWatch's 10 metrics per alarm and a failing
+   * background job is told apart from failing requests.
+   */
+  readonly backgroundFunctions?: readonly (readonly [string, LambdaFunction])[];
   readonly alarms: boolean;
   readonly alarmTopic?: ITopic;
   readonly dashboard: boolean;
@@ -87,14 +93,24 @@ export class DynalogObservability extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: DynalogObservabilityProps) {
     super(scope, id);
-    const functions: [string, LambdaFunction][] = [...(Object.entries(props.functions) as [FunctionName, LambdaFunction][])];
-    if (props.keyAuthorizer) functions.push(["authorizer", props.keyAuthorizer]);
+    const requestFunctions: [string, LambdaFunction][] = [...(Object.entries(props.functions) as [FunctionName, LambdaFunction][])];
+    if (props.keyAuthorizer) requestFunctions.push(["authorizer", props.keyAuthorizer]);
+    const background = (props.backgroundFunctions ?? []).map(([name, fn]): [string, LambdaFunction] => [name, fn]);
+    const functions = [...requestFunctions, ...background];
     const apis = [props.api, ...(props.keyApi ? [props.keyApi] : [])];
     const tables = Object.entries(props.tables) as [TableId, Table][];
 
     if (props.alarms) {
-      this.alarm("FunctionErrors", "Lambda errors (crashes, timeouts) in any Dynalog function", sum(functions.map(([, f]) => f.metricErrors({ period: PERIOD }))), ALARM_THRESHOLDS.functionErrors);
-      this.alarm("FunctionThrottles", "Lambda throttled invocations of any Dynalog function", sum(functions.map(([, f]) => f.metricThrottles({ period: PERIOD }))), ALARM_THRESHOLDS.functionThrottles);
+      this.alarm("FunctionErrors", "Lambda errors (crashes, timeouts) in any Dynalog API function", sum(requestFunctions.map(([, f]) => f.metricErrors({ period: PERIOD }))), ALARM_THRESHOLDS.functionErrors);
+      this.alarm("FunctionThrottles", "Lambda throttled invocations of any Dynalog API function", sum(requestFunctions.map(([, f]) => f.metricThrottles({ period: PERIOD }))), ALARM_THRESHOLDS.functionThrottles);
+      if (background.length > 0) {
+        this.alarm(
+          "BackgroundFunctionErrors",
+          "Lambda errors (crashes, timeouts) in a Dynalog background function (scheduled compaction, …)",
+          sum(background.map(([, f]) => f.metricErrors({ period: PERIOD }))),
+          ALARM_THRESHOLDS.functionErrors,
+        );
+      }
       this.alarm("ApiServerErrors", "HTTP 5xx answered by the Dynalog API(s)", sum(apis.map((api) => api.metricServerError({ period: PERIOD, statistic: "Sum" }))), ALARM_THRESHOLDS.apiServerErrors);
       // Reads and writes apart: one alarm's metric math holds at most 10 metrics (6 tables each).
       for (const kind of ["Read", "Write"] as const) {

@@ -58,7 +58,7 @@ export const HINT_ATTRIBUTES = ["p", "hw", "ls"] as const;
 /** Attributes an offset reservation touches on a counter item: never the readers' hints. */
 export const RESERVATION_ATTRIBUTES = ["p", "next", "ra", "rt"] as const;
 /** Attributes the compaction checkpoint touches on a counter item (compaction-store.ts): never the sequencer or the hints. */
-export const COMPACTION_CHECKPOINT_ATTRIBUTES = ["p", "cc", "cr"] as const;
+export const COMPACTION_CHECKPOINT_ATTRIBUTES = ["p", "cc", "cr", "ck", "ch", "cn"] as const;
 
 /**
  * What a reader needs to find a partition's high watermark or log start: read the head and the
@@ -161,6 +161,25 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     ],
     security: [...AUTHENTICATING],
   },
+};
+
+/**
+ * The scheduled compactor (shared/runtime/compactor.ts, docs/compaction.md): finds the compacted
+ * topics, walks their partitions as a reader does (voids and hints included), rewrites batches and
+ * records each pass's checkpoint. No API: nothing to authenticate.
+ */
+export const COMPACTOR_ACCESS: FunctionAccess = {
+  topics: [{ actions: ["Scan", "GetItem"], why: "list the topics to find the compacted ones (scan); read each one fresh before its pass" }],
+  partitions: [
+    { actions: ["GetItem"], why: "read a partition's head: its high watermark, log start and last compaction checkpoint" },
+    READER_WRITES.partitions,
+    { actions: ["UpdateItem"], onlyAttributes: COMPACTION_CHECKPOINT_ATTRIBUTES, why: "record a pass's checkpoint" },
+  ],
+  log: [
+    READER.log,
+    READER_WRITES.log,
+    { actions: ["UpdateItem"], why: "compact a batch: a conditional rewrite of its records, or of the item into a void" },
+  ],
 };
 
 /**

@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createBroker } from "../shared/core/broker.js";
+import { MIN_CLEANABLE_DIRTY_RATIO } from "../shared/core/compactor.js";
 import { createDynamoStorage } from "../shared/storage/dynamo-storage.js";
 import type { TableNames } from "../shared/storage/tables.js";
 import { localDynamoDbClientConfig } from "./dynamodb-local.js";
@@ -33,7 +34,7 @@ export function startPeriodicCompaction(options: {
   const runOnce = (): Promise<void> => {
     running ??= (async () => {
       try {
-        const { failed } = await broker.compactAllTopics();
+        const { failed } = await broker.compactAllTopics({ minDirtyRatio: MIN_CLEANABLE_DIRTY_RATIO });
         for (const { topic, error } of failed) options.onError?.(topic, error);
       } catch (error) {
         options.onError?.("*", error);

@@ -66,6 +66,10 @@ export function registerLifecycleCommands(topics: Command, groups: Command, clie
         .admin()
         .compactTopic({ topic, ...(opts.partition.length > 0 ? { partitions: opts.partition } : {}) });
       for (const p of result.partitions) {
+        if (p.skipped !== null) {
+          process.stdout.write(`${topic}-${p.partition}: unchanged since the pass at ${new Date(p.lastRunAt).toISOString()} (clean up to offset ${p.cleanedUpTo}), nothing read\n`);
+          continue;
+        }
         process.stdout.write(
           `Compacted ${topic}-${p.partition} up to offset ${p.cleanedUpTo}: ${p.removedRecords} of ${p.scannedRecords} records removed (${p.removedTombstones} tombstones), ${p.rewrittenBatches} batches rewritten${p.skippedBatches > 0 ? `, ${p.skippedBatches} changed meanwhile (next pass)` : ""}\n`,
         );

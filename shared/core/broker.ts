@@ -2,7 +2,7 @@
  * The broker core: every operation the API offers, with no knowledge of HTTP or of how storage
  * lays out items. Built by a factory from named dependencies.
  */
-import { Compactor, type TopicCompaction } from "./compactor.js";
+import { Compactor, type CompactPartitionOptions, type TopicCompaction } from "./compactor.js";
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type BrokerObserver, type Clock } from "./context.js";
 import { Fetcher, type FetchInput, type PartitionFetchResult } from "./fetch.js";
 import type { HeartbeatInput, HeartbeatResult } from "./group-heartbeat.js";
@@ -92,9 +92,9 @@ export function createBroker(deps: BrokerDependencies) {
 
     // Compaction (shared/core/compactor.ts, docs/compaction.md).
     /** One compaction pass over the named partitions (default all) of a compacted topic. */
-    compactTopic: (name: string, partitions?: readonly number[]): Promise<TopicCompaction> => compactor.compactTopic(name, partitions),
+    compactTopic: (name: string, partitions?: readonly number[], options?: CompactPartitionOptions): Promise<TopicCompaction> => compactor.compactTopic(name, partitions, options),
     /** One pass over every compacted topic (what a periodic job runs); failures are reported per topic. */
-    compactAllTopics: () => compactor.compactAll(),
+    compactAllTopics: (options?: { readonly startBefore?: number; readonly minDirtyRatio?: number }) => compactor.compactAll(options),
 
     async describeTopic(name: string): Promise<TopicDescription> {
       validateTopicName(name);
@@ -105,7 +105,7 @@ export function createBroker(deps: BrokerDependencies) {
         const head = heads[i]!;
         const highWatermark = await reader.highWatermark(topic, ref, head);
         const logStartOffset = await reader.refreshLogStart(topic, ref, head);
-        return { partition: ref.partition, logStartOffset, highWatermark, ...(isCompacted(topic) ? { compaction: head.compaction ?? null } : {}) };
+        return { partition: ref.partition, logStartOffset, highWatermark, ...(isCompacted(topic) ? { compaction: head.compaction ? { cleanedUpTo: head.compaction.cleanedUpTo, lastRunAt: head.compaction.lastRunAt } : null } : {}) };
       });
       return { topic, partitions };
     },

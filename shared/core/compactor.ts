@@ -22,7 +22,7 @@ import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { compressBlob, decodeRecordBatch, decompressBlob, encodeRecordBatch, type BatchRecord } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { LogReader } from "./log-reader.js";
-import type { BatchEntry, CompactedBatch, LogEntry, PartitionRef, TopicRecord } from "./ports.js";
+import type { BatchEntry, CompactedBatch, CompactionCheckpoint, LogEntry, PartitionRef, TopicRecord } from "./ports.js";
 import { isCompacted, mapWithConcurrency, partitionRefs, requirePartition, StaleTopicError, unknownTopic, validateTopicName, type TopicCatalog } from "./topics.js";
 
 export interface PartitionCompaction {
@@ -38,11 +38,37 @@ export interface PartitionCompaction {
   /** Batches that changed between read and rewrite (another pass, an expiry): left for the next pass. */
   readonly skippedBatches: number;
   readonly lastRunAt: number;
+  /**
+   * Why the pass read and wrote nothing beyond the partition's counter (`cleanedUpTo` and
+   * `lastRunAt` are then the last real pass's), null when it ran:
+   * - "unchanged": the last pass was complete, nothing was appended since, and no kept tombstone's
+   *   delete horizon has passed — a pass could change nothing;
+   * - "dirty-ratio": a scheduled run only, as Kafka's cleaner with min.cleanable.dirty.ratio: the
+   *   records appended since the last complete pass are under that share of the partition.
+   */
+  readonly skipped: CompactionSkip | null;
+}
+
+export type CompactionSkip = "unchanged" | "dirty-ratio";
+
+/** Kafka's min.cleanable.dirty.ratio default: a scheduled pass waits until half the partition is new. */
+export const MIN_CLEANABLE_DIRTY_RATIO = 0.5;
+
+export interface CompactPartitionOptions {
+  /** Skip the partition while (records since the last complete pass) / (those + the records it kept) is below this. */
+  readonly minDirtyRatio?: number;
 }
 
 export interface TopicCompaction {
   readonly topic: TopicRecord;
   readonly partitions: readonly PartitionCompaction[];
+}
+
+export interface CompactAllResult {
+  readonly compacted: TopicCompaction[];
+  readonly failed: { topic: string; error: unknown }[];
+  /** Compacted topics whose pass was not started because `startBefore` had passed. */
+  readonly notStarted: string[];
 }
 
 interface KeyInfo {
@@ -72,7 +98,7 @@ export class Compactor {
   ) {}
 
   /** Compact the named partitions (default all) of a compacted topic. Everything is checked before the first read. */
-  async compactTopic(name: string, partitions?: readonly number[]): Promise<TopicCompaction> {
+  async compactTopic(name: string, partitions?: readonly number[], options: CompactPartitionOptions = {}): Promise<TopicCompaction> {
     validateTopicName(name);
     const topic = await this.topics.require(name, { fresh: true });
     if (!isCompacted(topic)) {
@@ -85,7 +111,7 @@ export class Compactor {
       throw new DynalogError("INVALID_REQUEST", "A partition is listed more than once", { details: { topic: name } });
     }
     try {
-      const results = await mapWithConcurrency(refs, PARTITION_CONCURRENCY, (ref) => this.compactPartition(topic, ref));
+      const results = await mapWithConcurrency(refs, PARTITION_CONCURRENCY, (ref) => this.compactPartition(topic, ref, options));
       return { topic, partitions: results };
     } catch (error) {
       // The topic was deleted while the pass ran: its partitions are gone, so is the work.
@@ -94,22 +120,32 @@ export class Compactor {
     }
   }
 
-  /** Every compacted topic, one after another (the local broker's periodic run; a scheduled job's). */
-  async compactAll(): Promise<{ compacted: TopicCompaction[]; failed: { topic: string; error: unknown }[] }> {
+  /**
+   * Every compacted topic, one after another (the local broker's periodic run; the deployed
+   * scheduled compactor's). With `startBefore` (a clock time), no topic's pass starts after it:
+   * those topics are listed in `notStarted` and the next run takes them (an interrupted pass is
+   * harmless, but a pass that cannot finish would be cut short by the function's timeout).
+   */
+  async compactAll(options: { readonly startBefore?: number; readonly minDirtyRatio?: number } = {}): Promise<CompactAllResult> {
     const compacted: TopicCompaction[] = [];
     const failed: { topic: string; error: unknown }[] = [];
+    const notStarted: string[] = [];
     for (const topic of await this.topics.list()) {
       if (!isCompacted(topic)) continue;
+      if (options.startBefore !== undefined && this.ctx.clock() >= options.startBefore) {
+        notStarted.push(topic.name);
+        continue;
+      }
       try {
-        compacted.push(await this.compactTopic(topic.name));
+        compacted.push(await this.compactTopic(topic.name, undefined, { minDirtyRatio: options.minDirtyRatio }));
       } catch (error) {
         failed.push({ topic: topic.name, error });
       }
     }
-    return { compacted, failed };
+    return { compacted, failed, notStarted };
   }
 
-  async compactPartition(topic: TopicRecord, ref: PartitionRef): Promise<PartitionCompaction> {
+  async compactPartition(topic: TopicRecord, ref: PartitionRef, options: CompactPartitionOptions = {}): Promise<PartitionCompaction> {
     const { log, compaction } = this.ctx.storage;
     const now = this.ctx.clock();
     const head = await log.readHead(ref);
@@ -117,6 +153,13 @@ export class Compactor {
     const highWatermark = await this.reader.highWatermark(topic, ref, head);
     const logStart = await this.reader.refreshLogStart(topic, ref, head);
     const lagCutoff = now - topic.minCompactionLagMs;
+    const skip = skipReason(head.compaction, highWatermark, now, options.minDirtyRatio);
+    if (skip !== null) {
+      // Kafka's cleaner skips a log with too little dirty; here that costs the one counter read
+      // above, which is what keeps a schedule over idle compacted topics nearly free.
+      const last = head.compaction!;
+      return { partition: ref.partition, logStartOffset: logStart, highWatermark, cleanedUpTo: last.cleanedUpTo, scannedRecords: 0, removedRecords: 0, removedTombstones: 0, rewrittenBatches: 0, skippedBatches: 0, lastRunAt: last.lastRunAt, skipped: skip };
+    }
 
     // Phase 1: the latest offset of every key below the safe end.
     const latest = new Map<string, KeyInfo>();
@@ -151,6 +194,8 @@ export class Compactor {
     let removedTombstones = 0;
     let rewrittenBatches = 0;
     let skippedBatches = 0;
+    let nextDeleteHorizon: number | undefined;
+    let retainedRecords = 0;
     for await (const entry of this.entries(ref, logStart, safeEnd)) {
       if (entry.kind !== "batch") continue;
       const { records, offsetOf } = decodeEntry(entry);
@@ -176,6 +221,8 @@ export class Compactor {
         survivors.push({ record, offset });
       });
       const deleteHorizon = keepsTombstone ? (entry.deleteHorizon ?? now + topic.deleteRetentionMs) : undefined;
+      if (deleteHorizon !== undefined) nextDeleteHorizon = Math.min(nextDeleteHorizon ?? deleteHorizon, deleteHorizon);
+      retainedRecords += survivors.length;
       if (survivors.length === records.length && deleteHorizon === entry.deleteHorizon) continue;
       const replacement = survivors.length === 0 ? "empty" : compactedBatch(entry, survivors, deleteHorizon);
       if (await compaction.rewriteBatch(ref, entry, replacement)) {
@@ -187,7 +234,8 @@ export class Compactor {
       }
     }
 
-    await compaction.saveCheckpoint(ref, { cleanedUpTo: safeEnd, lastRunAt: now });
+    const complete = contiguous && skippedBatches === 0;
+    await compaction.saveCheckpoint(ref, { cleanedUpTo: safeEnd, lastRunAt: now, complete, retainedRecords, ...(nextDeleteHorizon !== undefined ? { nextDeleteHorizon } : {}) });
     return {
       partition: ref.partition,
       logStartOffset: logStart,
@@ -199,6 +247,7 @@ export class Compactor {
       rewrittenBatches,
       skippedBatches,
       lastRunAt: now,
+      skipped: null,
     };
   }
 
@@ -222,6 +271,19 @@ export class Compactor {
       if (!page.more || page.entries.length === 0) return;
     }
   }
+}
+
+/** Why a pass over a partition can be skipped, from its last checkpoint (null: run it). */
+function skipReason(last: CompactionCheckpoint | undefined, highWatermark: number, now: number, minDirtyRatio: number | undefined): CompactionSkip | null {
+  // Only a complete pass proves the range below its end holds one record per key.
+  if (!last?.complete) return null;
+  if (last.nextDeleteHorizon !== undefined && last.nextDeleteHorizon <= now) return null;
+  const dirty = highWatermark - last.cleanedUpTo;
+  if (dirty <= 0) return "unchanged";
+  // Offsets above the checkpoint are records (or a dead writer's rare voids): dense, unlike the
+  // compacted range below, whose records the pass counted.
+  if (minDirtyRatio !== undefined && last.retainedRecords !== undefined && dirty / (dirty + last.retainedRecords) < minDirtyRatio) return "dirty-ratio";
+  return null;
 }
 
 /** The survivors encoded as the batch was (same codec unless compressing no longer pays). */

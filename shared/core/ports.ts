@@ -59,6 +59,16 @@ export interface PartitionHead {
 export interface CompactionCheckpoint {
   readonly cleanedUpTo: number;
   readonly lastRunAt: number;
+  /**
+   * The pass read every batch below `cleanedUpTo` without a gap and rewrote every batch it meant to
+   * (none changed under it): the range holds at most one record per key. Absent on checkpoints
+   * written before this was recorded, which count as incomplete.
+   */
+  readonly complete?: boolean;
+  /** The earliest delete horizon of a tombstone the pass kept: the next thing that can change with time alone. */
+  readonly nextDeleteHorizon?: number;
+  /** Records the pass kept below `cleanedUpTo` (the clean part's size, for the dirty ratio). */
+  readonly retainedRecords?: number;
 }
 
 export interface BatchEntry {

@@ -5,15 +5,30 @@
  *                    cv  compaction version, bumped by every rewrite (absent = 0)
  *                    dh  delete horizon (ms): the batch's tombstones may go once it has passed
  *   Counter item:    cc  cleaned-up-to offset of the last pass   cr  time of that pass (ms)
+ *                    ck  true when that pass was complete (no gap, no batch changed under it)
+ *                    ch  earliest delete horizon of a tombstone it kept (ms)
+ *                    cn  records it kept below cc
  * A rewrite keeps the item's key, count (`c`), append time (`a`) and TTL (`x`), so offsets, the high
  * watermark, retention and the item's expiry are exactly what they were.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { CompactionStore } from "../core/ports.js";
+import type { CompactionCheckpoint, CompactionStore } from "../core/ports.js";
 import { storageFailure } from "./dynamo-errors.js";
 import { partitionKey } from "./log-keys.js";
 import { encodeRecordOffsets } from "./record-offsets.js";
 import type { TableNames } from "./tables.js";
+
+/** The checkpoint on a counter item whose `cc` is `cleanedUpTo` (log-store.ts reads the item). */
+export function compactionCheckpoint(item: Record<string, unknown>, cleanedUpTo: number): CompactionCheckpoint {
+  const lastRunAt = typeof item["cr"] === "number" ? item["cr"] : 0;
+  return {
+    cleanedUpTo,
+    lastRunAt,
+    ...(item["ck"] === true ? { complete: true } : {}),
+    ...(typeof item["ch"] === "number" ? { nextDeleteHorizon: item["ch"] } : {}),
+    ...(typeof item["cn"] === "number" ? { retainedRecords: item["cn"] } : {}),
+  };
+}
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
@@ -73,10 +88,16 @@ export function createDynamoCompactionStore(client: DynamoDBDocumentClient, tabl
           new UpdateCommand({
             TableName: tables.partitions,
             Key: { p: partitionKey(ref) },
-            UpdateExpression: "SET cc = :cleaned, cr = :at",
+            UpdateExpression: `SET cc = :cleaned, cr = :at, ck = :complete, cn = :retained${checkpoint.nextDeleteHorizon === undefined ? " REMOVE ch" : ", ch = :horizon"}`,
             // Never recreate a deleted partition's counter; never move the checkpoint back.
             ConditionExpression: "attribute_exists(p) AND (attribute_not_exists(cc) OR cc <= :cleaned)",
-            ExpressionAttributeValues: { ":cleaned": checkpoint.cleanedUpTo, ":at": checkpoint.lastRunAt },
+            ExpressionAttributeValues: {
+              ":cleaned": checkpoint.cleanedUpTo,
+              ":at": checkpoint.lastRunAt,
+              ":complete": checkpoint.complete === true,
+              ":retained": checkpoint.retainedRecords ?? 0,
+              ...(checkpoint.nextDeleteHorizon === undefined ? {} : { ":horizon": checkpoint.nextDeleteHorizon }),
+            },
           }),
         );
       } catch (error) {

@@ -15,11 +15,12 @@
  *   hw    high-watermark hint      ls  log-start hint
  *   rt    token of the latest reservation: an SDK retry of a reservation whose response was lost
  *         finds its own token and gets its range back instead of reserving a second one
- *   cc, cr  compaction checkpoint: cleaned-up-to offset, time of the last pass (compaction-store.ts)
+ *   cc, cr, ck, ch, cn  compaction checkpoint: cleaned-up-to offset, time, completeness, next tombstone horizon, records kept (compaction-store.ts)
  * Batch items are written by append-store.ts; idempotent producer state and idempotency keys live
  * in the producers table (producer-state.ts, idempotency-key-state.ts).
  * Attribute names are one or two letters because every byte of an item is billed.
  */
+import { compactionCheckpoint } from "./compaction-store.js";
 import { randomUUID } from "node:crypto";
 import {
   BatchGetCommand,
@@ -96,7 +97,7 @@ function toHead(item: Item | undefined): PartitionHead {
     reservedAt: item ? num(item, "ra") : 0,
     highWatermarkHint: item ? num(item, "hw") : 0,
     logStartHint: item ? num(item, "ls") : 0,
-    ...(item && typeof item["cc"] === "number" ? { compaction: { cleanedUpTo: item["cc"], lastRunAt: num(item, "cr") } } : {}),
+    ...(item && typeof item["cc"] === "number" ? { compaction: compactionCheckpoint(item, item["cc"]) } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { App } from "aws-cdk-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
-import { functionBundles, keyAuthorizerBundle } from "../../infra/assets.js";
+import { compactorBundle, functionBundles, keyAuthorizerBundle } from "../../infra/assets.js";
 import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js";
 import { FUNCTION_NAMES, type FunctionName } from "../../shared/http/routes.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
@@ -27,6 +27,7 @@ import type { KeyAuthorizer } from "../../shared/runtime/authorizer.js";
 let outdir: string;
 let bundles: Record<FunctionName, string>;
 let authorizerBundle: string;
+let compactorFile: string;
 let broker: LocalBroker;
 let api: JsonClient;
 
@@ -38,6 +39,7 @@ beforeAll(async () => {
   const assembly = app.synth();
   bundles = functionBundles(assembly, stack.broker);
   authorizerBundle = keyAuthorizerBundle(assembly, stack.broker);
+  compactorFile = compactorBundle(assembly, stack.broker);
   broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("bundled"), handlers: { kind: "files", files: bundles } });
   api = jsonClient(broker.url);
 }, 90_000);
@@ -49,7 +51,7 @@ afterAll(async () => {
 
 describe("the bundles CDK deploys", () => {
   it("are self-contained minified ESM with a linked source map, outside the repository", () => {
-    for (const file of [...FUNCTION_NAMES.map((fn) => bundles[fn]), authorizerBundle]) {
+    for (const file of [...FUNCTION_NAMES.map((fn) => bundles[fn]), authorizerBundle, compactorFile]) {
       expect(file.startsWith(outdir)).toBe(true);
       const code = readFileSync(file, "utf8");
       // The AWS SDK is bundled (measured faster to cold start): nothing is imported from packages.
@@ -102,6 +104,19 @@ describe("the bundles CDK deploys", () => {
 
     const described = await api.get(`/v1/topics/${topic}`);
     expect(described.body.partitions.map((p: { highWatermark: number }) => p.highWatermark)).toEqual([1, 2]);
+  });
+
+  it("include the scheduled compactor, which compacts every compacted topic", async () => {
+    const topic = uniqueName("bundled-compacted");
+    expect((await api.post("/v1/topics", { name: topic, partitions: 1, cleanupPolicy: "compact" })).status).toBe(201);
+    for (const value of ["1", "2"]) expect((await api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ key: "k", value }] })).status).toBe(200);
+    // Imported after the local broker set the environment (endpoint, table prefix), as on Lambda.
+    const { handler } = (await import(pathToFileURL(compactorFile).href)) as { handler: (event: unknown, context: Pick<Context, "getRemainingTimeInMillis">) => Promise<{ removedRecords: number; failedTopics: string[] }> };
+    const summary = await handler({ source: "aws.events", "detail-type": "Scheduled Event" }, { getRemainingTimeInMillis: () => 4 * 60_000 });
+    expect(summary).toMatchObject({ failedTopics: [] });
+    expect(summary.removedRecords).toBeGreaterThanOrEqual(1);
+    const read = await api.get(`/v1/topics/${topic}/partitions/0/records?offset=0&encoding=utf8`);
+    expect(read.body.records.map((r: { key: string; value: string }) => `${r.key}=${r.value}`)).toEqual(["k=2"]);
   });
 
   it("include the key API's authorizer, which accepts a valid API key and refuses others", async () => {

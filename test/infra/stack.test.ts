@@ -6,7 +6,7 @@ import { Role, AccountRootPrincipal } from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { DynalogStack } from "../../infra/dynalog-stack.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, synthProjectStack, type Resource, type Statement } from "./template-support.js";
+import { logicalId, NO_BUNDLING, resourcesOfType, roleDynamoGrants, routesOfApi, synthProjectStack, type Resource, type Statement } from "./template-support.js";
 import { Dynalog, type DynalogProps } from "../../infra/dynalog.js";
 import { CLOCK_SKEW_MARGIN_MS, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, HOLE_TIMEOUT_HEADROOM_MS, minimumHoleTimeoutMs, reservingFunctions } from "../../infra/functions.js";
 import { FUNCTION_ACCESS } from "../../infra/permissions.js";
@@ -29,23 +29,7 @@ const routesOf = (api: { node: { defaultChild?: unknown } }) => routesOfApi(reso
 
 /** The statements of a function's role, as "table:Action" or "table:Action[attr,…]" strings (logs excluded). */
 function dynamoGrants(fn: FunctionName): string[] {
-  const roleId = logicalId(broker.functions[fn].role as never);
-  const tableById = new Map(TABLE_IDS.map((id) => [logicalId(broker.tables[id]), id]));
-  const grants: string[] = [];
-  for (const [, policy] of ofType("AWS::IAM::Policy")) {
-    const roles = policy.Properties["Roles"] as { Ref: string }[];
-    if (!roles.some((r) => r.Ref === roleId)) continue;
-    for (const statement of (policy.Properties["PolicyDocument"] as { Statement: Statement[] }).Statement) {
-      const actions = ([] as string[]).concat(statement.Action);
-      if (actions.every((a) => a.startsWith("logs:"))) continue;
-      const resource = statement.Resource as { "Fn::GetAtt": [string, string] };
-      const table = tableById.get(resource["Fn::GetAtt"]?.[0] ?? "");
-      expect(table, `statement on ${JSON.stringify(statement.Resource)}`).toBeDefined();
-      const attributes = statement.Condition?.["ForAllValues:StringEquals"]?.["dynamodb:Attributes"];
-      for (const action of actions) grants.push(`${table}:${action.replace("dynamodb:", "")}${attributes ? `[${attributes.join(",")}]` : ""}`);
-    }
-  }
-  return grants.sort();
+  return roleDynamoGrants(resources, broker, broker.functions[fn]);
 }
 
 function synth(props: DynalogProps = {}): { stack: Stack; broker: Dynalog; template: Template } {
@@ -101,8 +85,8 @@ describe("tables", () => {
 
 describe("functions", () => {
   it("runs one nodejs22.x arm64 function per handler, ESM-bundled", () => {
-    // Plus the key API's authorizer (test/infra/key-api.test.ts).
-    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 1);
+    // Plus the key API's authorizer (test/infra/key-api.test.ts) and the scheduled compactor (test/infra/compactor-schedule.test.ts).
+    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 2);
     for (const fn of FUNCTION_NAMES) {
       expect(resources[logicalId(broker.functions[fn])]!.Properties).toMatchObject({
         Runtime: "nodejs22.x",
@@ -186,7 +170,7 @@ describe("IAM: least privilege per function", () => {
       "partitions:BatchGetItem", "partitions:BatchWriteItem", "partitions:GetItem", "partitions:PutItem", `partitions:UpdateItem${HINTS}`,
       "log:Query", "log:GetItem", "log:BatchWriteItem", `log:PutItem${VOID}`,
       // Compaction (docs/compaction.md): conditional rewrites of batch items, and the checkpoint.
-      "log:UpdateItem", "partitions:UpdateItem[p,cc,cr]",
+      "log:UpdateItem", "partitions:UpdateItem[p,cc,cr,ck,ch,cn]",
       // Purge a topic's producer state; trace a record (transaction records and their input index).
       "producers:Query", "producers:GetItem", "producers:BatchWriteItem",
       // Deleting a consumer group (no live members): its group and member items, then its offsets.
@@ -367,7 +351,8 @@ describe("HTTP API", () => {
 describe("observability", () => {
   it("alarms on function errors and throttles, API 5xx, DynamoDB throttles and each table's system errors", () => {
     const alarms = ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
-    expect(alarms).toHaveLength(5 + TABLE_IDS.length);
+    // 6: function errors and throttles, background function errors, API 5xx, read and write throttles.
+    expect(alarms).toHaveLength(6 + TABLE_IDS.length);
     const expressions = alarms.map((a) => JSON.stringify(a));
     for (const metric of ["\"Errors\"", "\"Throttles\"", "\"5xx\"", "ReadThrottleEvents", "WriteThrottleEvents"]) {
       expect(expressions.some((e) => e.includes(metric)), metric).toBe(true);
@@ -375,8 +360,10 @@ describe("observability", () => {
     const systemErrors = expressions.filter((e) => e.includes("SystemErrors"));
     expect(systemErrors).toHaveLength(TABLE_IDS.length);
     // Function-error alarms cover every function.
-    const errors = expressions.find((e) => e.includes("\"Errors\""))!;
+    const errors = expressions.find((e) => e.includes("\"Errors\"") && e.includes("API function"))!;
     for (const fn of FUNCTION_NAMES) expect(errors).toContain(logicalId(broker.functions[fn]));
+    const backgroundErrors = expressions.find((e) => e.includes("\"Errors\"") && e.includes("background function"))!;
+    expect(backgroundErrors).toContain(logicalId(broker.compactor!));
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({ TreatMissingData: "notBreaching", ComparisonOperator: "GreaterThanOrEqualToThreshold" });
       // CloudWatch refuses metric math with more than 10 metrics in an alarm.
