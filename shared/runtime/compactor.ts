@@ -7,14 +7,12 @@
  * re-read only once it has doubled. Runs never overlap in effect: the function's reserved concurrency is 1.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
 import { createBroker } from "../core/broker.js";
 import { MIN_CLEANABLE_DIRTY_RATIO, type CompactAllResult } from "../core/compactor.js";
 import { createDynamoStorage } from "../storage/dynamo-storage.js";
-import { dynamoDbClientCreated } from "./client-hooks.js";
 import { runtimeConfigFromEnv } from "./config.js";
-import { dynamoDbClientConfig } from "./lambda.js";
+import { createDynamoDbClient } from "./dynamodb-client.js";
 
 /**
  * No topic's pass starts with less than this left of the invocation: a pass that the timeout cuts
@@ -76,7 +74,7 @@ export function scheduledCompaction(deps: ScheduledCompactionDependencies): Sche
 export function lambdaCompactor(): ScheduledCompactionHandler {
   const config = runtimeConfigFromEnv();
   const logger = new Logger({ serviceName: config.serviceName, logLevel: config.logLevel, persistentKeys: { function: "compactor" } });
-  const client = dynamoDbClientCreated(new DynamoDBClient(dynamoDbClientConfig(config)));
+  const client = createDynamoDbClient(config);
   const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker });
   return scheduledCompaction({ compactAllTopics: (options) => broker.compactAllTopics(options), clock: Date.now, logger });
 }
