@@ -99,9 +99,12 @@ export interface ProduceInput {
 export const api = {
   listTopics: () => call<{ topics: TopicSummary[] }>("GET", "/v1/topics").then((r) => r.topics),
   describeTopic: (topic: string) => call<TopicDescription>("GET", topicPath(topic)),
-  /** Records as text where they are UTF-8 (`encoding=utf8`); the rest comes marked as base64. */
+  /**
+   * Records as text where they are UTF-8 (`encoding=utf8`); the rest comes marked as base64. With
+   * `metadata=true`: each record's producer id and whether a transaction wrote it.
+   */
   fetchRecords: (topic: string, partition: number, offset: number, maxRecords: number) =>
-    call<RecordPage>("GET", `${topicPath(topic)}/partitions/${partition}/records?offset=${offset}&maxRecords=${maxRecords}&encoding=utf8`),
+    call<RecordPage>("GET", `${topicPath(topic)}/partitions/${partition}/records?offset=${offset}&maxRecords=${maxRecords}&encoding=utf8&metadata=true`),
   offsetAt: (topic: string, partition: number, at: "earliest" | "latest" | number) =>
     call<{ offset: number | null; timestamp: number | null }>("GET", `${topicPath(topic)}/partitions/${partition}/offsets?at=${at}`),
   produce: (topic: string, record: ProduceInput) => call<ProduceResult>("POST", `${topicPath(topic)}/records`, { encoding: "utf8", records: [record] }),

@@ -34,6 +34,10 @@ export interface FetchedRecord {
   readonly keyEncoding?: "base64";
   readonly valueEncoding?: "base64";
   readonly headers: readonly RecordHeader[];
+  /** Asked for with `metadata=true`: the idempotent or transactional producer that wrote it, else null. */
+  readonly producerId: number | null;
+  /** Asked for with `metadata=true`: written by a transactional commit. */
+  readonly transactional: boolean;
 }
 
 export interface RecordPage {
