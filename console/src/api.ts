@@ -3,7 +3,7 @@
  * with the API key from the login form as a Bearer token. Every failure becomes a `Problem` the
  * pages can show: refused credentials, a refusal, an unreachable broker, or an API error.
  */
-import type { GroupDescription, GroupSummary, ProduceResult, RecordPage, RecordTrace, TopicDescription, TopicSummary } from "./types.js";
+import type { GroupDescription, GroupSummary, ProduceResult, RecordPage, RecordTrace, Subscription, SubscriptionDescription, TopicDescription, TopicSummary } from "./types.js";
 
 export type Problem =
   /** 401, or API Gateway refusing the key: the login form takes over. */
@@ -88,6 +88,7 @@ function notify(problem: Problem): Problem {
 
 const topicPath = (topic: string) => `/v1/topics/${encodeURIComponent(topic)}`;
 const groupPath = (group: string) => `/v1/groups/${encodeURIComponent(group)}`;
+const subscriptionPath = (name: string) => `/v1/subscriptions/${encodeURIComponent(name)}`;
 
 export interface ProduceInput {
   readonly key: string | null;
@@ -112,6 +113,10 @@ export const api = {
   describeGroup: (group: string) => call<GroupDescription>("GET", groupPath(group)),
   /** Where a record came from and went (docs/api.md, "Trace a record"). */
   traceRecord: (topic: string, partition: number, offset: number) => call<RecordTrace>("GET", `${topicPath(topic)}/partitions/${partition}/records/${offset}/trace`),
+  listSubscriptions: () => call<{ subscriptions: Subscription[] }>("GET", "/v1/subscriptions").then((r) => r.subscriptions),
+  describeSubscription: (name: string) => call<SubscriptionDescription>("GET", subscriptionPath(name)),
+  /** Pause or resume delivery (Alter on the cluster). */
+  setSubscriptionState: (name: string, action: "pause" | "resume") => call<Subscription>("POST", `${subscriptionPath(name)}/${action}`),
 };
 
 /** `work` over `items`, at most `limit` at a time: describing a hundred topics must not fire a hundred requests at once. */
