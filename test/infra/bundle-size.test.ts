@@ -11,7 +11,7 @@ import { lambdaBuildSettings, type LambdaFunctionName } from "../../infra/lambda
 import { FUNCTION_NAMES } from "../../shared/http/routes.js";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
-const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer"];
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "console"];
 
 /** Bundled AWS SDK (the default): 348-512 KB measured; the margin absorbs dependency updates. */
 const BUDGET_BYTES = 560 * 1024;
@@ -73,8 +73,15 @@ describe("the Lambda bundles", () => {
     }
   });
 
+  it("the console function (public routes) carries no AWS SDK, no storage and no broker code: static files only", () => {
+    const inputs = bundles.get("console")!.inputs;
+    expect(inputs.filter((f) => f.includes("@aws-sdk/") || f.startsWith("shared/storage/") || f.startsWith("shared/core/") || f.startsWith("shared/security/"))).toEqual([]);
+    expect(inputs).toContain("shared/http/console-routes.ts");
+    expect(bundles.get("console")!.bytes).toBeLessThan(64 * 1024);
+  });
+
   it("carry none of zod's locales", () => {
-    for (const fn of FUNCTIONS) {
+    for (const fn of FUNCTIONS.filter((f) => f !== "console")) {
       const zod = bundles.get(fn)!.inputs.filter((f) => f.includes("node_modules/zod/"));
       expect(zod.length, fn).toBeGreaterThan(0);
       expect(zod.filter((f) => /\/locales\/(?!en\.js)/.test(f)), fn).toEqual([]);
