@@ -43,7 +43,8 @@ beforeAll(async () => {
   consoleBundle = consoleFunctionBundle(assembly, stack.broker);
   broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("bundled"), handlers: { kind: "files", files: bundles } });
   api = jsonClient(broker.url);
-}, 90_000);
+  // A hang guard, not a timing assert: seven bundles and the console's own build, on a loaded machine.
+}, 240_000);
 
 afterAll(async () => {
   await broker?.stop();
