@@ -44,7 +44,7 @@ beforeAll(async () => {
   broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("bundled"), handlers: { kind: "files", files: bundles } });
   api = jsonClient(broker.url);
   // A hang guard, not a timing assert: seven bundles and the console's own build, on a loaded machine.
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
   await broker?.stop();
