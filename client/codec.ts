@@ -35,6 +35,13 @@ export interface KafkaMessage {
   readonly offset: number;
   /** Key + value + header bytes. */
   readonly size: number;
+  /**
+   * Only with the consumer's `recordMetadata: true`: the idempotent or transactional producer that
+   * wrote the record, or null (a plain producer, or a batch written before the broker recorded it).
+   */
+  readonly producerId?: number | null;
+  /** Only with the consumer's `recordMetadata: true`: whether a transactional commit wrote the record. */
+  readonly transactional?: boolean;
 }
 
 export type WireEncoding = "utf8" | "base64";
@@ -140,6 +147,8 @@ export function fromWire(record: {
   key: string | null;
   value: string | null;
   headers?: { key: string; value: string | null }[];
+  producerId?: number | null;
+  transactional?: boolean;
 }): KafkaMessage {
   const key = record.key === null ? null : fromBase64(record.key);
   const value = record.value === null ? null : fromBase64(record.value);
@@ -153,7 +162,9 @@ export function fromWire(record: {
     else if (Array.isArray(existing)) existing.push(v);
     else headers[h.key] = [existing, v];
   }
-  return { key, value, headers, timestamp: record.timestamp, offset: record.offset, size };
+  const message = { key, value, headers, timestamp: record.timestamp, offset: record.offset, size };
+  // Present only when the fetch asked for them (`metadata: true`).
+  return record.transactional === undefined ? message : { ...message, producerId: record.producerId ?? null, transactional: record.transactional };
 }
 
 /** Key bytes as the partitioner hashes them (strings as UTF-8, like the broker). */

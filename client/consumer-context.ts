@@ -16,7 +16,16 @@ import type { Transport } from "./transport.js";
 export interface FetchResult {
   topic: string;
   partition: number;
-  records?: { offset: number; timestamp: number; key: string | null; value: string | null; headers?: { key: string; value: string | null }[] }[];
+  records?: {
+    offset: number;
+    timestamp: number;
+    key: string | null;
+    value: string | null;
+    headers?: { key: string; value: string | null }[];
+    /** With `metadata: true` only. */
+    producerId?: number | null;
+    transactional?: boolean;
+  }[];
   nextOffset?: number;
   highWatermark?: number;
   logStartOffset?: number;

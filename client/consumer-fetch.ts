@@ -45,6 +45,7 @@ export class FetchLoop {
           path: "/v1/fetch",
           body: {
             encoding: "base64",
+            ...(config.recordMetadata ? { metadata: true } : {}),
             maxWaitMs,
             maxBytes: Math.min(3_145_728, config.maxBytes ?? 3_145_728),
             maxRecords: Math.min(10_000, config.maxRecordsPerPartition ?? 500),

@@ -42,6 +42,12 @@ export interface ConsumerConfig {
   readonly minBytes?: number;
   /** Accepted for KafkaJS compatibility: Dynalog readers only ever see committed data. */
   readonly readUncommitted?: boolean;
+  /**
+   * Ask the broker for each record's producer id and whether a transaction wrote it (fetch's
+   * `metadata: true`): they arrive as `message.producerId` and `message.transactional`. Off by
+   * default (a few bytes per record that most consumers do not need).
+   */
+  readonly recordMetadata?: boolean;
 }
 
 /**

@@ -34,6 +34,12 @@ export function compactorBundle(assembly: CloudAssembly, broker: Dynalog): strin
   return bundleOf(assembly, broker.compactor, "compactor");
 }
 
+/** Absolute path of the console function's bundled `index.mjs` (its `console/` folder lies beside it). */
+export function consoleFunctionBundle(assembly: CloudAssembly, broker: Dynalog): string {
+  if (!broker.console) throw new Error("This broker serves no console (auth mode iam, or console: false)");
+  return bundleOf(assembly, broker.console.function, "console");
+}
+
 function bundleOf(assembly: CloudAssembly, fn: LambdaFunction, name: string): string {
   const stack = Stack.of(fn);
   const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, TemplateResource> };

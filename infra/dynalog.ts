@@ -2,8 +2,8 @@
  * `new Dynalog(scope, id, props)`: a complete broker as one construct — the DynamoDB tables (from
  * shared/storage/tables.ts, the same definitions the local setup uses), one Lambda function per
  * handler with exactly the DynamoDB actions it needs, HTTP APIs whose every route requires
- * authentication (SigV4 on one, broker-issued API keys on the other), and the alarms and dashboard
- * to run it.
+ * authentication (SigV4 on one, broker-issued API keys on the other) — but for the web console's
+ * static files on the key API (infra/console.ts) — and the alarms and dashboard to run it.
  */
 import { iamPrincipal, validatePrincipal } from "../shared/security/security.js";
 import { existsSync } from "node:fs";
@@ -27,6 +27,7 @@ import type { LogLevel } from "../shared/runtime/config.js";
 import { TABLES, TABLE_IDS, type TableId } from "../shared/storage/tables.js";
 import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, gatewayTimeoutProblems, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, type FunctionSettings } from "./functions.js";
 import { accessLogFormat, vendedLogGroupName } from "./access-logs.js";
+import { DynalogConsole, isConsoleRoute } from "./console.js";
 import { resolveCapacity, type CapacityProps } from "./capacity.js";
 import { DynalogObservability } from "./observability.js";
 import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
@@ -145,6 +146,11 @@ export interface DynalogProps extends CapacityProps {
    * 5 minutes; `false` creates none (compact through `POST /v1/topics/:topic/compact` instead).
    */
   readonly compaction?: CompactionScheduleProps | false;
+  /**
+   * Serve the web console's static files on the key API (`GET /console`, `GET /console/{proxy+}`,
+   * the only unauthenticated routes: infra/console.ts). Default: on; needs the key API.
+   */
+  readonly console?: boolean;
 }
 
 export class Dynalog extends Construct {
@@ -162,6 +168,8 @@ export class Dynalog extends Construct {
   readonly keyApiUrl?: string;
   /** The key API's Lambda authorizer (reads API keys only: GetItem on the security table). */
   readonly keyAuthorizer?: LambdaFunction;
+  /** The web console on the key API (static files only; see infra/console.ts). */
+  readonly console?: DynalogConsole;
   readonly serviceName: string;
   readonly observability: DynalogObservability;
   /** The scheduled compactor (absent with `compaction: false`). */
@@ -299,6 +307,7 @@ export class Dynalog extends Construct {
         resultsCacheTtl: cacheTtl,
       });
       this.addRoutes(this.keyApi, authorizer, "Key");
+      if (props.console ?? true) this.console = new DynalogConsole(this, "Console", { api: this.keyApi, runtime: LAMBDA_RUNTIME, logRetention, root: REPO_ROOT });
     }
 
     this.observability = new DynalogObservability(this, "Observability", {
@@ -321,6 +330,8 @@ export class Dynalog extends Construct {
         this.node
           .findAll()
           .filter((c): c is HttpRoute => c instanceof HttpRoute)
+          // The one named exception: the console's static files (infra/console.ts).
+          .filter((route) => !isConsoleRoute(route))
           .filter((route) => {
             const cfn = route.node.defaultChild as { authorizationType?: string } | undefined;
             return !cfn?.authorizationType || cfn.authorizationType === "NONE";

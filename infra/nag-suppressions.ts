@@ -17,4 +17,12 @@ export function acknowledgeNagFindings(broker: Dynalog): void {
         "not something a lint rule should force on the next release.",
     });
   }
+  for (const route of broker.console?.routes ?? []) {
+    Validations.of(route).acknowledge({
+      id: "AwsSolutions-APIG4",
+      reason:
+        "The web console's static files (GET /console, /console/{proxy+}) are public by design: the login form is one of them and they hold no data. " +
+        "Their function may write its own logs and nothing else (infra/console.ts); every data request goes to the authenticated API routes.",
+    });
+  }
 }

@@ -3,10 +3,11 @@
  * (so `npm start` always shows the current sources), or read from the prebuilt dist/console/ in the
  * published package (which has no console sources and no esbuild).
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { CONSOLE_ASSETS_DIR, consoleContentType, type ConsoleAsset, type ConsoleBundle } from "../shared/http/console-routes.js";
+import type { ConsoleBundle } from "../shared/http/console-routes.js";
+import { readConsoleBundle } from "../shared/runtime/console-bundle.js";
 
 /** What scripts/build-console.ts exports; imported by path so the published build never follows it. */
 interface ConsoleBuilder {
@@ -21,16 +22,4 @@ export async function loadConsoleBundle(root: string): Promise<ConsoleBundle> {
     return module.buildConsole();
   }
   return readConsoleBundle(path.join(root, "console"));
-}
-
-/** A bundle written by `writeConsoleBundle`: `index.html` and `assets/*`. */
-export function readConsoleBundle(dir: string): ConsoleBundle {
-  const index = path.join(dir, "index.html");
-  if (!existsSync(index)) throw new Error(`No console bundle in ${dir} (npm run build writes it)`);
-  const assets = new Map<string, ConsoleAsset>();
-  for (const name of readdirSync(path.join(dir, CONSOLE_ASSETS_DIR))) {
-    const contentType = consoleContentType(name);
-    if (contentType) assets.set(name, { body: readFileSync(path.join(dir, CONSOLE_ASSETS_DIR, name)), contentType });
-  }
-  return { index: readFileSync(index), assets };
 }

@@ -2,7 +2,8 @@
  * `npm run build` (after tsc): prebuilds every Lambda function into dist/lambda/<sdk>/<fn>/index.mjs
  * with the settings the repo's stack bundles with (infra/lambda-build.ts), for both AwsSdkSource
  * variants, so the published construct deploys them without bundling anything, and the published
- * local broker runs exactly what deploys.
+ * local broker runs exactly what deploys. The console function's asset also carries the web
+ * console's bundle (`<fn dir>/console/`, read at cold start: functions/console.ts).
  */
 import { rmSync } from "node:fs";
 import path from "node:path";
@@ -10,10 +11,12 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { FUNCTION_NAMES } from "../shared/http/routes.js";
 import { lambdaBuildSettings, prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "../infra/lambda-build.js";
+import { CONSOLE_ASSET_FOLDER } from "../shared/runtime/console-bundle.js";
+import { buildConsole, writeConsoleBundle } from "./build-console.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(ROOT, "dist");
-const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "compactor"];
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "compactor", "console"];
 
 rmSync(path.join(DIST, "lambda"), { recursive: true, force: true });
 const builds = (["bundled", "runtime"] as const).flatMap((sdk: AwsSdkSource) =>
@@ -42,6 +45,8 @@ const builds = (["bundled", "runtime"] as const).flatMap((sdk: AwsSdkSource) =>
   }),
 );
 const sizes = await Promise.all(builds);
+const consoleBundle = await buildConsole();
+for (const sdk of ["bundled", "runtime"] as const) writeConsoleBundle(consoleBundle, path.join(prebuiltBundleDir(DIST, sdk, "console"), CONSOLE_ASSET_FOLDER));
 process.stdout.write(`Built ${builds.length} Lambda bundles into ${path.relative(ROOT, path.join(DIST, "lambda"))}/ (minified, from esbuild's metafile)\n`);
 for (const sdk of ["bundled", "runtime"] as const) {
   const line = sizes.filter((s) => s.sdk === sdk).map((s) => `${s.fn} ${s.kb} KB`);

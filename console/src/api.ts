@@ -3,7 +3,7 @@
  * with the API key from the login form as a Bearer token. Every failure becomes a `Problem` the
  * pages can show: refused credentials, a refusal, an unreachable broker, or an API error.
  */
-import type { GroupDescription, GroupSummary, ProduceResult, RecordPage, RecordTrace, TopicDescription, TopicSummary } from "./types.js";
+import type { GroupDescription, GroupSummary, ProduceResult, RecordPage, RecordTrace, Subscription, SubscriptionDescription, TopicDescription, TopicSummary } from "./types.js";
 
 export type Problem =
   /** 401, or API Gateway refusing the key: the login form takes over. */
@@ -88,6 +88,7 @@ function notify(problem: Problem): Problem {
 
 const topicPath = (topic: string) => `/v1/topics/${encodeURIComponent(topic)}`;
 const groupPath = (group: string) => `/v1/groups/${encodeURIComponent(group)}`;
+const subscriptionPath = (name: string) => `/v1/subscriptions/${encodeURIComponent(name)}`;
 
 export interface ProduceInput {
   readonly key: string | null;
@@ -99,9 +100,12 @@ export interface ProduceInput {
 export const api = {
   listTopics: () => call<{ topics: TopicSummary[] }>("GET", "/v1/topics").then((r) => r.topics),
   describeTopic: (topic: string) => call<TopicDescription>("GET", topicPath(topic)),
-  /** Records as text where they are UTF-8 (`encoding=utf8`); the rest comes marked as base64. */
+  /**
+   * Records as text where they are UTF-8 (`encoding=utf8`); the rest comes marked as base64. With
+   * `metadata=true`: each record's producer id and whether a transaction wrote it.
+   */
   fetchRecords: (topic: string, partition: number, offset: number, maxRecords: number) =>
-    call<RecordPage>("GET", `${topicPath(topic)}/partitions/${partition}/records?offset=${offset}&maxRecords=${maxRecords}&encoding=utf8`),
+    call<RecordPage>("GET", `${topicPath(topic)}/partitions/${partition}/records?offset=${offset}&maxRecords=${maxRecords}&encoding=utf8&metadata=true`),
   offsetAt: (topic: string, partition: number, at: "earliest" | "latest" | number) =>
     call<{ offset: number | null; timestamp: number | null }>("GET", `${topicPath(topic)}/partitions/${partition}/offsets?at=${at}`),
   produce: (topic: string, record: ProduceInput) => call<ProduceResult>("POST", `${topicPath(topic)}/records`, { encoding: "utf8", records: [record] }),
@@ -109,6 +113,10 @@ export const api = {
   describeGroup: (group: string) => call<GroupDescription>("GET", groupPath(group)),
   /** Where a record came from and went (docs/api.md, "Trace a record"). */
   traceRecord: (topic: string, partition: number, offset: number) => call<RecordTrace>("GET", `${topicPath(topic)}/partitions/${partition}/records/${offset}/trace`),
+  listSubscriptions: () => call<{ subscriptions: Subscription[] }>("GET", "/v1/subscriptions").then((r) => r.subscriptions),
+  describeSubscription: (name: string) => call<SubscriptionDescription>("GET", subscriptionPath(name)),
+  /** Pause or resume delivery (Alter on the cluster). */
+  setSubscriptionState: (name: string, action: "pause" | "resume") => call<Subscription>("POST", `${subscriptionPath(name)}/${action}`),
 };
 
 /** `work` over `items`, at most `limit` at a time: describing a hundred topics must not fire a hundred requests at once. */

@@ -7,10 +7,13 @@ import { useEffect, useState } from "preact/hooks";
 import { credentials, onUnauthenticated, type Problem } from "./api.js";
 import { GroupPage } from "./pages/group.js";
 import { GroupsPage } from "./pages/groups.js";
+import { SubscriptionPage } from "./pages/subscription.js";
+import { SubscriptionsPage } from "./pages/subscriptions.js";
 import { TopicPage } from "./pages/topic.js";
 import { TopicsPage } from "./pages/topics.js";
 import { Login } from "./login.js";
 import { Link, paths, useLocation, type Route } from "./router.js";
+import { forgetSamples } from "./sampling.js";
 
 export function App(): JSX.Element {
   const { route, query } = useLocation();
@@ -26,6 +29,7 @@ export function App(): JSX.Element {
   };
   const logOut = () => {
     credentials.clear();
+    forgetSamples();
     setHasKey(false);
     setSession((n) => n + 1);
   };
@@ -42,6 +46,9 @@ export function App(): JSX.Element {
           </Link>
           <Link href={paths.groups()} class={route.page.startsWith("group") ? "active" : ""}>
             Consumer groups
+          </Link>
+          <Link href={paths.subscriptions()} class={route.page.startsWith("subscription") ? "active" : ""}>
+            Subscriptions
           </Link>
         </nav>
         {hasKey && (
@@ -66,6 +73,10 @@ function Page(props: { route: Route; query: URLSearchParams }): JSX.Element {
       return <GroupsPage />;
     case "group":
       return <GroupPage key={route.group} group={route.group} />;
+    case "subscriptions":
+      return <SubscriptionsPage />;
+    case "subscription":
+      return <SubscriptionPage key={route.name} name={route.name} />;
     case "not-found":
       return (
         <section>

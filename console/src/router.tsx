@@ -12,6 +12,8 @@ export type Route =
   | { readonly page: "topic"; readonly topic: string }
   | { readonly page: "groups" }
   | { readonly page: "group"; readonly group: string }
+  | { readonly page: "subscriptions" }
+  | { readonly page: "subscription"; readonly name: string }
   | { readonly page: "not-found"; readonly path: string };
 
 export const paths = {
@@ -19,6 +21,8 @@ export const paths = {
   topic: (topic: string, query?: Record<string, string | number>) => `${BASE}/topics/${encodeURIComponent(topic)}${queryString(query)}`,
   groups: () => `${BASE}/groups`,
   group: (group: string) => `${BASE}/groups/${encodeURIComponent(group)}`,
+  subscriptions: () => `${BASE}/subscriptions`,
+  subscription: (name: string) => `${BASE}/subscriptions/${encodeURIComponent(name)}`,
 };
 
 function queryString(query: Record<string, string | number> | undefined): string {
@@ -35,6 +39,8 @@ export function parseRoute(pathname: string): Route {
     if (segments[0] === "topics" && segments.length === 2) return { page: "topic", topic: decodeURIComponent(segments[1]!) };
     if (segments[0] === "groups" && segments.length === 1) return { page: "groups" };
     if (segments[0] === "groups" && segments.length === 2) return { page: "group", group: decodeURIComponent(segments[1]!) };
+    if (segments[0] === "subscriptions" && segments.length === 1) return { page: "subscriptions" };
+    if (segments[0] === "subscriptions" && segments.length === 2) return { page: "subscription", name: decodeURIComponent(segments[1]!) };
   } catch {
     // A malformed escape: no such page.
   }

@@ -34,6 +34,10 @@ export interface FetchedRecord {
   readonly keyEncoding?: "base64";
   readonly valueEncoding?: "base64";
   readonly headers: readonly RecordHeader[];
+  /** Asked for with `metadata=true`: the idempotent or transactional producer that wrote it, else null. */
+  readonly producerId: number | null;
+  /** Asked for with `metadata=true`: written by a transactional commit. */
+  readonly transactional: boolean;
 }
 
 export interface RecordPage {
@@ -110,4 +114,45 @@ export interface RecordTrace {
   readonly groups: readonly { readonly group: string; readonly committedOffset: number; readonly committedAt: string }[];
   readonly consumedBy: readonly TracedTransaction[];
   readonly producedBy: TracedTransaction | null;
+}
+
+/** A push subscription as the API shows it (docs/subscriptions.md; never its secret). */
+export interface Subscription {
+  readonly name: string;
+  readonly topic: string;
+  readonly group: string;
+  readonly target: { readonly type: "webhook"; readonly url: string } | { readonly type: "function"; readonly arn: string } | { readonly type: "module"; readonly path: string };
+  readonly batchSize: number;
+  readonly maxBatchingWindowMs: number;
+  readonly startingPosition: "earliest" | "latest" | number;
+  readonly maxRetries: number;
+  readonly deadLetterTopic: string | null;
+  readonly delivery: "at-least-once" | "exactly-once";
+  readonly timeoutMs: number;
+  readonly state: "active" | "paused";
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface SubscriptionPartition {
+  readonly partition: number;
+  /** The next record to deliver (the subscription's group's committed offset); -1 when the topic is gone. */
+  readonly committedOffset: number;
+  readonly highWatermark: number;
+  readonly lag: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly deadLettered: number;
+  readonly lastError: { readonly message: string; readonly offset: number; readonly at: string } | null;
+  readonly retry: { readonly offset: number; readonly attempts: number; readonly nextAttemptAt: string } | null;
+  readonly lastDeliveredAt: string | null;
+  readonly lastLatencyMs: number | null;
+  readonly leased: boolean;
+}
+
+/** GET /v1/subscriptions/:name. */
+export interface SubscriptionDescription extends Subscription {
+  readonly topicExists: boolean;
+  readonly totalLag: number;
+  readonly partitions: readonly SubscriptionPartition[];
 }

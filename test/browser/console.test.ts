@@ -217,16 +217,27 @@ describe("the web console", { timeout: 120_000 }, () => {
 
     // Forward: input record 1 → the transaction that consumed it → its output records.
     await page.goto(`${broker.consoleUrl}/topics/${input}?partition=0&offset=0`);
+    // The list says who wrote each record (metadata=true): a plain produce has no producer id and no transaction.
+    expect(await page.locator('tr.message[data-offset="1"] td.producer').innerText()).toBe("—");
+    expect(await page.locator('tr.message[data-offset="1"] td.producer .badge.tx').count()).toBe(0);
     await page.locator('tr.message[data-offset="1"]').click();
+    expect(await page.locator(".message-details .detail-transactional").innerText()).toBe("no");
     await page.getByRole("button", { name: "Trace this record" }).click();
     await waitForText(page, ".trace li.consumed-by-transactions a.trace-output", `${output}[0] 0–1`);
     expect(await page.locator(".trace li.consumed-by-transactions").innerText()).toContain(`${transactionalId} #0`);
     expect(await page.locator(".trace li.produced-by").innerText()).toBe("Written by: no transaction");
     await page.locator(".trace a.trace-output").click();
     await page.waitForURL((url) => url.pathname === `/console/topics/${output}`);
+    // The copies: the transactional producer's id and the "transactional" badge, in the list and the details.
+    for (const offset of [0, 1]) {
+      await waitForText(page, `tr.message[data-offset="${offset}"] td.producer .producer-id`, String(producer.producerId));
+      expect(await page.locator(`tr.message[data-offset="${offset}"] td.producer .badge.tx`).innerText()).toBe("transactional");
+    }
 
     // Back: the output record names the transaction that wrote it and links to its input.
     await page.locator('tr.message[data-offset="0"]').click();
+    expect(await page.locator(".message-details .detail-producer").innerText()).toBe(String(producer.producerId));
+    expect(await page.locator(".message-details .detail-transactional").innerText()).toBe("yes: written by a transactional commit");
     await page.getByRole("button", { name: "Trace this record" }).click();
     await waitForText(page, ".trace li.produced-by a.trace-input", `${input}[0] up to 1`);
     expect(await page.locator(".trace li.produced-by").innerText()).toContain(`for group ${group}`);

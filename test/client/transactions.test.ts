@@ -1,9 +1,9 @@
 /** Transactional producer: commit, abort, fencing by transactional id and by consumer-group member. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { topicName } from "../support/broker.js";
-import { DynalogError, isFenced } from "../../client/index.js";
+import { DynalogError, isFenced, type KafkaMessage } from "../../client/index.js";
 import { jsonClient } from "../support/http.js";
-import { client, FetchControl, startBroker, type ClientTestEnv } from "./support.js";
+import { client, deferred, FetchControl, startBroker, type ClientTestEnv } from "./support.js";
 
 /** The record values of a partition (a refused attempt may leave voids: offsets are not a count). */
 async function values(topic: string, partition = 0): Promise<string[]> {
@@ -116,5 +116,56 @@ describe("transactional producer", () => {
     await expect(zombieTx.commit()).rejects.toMatchObject({ code: "UNKNOWN_MEMBER_ID" });
     expect(await values(output)).toEqual(["ok"]); // not the zombie's
     await consumer.disconnect();
+  });
+
+  it("recordMetadata: a consumer sees each record's producer id and whether a transaction wrote it; without it neither", async () => {
+    const control = new FetchControl();
+    const dynalog = client(env.url, { fetch: control.fetch });
+    const topic = topicName("txmeta");
+    await dynalog.admin().createTopics({ topics: [{ topic }] });
+    const txProducer = dynalog.producer({ transactionalId: topicName("tid") });
+    const tx = await txProducer.transaction();
+    await tx.send({ topic, messages: [{ value: "in-tx" }] });
+    await tx.commit();
+    const idempotent = dynalog.producer({ idempotent: true });
+    await idempotent.send({ topic, messages: [{ value: "idempotent" }] });
+    await jsonClient(env.url).post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ value: "plain" }] });
+
+    const consume = async (recordMetadata: boolean): Promise<KafkaMessage[]> => {
+      const consumer = dynalog.consumer({ groupId: topicName("txmg"), heartbeatInterval: 5_000, maxWaitTimeInMs: 200, recordMetadata });
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      const seen: KafkaMessage[] = [];
+      const done = deferred();
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push(message);
+          if (seen.length === 3) done.resolve();
+        },
+      });
+      await done.promise;
+      await consumer.disconnect();
+      return seen;
+    };
+
+    const withMetadata = await consume(true);
+    const byValue = new Map(withMetadata.map((m) => [m.value!.toString(), m]));
+    expect(byValue.get("in-tx")).toMatchObject({ transactional: true, producerId: expect.any(Number) });
+    expect(byValue.get("idempotent")).toMatchObject({ transactional: false, producerId: expect.any(Number) });
+    expect(byValue.get("idempotent")!.producerId).not.toBe(byValue.get("in-tx")!.producerId);
+    expect(byValue.get("plain")).toMatchObject({ transactional: false, producerId: null });
+    const fetches = control.requests.filter((r) => r.path === "/v1/fetch");
+    expect(fetches.length).toBeGreaterThan(0);
+    expect(fetches.every((r) => r.body.metadata === true)).toBe(true);
+
+    const before = control.requests.length;
+    const plain = await consume(false);
+    expect(plain).toHaveLength(3);
+    for (const message of plain) {
+      expect(message).not.toHaveProperty("producerId");
+      expect(message).not.toHaveProperty("transactional");
+    }
+    expect(control.requests.slice(before).filter((r) => r.path === "/v1/fetch").every((r) => !("metadata" in r.body))).toBe(true);
+    await txProducer.disconnect();
+    await idempotent.disconnect();
   });
 });

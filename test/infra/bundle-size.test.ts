@@ -12,7 +12,7 @@ import { lambdaBuildSettings, type LambdaFunctionName } from "../../infra/lambda
 import { FUNCTION_NAMES } from "../../shared/http/routes.js";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
-const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "compactor"];
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "compactor", "console"];
 
 /**
  * Bundled AWS SDK (the default): 450-466 KB measured (docs/deploy.md); the margin absorbs
@@ -79,8 +79,15 @@ describe("the Lambda bundles", () => {
     }
   });
 
+  it("the console function (public routes) carries no AWS SDK, no storage and no broker code: static files only", () => {
+    const inputs = bundles.get("console")!.inputs;
+    expect(inputs.filter((f) => f.includes("@aws-sdk/") || f.startsWith("shared/storage/") || f.startsWith("shared/core/") || f.startsWith("shared/security/"))).toEqual([]);
+    expect(inputs).toContain("shared/http/console-routes.ts");
+    expect(bundles.get("console")!.bytes).toBeLessThan(64 * 1024);
+  });
+
   it("carry none of zod's locales, nor its classic API (schemas use zod/mini through shared/zod.ts)", () => {
-    for (const fn of FUNCTIONS) {
+    for (const fn of FUNCTIONS.filter((f) => f !== "console")) {
       const zod = bundles.get(fn)!.inputs.filter((f) => f.includes("node_modules/zod/"));
       expect(zod.length, fn).toBeGreaterThan(0);
       expect(zod.filter((f) => /\/locales\/(?!en\.js)/.test(f)), fn).toEqual([]);

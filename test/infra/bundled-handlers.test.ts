@@ -9,7 +9,8 @@ import path from "node:path";
 import { App } from "aws-cdk-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
-import { compactorBundle, functionBundles, keyAuthorizerBundle } from "../../infra/assets.js";
+import { compactorBundle, consoleFunctionBundle, functionBundles, keyAuthorizerBundle } from "../../infra/assets.js";
+import { consoleEvent } from "../support/console-event.js";
 import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js";
 import { FUNCTION_NAMES, type FunctionName } from "../../shared/http/routes.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
@@ -28,6 +29,7 @@ let outdir: string;
 let bundles: Record<FunctionName, string>;
 let authorizerBundle: string;
 let compactorFile: string;
+let consoleBundle: string;
 let broker: LocalBroker;
 let api: JsonClient;
 
@@ -40,9 +42,11 @@ beforeAll(async () => {
   bundles = functionBundles(assembly, stack.broker);
   authorizerBundle = keyAuthorizerBundle(assembly, stack.broker);
   compactorFile = compactorBundle(assembly, stack.broker);
+  consoleBundle = consoleFunctionBundle(assembly, stack.broker);
   broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("bundled"), handlers: { kind: "files", files: bundles } });
   api = jsonClient(broker.url);
-}, 90_000);
+  // A hang guard, not a timing assert: seven bundles and the console's own build, on a loaded machine.
+}, 300_000);
 
 afterAll(async () => {
   await broker?.stop();
@@ -133,5 +137,17 @@ describe("the bundles CDK deploys", () => {
     } finally {
       client.destroy();
     }
+  });
+
+  it("include the console function, whose asset carries the console bundle it serves", async () => {
+    const { handler } = (await import(pathToFileURL(consoleBundle).href)) as { handler: (event: unknown, context: Context) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }> };
+    const context = { awsRequestId: "a", functionName: "console" } as Context;
+    const page = await handler(consoleEvent("/console/topics/orders"), context);
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["cache-control"]).toBe("no-cache");
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(page.body)![1]!;
+    const asset = await handler(consoleEvent(script), context);
+    expect(asset).toMatchObject({ statusCode: 200, headers: expect.objectContaining({ "cache-control": "public, max-age=31536000, immutable" }) });
+    expect(asset.body.length).toBeGreaterThan(1_000);
   });
 });

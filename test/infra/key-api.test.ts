@@ -15,6 +15,7 @@ import { logicalId, NO_BUNDLING, resourcesOfType, routesOfApi, synthProjectStack
 import { buildApp } from "../../infra/app.js";
 import { DEFAULT_AUTHORIZER_CACHE_TTL, Dynalog, type DynalogProps } from "../../infra/dynalog.js";
 import { AUTHORIZER_SETTINGS } from "../../infra/functions.js";
+import { CONSOLE_ROUTE_PATHS } from "../../infra/console.js";
 import { FUNCTION_NAMES, ROUTES, apiGatewayPath } from "../../shared/http/routes.js";
 import { DEFAULT_SECURITY_CONFIG } from "../../shared/security/security.js";
 import { TABLE_IDS } from "../../shared/storage/tables.js";
@@ -77,7 +78,8 @@ describe("the key API", () => {
   });
 
   it("has exactly the routes of shared/http/routes.ts, each to the same function as on the IAM API", () => {
-    const keyTargets = targets(broker.keyApi!);
+    // Plus the web console's two static-file routes (test/infra/console.test.ts), which go to its own function.
+    const keyTargets = new Map([...targets(broker.keyApi!)].filter(([key]) => !CONSOLE_ROUTE_PATHS.some((p) => key === `GET ${p}`)));
     expect([...keyTargets.keys()].sort()).toEqual(ROUTES.map((r) => `${r.method} ${apiGatewayPath(r)}`).sort());
     expect(keyTargets).toEqual(targets(broker.api));
     for (const route of ROUTES) expect(keyTargets.get(`${route.method} ${apiGatewayPath(route)}`)).toBe(logicalId(broker.functions[route.fn]));
@@ -99,7 +101,8 @@ describe("the key API", () => {
     // Short: far below API Gateway's 5-minute default.
     expect(DEFAULT_AUTHORIZER_CACHE_TTL.toSeconds()).toBeLessThanOrEqual(60);
 
-    const routes = routesOf(broker.keyApi!);
+    // Every route but the console's static files (the named exception: test/infra/console.test.ts).
+    const routes = routesOf(broker.keyApi!).filter(([, r]) => !CONSOLE_ROUTE_PATHS.some((p) => r.Properties["RouteKey"] === `GET ${p}`));
     expect(routes).toHaveLength(ROUTES.length);
     for (const [, route] of routes) expect(route.Properties).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: authorizerId } });
   });

@@ -85,8 +85,8 @@ describe("tables", () => {
 
 describe("functions", () => {
   it("runs one nodejs22.x arm64 function per handler, ESM-bundled", () => {
-    // Plus the key API's authorizer (test/infra/key-api.test.ts) and the scheduled compactor (test/infra/compactor-schedule.test.ts).
-    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 2);
+    // Plus the key API's authorizer (test/infra/key-api.test.ts), the console's (test/infra/console.test.ts) and the scheduled compactor (test/infra/compactor-schedule.test.ts).
+    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 3);
     for (const fn of FUNCTION_NAMES) {
       expect(resources[logicalId(broker.functions[fn])]!.Properties).toMatchObject({
         Runtime: "nodejs22.x",
@@ -257,10 +257,13 @@ describe("HTTP API", () => {
     const routes = routesOf(broker.api);
     expect(routes.length).toBe(ROUTES.length);
     for (const [, route] of routes) expect(route.Properties["AuthorizationType"]).toBe("AWS_IAM");
-    // The only other routes are the key API's, each behind its Lambda authorizer (key-api.test.ts).
+    // The only other routes are the key API's, each behind its Lambda authorizer (key-api.test.ts),
+    // but for the console's two static-file routes (console.test.ts).
     const others = ofType("AWS::ApiGatewayV2::Route").filter(([, r]) => r.Properties["AuthorizationType"] !== "AWS_IAM");
-    expect(others.length).toBe(ROUTES.length);
-    for (const [, route] of others) expect(route.Properties["AuthorizationType"]).toBe("CUSTOM");
+    expect(others.length).toBe(ROUTES.length + 2);
+    const open = others.filter(([, r]) => r.Properties["AuthorizationType"] === "NONE").map(([, r]) => r.Properties["RouteKey"]);
+    expect(open.sort()).toEqual(["GET /console", "GET /console/{proxy+}"]);
+    for (const [, route] of others) if (!open.includes(route.Properties["RouteKey"])) expect(route.Properties["AuthorizationType"]).toBe("CUSTOM");
   });
 
   it("refuses to synthesize a route without authorization, even one added later", () => {
@@ -407,8 +410,11 @@ describe("cdk-nag (AwsSolutions)", () => {
     const app = new App({ context: NO_BUNDLING });
     const s = new Stack(app, "Bare");
     new Dynalog(s, "Broker");
-    // Without the acknowledgements in infra/nag-suppressions.ts, the runtime rule fires.
+    // Without the acknowledgements in infra/nag-suppressions.ts, the runtime rule fires, and so does
+    // the no-authorization rule on the console's static-file routes (and on nothing else).
     const report = new AwsSolutionsChecks().validateScope(app);
-    expect(report.violations.map((v) => v.ruleName)).toEqual(["AwsSolutions-L1"]);
+    expect(report.violations.map((v) => v.ruleName).sort()).toEqual(["AwsSolutions-APIG4", "AwsSolutions-L1"]);
+    const unauthenticated = report.violations.find((v) => v.ruleName === "AwsSolutions-APIG4")!.violatingResources.map((r) => r.constructPath);
+    expect(unauthenticated.sort()).toEqual(["Bare/Broker/Console/Route0/Resource", "Bare/Broker/Console/Route1/Resource"]);
   });
 });

@@ -116,7 +116,9 @@ describe("the npm package, installed in a fresh app", () => {
     for (const file of ["dist/client/index.js", "dist/client/index.d.ts", "dist/client/index.js.map", "dist/client/node.js", "dist/local/index.js", "dist/infra/index.js", "dist/cli/main.js"]) {
       expect(existsSync(path.join(root, file)), file).toBe(true);
     }
-    for (const fn of ["admin", "produce", "fetch", "commit", "transactions", "authorizer"]) expect(existsSync(path.join(root, "dist/lambda/bundled", fn, "index.mjs")), fn).toBe(true);
+    for (const fn of ["admin", "produce", "fetch", "commit", "transactions", "authorizer", "console"]) expect(existsSync(path.join(root, "dist/lambda/bundled", fn, "index.mjs")), fn).toBe(true);
+    // The console function's asset carries the console bundle it serves (functions/console.ts).
+    expect(existsSync(path.join(root, "dist/lambda/runtime/console/console/index.html"))).toBe(true);
     const shipped = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? shipped(path.join(dir, e.name)) : [path.join(dir, e.name)]));
     const files = shipped(root).map((f) => path.relative(root, f));
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
@@ -210,12 +212,15 @@ process.stdout.write(JSON.stringify({ template, tables: Object.keys(broker.table
     expect(synthesized.tables.length).toBeGreaterThan(0);
     const resources = Object.values(synthesized.template.Resources);
     const functions = resources.filter((r) => r.Type === "AWS::Lambda::Function");
-    expect(functions).toHaveLength(6); // five broker functions and the key API's authorizer
+    expect(functions).toHaveLength(7); // five broker functions, the key API's authorizer and the console's
     for (const fn of functions) expect(fn.Properties).toMatchObject({ Handler: "index.handler", Runtime: "nodejs22.x" });
     // Each asset staged is a prebuilt bundle from the package (nothing was bundled at synthesis).
     const staged = readdirSync(outdir).filter((d) => d.startsWith("asset."));
-    expect(staged.length).toBeGreaterThanOrEqual(6);
-    for (const dir of staged) expect(readdirSync(path.join(outdir, dir)).sort()).toEqual(["index.mjs", "index.mjs.map"]);
+    expect(staged.length).toBeGreaterThanOrEqual(7);
+    const contents = staged.map((dir) => readdirSync(path.join(outdir, dir)).sort().join(","));
+    // The console function's asset also has its console/ folder (the static files it serves).
+    expect(contents.filter((c) => c === "console,index.mjs,index.mjs.map")).toHaveLength(1);
+    for (const c of contents) expect(["index.mjs,index.mjs.map", "console,index.mjs,index.mjs.map"]).toContain(c);
     const statements = resources
       .filter((r) => r.Type === "AWS::IAM::Policy")
       .flatMap((r) => (r.Properties["PolicyDocument"] as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)

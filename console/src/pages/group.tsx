@@ -3,15 +3,15 @@ import type { JSX } from "preact";
 import { api } from "../api.js";
 import { ProblemBox, Refresh, useLoad } from "../components.js";
 import { Link, paths } from "../router.js";
-import { AutoRefresh, spanSeconds, useSamples } from "../sampling.js";
+import { AutoRefresh, isNumber, spanSeconds, useSamples } from "../sampling.js";
 import { Sparkline } from "../sparkline.js";
 import type { GroupDescription } from "../types.js";
 
 export function GroupPage(props: { group: string }): JSX.Element {
   const group = useLoad(() => api.describeGroup(props.group), [props.group]);
   const { reload } = group;
-  // The broker keeps no lag history: the chart shows what this page sampled while open.
-  const samples = useSamples(group.data, (d) => d.totalLag);
+  // The broker keeps no lag history: the chart shows what this tab sampled (kept across reloads).
+  const samples = useSamples(`group:${props.group}`, group.data, (d) => d.totalLag, isNumber);
   return (
     <section>
       <p class="crumbs">
@@ -26,7 +26,7 @@ export function GroupPage(props: { group: string }): JSX.Element {
         <p class="chart">
           <Sparkline values={samples.map((s) => s.value)} label="Total lag, oldest first" />
           <span class="note">
-            total lag, {samples.length} samples over {spanSeconds(samples)} s, sampled while this page is open
+            total lag, {samples.length} samples over {spanSeconds(samples)} s, sampled by this browser tab while the page was open
           </span>
         </p>
       )}

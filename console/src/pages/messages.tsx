@@ -151,6 +151,7 @@ export function MessageBrowser(props: { topic: TopicDescription; position: Posit
               <th>Key</th>
               <th>Value</th>
               <th class="num">Headers</th>
+              <th>Producer</th>
             </tr>
           </thead>
           <tbody>
@@ -176,13 +177,31 @@ function MessageRow(props: { topic: string; partition: number; record: FetchedRe
         <td class="key">{preview(key, 40)}</td>
         <td class="value">{preview(value)}</td>
         <td class="num">{record.headers.length}</td>
+        <td class="producer">
+          <Producer record={record} />
+        </td>
       </tr>
       {props.open && (
         <tr class="details">
-          <td colSpan={5}>
+          <td colSpan={6}>
             <MessageDetails topic={props.topic} partition={props.partition} record={record} />
           </td>
         </tr>
+      )}
+    </>
+  );
+}
+
+/** The producer id (idempotent or transactional producers only) and a "transactional" badge. */
+function Producer(props: { record: FetchedRecord }): JSX.Element {
+  const { producerId, transactional } = props.record;
+  return (
+    <>
+      {producerId === null ? <span class="muted">—</span> : <span class="producer-id">{producerId}</span>}
+      {transactional && (
+        <span class="badge tx" title="Written by a transactional commit">
+          transactional
+        </span>
       )}
     </>
   );
@@ -199,6 +218,10 @@ function MessageDetails(props: { topic: string; partition: number; record: Fetch
         <dd>
           {timestamp(record.timestamp)} ({record.timestamp})
         </dd>
+        <dt>Producer id</dt>
+        <dd class="detail-producer">{record.producerId ?? "none (not an idempotent or transactional producer)"}</dd>
+        <dt>Transactional</dt>
+        <dd class="detail-transactional">{record.transactional ? "yes: written by a transactional commit" : "no"}</dd>
       </dl>
       <h3>Key</h3>
       <div class="detail-key">

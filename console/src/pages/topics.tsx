@@ -4,12 +4,15 @@ import { api, mapLimit } from "../api.js";
 import { ProblemBox, Refresh, useLoad } from "../components.js";
 import { duration, rate, ratesPerSecond, retained } from "../format.js";
 import { Link, paths } from "../router.js";
-import { AutoRefresh, useSamples, type Sample } from "../sampling.js";
+import { AutoRefresh, isNumber, useSamples, type Sample } from "../sampling.js";
 import { Sparkline } from "../sparkline.js";
 import type { TopicDescription } from "../types.js";
 
 /** Per topic, the sum of its partitions' high watermarks: how many offsets it has ever written. */
-type Written = ReadonlyMap<string, number>;
+type Written = Readonly<Record<string, number>>;
+
+/** A sample read back from sessionStorage: an object of numbers. */
+const isWritten = (value: unknown): value is Written => typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every(isNumber);
 
 /** Partitions listed inline per topic; the topic's own page lists them all. */
 const INLINE_PARTITIONS = 8;
@@ -19,8 +22,13 @@ export function TopicsPage(): JSX.Element {
     const listed = await api.listTopics();
     return mapLimit(listed, 6, (t) => api.describeTopic(t.name));
   }, []);
-  // Throughput is sampled by this page while it is open: the broker keeps no history of it.
-  const samples = useSamples<TopicDescription[], Written>(topics.data, (list) => new Map(list.map((t) => [t.name, t.partitions.reduce((sum, p) => sum + p.highWatermark, 0)])));
+  // Throughput is sampled by this tab while the page is open (kept across reloads): the broker keeps no history of it.
+  const samples = useSamples<TopicDescription[], Written>(
+    "topics",
+    topics.data,
+    (list) => Object.fromEntries(list.map((t) => [t.name, t.partitions.reduce((sum, p) => sum + p.highWatermark, 0)])),
+    isWritten,
+  );
   return (
     <section>
       <h1>
@@ -35,7 +43,7 @@ export function TopicsPage(): JSX.Element {
 }
 
 function TopicTable(props: { topics: readonly TopicDescription[]; samples: readonly Sample<Written>[] }): JSX.Element {
-  const throughput = (topic: string) => ratesPerSecond(props.samples.map((s) => ({ at: s.at, count: s.value.get(topic) })));
+  const throughput = (topic: string) => ratesPerSecond(props.samples.map((s) => ({ at: s.at, count: Object.hasOwn(s.value, topic) ? s.value[topic] : undefined })));
   return (
     <table class="topics">
       <thead>
