@@ -317,6 +317,7 @@ export class Dynalog extends Construct {
       api: this.api,
       ...(this.keyApi && { keyApi: this.keyApi }),
       ...(this.keyAuthorizer && { keyAuthorizer: this.keyAuthorizer }),
+      ...(this.console && { consoleFunction: this.console.function }),
       backgroundFunctions: [...(this.compactor ? [["compactor", this.compactor] as const] : [])],
       alarms: props.alarms ?? true,
       alarmTopic: props.alarmTopic,

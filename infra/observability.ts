@@ -36,6 +36,8 @@ export interface DynalogObservabilityProps {
   /** The API-key API and its authorizer, when deployed: covered by the same alarms and graphs. */
   readonly keyApi?: HttpApi;
   readonly keyAuthorizer?: LambdaFunction;
+  /** The web console's static-files function (key API), when deployed: a request function like the rest. */
+  readonly consoleFunction?: LambdaFunction;
   /**
    * Functions no request waits on (the scheduled compactor, …): their errors get an alarm of their
    * own, so the API functions' alarm keeps within CloudWatch's 10 metrics per alarm and a failing
@@ -95,6 +97,7 @@ export class DynalogObservability extends Construct {
     super(scope, id);
     const requestFunctions: [string, LambdaFunction][] = [...(Object.entries(props.functions) as [FunctionName, LambdaFunction][])];
     if (props.keyAuthorizer) requestFunctions.push(["authorizer", props.keyAuthorizer]);
+    if (props.consoleFunction) requestFunctions.push(["console", props.consoleFunction]);
     const background = (props.backgroundFunctions ?? []).map(([name, fn]): [string, LambdaFunction] => [name, fn]);
     const functions = [...requestFunctions, ...background];
     const apis = [props.api, ...(props.keyApi ? [props.keyApi] : [])];

@@ -365,6 +365,7 @@ describe("observability", () => {
     // Function-error alarms cover every function.
     const errors = expressions.find((e) => e.includes("\"Errors\"") && e.includes("API function"))!;
     for (const fn of FUNCTION_NAMES) expect(errors).toContain(logicalId(broker.functions[fn]));
+    expect(errors).toContain(logicalId(broker.console!.function));
     const backgroundErrors = expressions.find((e) => e.includes("\"Errors\"") && e.includes("background function"))!;
     expect(backgroundErrors).toContain(logicalId(broker.compactor!));
     for (const alarm of alarms) {
