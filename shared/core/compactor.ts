@@ -14,6 +14,7 @@
  *   4. Tombstones (null value) follow Kafka's rule (KIP-534): a pass that keeps a batch's latest
  *      tombstone stamps the batch with a delete horizon (now + deleteRetentionMs); a later pass
  *      removes the tombstone once the horizon has passed and it is the only record of its key.
+ * A large transaction's staged batch ends the safe end like a young batch (docs/transactions.md).
  * A record is removed only if a later record of its key was seen below the safe end, and records
  * are never moved, so offsets never change and the latest record of every key always survives.
  */
@@ -129,6 +130,9 @@ export class Compactor {
       if (entry.baseOffset > safeEnd) contiguous = false;
       if (entry.kind === "batch") {
         if (entry.appendTime > lagCutoff) break; // too young: neither it nor anything after is compacted
+        // A large transaction's staged batch (docs/transactions.md), undecided or not yet finalized:
+        // neither it nor anything after is read or touched until readers have settled it.
+        if (entry.staged) break;
         const { records, offsetOf } = decodeEntry(entry);
         records.forEach((record, i) => {
           const offset = offsetOf(i);
