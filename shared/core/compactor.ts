@@ -130,9 +130,16 @@ export class Compactor {
       if (entry.baseOffset > safeEnd) contiguous = false;
       if (entry.kind === "batch") {
         if (entry.appendTime > lagCutoff) break; // too young: neither it nor anything after is compacted
-        // A large transaction's staged batch (docs/transactions.md), undecided or not yet finalized:
-        // neither it nor anything after is read or touched until readers have settled it.
-        if (entry.staged) break;
+        // A large transaction's staged batch (docs/transactions.md): undecided, neither it nor
+        // anything after is read or touched; aborted, it is a void.
+        if (entry.staged) {
+          const outcome = await this.reader.staged.resolve(topic, { ...entry, staged: entry.staged });
+          if (outcome === "undecided") break;
+          if (outcome === "aborted") {
+            safeEnd = entry.baseOffset + entry.count;
+            continue;
+          }
+        }
         const { records, offsetOf } = decodeEntry(entry);
         records.forEach((record, i) => {
           const offset = offsetOf(i);
@@ -157,6 +164,8 @@ export class Compactor {
     let skippedBatches = 0;
     for await (const entry of this.entries(ref, logStart, safeEnd)) {
       if (entry.kind !== "batch") continue;
+      // Decided in phase 1 (cached): only a committed staged batch is compacted.
+      if (entry.staged && (await this.reader.staged.known(entry.staged)) !== "committed") continue;
       const { records, offsetOf } = decodeEntry(entry);
       const survivors: { record: BatchRecord; offset: number }[] = [];
       let keepsTombstone = false;

@@ -242,7 +242,7 @@ export class LogReader {
       }
       if (entry.kind === "batch" && entry.staged) {
         // A large transaction's staged batch (docs/transactions.md): never read past it undecided.
-        const outcome = await this.staged.resolve(topic, ref, { ...entry, staged: entry.staged });
+        const outcome = await this.staged.resolve(topic, { ...entry, staged: entry.staged });
         if (outcome === "undecided") break;
         if (outcome === "aborted") {
           position = Math.max(position, end);

@@ -2,8 +2,8 @@
  * What a reader does with a staged batch (docs/transactions.md): a batch written by a transaction
  * too large for one TransactWriteItems, which counts only once its attempt's commit record exists.
  *
- *   committed  → a batch like any other (and finalized into a plain one, best effort);
- *   aborted    → a void (and replaced by one, best effort);
+ *   committed  → a batch like any other;
+ *   aborted    → a void;
  *   undecided  → the reader stops before it: Kafka's last stable offset. Once the attempt began
  *                longer ago than the hole timeout, its writer is gone (the same bound as a dead
  *                writer's gap, docs/append.md), so the reader writes the abort — conditionally, so
@@ -12,7 +12,7 @@
  * Decisions never change once written, so they are cached (bounded).
  */
 import type { BrokerContext } from "./context.js";
-import type { BatchEntry, PartitionRef, StagedDecision, StagedMark, TopicRecord } from "./ports.js";
+import type { BatchEntry, StagedDecision, StagedMark, TopicRecord } from "./ports.js";
 import { itemExpiry } from "./topics.js";
 
 const CACHE_LIMIT = 4_096;
@@ -43,32 +43,19 @@ export class StagedOutcomes {
   }
 
   /**
-   * Resolve a staged entry met while reading `ref`: abort it when it is abandoned, and tidy the item
-   * for the next reader (finalize or void: best effort, the decision record is what counts).
+   * Resolve a staged entry met while reading: abort it when it is abandoned. Readers write nothing
+   * else (their grant allows void-shaped items only, infra/permissions.ts): the committer finalizes
+   * or voids its own staged items, and what a crashed committer left is resolved from the cached
+   * decision until it expires with the topic's retention.
    */
-  async resolve(topic: TopicRecord, ref: PartitionRef, entry: BatchEntry & { readonly staged: StagedMark }): Promise<StagedOutcome> {
+  async resolve(topic: TopicRecord, entry: BatchEntry & { readonly staged: StagedMark }): Promise<StagedOutcome> {
     const mark = entry.staged;
-    let decision = await this.known(mark);
-    if (!decision) {
-      if (this.ctx.clock() - mark.startedAt < this.ctx.config.holeTimeoutMs) return "undecided";
-      decision = await this.ctx.storage.staged.abort(mark.attempt, decisionExpiry([itemExpiry(topic, entry.appendTime)]));
-      this.remember(mark.attempt, decision);
-    }
-    await this.tidy(topic, ref, entry, decision);
-    return decision;
-  }
-
-  private async tidy(topic: TopicRecord, ref: PartitionRef, entry: BatchEntry & { readonly staged: StagedMark }, decision: StagedDecision): Promise<void> {
-    const { staged } = this.ctx.storage;
-    try {
-      if (decision === "committed") await staged.finalize(ref, entry.baseOffset, entry.staged.attempt);
-      else {
-        const now = this.ctx.clock();
-        await staged.voidStaged(ref, entry.baseOffset, entry.count, entry.staged.attempt, now, itemExpiry(topic, now));
-      }
-    } catch {
-      // Left staged: the next reader resolves it again from the (cached or stored) decision.
-    }
+    const decision = await this.known(mark);
+    if (decision) return decision;
+    if (this.ctx.clock() - mark.startedAt < this.ctx.config.holeTimeoutMs) return "undecided";
+    const written = await this.ctx.storage.staged.abort(mark.attempt, decisionExpiry([itemExpiry(topic, entry.appendTime)]));
+    this.remember(mark.attempt, written);
+    return written;
   }
 
   private remember(attempt: string, decision: StagedDecision): void {

@@ -7,10 +7,15 @@
  * Readers take it for a batch only once its attempt's decision says "committed"; finalizing removes
  * `st`/`sa` (a plain batch again), aborting replaces the item with a void over the same range.
  *
- * Decision record (producers table), pk "txd#<attempt>", sk "#":
- *   d  "C" committed | "A" aborted        x  TTL (epoch seconds; absent = keep)
- * Put with attribute_not_exists(pk) both by the commit (inside the commit's TransactWriteItems) and
- * by an abort, so exactly one decision is ever written per attempt.
+ * Decision record (log table), p "txd#<attempt>", o 0 — in the log table so that readers, which may
+ * write only void-shaped items there (infra/permissions.ts: p, o, k, c, a, x), can write an abort
+ * and never a commit:
+ *   committed: d = "C" (d is the record-data attribute, which readers may not write)
+ *   aborted:   k = "A"
+ *   x  TTL (epoch seconds; absent = keep)
+ * Put with attribute_not_exists(o) both by the commit (inside the commit's TransactWriteItems) and
+ * by an abort, so exactly one decision is ever written per attempt. No partition key of the log
+ * starts with "txd#" (those are "<topicId>#<partition>"), so no reader or purge ever meets one.
  *
  * Read consistency: decisions are read strongly consistently (an undecided answer from a stale read
  * would only stall a reader, but a missing commit must never lead to an abort being assumed: aborts
@@ -25,7 +30,7 @@ import type { TableNames } from "./tables.js";
 
 type Item = Record<string, unknown>;
 
-const decisionKey = (attempt: string) => ({ pk: `txd#${attempt}`, sk: "#" });
+const decisionKey = (attempt: string) => ({ p: `txd#${attempt}`, o: 0 });
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
@@ -33,7 +38,7 @@ function isConditionFailure(error: unknown): boolean {
 
 function toDecision(item: Item | undefined): StagedDecision | undefined {
   if (item?.["d"] === "C") return "committed";
-  if (item?.["d"] === "A") return "aborted";
+  if (item?.["k"] === "A") return "aborted";
   return undefined;
 }
 
@@ -41,13 +46,13 @@ function toDecision(item: Item | undefined): StagedDecision | undefined {
 export function commitDecisionPut(tables: TableNames, attempt: string, expiresAtSeconds: number | undefined): Item {
   const item: Item = { ...decisionKey(attempt), d: "C" };
   if (expiresAtSeconds !== undefined) item["x"] = expiresAtSeconds;
-  return { TableName: tables.producers, Item: item, ConditionExpression: "attribute_not_exists(pk)" };
+  return { TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" };
 }
 
 export function createDynamoStagedTransactionStore(client: DynamoDBDocumentClient, tables: TableNames): StagedTransactionStore {
   async function readDecision(attempt: string): Promise<StagedDecision | undefined> {
     try {
-      const result = await client.send(new GetCommand({ TableName: tables.producers, Key: decisionKey(attempt), ConsistentRead: true }));
+      const result = await client.send(new GetCommand({ TableName: tables.log, Key: decisionKey(attempt), ConsistentRead: true }));
       return toDecision(result.Item);
     } catch (error) {
       throw storageFailure(error, "GetItem (staged transaction decision)");
@@ -72,16 +77,16 @@ export function createDynamoStagedTransactionStore(client: DynamoDBDocumentClien
     readDecision,
 
     async abort(attempt, expiresAtSeconds) {
-      const item: Item = { ...decisionKey(attempt), d: "A" };
+      const item: Item = { ...decisionKey(attempt), k: "A" };
       if (expiresAtSeconds !== undefined) item["x"] = expiresAtSeconds;
       try {
-        await client.send(new PutCommand({ TableName: tables.producers, Item: item, ConditionExpression: "attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }));
+        // Void-shaped (p, o, k, x) and without ReturnValues: what a reader's grant allows.
+        await client.send(new PutCommand({ TableName: tables.log, Item: item, ConditionExpression: "attribute_not_exists(o)" }));
         return "aborted";
       } catch (error) {
         if (!isConditionFailure(error)) throw writeFailure(error, "PutItem (abort staged transaction)");
-        const old = (error as { Item?: Item }).Item;
-        // A decision was there first (the commit, or another abort; or our own abort resent by the SDK).
-        return toDecision(old && plainItem(old)) ?? (await readDecision(attempt)) ?? "aborted";
+        // A decision was there first (the commit, another abort, or our own abort resent by the SDK).
+        return (await readDecision(attempt)) ?? "aborted";
       }
     },
 

@@ -131,9 +131,12 @@ describe("a transaction larger than one TransactWriteItems", () => {
     const all = await readAll(reader.broker, output);
     expect(all.flat().filter((v) => v.startsWith("dead"))).toEqual([]);
     expect(all.slice(1)).toEqual(Array.from({ length: WIDE - 1 }, (_, p) => [`live-${p + 1}`]));
-    // The dead attempt's staged items became voids: a fresh reader needs no decision any more.
+    // The reader wrote the dead attempt's abort: no commit can land for it any more.
     const topic = await writer.storage.topics.get(output);
-    expect(await writer.storage.log.entryAt({ topicId: topic!.topicId, partition: 3 }, 0)).toMatchObject({ kind: "void" });
+    const dead = await writer.storage.log.entryAt({ topicId: topic!.topicId, partition: 3 }, 0);
+    const attempt = dead?.kind === "batch" ? dead.staged?.attempt : undefined;
+    expect(attempt).toEqual(expect.any(String));
+    expect(await writer.storage.staged.readDecision(attempt!)).toBe("aborted");
   });
 
   it("killed after the commit TransactWriteItems, before finalizing: delivered exactly once, and the retry is answered from the first result", { timeout: 120_000 }, async () => {
@@ -152,8 +155,10 @@ describe("a transaction larger than one TransactWriteItems", () => {
     // Long after, still once (the decision is what counts, not the clock).
     clock.advance(HOLE_TIMEOUT_MS + 1);
     expect(await readAll(reader.broker, output)).toEqual(Array.from({ length: WIDE }, (_, p) => [`c-${p}`]));
+    // Readers write no batch items: it stays staged, decided by its commit record.
     const entry = await writer.storage.log.entryAt({ topicId: topic!.topicId, partition: 4 }, 0);
-    expect(entry && "staged" in entry ? entry.staged : undefined).toBeUndefined(); // readers finalized it
+    const attempt = entry?.kind === "batch" ? entry.staged?.attempt : undefined;
+    expect(await writer.storage.staged.readDecision(attempt!)).toBe("committed");
   });
 
   it("a lost response on the commit TransactWriteItems: the committer finds its commit record; a client retry answers the first result; output exactly once", { timeout: 120_000 }, async () => {
