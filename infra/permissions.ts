@@ -155,7 +155,6 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
         actions: ["PutItem", "GetItem"],
         why: "batches (in the commit transaction) and voids of its own reservations; check a slot after a lost response; a large transaction's staged batches and commit or abort record (docs/transactions.md)",
       },
-      { actions: ["UpdateItem"], why: "finalize a large transaction's staged batches after its commit (REMOVE st, sa; docs/transactions.md)" },
     ],
     producers: [
       {

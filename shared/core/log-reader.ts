@@ -321,18 +321,22 @@ export class LogReader {
     return null;
   }
 
+  /** A batch counts unless it is staged by a large transaction not known to have committed (docs/transactions.md). */
+  private async counts(entry: BatchEntry): Promise<boolean> {
+    return !entry.staged || (await this.staged.known(entry.staged)) === "committed";
+  }
+
   /** The batch holding `offset`, or the first batch after it below `limit` (voids skipped). */
   private async batchAtOrAfter(ref: PartitionRef, offset: number, limit: number): Promise<BatchEntry | undefined> {
     const { log } = this.ctx.storage;
     const holding = await log.entryBefore(ref, offset + 1);
-    // Staged batches (docs/transactions.md) are left out: an index is no place to decide them, and
-    // readers finalize committed ones soon after.
-    if (holding && holding.kind === "batch" && !holding.staged && holding.baseOffset + holding.count > offset) return holding;
+    if (holding && holding.kind === "batch" && holding.baseOffset + holding.count > offset && (await this.counts(holding))) return holding;
     let position = offset;
     while (position < limit) {
       const page = await log.entriesFrom(ref, position, PAGE_SIZE);
-      const batch = page.entries.find((e): e is BatchEntry => e.kind === "batch" && !e.staged && e.baseOffset < limit);
-      if (batch) return batch;
+      for (const entry of page.entries) {
+        if (entry.kind === "batch" && entry.baseOffset < limit && (await this.counts(entry))) return entry;
+      }
       if (!page.more || page.entries.length === 0) return undefined;
       const last = page.entries[page.entries.length - 1]!;
       position = last.baseOffset + last.count;

@@ -84,8 +84,8 @@ export interface BatchEntry {
   readonly producerId?: number;
   /**
    * Set on a batch staged by a transaction too large for one TransactWriteItems (docs/transactions.md):
-   * its records count only once that attempt's commit record exists. Readers resolve it
-   * (staged-outcomes.ts) and never read past an undecided one.
+   * its records count only once that attempt's commit record exists (the mark stays after the
+   * commit). Readers resolve it (staged-outcomes.ts) and never read past an undecided one.
    */
   readonly staged?: StagedMark;
 }
@@ -112,9 +112,7 @@ export interface StagedTransactionStore {
   readDecision(attempt: string): Promise<StagedDecision | undefined>;
   /** Write "aborted" unless a decision exists; returns the decision that holds (ours or the commit that won). */
   abort(attempt: string, expiresAtSeconds: number | undefined): Promise<StagedDecision>;
-  /** Committed: turn the staged item into a plain batch (drops the mark); a no-op when it is no longer this attempt's staged item. */
-  finalize(ref: PartitionRef, baseOffset: number, attempt: string): Promise<void>;
-  /** Aborted: replace the attempt's staged item at `baseOffset` — or the empty slot — with a void over `count` offsets. */
+  /** The writer gives its attempt up: replace its staged item at `baseOffset` — or the empty slot — with a void over `count` offsets. */
   voidStaged(ref: PartitionRef, baseOffset: number, count: number, attempt: string, now: number, expiresAtSeconds?: number): Promise<void>;
 }
 

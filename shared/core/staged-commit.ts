@@ -1,7 +1,8 @@
 /**
  * The writer's side of a transaction too large for one TransactWriteItems (docs/transactions.md):
  * stage every batch item under an attempt id, then ONE small TransactWriteItems commits (the
- * transactional id, the attempt's commit record, the offsets — transactions.ts), then finalize.
+ * transactional id, the attempt's commit record, the offsets — transactions.ts). The staged items
+ * stay as they are: the commit record is what makes them count.
  * Anything short of the commit record leaves only staging that readers take for nothing and abort
  * after the hole timeout; the writer aborts its own attempt at once when it gives up on it.
  */
@@ -55,10 +56,7 @@ export class StagedAttempt {
    */
   async abandon(): Promise<StagedDecision> {
     const decision = await this.ctx.storage.staged.abort(this.mark.attempt, this.decisionExpiresAtSeconds);
-    if (decision === "committed") {
-      await this.finalizeAll();
-      return decision;
-    }
+    if (decision === "committed") return decision;
     const { staged } = this.ctx.storage;
     const now = this.ctx.clock();
     await mapWithConcurrency(this.items, STAGING_CONCURRENCY, async ({ partition, batch }) => {
@@ -69,17 +67,5 @@ export class StagedAttempt {
       }
     });
     return decision;
-  }
-
-  /** After the commit: plain batches again, so readers need no decision lookup. Best effort. */
-  async finalizeAll(): Promise<void> {
-    const { staged } = this.ctx.storage;
-    await mapWithConcurrency(this.items, STAGING_CONCURRENCY, async ({ partition, batch }) => {
-      try {
-        await staged.finalize(partition.ref, batch.baseOffset, this.mark.attempt);
-      } catch {
-        // Readers finalize what is left once they see the commit record.
-      }
-    });
   }
 }

@@ -279,10 +279,7 @@ export class Transactions {
         if (staging) return (await staging.abandon()) === "committed" ? { kind: "done", result: success } : { kind: "again", error };
         return (await this.committedDespiteError(prepared, placed)) ? { kind: "done", result: success } : (await abandonReservations(false), { kind: "again", error });
       }
-      if (outcome.status === "committed") {
-        await staging?.finalizeAll();
-        return { kind: "done", result: success };
-      }
+      if (outcome.status === "committed") return { kind: "done", result: success };
       if (outcome.status === "conflict" && conflicts < MAX_CONFLICT_RETRIES) {
         await this.ctx.sleep(5 * 2 ** conflicts + this.ctx.random() * 10);
         continue;

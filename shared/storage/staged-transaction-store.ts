@@ -4,8 +4,9 @@
  *
  * Staged batch item (log table): a batch item (log-store.ts) with two more attributes
  *   st  the staging attempt's id          sa  when the attempt began (ms, the writer's clock)
- * Readers take it for a batch only once its attempt's decision says "committed"; finalizing removes
- * `st`/`sa` (a plain batch again), aborting replaces the item with a void over the same range.
+ * Readers take it for a batch only once its attempt's decision says "committed", and it stays
+ * staged (rewriting it as a plain batch would bill its size again); a writer that gives up its own
+ * attempt replaces its staged items with voids over the same ranges.
  *
  * Decision record (log table), p "txd#<attempt>", o 0 — in the log table so that readers, which may
  * write only void-shaped items there (infra/permissions.ts: p, o, k, c, a, x), can write an abort
@@ -21,7 +22,7 @@
  * would only stall a reader, but a missing commit must never lead to an abort being assumed: aborts
  * are written, never inferred).
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { StagedDecision, StagedTransactionStore } from "../core/ports.js";
 import { batchPutRequest } from "./append-store.js";
 import { plainItem, storageFailure, writeFailure } from "./dynamo-errors.js";
@@ -87,23 +88,6 @@ export function createDynamoStagedTransactionStore(client: DynamoDBDocumentClien
         if (!isConditionFailure(error)) throw writeFailure(error, "PutItem (abort staged transaction)");
         // A decision was there first (the commit, another abort, or our own abort resent by the SDK).
         return (await readDecision(attempt)) ?? "aborted";
-      }
-    },
-
-    async finalize(ref, baseOffset, attempt) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tables.log,
-            Key: { p: partitionKey(ref), o: baseOffset },
-            UpdateExpression: "REMOVE st, sa",
-            ConditionExpression: "st = :attempt",
-            ExpressionAttributeValues: { ":attempt": attempt },
-          }),
-        );
-      } catch (error) {
-        if (isConditionFailure(error)) return;
-        throw storageFailure(error, "UpdateItem (finalize staged batch)");
       }
     },
 

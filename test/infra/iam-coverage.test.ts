@@ -284,7 +284,7 @@ beforeAll(async () => {
   }
 
   // A transaction too large for one TransactWriteItems (docs/transactions.md): staged batch items
-  // (PutItem), the commit record in the commit transaction, then finalized (UpdateItem).
+  // (PutItem), then the commit record in the commit transaction.
   const wide = topicName("iam-wide");
   expect((await call("admin", "POST", "/v1/topics", { name: wide, partitions: 100 })).status).toBe(201);
   const wideRecords = Array.from({ length: 100 }, (_, partition) => ({ topic: wide, partition, value: "dw==" }));

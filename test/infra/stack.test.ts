@@ -207,8 +207,6 @@ describe("IAM: least privilege per function", () => {
     ],
     transactions: [
       "topics:GetItem", `partitions:UpdateItem${RESERVE}`, "log:PutItem", "log:GetItem", "producers:GetItem", "producers:UpdateItem",
-      // Finalizing a large transaction's staged batches (docs/transactions.md).
-      "log:UpdateItem",
       // The transaction's record and input index items (tracing), in the commit transaction.
       "producers:PutItem",
       // Offsets fenced by a group member (ConditionCheck), and the member list for memberless commits.

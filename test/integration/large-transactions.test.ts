@@ -73,7 +73,7 @@ async function transactionalProducer(broker: Broker) {
 }
 
 describe("a transaction larger than one TransactWriteItems", () => {
-  it("commits atomically with ONE commit TransactWriteItems, with its offsets, and leaves plain batches", { timeout: 120_000 }, async () => {
+  it("commits atomically with ONE commit TransactWriteItems, with its offsets", { timeout: 120_000 }, async () => {
     const { writer, reader } = instances();
     const output = await newTopic(writer.broker, WIDE);
     const input = await newTopic(writer.broker, 2);
@@ -86,11 +86,12 @@ describe("a transaction larger than one TransactWriteItems", () => {
     expect(writer.writes.byCommand.get("TransactWriteItemsCommand")).toBe(1);
     expect(await readAll(reader.broker, output)).toEqual(Array.from({ length: WIDE }, (_, p) => [`v-${p}`]));
     expect((await reader.broker.committedOffsets(group, input)).map((o) => o.offset)).toEqual([5, 9]);
-    // Finalized by the committer: plain batch items, no decision lookups for the next readers.
+    // The batch items stay staged; their attempt's commit record is what makes them count.
     const topic = await writer.storage.topics.get(output);
     const entry = await writer.storage.log.entryAt({ topicId: topic!.topicId, partition: 7 }, 0);
-    expect(entry).toMatchObject({ kind: "batch", count: 1 });
-    expect(entry && "staged" in entry ? entry.staged : undefined).toBeUndefined();
+    expect(entry).toMatchObject({ kind: "batch", count: 1, staged: { attempt: expect.any(String) } });
+    const attempt = entry?.kind === "batch" ? entry.staged?.attempt : undefined;
+    expect(await writer.storage.staged.readDecision(attempt!)).toBe("committed");
   });
 
   it("shows a concurrent reader nothing at or past the staged range until the commit, then everything in order", { timeout: 120_000 }, async () => {
@@ -139,13 +140,13 @@ describe("a transaction larger than one TransactWriteItems", () => {
     expect(await writer.storage.staged.readDecision(attempt!)).toBe("aborted");
   });
 
-  it("killed after the commit TransactWriteItems, before finalizing: delivered exactly once, and the retry is answered from the first result", { timeout: 120_000 }, async () => {
+  it("killed right after the commit TransactWriteItems, before answering: delivered exactly once, and the retry is answered from the first result", { timeout: 120_000 }, async () => {
     const { clock, writer, reader } = instances();
     const output = await newTopic(writer.broker, WIDE);
     const producer = await transactionalProducer(writer.broker);
     const dying = createTestBroker(tables, { clock, config: { holeTimeoutMs: HOLE_TIMEOUT_MS } });
+    // Every request after the commit fails: the commit needs none (its result is what the client never saw).
     dieAt(dying, /TransactWriteItems/, { after: true });
-    // Finalizing is best effort: the commit answers even though every finalize failed.
     const first = await dying.broker.commitTransaction({ ...producer, records: wideRecords(output, "c") });
     const topic = await writer.storage.topics.get(output);
     expect(await writer.storage.log.entryAt({ topicId: topic!.topicId, partition: 4 }, 0)).toMatchObject({ staged: { attempt: expect.any(String) } });
