@@ -3,6 +3,7 @@
  * an attempt id, one small commit TransactWriteItems with the commit record; readers stop at
  * undecided staged items and abort abandoned ones after the hole timeout (a TestClock here).
  */
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Broker } from "../../shared/core/broker.js";
 import { mapWithConcurrency } from "../../shared/core/topics.js";
@@ -160,6 +161,37 @@ describe("a transaction larger than one TransactWriteItems", () => {
     const entry = await writer.storage.log.entryAt({ topicId: topic!.topicId, partition: 4 }, 0);
     const attempt = entry?.kind === "batch" ? entry.staged?.attempt : undefined;
     expect(await writer.storage.staged.readDecision(attempt!)).toBe("committed");
+  });
+
+  it("5,000 records over 20 partitions (5 MB) with offsets for 20 partitions, killed after staging half: never seen; the next attempt with the same id proceeds", { timeout: 180_000 }, async () => {
+    const { clock, writer, reader } = instances();
+    const output = await newTopic(writer.broker, 20);
+    const input = await newTopic(writer.broker, 20);
+    const group = uniqueName("ltx-g");
+    const producer = await transactionalProducer(writer.broker);
+    // 1 KB incompressible values: 250 KB per partition, 5 MB in all — more than one TransactWriteItems holds.
+    const records = Array.from({ length: 5_000 }, (_, i) => ({ topic: output, partition: i % 20, key: null, value: Buffer.concat([Buffer.from(`r${i}:`), randomBytes(1_000)]), headers: [] }));
+    const offsets = { group, offsets: Array.from({ length: 20 }, (_, partition) => ({ topic: input, partition, offset: 1 })) };
+    const dying = createTestBroker(tables, { clock, config: { holeTimeoutMs: HOLE_TIMEOUT_MS } });
+    let staged = 0;
+    dying.chaos.beforeCommand(
+      /PutItem/,
+      () => {
+        if (++staged > 10) throw new Error("injected: the instance died after staging half");
+      },
+      { times: Number.POSITIVE_INFINITY, where: (r) => r.input["TableName"] === tables.log },
+    );
+    await expect(dying.broker.commitTransaction({ ...producer, records, offsets })).rejects.toThrow();
+    expect((await readAll(reader.broker, output, 20)).flat()).toEqual([]);
+    expect((await reader.broker.committedOffsets(group, input)).filter((o) => o.offset >= 0)).toEqual([]);
+    const result = await writer.broker.commitTransaction({ ...producer, records, offsets });
+    expect(result.duplicate).toBe(false);
+    expect((await readAll(reader.broker, output, 20)).flat()).toEqual([]); // the dead attempt's staging comes first
+    clock.advance(HOLE_TIMEOUT_MS + 1);
+    const seen = await readAll(reader.broker, output, 20);
+    expect(seen.map((values) => values.length)).toEqual(Array.from({ length: 20 }, () => 250));
+    expect(seen.flat().map((v) => Number(v.slice(1, v.indexOf(":")))).sort((a, b) => a - b)).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+    expect((await reader.broker.committedOffsets(group, input)).map((o) => o.offset)).toEqual(Array.from({ length: 20 }, () => 1));
   });
 
   it("a lost response on the commit TransactWriteItems: the committer finds its commit record; a client retry answers the first result; output exactly once", { timeout: 120_000 }, async () => {
