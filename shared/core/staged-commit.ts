@@ -27,7 +27,7 @@ export class StagedAttempt {
   constructor(
     private readonly ctx: BrokerContext,
     readonly mark: StagedMark,
-    private readonly partitions: readonly StagedPartition[],
+    partitions: readonly StagedPartition[],
     private readonly appendTime: number,
     private readonly transaction: TransactionRef | undefined,
   ) {
@@ -63,7 +63,7 @@ export class StagedAttempt {
       try {
         await staged.voidStaged(partition.ref, batch.baseOffset, batch.count, this.mark.attempt, now, itemExpiry(partition.topic, now));
       } catch {
-        // Left staged (or a gap): readers void it once they meet it, the abort is written.
+        // Left staged (readers step over it: the abort is written) or a gap (readers void it).
       }
     });
     return decision;
