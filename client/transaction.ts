@@ -2,7 +2,8 @@
  * A transaction of a transactional producer (KafkaJS's `producer.transaction()`).
  *
  * Dynalog commits a transaction in ONE request (`POST /v1/transactions`: records and consumer
- * offsets in one DynamoDB transaction), so `send` and `sendOffsets` only buffer here; `commit()`
+ * offsets atomically — one DynamoDB transaction, or staged records and one small commit when they
+ * do not fit one, docs/transactions.md), so `send` and `sendOffsets` only buffer here; `commit()`
  * sends the request and `abort()` drops the buffer — nothing was ever visible.
  *
  * Sequences: the producer counts committed transactions per epoch (`transactionSequence` 0, 1, 2…).

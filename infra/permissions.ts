@@ -66,12 +66,16 @@ export const COMPACTION_CHECKPOINT_ATTRIBUTES = ["p", "cc", "cr", "ck", "ch", "c
  */
 const READER = {
   partitions: { actions: ["GetItem", "BatchGetItem"], why: "read partition heads (long poll and describe: batched)" },
-  log: { actions: ["Query", "GetItem"], why: "read batches (GetItem: the entry a void fill collided with)" },
+  log: { actions: ["Query", "GetItem"], why: "read batches (GetItem: the entry a void fill collided with; a large transaction's commit or abort record)" },
 } as const satisfies Record<string, TableGrant>;
 
 const READER_WRITES = {
   partitions: { actions: ["UpdateItem"], onlyAttributes: HINT_ATTRIBUTES, why: "raise the high-watermark / log-start hints" },
-  log: { actions: ["PutItem"], onlyAttributes: VOID_ATTRIBUTES, why: "fill a dead writer's gap with voids (TransactWriteItems of Puts)" },
+  log: {
+    actions: ["PutItem"],
+    onlyAttributes: VOID_ATTRIBUTES,
+    why: "fill a dead writer's gap with voids (TransactWriteItems of Puts); abort an abandoned large transaction (its decision item is void-shaped: k = \"A\"; a commit needs d, which readers may not write)",
+  },
 } as const satisfies Record<string, TableGrant>;
 
 /** Attributes of a quota counter update (security-store.ts addUsage): pk, sk, requests, bytes, x. */
@@ -146,7 +150,12 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   transactions: {
     topics: [{ actions: ["GetItem"], why: "look up every topic written or committed" }],
     partitions: [{ actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets and give unused ones back" }],
-    log: [{ actions: ["PutItem", "GetItem"], why: "batches (in the commit transaction) and voids of its own reservations; check a slot after a lost response" }],
+    log: [
+      {
+        actions: ["PutItem", "GetItem"],
+        why: "batches (in the commit transaction) and voids of its own reservations; check a slot after a lost response; a large transaction's staged batches and commit or abort record (docs/transactions.md)",
+      },
+    ],
     producers: [
       {
         actions: ["GetItem", "UpdateItem", "PutItem"],

@@ -45,7 +45,7 @@ export const ERROR_TABLE = {
   INVALID_PRODUCER_ID_MAPPING: { status: 409, retriable: false, outcome: "definite", description: "The producer id belongs to a transactional id and is used without it or with another one, or an idempotent producer's id is used with a transactional id." },
   // --- transactions --------------------------------------------------------------------------
   TRANSACTIONAL_ID_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such transactional id: initialize the producer with it first." },
-  TRANSACTION_TOO_LARGE: { status: 413, retriable: false, outcome: "definite", description: "The transaction cannot fit one DynamoDB transaction (100 items, 4 MB); details name the limit and the numbers." },
+  TRANSACTION_TOO_LARGE: { status: 413, retriable: false, outcome: "definite", description: "The transaction's commit cannot fit one DynamoDB transaction (100 items, 4 MB): records of any size are staged (docs/transactions.md), but its offsets must fit; details name the limit and the numbers." },
   CONCURRENT_TRANSACTIONS: { status: 409, retriable: true, outcome: "definite", description: "Another request on the same transactional id or items won the race; nothing was written, retry." },
   // --- consumer groups -----------------------------------------------------------------------
   GROUP_ID_NOT_FOUND: { status: 404, retriable: false, outcome: "definite", description: "No such consumer group: nobody ever joined it or committed offsets for it." },

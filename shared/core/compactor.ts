@@ -14,6 +14,7 @@
  *   4. Tombstones (null value) follow Kafka's rule (KIP-534): a pass that keeps a batch's latest
  *      tombstone stamps the batch with a delete horizon (now + deleteRetentionMs); a later pass
  *      removes the tombstone once the horizon has passed and it is the only record of its key.
+ * A large transaction's staged batch ends the safe end like a young batch (docs/transactions.md).
  * A record is removed only if a later record of its key was seen below the safe end, and records
  * are never moved, so offsets never change and the latest record of every key always survives.
  */
@@ -172,6 +173,16 @@ export class Compactor {
       if (entry.baseOffset > safeEnd) contiguous = false;
       if (entry.kind === "batch") {
         if (entry.appendTime > lagCutoff) break; // too young: neither it nor anything after is compacted
+        // A large transaction's staged batch (docs/transactions.md): undecided, neither it nor
+        // anything after is read or touched; aborted, it is a void.
+        if (entry.staged) {
+          const outcome = await this.reader.staged.resolve(topic, { ...entry, staged: entry.staged });
+          if (outcome === "undecided") break;
+          if (outcome === "aborted") {
+            safeEnd = entry.baseOffset + entry.count;
+            continue;
+          }
+        }
         const { records, offsetOf } = decodeEntry(entry);
         records.forEach((record, i) => {
           const offset = offsetOf(i);
@@ -198,6 +209,8 @@ export class Compactor {
     let retainedRecords = 0;
     for await (const entry of this.entries(ref, logStart, safeEnd)) {
       if (entry.kind !== "batch") continue;
+      // Decided in phase 1 (cached): only a committed staged batch is compacted.
+      if (entry.staged && (await this.reader.staged.known(entry.staged)) !== "committed") continue;
       const { records, offsetOf } = decodeEntry(entry);
       const survivors: { record: BatchRecord; offset: number }[] = [];
       let keepsTombstone = false;

@@ -1,6 +1,7 @@
 /**
  * Reading a partition: walk the write-once entries in offset order, never past an unfilled gap,
- * filling gaps older than the hole timeout with voids (DESIGN.md §1.4-1.5). Also computes the
+ * filling gaps older than the hole timeout with voids (DESIGN.md §1.4-1.5), and never past a large
+ * transaction's undecided staged batch (docs/transactions.md). Also computes the
  * high watermark (end of the contiguous filled prefix) and the log-start offset (end of the
  * expired prefix), and keeps both as hints on the counter item so the next reader starts there.
  */
@@ -9,6 +10,7 @@ import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { decodeRecordBatch, decompressBlob, type RecordHeader } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord, TransactionRef } from "./ports.js";
+import { StagedOutcomes } from "./staged-outcomes.js";
 import { effectiveRetentionMs, itemExpiry, StaleTopicError } from "./topics.js";
 
 export interface FetchedRecord {
@@ -51,7 +53,12 @@ const PAGE_SIZE = 50;
 const FIRST_PAGE_SIZE = 4;
 
 export class LogReader {
-  constructor(private readonly ctx: BrokerContext) {}
+  /** Decisions on large transactions' staged batches, cached (staged-outcomes.ts). */
+  readonly staged: StagedOutcomes;
+
+  constructor(private readonly ctx: BrokerContext) {
+    this.staged = new StagedOutcomes(ctx);
+  }
 
   /** Records from `offset`, bounded by `limits`; OFFSET_OUT_OF_RANGE outside [log start, high watermark]. */
   async read(topic: TopicRecord, ref: PartitionRef, offset: number, limits: ReadLimits): Promise<PartitionRead> {
@@ -233,6 +240,15 @@ export class LogReader {
         if (!(await fillGap(gapEnd, gapIsOld))) break;
         if (position < gapEnd) continue; // blocked by a newly seen entry, now queued
       }
+      if (entry.kind === "batch" && entry.staged) {
+        // A large transaction's staged batch (docs/transactions.md): never read past it undecided.
+        const outcome = await this.staged.resolve(topic, { ...entry, staged: entry.staged });
+        if (outcome === "undecided") break;
+        if (outcome === "aborted") {
+          position = Math.max(position, end);
+          continue;
+        }
+      }
       if (firstBatch === undefined && entry.kind === "batch" && end > collectFrom) firstBatch = entry;
       if (limits && entry.kind === "batch" && end > collectFrom) {
         const before = { count: records.length, bytes };
@@ -305,16 +321,22 @@ export class LogReader {
     return null;
   }
 
+  /** A batch counts unless it is staged by a large transaction not known to have committed (docs/transactions.md). */
+  private async counts(entry: BatchEntry): Promise<boolean> {
+    return !entry.staged || (await this.staged.known(entry.staged)) === "committed";
+  }
+
   /** The batch holding `offset`, or the first batch after it below `limit` (voids skipped). */
   private async batchAtOrAfter(ref: PartitionRef, offset: number, limit: number): Promise<BatchEntry | undefined> {
     const { log } = this.ctx.storage;
     const holding = await log.entryBefore(ref, offset + 1);
-    if (holding && holding.kind === "batch" && holding.baseOffset + holding.count > offset) return holding;
+    if (holding && holding.kind === "batch" && holding.baseOffset + holding.count > offset && (await this.counts(holding))) return holding;
     let position = offset;
     while (position < limit) {
       const page = await log.entriesFrom(ref, position, PAGE_SIZE);
-      const batch = page.entries.find((e): e is BatchEntry => e.kind === "batch" && e.baseOffset < limit);
-      if (batch) return batch;
+      for (const entry of page.entries) {
+        if (entry.kind === "batch" && entry.baseOffset < limit && (await this.counts(entry))) return entry;
+      }
       if (!page.more || page.entries.length === 0) return undefined;
       const last = page.entries[page.entries.length - 1]!;
       position = last.baseOffset + last.count;

@@ -92,6 +92,38 @@ export interface BatchEntry {
   readonly transaction?: TransactionRef;
   /** The producer id that wrote the batch: an idempotent producer's, or the transaction's. */
   readonly producerId?: number;
+  /**
+   * Set on a batch staged by a transaction too large for one TransactWriteItems (docs/transactions.md):
+   * its records count only once that attempt's commit record exists (the mark stays after the
+   * commit). Readers resolve it (staged-outcomes.ts) and never read past an undecided one.
+   */
+  readonly staged?: StagedMark;
+}
+
+/** Names one staging attempt of a large transaction: its decision record's key, and when it began. */
+export interface StagedMark {
+  readonly attempt: string;
+  /** The broker's clock when the attempt began (before its reservations): its abort timeout runs from here. */
+  readonly startedAt: number;
+}
+
+/** The decision on a staged attempt: committed (its records count) or aborted (they are voids). */
+export type StagedDecision = "committed" | "aborted";
+
+/**
+ * Staged batches and the decision records of large transactions (docs/transactions.md). Exactly one
+ * decision is ever written per attempt: the commit (in the commit's TransactWriteItems) and an abort
+ * race with the same `attribute_not_exists` condition.
+ */
+export interface StagedTransactionStore {
+  /** Put one staged batch item (write-once, like a batch): "slot-taken" when its offset already holds an item. */
+  stage(ref: PartitionRef, batch: EncodedBatch, appendTime: number, expiresAtSeconds: number | undefined, mark: StagedMark, transaction?: TransactionRef): Promise<"staged" | "slot-taken">;
+  /** The attempt's decision (strongly consistent), undefined while undecided. */
+  readDecision(attempt: string): Promise<StagedDecision | undefined>;
+  /** Write "aborted" unless a decision exists; returns the decision that holds (ours or the commit that won). */
+  abort(attempt: string, expiresAtSeconds: number | undefined): Promise<StagedDecision>;
+  /** The writer gives its attempt up: replace its staged item at `baseOffset` — or the empty slot — with a void over `count` offsets. */
+  voidStaged(ref: PartitionRef, baseOffset: number, count: number, attempt: string, now: number, expiresAtSeconds?: number): Promise<void>;
 }
 
 export interface VoidEntry {
@@ -374,6 +406,12 @@ export interface TransactionWrite {
   readonly appendTime: number;
   /** Idempotency token of this attempt (DynamoDB ClientRequestToken, 1-36 characters). */
   readonly token: string;
+  /**
+   * A large transaction's commit (docs/transactions.md): its batches were staged beforehand
+   * (`partitions` is then empty) and this write puts the attempt's commit record instead, on
+   * condition that no decision exists (an abort may have won the race).
+   */
+  readonly stagedCommit?: { readonly attempt: string; readonly expiresAtSeconds?: number };
 }
 
 export type TransactionWriteResult =
@@ -389,6 +427,8 @@ export type TransactionRefusal =
   | { readonly status: "transaction-state-mismatch"; readonly state: TransactionalState | undefined }
   /** A reader voided one of our reservations. */
   | { readonly status: "slot-taken" }
+  /** A staged commit only: the attempt was aborted first (a reader judged it abandoned). */
+  | { readonly status: "aborted" }
   /** Concurrent transaction on the same items (AWS only). */
   | { readonly status: "conflict" }
   /**
@@ -438,6 +478,8 @@ export interface Storage {
   readonly producers: ProducerStore;
   readonly offsets: OffsetStore;
   readonly transactions: TransactionStore;
+  /** Large transactions' staged batches and decision records (docs/transactions.md). */
+  readonly staged: StagedTransactionStore;
   readonly groups: GroupStore;
   /** Upstash-dialect consumer instances (consumer-instances.ts). */
   readonly consumerInstances: ConsumerInstanceStore;

@@ -36,6 +36,8 @@ export async function traceRecord(ctx: BrokerContext, topics: TopicCatalog, grou
   if (!Number.isSafeInteger(offset) || offset < 0) throw noRecord();
   const entry = await ctx.storage.log.entryBefore(ref, offset + 1);
   if (!entry || entry.kind !== "batch" || offset >= entry.baseOffset + entry.count || (entry.recordOffsets && !entry.recordOffsets.includes(offset))) throw noRecord();
+  // A large transaction's staged batch is a record only once its attempt committed (docs/transactions.md).
+  if (entry.staged && (await ctx.storage.staged.readDecision(entry.staged.attempt)) !== "committed") throw noRecord();
 
   const listed = await groups.list();
   const committed = await mapWithConcurrency(listed, 8, async ({ group }) => {

@@ -1,7 +1,10 @@
 /**
  * Exactly-once: a transaction carries records for any partitions of any topics plus consumer-group
  * offsets, and is applied by ONE DynamoDB TransactWriteItems (DESIGN.md §3). Nothing is visible
- * before the commit, so readers are read-committed by construction. With a transactional id the
+ * before the commit, so readers are read-committed by construction. A transaction whose batch
+ * items do not fit one TransactWriteItems stages them first and commits with a small one that
+ * writes a commit record (staged-commit.ts, docs/transactions.md); readers stop at staged items
+ * until their commit or abort is decided. With a transactional id the
  * commit is fenced by epoch (zombies get PRODUCER_FENCED) and deduplicated by a per-epoch
  * transaction sequence; without one it is simply an atomic multi-partition write.
  */
@@ -18,14 +21,11 @@ import type { OffsetCommit, OffsetCommitFence, TopicRecord, TransactionalState, 
 import { requestNonce, validateProducerIdentity } from "./produce.js";
 import { ANONYMOUS_PRINCIPAL, type ProducerIds } from "./producer-ids.js";
 import { abandonReservation } from "./reservations.js";
+import { StagedAttempt } from "./staged-commit.js";
+import { transactionShape, type TransactionShape } from "./transaction-limits.js";
 import { itemExpiry, StaleTopicError, type TopicCatalog } from "./topics.js";
 
-/** DynamoDB's limits on one TransactWriteItems. */
-export const MAX_TRANSACTION_ACTIONS = 100;
-export const MAX_TRANSACTION_BYTES = 4_000_000; // 4 MB, with room for DynamoDB's own accounting
-/** Bytes an item adds beyond its record blob: keys, attribute names, numbers (generous). */
-const BATCH_ITEM_OVERHEAD_BYTES = 200;
-const OFFSET_ITEM_OVERHEAD_BYTES = 300;
+export { MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES } from "./transaction-limits.js";
 const TRANSACTIONAL_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const MAX_ATTEMPTS = 4;
 const MAX_CONFLICT_RETRIES = 3;
@@ -68,6 +68,8 @@ interface PreparedTransaction {
   readonly identity?: TransactionalIdentity;
   readonly partitions: readonly (EncodedPartition & { readonly topic: TopicRecord })[];
   readonly offsets?: { readonly group: string; readonly commits: readonly OffsetCommit[]; readonly fence: OffsetCommitFence };
+  /** One TransactWriteItems, or staged batches and a small commit (docs/transactions.md). */
+  readonly shape: TransactionShape;
 }
 
 export type TransactionVerdict =
@@ -190,14 +192,15 @@ export class Transactions {
       offsets = { group, commits, fence: await this.groups.offsetCommitFence(group, { memberId, memberEpoch }) };
     }
     // Offsets come with one check of their group (the member, or that it is still empty).
-    checkFitsOneTransaction(identity, partitions, offsets?.commits ?? [], offsets !== undefined);
+    const shape = transactionShape(identity !== undefined, partitions, offsets?.commits ?? [], offsets !== undefined);
     // A producer id the broker did not issue to this caller for this transactional id is refused before any reservation.
     if (identity) await this.producerIds.verify({ producerId: identity.producerId, epoch: identity.epoch, transactionalId: identity.transactionalId }, input.principal ?? ANONYMOUS_PRINCIPAL);
-    return { identity, partitions, offsets };
+    return { identity, partitions, offsets, shape };
   }
 
   private async attempt(prepared: PreparedTransaction, appendTime: number, attempt: number, requestId: string): Promise<{ kind: "done"; result: TransactionCommitResult } | { kind: "again"; error?: DynalogError }> {
     const { log } = this.ctx.storage;
+    const startedAt = this.ctx.clock();
     const reserved = await Promise.all(
       prepared.partitions.map(async (p) => {
         const reservedAt = this.ctx.clock();
@@ -206,7 +209,7 @@ export class Transactions {
     );
     const placed = reserved.filter((r): r is typeof r & { baseOffset: number } => r.baseOffset !== undefined);
     /** Give back (or void) every reservation: a refused or failed commit leaves nothing for readers to wait on. */
-    const abandonAll = (mayRelease: boolean) =>
+    const abandonReservations = (mayRelease: boolean) =>
       Promise.all(
         placed.map((r) =>
           abandonReservation(
@@ -217,7 +220,7 @@ export class Transactions {
         ),
       );
     if (placed.length < reserved.length) {
-      await abandonAll(true);
+      await abandonReservations(true);
       throw new StaleTopicError(reserved.find((r) => r.baseOffset === undefined)!.partition.topic.topicId);
     }
     const result: TransactionPartitionResult[] = placed.map((r) => ({
@@ -227,36 +230,61 @@ export class Transactions {
       lastOffset: r.baseOffset + r.partition.recordCount - 1,
     }));
     const identity = prepared.identity;
+    const batches = placed.map((r) => ({ ref: r.partition.ref, topic: r.partition.topic, batches: placeChunks(r.partition.chunks, r.baseOffset), expiresAtSeconds: itemExpiry(r.partition.topic, appendTime) }));
+    const success: TransactionCommitResult = { duplicate: false, partitions: result, offsetsCommitted: prepared.offsets?.commits.length ?? 0 };
+
+    // Too large for one TransactWriteItems: stage the batches under this attempt's id first.
+    const staging =
+      prepared.shape === "staged"
+        ? new StagedAttempt(this.ctx, { attempt: `${requestId}.${attempt}`, startedAt }, batches, appendTime, identity && { producerId: identity.producerId, epoch: identity.epoch, sequence: identity.sequence })
+        : undefined;
+    /** Give the attempt up. True when it committed after all (a staged commit that won its abort race). */
+    const abandonAll = async (mayRelease: boolean): Promise<boolean> => {
+      if (!staging) return (await abandonReservations(mayRelease), false);
+      return (await staging.abandon()) === "committed";
+    };
+    if (staging) {
+      let staged;
+      try {
+        staged = await staging.stageAll();
+      } catch (error) {
+        await abandonAll(false).catch(() => false); // the abort, if it lands, makes whatever was staged a void
+        throw error;
+      }
+      if (staged === "slot-taken") return (await abandonAll(false)) ? { kind: "done", result: success } : { kind: "again" };
+    }
+
     // Unique per request: offsets can be handed out again after a release, and DynamoDB refuses a
     // token reused with other parameters (and would answer a reused identical one without writing).
     const tokenSeed = [identity ? `${identity.producerId}/${identity.epoch}/${identity.sequence}` : "atomic", requestId, ...placed.map((r) => `${r.partition.ref.topicId}#${r.partition.ref.partition}@${r.baseOffset}`)].join("|");
-    const success: TransactionCommitResult = { duplicate: false, partitions: result, offsetsCommitted: prepared.offsets?.commits.length ?? 0 };
-
     for (let conflicts = 0; ; conflicts++) {
       const write: TransactionWrite = {
         transactional: identity && { ...identity, result },
-        partitions: placed.map((r) => ({ ref: r.partition.ref, batches: placeChunks(r.partition.chunks, r.baseOffset), expiresAtSeconds: itemExpiry(r.partition.topic, appendTime) })),
+        partitions: staging ? [] : batches,
         offsets: prepared.offsets,
         // Stamped after the reservations: a gap's age is judged by the write after it (log-reader.ts).
         appendTime: this.ctx.clock(),
         token: createHash("sha256").update(`${tokenSeed}|${attempt}|${conflicts}`).digest("base64url").slice(0, 36),
+        ...(staging ? { stagedCommit: { attempt: staging.mark.attempt, expiresAtSeconds: staging.decisionExpiresAtSeconds } } : {}),
       };
       let outcome;
       try {
         outcome = await this.ctx.storage.transactions.commit(write);
       } catch (error) {
         if (!(error instanceof DynalogError) || error.outcome === "definite") {
-          await abandonAll(error instanceof DynalogError);
+          // Nothing of the commit was applied: the abort wins (if it fails, readers abort after the timeout).
+          if (await abandonAll(error instanceof DynalogError).catch(() => false)) return { kind: "done", result: success };
           throw error;
         }
-        return (await this.committedDespiteError(prepared, placed)) ? { kind: "done", result: success } : (await abandonAll(false), { kind: "again", error });
+        if (staging) return (await staging.abandon()) === "committed" ? { kind: "done", result: success } : { kind: "again", error };
+        return (await this.committedDespiteError(prepared, placed)) ? { kind: "done", result: success } : (await abandonReservations(false), { kind: "again", error });
       }
       if (outcome.status === "committed") return { kind: "done", result: success };
       if (outcome.status === "conflict" && conflicts < MAX_CONFLICT_RETRIES) {
         await this.ctx.sleep(5 * 2 ** conflicts + this.ctx.random() * 10);
         continue;
       }
-      await abandonAll(!outcome.retried);
+      if (await abandonAll(!outcome.retried)) return { kind: "done", result: success };
       if (outcome.status === "member-fenced") throw outcome.error;
       if (outcome.status === "transaction-state-mismatch") {
         const verdict = judgeTransaction(identity!, outcome.state);
@@ -267,7 +295,9 @@ export class Transactions {
       if (outcome.status === "conflict") {
         return { kind: "again", error: new DynalogError("CONCURRENT_TRANSACTIONS", "The transaction kept conflicting with concurrent writes to the same items; nothing was written, retry") };
       }
-      return { kind: "again" }; // slot-taken: a reader voided a slow reservation; reserve anew
+      // slot-taken: a reader voided a slow reservation; aborted: a reader judged the staged attempt
+      // abandoned (it was slower than the hole timeout). Reserve anew.
+      return { kind: "again" };
     }
   }
 
@@ -313,30 +343,4 @@ function transactionalIdentity(input: TransactionCommitInput): TransactionalIden
     throw new DynalogError("INVALID_PRODUCER_EPOCH", `transactionSequence must be an integer from 0 to ${MAX_SEQUENCE}`, { details: { transactionSequence } });
   }
   return { transactionalId, producerId, epoch: producerEpoch, sequence: transactionSequence };
-}
-
-/** Refuse, before anything is written, what one TransactWriteItems cannot hold. */
-function checkFitsOneTransaction(identity: TransactionalIdentity | undefined, partitions: readonly EncodedPartition[], offsets: readonly OffsetCommit[], groupCheck: boolean): void {
-  const batchItems = partitions.reduce((sum, p) => sum + p.chunks.length, 0);
-  // The trace items (transaction record + one index item per offset, transaction-trace-store.ts)
-  // are not counted: they ride along only when they fit, so tracing never shrinks what a
-  // transaction can hold (their bytes, a few hundred per offset, are in the byte estimate below).
-  const actions = (identity ? 1 : 0) + batchItems + offsets.length + (groupCheck ? 1 : 0);
-  const details = { batchItems, offsets: offsets.length, partitions: partitions.length };
-  if (actions > MAX_TRANSACTION_ACTIONS) {
-    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction needs ${actions} DynamoDB actions (${batchItems} batch items, ${offsets.length} offsets${identity ? ", 1 transactional id" : ""}${groupCheck ? ", 1 group check" : ""}); one transaction holds at most ${MAX_TRANSACTION_ACTIONS}`, {
-      details: { ...details, limit: "actions", actions, maxActions: MAX_TRANSACTION_ACTIONS },
-    });
-  }
-  const bytes =
-    partitions.reduce((sum, p) => sum + p.chunks.reduce((s, c) => s + c.blob.length + BATCH_ITEM_OVERHEAD_BYTES, 0), 0) +
-    offsets.reduce((sum, o) => sum + OFFSET_ITEM_OVERHEAD_BYTES + Buffer.byteLength(o.metadata, "utf8") + o.topic.length, 0) +
-    (identity ? OFFSET_ITEM_OVERHEAD_BYTES + partitions.length * 300 : 0) +
-    // The transaction record repeats the outputs and inputs; each index item is small.
-    (identity ? OFFSET_ITEM_OVERHEAD_BYTES + partitions.length * 300 + offsets.reduce((sum, o) => sum + 2 * OFFSET_ITEM_OVERHEAD_BYTES + o.topic.length, 0) : 0);
-  if (bytes > MAX_TRANSACTION_BYTES) {
-    throw new DynalogError("TRANSACTION_TOO_LARGE", `The transaction is about ${bytes} bytes stored; one transaction holds at most ${MAX_TRANSACTION_BYTES}`, {
-      details: { ...details, limit: "bytes", bytes, maxBytes: MAX_TRANSACTION_BYTES },
-    });
-  }
 }

@@ -8,6 +8,7 @@ import { createDynamoGroupStore } from "./group-store.js";
 import { createDynamoLogStore } from "./log-store.js";
 import { createDynamoOffsetStore } from "./offset-store.js";
 import { createDynamoProducerStore } from "./producer-store.js";
+import { createDynamoStagedTransactionStore } from "./staged-transaction-store.js";
 import { createDynamoSubscriptionStore } from "./subscription-store.js";
 import type { TableNames } from "./tables.js";
 import { createDynamoTransactionStore } from "./transaction-store.js";
@@ -26,6 +27,7 @@ export function createDynamoStorage(client: DynamoDBClient, tables: TableNames):
     producers,
     offsets: createDynamoOffsetStore(documents, tables),
     transactions: createDynamoTransactionStore(documents, tables, producers),
+    staged: createDynamoStagedTransactionStore(documents, tables),
     groups: createDynamoGroupStore(documents, tables),
     consumerInstances: createDynamoConsumerInstanceStore(documents, tables),
     subscriptions: createDynamoSubscriptionStore(documents, tables),

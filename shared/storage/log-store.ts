@@ -10,6 +10,8 @@
  *   cv compaction version (absent = 0)   dh delete horizon of its tombstones (ms; compaction-store.ts)
  *   tx [producerId, epoch, sequence] of the transaction that wrote it (transaction-trace-store.ts)
  *   pi producer id of the idempotent producer that wrote it (absent for plain appends)
+ *   st, sa  staging attempt and its start: a large transaction's batch not yet finalized
+ *         (staged-transaction-store.ts, docs/transactions.md)
  * Counter item (partitions table), key `p`:
  *   next  first unreserved offset  ra  time of the latest reservation (ms)
  *   hw    high-watermark hint      ls  log-start hint
@@ -87,6 +89,8 @@ function toEntry(item: Item): LogEntry {
     ...(typeof item["cv"] === "number" ? { compactionVersion: item["cv"] } : {}),
     ...(typeof item["dh"] === "number" ? { deleteHorizon: item["dh"] } : {}),
     ...writerOf(item),
+    // A large transaction's staged batch (staged-transaction-store.ts): not a batch until decided.
+    ...(typeof item["st"] === "string" ? { staged: { attempt: item["st"], startedAt: num(item, "sa") } } : {}),
   };
 }
 

@@ -19,6 +19,10 @@
  * nothing. With a transactional id it also puts the transaction's record and one input index item
  * per committed offset (transaction-trace-store.ts), and its batch items carry `tx`.
  *
+ * A transaction too large for that (docs/transactions.md) stages its batches first
+ * (staged-transaction-store.ts) and commits with the same TransactWriteItems minus the batch Puts
+ * plus its commit record (`stagedCommit`).
+ *
  * Read consistency: the transactional-id GetItem is strongly consistent (it decides fencing and
  * whether a retried transaction already committed).
  */
@@ -32,10 +36,11 @@ import { MAX_TRANSACTION_ACTIONS } from "./log-store.js";
 import { issuedProducerIdItem, producerIdKey } from "./producer-store.js";
 import { offsetItem } from "./offset-store.js";
 import type { TableNames } from "./tables.js";
+import { commitDecisionPut } from "./staged-transaction-store.js";
 import { createTransactionTraceReader, transactionRecordPuts } from "./transaction-trace-store.js";
 
 type Item = Record<string, unknown>;
-type CommitLabel = "transactional-id" | "batch" | "offset" | "group-fence" | "trace";
+type CommitLabel = "transactional-id" | "batch" | "decision" | "offset" | "group-fence" | "trace";
 
 const INIT_ATTEMPTS = 5;
 
@@ -166,6 +171,9 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
           actions.push({ label: "batch", action: { Put: batchPutRequest(tables, partition.ref, batch, write.appendTime, partition.expiresAtSeconds, { transaction: t }) } });
         }
       }
+      // A large transaction's batches are staged already: its commit record makes them count,
+      // unless an abort was written first (docs/transactions.md).
+      if (write.stagedCommit) actions.push({ label: "decision", action: { Put: commitDecisionPut(tables, write.stagedCommit.attempt, write.stagedCommit.expiresAtSeconds) } });
       // The offsets' group check: the member is current, or (no member) the group is still empty.
       const offsets = write.offsets;
       if (offsets) actions.push({ label: "group-fence", action: offsetFenceCheck(tables, offsets.group, offsets.fence, write.appendTime) });
@@ -192,6 +200,7 @@ export function createDynamoTransactionStore(client: DynamoDBDocumentClient, tab
         const fenced = failed.find((f) => f.label === "group-fence" && f.code === "ConditionalCheckFailed");
         if (fenced && offsets) return { status: "member-fenced", error: offsetFenceError(fenced.oldItem, offsets.group, offsets.fence, write.appendTime), retried };
         if (failed.some((f) => f.label === "batch" && f.code === "ConditionalCheckFailed")) return { status: "slot-taken", retried };
+        if (failed.some((f) => f.label === "decision" && f.code === "ConditionalCheckFailed")) return { status: "aborted", retried };
         if (failed.length > 0 && failed.every((f) => f.code === "TransactionConflict")) return { status: "conflict", retried };
         const mapped = writeFailure(error, "TransactWriteItems (commit transaction)");
         if (mapped.code !== "STORAGE_ERROR") throw mapped;

@@ -144,9 +144,38 @@ async function crashDuringTransaction(ctx: RowContext): Promise<void> {
   ]);
 }
 
+/**
+ * A transaction too large for one TransactWriteItems (docs/transactions.md: staged batch items, then
+ * a small commit): the instance dies after a random number of its ~200 requests — while reserving,
+ * while staging, right before or after the commit — and the client retries on another instance.
+ * Followers poll in between (before and after the hole timeout): never a partial transaction, never
+ * a dead attempt's records, each committed transaction exactly once.
+ */
+async function crashDuringLargeTransaction(ctx: RowContext): Promise<void> {
+  const partitions = 100; // with the transactional id: 101 actions, one past a TransactWriteItems
+  const reader = ctx.lambda();
+  const output = await ctx.topic(reader.broker, partitions, "mx-wide");
+  const producer = await TransactionalProducer.init(ctx, reader.broker, "t", uniqueName("tid"));
+  const sends = Array.from({ length: partitions }, (_, partition) => ({ topic: output, partition }));
+  const probe = ctx.lambda();
+  const steps = await probeSteps(probe, () => producer.commit([probe.broker], sends));
+  const followers = [0, 1, partitions - 1].map((p) => new Follower(ctx, reader.broker, output, p));
+  for (let round = 0; round < 3; round++) {
+    const k = ctx.int(0, steps.length);
+    const resolution = await producer.commit([dyingInstance(ctx, k, steps.length), ctx.lambda().broker], sends);
+    if (resolution?.outcome !== "ok") ctx.violation(`after dying at step ${k} of ${steps.length}, the retried commit ended ${resolution?.outcome}: ${resolution?.errors.join(", ")}`);
+    if (producer.broken) return;
+    for (const follower of followers) await follower.catchUp();
+    ctx.passHoleTimeout();
+    for (const follower of followers) await follower.catchUp();
+  }
+  await ctx.drain(reader.broker, [{ topic: output, partitions }]);
+}
+
 matrix("test/fault-matrix/crashes.test.ts", [
   { name: "crash between the DynamoDB steps of an append", run: crashDuringAppend, timeoutMs: 120_000 },
   { name: "crash between the DynamoDB steps of a transaction", run: crashDuringTransaction, timeoutMs: 120_000 },
+  { name: "crash at a random step of a transaction too large for one TransactWriteItems", run: crashDuringLargeTransaction, timeoutMs: 300_000 },
   { name: "crash between the sequence claim and the batch put; the retry races the hole filler", run: (ctx) => deadClaims(ctx, false), timeoutMs: 120_000 },
   { name: "crash between the sequence claim and the batch put, with stale reads everywhere", run: (ctx) => deadClaims(ctx, true), timeoutMs: 120_000 },
 ]);

@@ -214,21 +214,37 @@ describe("group fencing (KIP-447)", () => {
 });
 
 describe("limits", () => {
-  it("refuses a transaction over 100 DynamoDB actions before writing anything", async () => {
+  it("a transaction over 100 DynamoDB actions is staged (docs/transactions.md) and commits, with one commit TransactWriteItems", async () => {
     const output = await newTopic(120);
     harness.writes.reset();
     const records = Array.from({ length: 120 }, (_, i) => record(output, i, "x"));
-    await expect(harness.broker.commitTransaction({ records })).rejects.toMatchObject({ code: "TRANSACTION_TOO_LARGE", details: { limit: "actions", actions: 120, maxActions: 100 } });
+    const result = await harness.broker.commitTransaction({ records });
+    expect(result.partitions).toHaveLength(120);
+    expect(harness.writes.byCommand.get("TransactWriteItemsCommand")).toBe(1);
+    expect((await contents(output, 119)).values).toEqual(["x"]);
+  });
+
+  it("refuses, before writing anything, offsets that do not fit one commit", async () => {
+    const output = await newTopic(2);
+    const input = await newTopic(100);
+    harness.writes.reset();
+    const offsets = Array.from({ length: 100 }, (_, p) => ({ topic: input, partition: p, offset: 1 }));
+    await expect(harness.broker.commitTransaction({ records: [record(output, 0, "x")], offsets: { group: uniqueName("g"), offsets } })).rejects.toMatchObject({
+      code: "TRANSACTION_TOO_LARGE",
+      details: { limit: "actions", maxActions: 100 },
+    });
     expect(harness.writes.total).toBe(0);
   });
 
-  it("refuses a transaction over 4 MB before writing anything", async () => {
+  it("a transaction over 4 MB is staged and commits", { timeout: 120_000 }, async () => {
     const output = await newTopic(12);
     // Incompressible values: the stored size is the raw size.
-    const records = Array.from({ length: 12 }, (_, i) => ({ topic: output, partition: i, key: null, value: randomBytes(350_000), headers: [] }));
-    harness.writes.reset();
-    await expect(harness.broker.commitTransaction({ records })).rejects.toMatchObject({ code: "TRANSACTION_TOO_LARGE", details: { limit: "bytes" } });
-    expect(harness.writes.total).toBe(0);
+    const values = Array.from({ length: 12 }, () => randomBytes(350_000));
+    const records = values.map((value, i) => ({ topic: output, partition: i, key: null, value, headers: [] }));
+    const result = await harness.broker.commitTransaction({ records });
+    expect(result.partitions).toHaveLength(12);
+    const [fetched] = await harness.broker.fetch({ partitions: [{ topic: output, partition: 11, offset: 0 }], maxRecords: 1 });
+    expect(fetched && "records" in fetched ? Buffer.from(fetched.records[0]!.value!).equals(values[11]!) : false).toBe(true);
   });
 });
 
