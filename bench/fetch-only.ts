@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       const p = await brokerPartitionKey(world, topic);
       const all: Record<string, () => Promise<FetchRunResult>> = {
         json: () => runConsumer(world.http, topic, end, "maxBytes=1048576"),
-        binary: () => runBinaryConsumer(world.url, topic, end, 1_048_576),
+        binary: () => runBinaryConsumer(world.http, topic, end, 1_048_576),
       };
       const ways = Object.fromEntries(Object.entries(all).filter(([way]) => formats.includes(way)));
       const byWay = new Map<string, Row>();
