@@ -181,7 +181,18 @@ export class LogReader {
 
     const nextEntry = async (): Promise<LogEntry | undefined> => {
       if (queue.length === 0 && more) {
-        const page = await log.entriesFrom(ref, position, sink ? sink.pageLimit() : PAGE_SIZE);
+        // Inside the contiguous prefix (below the high-watermark hint) every offset is covered, so
+        // an item starting at or past position + the records still wanted cannot be needed (a
+        // dense batch holds one record per offset; a sparse one fewer, and then the walk asks
+        // again): the Query's range stops there, and its page can be larger at no risk.
+        const below = sink ? Math.min(position + sink.recordsLeft(), head.highWatermarkHint) : position;
+        const bounded = below > position;
+        const limit = sink ? sink.pageLimit(bounded) : PAGE_SIZE;
+        let page = await log.entriesFrom(ref, position, limit, bounded ? below : undefined);
+        // A bounded page says nothing about what lies past its bound; an empty one (a stale
+        // eventually consistent read) is asked again unbounded, so it is never taken for a gap.
+        if (bounded && page.entries.length === 0) page = await log.entriesFrom(ref, position, limit);
+        else if (bounded) page = { ...page, more: true };
         queue = page.entries;
         more = page.more;
         if (firstPage) {

@@ -220,7 +220,8 @@ export interface LogStore {
   /** The entry with the greatest base offset below `offset`. */
   entryBefore(ref: PartitionRef, offset: number): Promise<LogEntry | undefined>;
   /** Entries with base offset >= from, ascending; pages of at most `limit` entries. */
-  entriesFrom(ref: PartitionRef, from: number, limit: number): Promise<{ entries: LogEntry[]; more: boolean }>;
+  /** Entries with base offset >= from (and < below, when given), at most `limit`; `more` when the Query stopped at its limit. */
+  entriesFrom(ref: PartitionRef, from: number, limit: number, below?: number): Promise<{ entries: LogEntry[]; more: boolean }>;
   /** Void every offset in [from, to) one item per offset, in increasing order (DESIGN.md §1.4). */
   fillWithVoids(ref: PartitionRef, from: number, to: number, now: number, expiresAtSeconds?: number): Promise<FillResult>;
   /** Raise the stored hints monotonically (never lowers them). */

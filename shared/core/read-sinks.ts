@@ -50,14 +50,26 @@ export interface ReadLimits {
 export interface ReadSink {
   /** The limits are reached: the walk stops before the next entry. */
   full(): boolean;
-  /** Items to ask the next Query page for: about as many as the limits can still take. */
-  pageLimit(): number;
+  /** Items to ask the next Query page for: about as many as the limits can still take. `bounded`: the Query's range already stops at recordsLeft() offsets. */
+  pageLimit(bounded: boolean): number;
+  /** Records the limits still take. */
+  recordsLeft(): number;
   /** Take the batch's records at offsets >= `start`; returns the first offset not taken when the limits ran out. */
   take(entry: BatchEntry, start: number): number | undefined;
 }
 
 export const PAGE_SIZE = 50;
 export const FIRST_PAGE_SIZE = 4;
+/**
+ * A first page bounded by offsets (it cannot return items beyond the records wanted) is sized for
+ * items of this many bytes: maxBytes / this, at least FIRST_PAGE_SIZE. A gzip batch of 100 ~1 KB
+ * JSON events is ~25 KB; smaller items make the page stop at the offset bound, not at the limit.
+ */
+const FIRST_PAGE_ITEM_BYTES = 32_768;
+
+function firstPage(limits: ReadLimits, bounded: boolean): number {
+  return bounded ? Math.min(PAGE_SIZE, Math.max(FIRST_PAGE_SIZE, Math.floor(limits.maxBytes / FIRST_PAGE_ITEM_BYTES))) : FIRST_PAGE_SIZE;
+}
 
 /** Decoded records, cut at exactly maxRecords / maxBytes (key + value + header bytes). */
 export class RecordSink implements ReadSink {
@@ -75,10 +87,14 @@ export class RecordSink implements ReadSink {
     return this.records.length >= this.limits.maxRecords || (this.records.length > 0 && this.bytes >= this.limits.maxBytes);
   }
 
-  pageLimit(): number {
+  recordsLeft(): number {
+    return this.limits.maxRecords - this.records.length;
+  }
+
+  pageLimit(bounded: boolean): number {
     // Every item a Query returns is billed in full, so ask for about as many batch items as the
     // limits can still take (estimated from the batches seen so far), not a fixed page.
-    if (this.entriesSeen === 0) return FIRST_PAGE_SIZE;
+    if (this.entriesSeen === 0) return firstPage(this.limits, bounded);
     const recordsPerEntry = Math.max(1, this.recordsSeen / this.entriesSeen);
     const bytesPerRecord = Math.max(1, this.bytesSeen / Math.max(1, this.recordsTaken));
     const recordsWanted = Math.min(this.limits.maxRecords - this.records.length, Math.ceil((this.limits.maxBytes - this.bytes) / bytesPerRecord));
@@ -133,9 +149,13 @@ export class BatchSink implements ReadSink {
     return this.records >= this.limits.maxRecords || (this.batches.length > 0 && this.bytes >= this.limits.maxBytes);
   }
 
-  pageLimit(): number {
+  recordsLeft(): number {
+    return this.limits.maxRecords - this.records;
+  }
+
+  pageLimit(bounded: boolean): number {
     const seen = this.batches.length;
-    if (seen === 0) return FIRST_PAGE_SIZE;
+    if (seen === 0) return firstPage(this.limits, bounded);
     // Whole items are sent, so no item beyond what the limits take is worth its read units.
     const byRecords = (this.limits.maxRecords - this.records) / Math.max(1, this.recordsSeen / seen);
     const byBytes = (this.limits.maxBytes - this.bytes) / Math.max(1, this.bytes / seen);

@@ -323,15 +323,16 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
       }
     },
 
-    async entriesFrom(ref, from, limit) {
+    async entriesFrom(ref, from, limit, below) {
       try {
         // Eventually consistent on purpose: a batch not yet visible is just a gap for a moment,
         // and readers never pass a gap (DESIGN.md §1.5). Half the read cost.
+        const bounded = below !== undefined && below > from;
         const result = await client.send(
           new QueryCommand({
             TableName: tables.log,
-            KeyConditionExpression: "p = :p AND o >= :o",
-            ExpressionAttributeValues: { ":p": partitionKey(ref), ":o": from },
+            KeyConditionExpression: bounded ? "p = :p AND o BETWEEN :o AND :last" : "p = :p AND o >= :o",
+            ExpressionAttributeValues: { ":p": partitionKey(ref), ":o": from, ...(bounded ? { ":last": below - 1 } : {}) },
             Limit: limit,
           }),
         );
