@@ -31,6 +31,9 @@ interface Row {
   readonly rates: number[];
   readonly rawRates: number[];
   rru: number;
+  rawRru: number;
+  rawRead: number;
+  calls: Record<string, number>;
   read: number;
   requests: number;
   serverMs: number[];
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
       const ways = Object.fromEntries(Object.entries(all).filter(([way]) => formats.includes(way)));
       const byWay = new Map<string, Row>();
       for (const way of Object.keys(ways)) {
-        const row: Row = { batch, way, rates: [], rawRates: [], rru: 0, read: 0, requests: 0, serverMs: [], verified: true };
+        const row: Row = { batch, way, rates: [], rawRates: [], rru: 0, rawRru: 0, rawRead: 0, calls: {}, read: 0, requests: 0, serverMs: [], verified: true };
         byWay.set(way, row);
         rows.push(row);
       }
@@ -67,13 +70,18 @@ async function main(): Promise<void> {
           const before = world.meter.snapshot();
           const timesBefore = world.serverMs.fetch.length;
           const result = await consume();
-          row.rru += diff(world.meter.snapshot(), before).computedRead;
+          const spent = diff(world.meter.snapshot(), before);
+          row.rru += spent.computedRead;
+          for (const [command, n] of Object.entries(spent.requests)) row.calls[command] = (row.calls[command] ?? 0) + n;
           row.serverMs.push(median(world.serverMs.fetch.slice(timesBefore)));
           row.read += result.messages;
           row.requests += result.requests;
           row.verified &&= result.contiguous && result.messages === end && result.errors === 0;
           row.rates.push(result.messages / (result.elapsedMs / 1000));
+          const rawBefore = world.rawMeter.snapshot();
           const raw = await rawFetch(world, p, end, batch);
+          row.rawRru += diff(world.rawMeter.snapshot(), rawBefore).computedRead;
+          row.rawRead += raw.messages;
           row.rawRates.push(raw.messages / (raw.elapsedMs / 1000));
         }
       }
@@ -83,8 +91,8 @@ async function main(): Promise<void> {
   }
   console.log(
     markdownTable(
-      ["written at batch", "format", "broker msg/s", "raw msg/s", "broker / raw", "msg/request", "RRU/1k msg", "handler p50 ms", "check"],
-      rows.map((r) => [String(r.batch), r.way, fmt(median(r.rates)), fmt(median(r.rawRates)), `${fmt(median(r.rates) / median(r.rawRates), 2)}×`, fmt(r.read / r.requests), fmt((r.rru / r.read) * 1000, 1), fmt(median(r.serverMs), 1), r.verified ? "verified" : "FAILED"]),
+      ["written at batch", "format", "broker msg/s", "raw msg/s", "broker / raw", "msg/request", "RRU/1k msg", "raw RRU/1k", "DynamoDB calls per fetch", "handler p50 ms", "check"],
+      rows.map((r) => [String(r.batch), r.way, fmt(median(r.rates)), fmt(median(r.rawRates)), `${fmt(median(r.rates) / median(r.rawRates), 2)}×`, fmt(r.read / r.requests), fmt((r.rru / r.read) * 1000, 1), fmt((r.rawRru / r.rawRead) * 1000, 1), Object.entries(r.calls).map(([c, n]) => `${c.replace("Command", "")} ${fmt(n / r.requests, 2)}`).join(", "), fmt(median(r.serverMs), 1), r.verified ? "verified" : "FAILED"]),
     ),
   );
 }
