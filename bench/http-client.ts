@@ -46,6 +46,20 @@ export class BenchHttpClient {
     });
   }
 
+  /** A GET with extra headers whose body comes back as bytes (the binary fetch). */
+  getBytes(path: string, headers: Record<string, string>): Promise<{ status: number; contentType: string; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: this.host, port: this.port, method: "GET", path, headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
   async json<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await this.request(method, path, body === undefined ? undefined : JSON.stringify(body));
     return { status: response.status, body: (response.text ? JSON.parse(response.text) : undefined) as T };

@@ -5,6 +5,7 @@
  */
 import { diff, type CapacitySnapshot } from "./capacity.js";
 import { brokerPartitionKey, rawFetch, rawProduce } from "./baseline.js";
+import { runBinaryConsumer } from "./binary-consumer.js";
 import type { BenchWorld } from "./setup.js";
 import { quantile } from "./stats.js";
 import { createTopic, highWatermark, initProducers, runConsumer, runProducers, type EventPool } from "./workload.js";
@@ -72,7 +73,10 @@ export async function measureProduce(world: BenchWorld, pool: EventPool, produce
 
 export interface FetchCell {
   readonly source: ProduceCell;
+  /** The SDK's default: the binary fetch, decoded by the SDK's decoder (bench/binary-consumer.ts). */
   readonly brokerRates: number[];
+  /** The same read in JSON (GET …/records, base64). */
+  readonly jsonRates: number[];
   readonly rawRates: number[];
   readonly rruPer1k: number;
   readonly messagesPerRequest: number;
@@ -81,6 +85,7 @@ export interface FetchCell {
 
 export async function measureFetch(world: BenchWorld, source: ProduceCell, runs: number): Promise<FetchCell> {
   const brokerRates: number[] = [];
+  const jsonRates: number[] = [];
   const rawRates: number[] = [];
   let rru = 0;
   let read = 0;
@@ -95,12 +100,15 @@ export async function measureFetch(world: BenchWorld, source: ProduceCell, runs:
     read += broker.messages;
     requests += broker.requests;
     verified &&= broker.contiguous && broker.messages === source.messages && broker.errors === 0;
-    brokerRates.push(broker.messages / (broker.elapsedMs / 1000));
+    jsonRates.push(broker.messages / (broker.elapsedMs / 1000));
+    const binary = await runBinaryConsumer(world.http, source.topic, source.messages, 1_048_576);
+    verified &&= binary.contiguous && binary.messages === source.messages && binary.errors === 0;
+    brokerRates.push(binary.messages / (binary.elapsedMs / 1000));
     const raw = await rawFetch(world, p, source.messages, source.batch);
     verified &&= raw.messages === source.messages;
     rawRates.push(raw.messages / (raw.elapsedMs / 1000));
   }
-  return { source, brokerRates, rawRates, rruPer1k: (rru / read) * 1000, messagesPerRequest: read / requests, verified };
+  return { source, brokerRates, jsonRates, rawRates, rruPer1k: (rru / read) * 1000, messagesPerRequest: read / requests, verified };
 }
 
 export interface UnitCell {

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { serve } from "@hono/node-server";
 import { localDynamoDbClientConfig, startDynamoDbLocal, type DynamoDbLocalHandle } from "../local/dynamodb-local.js";
@@ -28,7 +28,8 @@ export interface BenchWorld {
   readonly http: BenchHttpClient;
   readonly meter: CapacityMeter;
   readonly tables: TableNames;
-  readonly dynamo: DynamoDbLocalHandle;
+  /** The DynamoDB Local in use (started by the bench, or given with --endpoint). */
+  readonly dynamo: { readonly endpoint: string };
   /** A second, separately metered client for the raw-DynamoDB baselines (bench/baseline.ts). */
   readonly raw: DynamoDBDocumentClient;
   readonly rawMeter: CapacityMeter;
@@ -49,9 +50,14 @@ function routeOf(method: string, path: string): keyof ServerTimes {
   return "other";
 }
 
-export async function startWorld(): Promise<BenchWorld> {
-  const dynamo = await startDynamoDbLocal({ heapMb: DYNAMODB_HEAP_MB });
-  const cleanups: (() => Promise<void> | void)[] = [() => dynamo.stop()];
+/**
+ * `endpoint`: use an already running DynamoDB Local (e.g. a shared one) instead of starting one;
+ * tables still get a unique prefix, and nothing is stopped at the end but this process's clients.
+ */
+export async function startWorld(endpoint?: string): Promise<BenchWorld> {
+  const started: DynamoDbLocalHandle | undefined = endpoint === undefined ? await startDynamoDbLocal({ heapMb: DYNAMODB_HEAP_MB }) : undefined;
+  const dynamo = { endpoint: started?.endpoint ?? endpoint! };
+  const cleanups: (() => Promise<void> | void)[] = started ? [() => started.stop()] : [];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) {
       try {
@@ -65,7 +71,14 @@ export async function startWorld(): Promise<BenchWorld> {
     const tables = tableNames(`bench-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
     const setup = new DynamoDBClient(localDynamoDbClientConfig(dynamo.endpoint));
     await ensureTables(setup, tables);
-    setup.destroy();
+    if (started) setup.destroy();
+    else {
+      // A shared DynamoDB Local outlives the bench: drop this run's tables at the end.
+      cleanups.push(async () => {
+        for (const name of Object.values(tables)) await setup.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+        setup.destroy();
+      });
+    }
 
     const client = new DynamoDBClient({ ...localDynamoDbClientConfig(dynamo.endpoint), maxAttempts: 3 });
     cleanups.push(() => client.destroy());

@@ -150,21 +150,30 @@ export function fromWire(record: {
   producerId?: number | null;
   transactional?: boolean;
 }): KafkaMessage {
-  const key = record.key === null ? null : fromBase64(record.key);
-  const value = record.value === null ? null : fromBase64(record.value);
+  const message = toMessage(
+    record.offset,
+    record.timestamp,
+    record.key === null ? null : fromBase64(record.key),
+    record.value === null ? null : fromBase64(record.value),
+    (record.headers ?? []).map((h) => ({ key: h.key, value: h.value === null ? null : fromBase64(h.value) })),
+  );
+  // Present only when the fetch asked for them (`metadata: true`, the JSON fetch).
+  return record.transactional === undefined ? message : { ...message, producerId: record.producerId ?? null, transactional: record.transactional };
+}
+
+/** Decoded bytes → KafkaMessage (the JSON and the binary fetch share it). */
+export function toMessage(offset: number, timestamp: number, key: MessageBytes | null, value: MessageBytes | null, headerList: readonly { readonly key: string; readonly value: MessageBytes | null }[]): KafkaMessage {
   const headers: { [key: string]: MessageBytes | null | (MessageBytes | null)[] } = {};
   let size = (key?.length ?? 0) + (value?.length ?? 0);
-  for (const h of record.headers ?? []) {
-    const v = h.value === null ? null : fromBase64(h.value);
+  for (const h of headerList) {
+    const v = h.value;
     size += utf8Length(h.key) + (v?.length ?? 0);
     const existing = headers[h.key];
     if (existing === undefined) headers[h.key] = v;
     else if (Array.isArray(existing)) existing.push(v);
     else headers[h.key] = [existing, v];
   }
-  const message = { key, value, headers, timestamp: record.timestamp, offset: record.offset, size };
-  // Present only when the fetch asked for them (`metadata: true`).
-  return record.transactional === undefined ? message : { ...message, producerId: record.producerId ?? null, transactional: record.transactional };
+  return { key, value, headers, timestamp, offset, size };
 }
 
 /** Key bytes as the partitioner hashes them (strings as UTF-8, like the broker). */

@@ -5,6 +5,7 @@
  * Keeping it here, rather than in the Consumer, lets those parts depend on it and on each other
  * in one direction only.
  */
+import type { KafkaMessage } from "./codec.js";
 import { randomId } from "./bytes.js";
 import { CONSUMER_EVENTS, tpKey, toTopicPartitions, type ConsumerConfig, type ConsumerEventName, type ConsumerRunConfig, type DeliverySemantics, type TopicPartitions } from "./consumer-types.js";
 import { Instrumentation, instrumentedTransport } from "./events.js";
@@ -26,6 +27,8 @@ export interface FetchResult {
     producerId?: number | null;
     transactional?: boolean;
   }[];
+  /** Already decoded (the binary fetch): then `records` is absent. */
+  messages?: KafkaMessage[];
   nextOffset?: number;
   highWatermark?: number;
   logStartOffset?: number;

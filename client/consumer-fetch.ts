@@ -8,6 +8,7 @@ import type { OffsetCommitter } from "./consumer-offsets.js";
 import type { BatchRunner } from "./consumer-runner.js";
 import { isFatal } from "./consumer-types.js";
 import { DynalogError } from "./errors.js";
+import { requestFetch } from "./fetch-request.js";
 import { backoff } from "./retry.js";
 
 export class FetchLoop {
@@ -40,22 +41,18 @@ export class FetchLoop {
       ctx.instrumentation.emit("consumer.fetch_start", { partitions: requested.length });
       const startedAt = Date.now();
       try {
-        const answer = await ctx.transport.request<{ partitions: FetchResult[] }>({
-          method: "POST",
-          path: "/v1/fetch",
-          body: {
-            encoding: "base64",
+        results = await requestFetch(
+          ctx.transport,
+          {
+            // The binary format carries no per-record metadata: asking for it fetches JSON.
             ...(config.recordMetadata ? { metadata: true } : {}),
             maxWaitMs,
             maxBytes: Math.min(3_145_728, config.maxBytes ?? 3_145_728),
             maxRecords: Math.min(10_000, config.maxRecordsPerPartition ?? 500),
             partitions: requested.map(({ p, offset }) => ({ topic: p.topic, partition: p.partition, offset, maxBytes: Math.min(3_145_728, config.maxBytesPerPartition ?? 1_048_576) })),
           },
-          idempotent: true,
-          extraTimeoutMs: maxWaitMs,
-          signal: abort.signal,
-        });
-        results = answer.partitions;
+          { format: config.recordMetadata ? "json" : (config.fetchFormat ?? "binary"), signal: abort.signal },
+        );
         failures = 0;
       } catch (error) {
         if (abort.signal.aborted || !ctx.running) continue;
@@ -70,7 +67,7 @@ export class FetchLoop {
       } finally {
         if (ctx.fetchAbort === abort) ctx.fetchAbort = undefined;
       }
-      ctx.instrumentation.emit("consumer.fetch", { numberOfBatches: results.filter((r) => (r.records?.length ?? 0) > 0).length, duration: Date.now() - startedAt });
+      ctx.instrumentation.emit("consumer.fetch", { numberOfBatches: results.filter((r) => recordCount(r) > 0).length, duration: Date.now() - startedAt });
       for (const [i, result] of results.entries()) {
         if (!ctx.running) break;
         const { p, offset, generation } = requested[i]!;
@@ -79,7 +76,7 @@ export class FetchLoop {
           await this.fetchError(p, DynalogError.fromEnvelope(result.error));
           continue;
         }
-        if (!result.records || result.records.length === 0) {
+        if (recordCount(result) === 0) {
           p.position = result.nextOffset ?? p.position; // walked past voids
           continue;
         }
@@ -108,4 +105,8 @@ export class FetchLoop {
     if (error.code === "UNKNOWN_TOPIC_OR_PARTITION" && ctx.groupId === undefined) ctx.owned.delete(p.key);
     await ctx.fetchWake.wait(backoff(ctx.retry, Math.min(p.failures++, 8)));
   }
+}
+
+function recordCount(result: FetchResult): number {
+  return result.messages?.length ?? result.records?.length ?? 0;
 }

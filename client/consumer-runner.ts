@@ -22,7 +22,7 @@ export class BatchRunner {
   async processBatch(p: OwnedPartition, result: FetchResult): Promise<void> {
     const ctx = this.ctx;
     const generation = p.generation;
-    const messages = result.records!.map(fromWire);
+    const messages = result.messages ?? result.records!.map(fromWire);
     const nextOffset = result.nextOffset!;
     const batch = makeBatch(p.topic, p.partition, result.highWatermark ?? nextOffset, messages, nextOffset);
     // Lost (fenced, or sought elsewhere): nothing of this batch may be marked processed any more.

@@ -25,6 +25,11 @@ export interface ConsumerConfig {
   readonly maxWaitTimeInMs?: number;
   /** Records per partition and fetch (1 – 10,000). Default 500. */
   readonly maxRecordsPerPartition?: number;
+  /**
+   * How fetched records travel: "binary" (default: the stored, compressed batches, decoded here;
+   * docs/api.md "Binary fetch") or "json" (base64 records, decoded by the broker).
+   */
+  readonly fetchFormat?: "binary" | "json";
   readonly retry?: RetryOptions;
   /** Static membership (Kafka's group.instance.id): a restart within the session keeps the partitions. */
   readonly groupInstanceId?: string;

@@ -64,6 +64,11 @@ export interface RequestOptions {
   /** Added to `requestTimeout` (e.g. a long poll's `maxWaitMs`). */
   readonly extraTimeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * The `Accept` header (default application/json). An answer whose content type is not JSON
+   * resolves with its body's bytes (a Uint8Array) instead of parsed JSON; errors are JSON either way.
+   */
+  readonly accept?: string;
 }
 
 /** Connection errors that mean the request never left this machine. */
@@ -139,7 +144,7 @@ export class Transport {
   private async attempt<T>(options: RequestOptions): Promise<{ value: T; status: number }> {
     const url = this.url(options.path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept: options.accept ?? "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.options.clientId) headers["x-dynalog-client-id"] = this.options.clientId;
     if (this.auth) Object.assign(headers, await this.auth({ method: options.method, url, headers: { ...headers }, body }));
@@ -150,6 +155,10 @@ export class Transport {
     let text: string;
     try {
       response = await this.fetchImpl(url, { method: options.method, headers, body, signal });
+      if (response.ok && options.accept !== undefined && !isJson(response.headers.get("content-type"))) {
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        return { value: bytes as T, status: response.status };
+      }
       text = await response.text();
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
@@ -207,6 +216,10 @@ export class Transport {
       cause: error,
     });
   }
+}
+
+function isJson(contentType: string | null): boolean {
+  return contentType === null || /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType.trim());
 }
 
 /** Every auth option as one function from the request to the headers to add. */

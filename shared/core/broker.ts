@@ -4,7 +4,7 @@
  */
 import { Compactor, type CompactPartitionOptions, type TopicCompaction } from "./compactor.js";
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type BrokerObserver, type Clock } from "./context.js";
-import { Fetcher, type FetchInput, type PartitionFetchResult } from "./fetch.js";
+import { Fetcher, type BatchFetchInput, type FetchInput, type PartitionBatchFetchResult, type PartitionFetchResult } from "./fetch.js";
 import type { HeartbeatInput, HeartbeatResult } from "./group-heartbeat.js";
 import { ConsumerGroups, type CommittedPartitionOffset, type GroupDescription, type GroupListing, type OffsetReset } from "./groups.js";
 import { LogReader } from "./log-reader.js";
@@ -128,6 +128,8 @@ export function createBroker(deps: BrokerDependencies) {
     produce: (input: ProduceInput): Promise<ProduceResult> => producer.produce(input),
 
     fetch: (input: FetchInput): Promise<PartitionFetchResult[]> => fetcher.fetch(input),
+    /** The stored batches as they are, for the binary fetch format (docs/api.md). */
+    fetchBatches: (input: BatchFetchInput): Promise<PartitionBatchFetchResult[]> => fetcher.fetchBatches(input),
 
     async listOffsets(topicName: string, partition: number, spec: OffsetSpec): Promise<ListedOffset> {
       validateTopicName(topicName);

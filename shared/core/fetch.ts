@@ -5,8 +5,9 @@
 import { DynalogError } from "../errors.js";
 import { FETCH_DEFAULT_MAX_BYTES, FETCH_DEFAULT_MAX_RECORDS, FETCH_MAX_BYTES, FETCH_MAX_RECORDS, FETCH_MAX_WAIT_MS, MAX_FETCH_PARTITIONS, MAX_OFFSET } from "../limits.js";
 import type { BrokerContext } from "./context.js";
-import { recordBytes, type FetchedRecord, type LogReader } from "./log-reader.js";
-import type { PartitionRef } from "./ports.js";
+import type { CompressionCodec } from "../record-batch.js";
+import { recordBytes, type FetchedBatch, type FetchedRecord, type LogReader, type ReadLimits } from "./log-reader.js";
+import type { PartitionRef, TopicRecord } from "./ports.js";
 import { mapWithConcurrency, requirePartition, type TopicCatalog } from "./topics.js";
 
 export interface PartitionFetchRequest {
@@ -31,6 +32,25 @@ export interface FetchInput {
   readonly measureRecord?: (record: FetchedRecord) => number;
 }
 
+export interface BatchFetchInput extends Omit<FetchInput, "measureRecord"> {
+  /** Codecs the client decodes itself; batches in any other are decompressed by the broker. */
+  readonly acceptCodecs: ReadonlySet<CompressionCodec>;
+  /** Bytes a batch counts against maxBytes (the HTTP layer: its frame as the Lambda result carries it); default: the blob's length. */
+  readonly measureBatch?: (batch: FetchedBatch) => number;
+}
+
+export type PartitionBatchFetchResult =
+  | {
+      readonly topic: string;
+      readonly partition: number;
+      /** Whole stored batches: the client keeps their records in [the requested offset, nextOffset). */
+      readonly batches: readonly FetchedBatch[];
+      readonly nextOffset: number;
+      readonly highWatermark: number;
+      readonly logStartOffset: number;
+    }
+  | { readonly topic: string; readonly partition: number; readonly error: DynalogError };
+
 export type PartitionFetchResult =
   | {
       readonly topic: string;
@@ -51,65 +71,94 @@ export class Fetcher {
     private readonly reader: LogReader,
   ) {}
 
+  /** Decoded records (the JSON fetch). */
   async fetch(input: FetchInput): Promise<PartitionFetchResult[]> {
     const limits = validateFetch(input);
+    const measure = input.measureRecord ?? recordBytes;
+    return this.poll(input.partitions, limits, {
+      read: async (topic, ref, _request, readLimits) => {
+        const read = await this.reader.read(topic, ref, _request.offset, readLimits);
+        return { records: read.records, nextOffset: read.nextOffset, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset };
+      },
+      count: (result) => result.records.length,
+      cut: (result, request, budget) => {
+        const kept = budget.take(result.records, measure);
+        if (kept.length === result.records.length) return result;
+        const nextOffset = kept.length > 0 ? kept[kept.length - 1]!.offset + 1 : Math.max(request.offset, result.records[0]!.offset);
+        return { ...result, records: kept, nextOffset };
+      },
+    });
+  }
+
+  /**
+   * The stored batches, whole and undecoded (the binary fetch, docs/api.md). The same limits as
+   * `fetch`, at batch granularity for bytes: a batch is sent whole or not at all (the first one
+   * always, as the first record always is); maxRecords counts the records the client keeps.
+   */
+  async fetchBatches(input: BatchFetchInput): Promise<PartitionBatchFetchResult[]> {
+    const limits = validateFetch(input);
+    const measure = input.measureBatch ?? ((batch: FetchedBatch) => batch.blob.length);
+    return this.poll(input.partitions, limits, {
+      read: async (topic, ref, request, readLimits) => {
+        const read = await this.reader.readBatches(topic, ref, request.offset, readLimits, input.acceptCodecs);
+        return { batches: read.batches, nextOffset: read.nextOffset, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset };
+      },
+      count: (result) => result.batches.reduce((sum, b) => sum + b.records, 0),
+      cut: (result, _request, budget) => {
+        const kept = budget.take(result.batches, measure);
+        if (kept.length === result.batches.length) return result;
+        return { ...result, batches: kept, nextOffset: result.batches[kept.length]!.firstOffset };
+      },
+    });
+  }
+
+  /**
+   * Reads every partition; with maxWaitMs, waits (polling the partition heads) until one has
+   * records or an error. Like Kafka, answers at once when any partition has records or an error
+   * (waiting cannot fix an error).
+   */
+  private async poll<Data extends PartitionData>(partitions: readonly PartitionFetchRequest[], limits: ValidatedLimits, mode: FetchMode<Data>): Promise<(Data | PartitionError)[]> {
     const deadline = this.ctx.clock() + limits.maxWaitMs;
-    let results = await this.readAll(input.partitions, limits);
-    // Like Kafka, answer at once when any partition has records or an error (waiting cannot fix an error).
-    while (limits.maxWaitMs > 0 && !results.some((r) => hasRecords(r) || "error" in r) && this.ctx.clock() < deadline) {
+    const has = (r: Data | PartitionError): boolean => "error" in r || mode.count(r) > 0;
+    let results = await this.readAll(partitions, limits, mode);
+    while (limits.maxWaitMs > 0 && !results.some(has) && this.ctx.clock() < deadline) {
       await this.ctx.sleep(Math.min(this.ctx.config.longPollIntervalMs, Math.max(0, deadline - this.ctx.clock())));
-      const waiting = await this.partitionsWithNewData(input.partitions, results);
+      const waiting = await this.partitionsWithNewData(partitions, results);
       if (waiting.length === 0) continue;
-      results = await this.readAll(input.partitions, limits);
+      results = await this.readAll(partitions, limits, mode);
     }
-    for (const r of results) if (!("error" in r)) this.ctx.observer?.partitionFetched?.({ topic: r.topic, partition: r.partition, records: r.records.length, lag: Math.max(0, r.highWatermark - r.nextOffset) });
+    for (const r of results) if (!("error" in r)) this.ctx.observer?.partitionFetched?.({ topic: r.topic, partition: r.partition, records: mode.count(r), lag: Math.max(0, r.highWatermark - r.nextOffset) });
     return results;
   }
 
-  private async readAll(partitions: readonly PartitionFetchRequest[], limits: ValidatedLimits): Promise<PartitionFetchResult[]> {
-    let bytesLeft = limits.maxBytes;
-    const reads = await mapWithConcurrency(partitions, READ_CONCURRENCY, async (request): Promise<PartitionFetchResult> => {
+  private async readAll<Data extends PartitionData>(partitions: readonly PartitionFetchRequest[], limits: ValidatedLimits, mode: FetchMode<Data>): Promise<(Data | PartitionError)[]> {
+    const reads = await mapWithConcurrency(partitions, READ_CONCURRENCY, async (request): Promise<Data | PartitionError> => {
       try {
         return await this.topics.withTopic(request.topic, async (topic) => {
           const ref = requirePartition(topic, request.partition);
-          const read = await this.reader.read(topic, ref, request.offset, {
+          const data = await mode.read(topic, ref, request, {
             maxRecords: Math.min(request.maxRecords ?? limits.maxRecords, limits.maxRecords),
             maxBytes: Math.min(request.maxBytes ?? limits.maxBytes, limits.maxBytes),
           });
-          return { topic: topic.name, partition: ref.partition, records: read.records, nextOffset: read.nextOffset, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset };
+          return { ...data, topic: topic.name, partition: ref.partition } as Data;
         });
       } catch (error) {
         if (error instanceof DynalogError) return { topic: request.topic, partition: request.partition, error };
         throw error;
       }
     });
-    // Enforce the budgets in request order, counted with measureRecord (what is actually sent; the
-    // reader's own cut counts raw bytes, never more than that, so it returns at least as much).
-    const measure = limits.measureRecord;
+    // Enforce the budgets in request order, counted with the HTTP layer's measure (what is actually
+    // sent; the reader's own cut counts raw bytes, never more than that, so it returns at least as much).
+    const budget = new ByteBudget(limits.maxBytes);
     return reads.map((result, index) => {
-      if (!hasRecords(result)) return result;
+      if ("error" in result || mode.count(result) === 0) return result;
       const request = partitions[index]!;
-      const partitionLimit = Math.min(request.maxBytes ?? limits.maxBytes, limits.maxBytes);
-      const kept: FetchedRecord[] = [];
-      let partitionBytes = 0;
-      for (const record of result.records) {
-        const size = measure(record);
-        // A partition's first record may exceed its own budget when nothing was spent yet (so
-        // consumers progress past a large record), never the total once something was.
-        const fits = size <= bytesLeft && (kept.length === 0 || partitionBytes + size <= partitionLimit);
-        if (!fits && !(kept.length === 0 && bytesLeft === limits.maxBytes)) break;
-        kept.push(record);
-        bytesLeft -= size;
-        partitionBytes += size;
-      }
-      if (kept.length === result.records.length) return result;
-      const nextOffset = kept.length > 0 ? kept[kept.length - 1]!.offset + 1 : result.records[0]!.offset;
-      return { ...result, records: kept, nextOffset };
+      return mode.cut(result, request, budget.forPartition(Math.min(request.maxBytes ?? limits.maxBytes, limits.maxBytes)));
     });
   }
 
   /** Partitions whose counter moved past the position we read up to. */
-  private async partitionsWithNewData(partitions: readonly PartitionFetchRequest[], results: readonly PartitionFetchResult[]): Promise<number[]> {
+  private async partitionsWithNewData(partitions: readonly PartitionFetchRequest[], results: readonly (PartitionData | PartitionError)[]): Promise<number[]> {
     const refs: { index: number; ref: PartitionRef; position: number }[] = [];
     for (const [index, result] of results.entries()) {
       if ("error" in result) continue;
@@ -121,14 +170,65 @@ export class Fetcher {
   }
 }
 
+interface PartitionData {
+  readonly topic: string;
+  readonly partition: number;
+  readonly nextOffset: number;
+  readonly highWatermark: number;
+}
+
+type PartitionError = { readonly topic: string; readonly partition: number; readonly error: DynalogError };
+
+/** What differs between the record and the batch fetch. */
+interface FetchMode<Data extends PartitionData> {
+  read(topic: TopicRecord, ref: PartitionRef, request: PartitionFetchRequest, limits: ReadLimits): Promise<Omit<Data, "topic" | "partition">>;
+  /** Records the result returns. */
+  count(result: Data): number;
+  /** The result cut to the byte budget (records or whole batches, in order). */
+  cut(result: Data, request: PartitionFetchRequest, budget: PartitionBudget): Data;
+}
+
+interface PartitionBudget {
+  /** The longest prefix of `items` the budgets allow. */
+  take<T>(items: readonly T[], measure: (item: T) => number): T[];
+}
+
+/** The request's total byte budget, spent partition by partition in request order. */
+class ByteBudget {
+  private left: number;
+
+  constructor(private readonly total: number) {
+    this.left = total;
+  }
+
+  forPartition(partitionLimit: number): PartitionBudget {
+    return {
+      take: <T>(items: readonly T[], measure: (item: T) => number): T[] => {
+        const kept: T[] = [];
+        let partitionBytes = 0;
+        for (const item of items) {
+          const size = measure(item);
+          // A partition's first item may exceed its own budget when nothing was spent yet (so
+          // consumers progress past a large record), never the total once something was.
+          const fits = size <= this.left && (kept.length === 0 || partitionBytes + size <= partitionLimit);
+          if (!fits && !(kept.length === 0 && this.left === this.total)) break;
+          kept.push(item);
+          this.left -= size;
+          partitionBytes += size;
+        }
+        return kept;
+      },
+    };
+  }
+}
+
 interface ValidatedLimits {
   readonly maxRecords: number;
   readonly maxBytes: number;
   readonly maxWaitMs: number;
-  readonly measureRecord: (record: FetchedRecord) => number;
 }
 
-function validateFetch(input: FetchInput): ValidatedLimits {
+function validateFetch(input: Omit<FetchInput, "measureRecord">): ValidatedLimits {
   if (input.partitions.length === 0 || input.partitions.length > MAX_FETCH_PARTITIONS) {
     throw new DynalogError("INVALID_REQUEST", `A fetch names 1 to ${MAX_FETCH_PARTITIONS} partitions, got ${input.partitions.length}`, {
       details: { limit: MAX_FETCH_PARTITIONS, actual: input.partitions.length },
@@ -152,7 +252,6 @@ function validateFetch(input: FetchInput): ValidatedLimits {
     maxRecords: input.maxRecords ?? FETCH_DEFAULT_MAX_RECORDS,
     maxBytes: input.maxBytes ?? FETCH_DEFAULT_MAX_BYTES,
     maxWaitMs: input.maxWaitMs ?? 0,
-    measureRecord: input.measureRecord ?? recordBytes,
   };
 }
 
@@ -161,8 +260,4 @@ function checkRange(name: string, value: number | undefined, min: number, max: n
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new DynalogError("INVALID_REQUEST", `${name} must be an integer from ${min} to ${max}, got ${value}`, { details: { field: name, min, max } });
   }
-}
-
-function hasRecords(result: PartitionFetchResult): result is Extract<PartitionFetchResult, { records: readonly FetchedRecord[] }> {
-  return "records" in result && result.records.length > 0;
 }

@@ -7,28 +7,14 @@
  */
 import { DynalogError } from "../errors.js";
 import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
-import { decodeRecordBatch, decompressBlob, type RecordHeader } from "../record-batch.js";
+import { decodeRecordBatch, decompressBlob, type CompressionCodec } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord, TransactionRef } from "./ports.js";
+import { BatchSink, PAGE_SIZE, RecordSink, recordOffsetMap, type FetchedBatch, type FetchedRecord, type ReadLimits, type ReadSink } from "./read-sinks.js";
 import { StagedOutcomes } from "./staged-outcomes.js";
+
+export { recordBytes, type FetchedBatch, type FetchedRecord, type ReadLimits } from "./read-sinks.js";
 import { effectiveRetentionMs, itemExpiry, StaleTopicError } from "./topics.js";
-
-export interface FetchedRecord {
-  readonly offset: number;
-  readonly timestamp: number;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-  readonly headers: readonly RecordHeader[];
-  /** The transaction that wrote the record (its batch names it), when one did. */
-  readonly transaction?: TransactionRef;
-  /** The producer id that wrote the record, when its batch records one (idempotent or transactional producers). */
-  readonly producerId?: number;
-}
-
-export interface ReadLimits {
-  readonly maxRecords: number;
-  readonly maxBytes: number;
-}
 
 export interface PartitionRead {
   readonly records: FetchedRecord[];
@@ -38,9 +24,15 @@ export interface PartitionRead {
   readonly logStartOffset: number;
 }
 
+export interface PartitionBatchRead {
+  readonly batches: FetchedBatch[];
+  readonly records: number;
+  readonly nextOffset: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
 interface WalkResult {
-  readonly records: FetchedRecord[];
-  readonly bytes: number;
   /** Every offset below this was seen filled. */
   readonly contiguousEnd: number;
   /** Where the next read should start (first offset not returned). */
@@ -49,8 +41,6 @@ interface WalkResult {
   readonly firstBatch?: BatchEntry;
 }
 
-const PAGE_SIZE = 50;
-const FIRST_PAGE_SIZE = 4;
 
 export class LogReader {
   /** Decisions on large transactions' staged batches, cached (staged-outcomes.ts). */
@@ -62,12 +52,28 @@ export class LogReader {
 
   /** Records from `offset`, bounded by `limits`; OFFSET_OUT_OF_RANGE outside [log start, high watermark]. */
   async read(topic: TopicRecord, ref: PartitionRef, offset: number, limits: ReadLimits): Promise<PartitionRead> {
-    const head = await this.ctx.storage.log.readHead(ref);
+    const sink = new RecordSink(limits);
+    const read = await this.readInto(topic, ref, offset, sink);
+    return { records: sink.records, bytes: sink.bytes, ...read };
+  }
+
+  /**
+   * The stored batches from `offset`, whole and as stored (those in a codec outside
+   * `acceptCodecs` decompressed), bounded by `limits` as FetchedBatch describes.
+   */
+  async readBatches(topic: TopicRecord, ref: PartitionRef, offset: number, limits: ReadLimits, acceptCodecs: ReadonlySet<CompressionCodec>): Promise<PartitionBatchRead> {
+    const sink = new BatchSink(limits, acceptCodecs);
+    const read = await this.readInto(topic, ref, offset, sink);
+    return { batches: sink.batches, records: sink.records, ...read };
+  }
+
+  private async readInto(topic: TopicRecord, ref: PartitionRef, offset: number, sink: ReadSink): Promise<{ nextOffset: number; highWatermark: number; logStartOffset: number }> {
+    const head = await this.fetchHead(ref, offset);
     if (!head.exists) throw new StaleTopicError(topic.topicId);
     if (offset < head.logStartHint) throw await this.outOfRange(topic, ref, head, offset);
     // Contiguity is known only below the hint: a start above it is checked from the hint up.
     const from = Math.min(offset, head.highWatermarkHint);
-    const walk = await this.walk(topic, ref, head, from, offset, limits);
+    const walk = await this.walk(topic, ref, head, from, offset, sink);
     const highWatermark = Math.max(head.highWatermarkHint, walk.contiguousEnd);
     if (offset > highWatermark) throw await this.outOfRange(topic, ref, head, offset, highWatermark);
     let logStartOffset = head.logStartHint;
@@ -77,7 +83,24 @@ export class LogReader {
       if (offset < logStartOffset) throw await this.outOfRange(topic, ref, head, offset, highWatermark);
     }
     await this.raiseHighWatermark(ref, head, highWatermark);
-    return { records: walk.records, bytes: walk.bytes, nextOffset: walk.nextOffset, highWatermark, logStartOffset };
+    return { nextOffset: walk.nextOffset, highWatermark, logStartOffset };
+  }
+
+  /**
+   * The head for a read at `offset`, eventually consistent when that is enough (half the units on
+   * every fetch). An eventually consistent read returns a state the counter item once had, and
+   * its hints only ever rise (raiseHints is conditional on `<`), so `logStart <= offset <= its
+   * high-watermark hint` proves the offset inside the contiguous prefix just as a fresh read
+   * would. A stale nextOffset/reservedAt only delays filling the tail (every offset below the
+   * stale nextOffset was reserved by the stale reservedAt), never fills a young gap. Anything else
+   * — a missing counter, an offset beyond the hint or below the log start — is decided on a
+   * strongly consistent read, as before.
+   */
+  private async fetchHead(ref: PartitionRef, offset: number): Promise<PartitionHead> {
+    const { log } = this.ctx.storage;
+    const snapshot = await log.readHead(ref, { consistent: false });
+    if (snapshot.exists && offset >= snapshot.logStartHint && offset <= snapshot.highWatermarkHint) return snapshot;
+    return log.readHead(ref);
   }
 
   /** High watermark: walks from the hint to the first unfilled gap (filling old ones). */
@@ -149,15 +172,12 @@ export class LogReader {
   }
 
   /**
-   * Walk entries from `from` in offset order, collecting records at offsets >= `collectFrom`
-   * (no records when `limits` is null). Stops at a young gap, at the end of the log, or when the
-   * limits are reached.
+   * Walk entries from `from` in offset order, handing the batches at offsets >= `collectFrom` to
+   * `sink` (none when it is null). Stops at a young gap, at the end of the log, or when the sink is full.
    */
-  private async walk(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, from: number, collectFrom: number, limits: ReadLimits | null): Promise<WalkResult> {
+  private async walk(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, from: number, collectFrom: number, sink: ReadSink | null): Promise<WalkResult> {
     const { log } = this.ctx.storage;
     const { holeTimeoutMs, maxVoidFillPerRead } = this.ctx.config;
-    const records: FetchedRecord[] = [];
-    let bytes = 0;
     let position = from;
     let fillBudget = maxVoidFillPerRead;
     let queue: LogEntry[] = [];
@@ -166,24 +186,20 @@ export class LogReader {
     let firstBatch: BatchEntry | undefined;
     let stoppedAt: number | undefined;
 
-    // Every item a Query returns is billed in full, so ask for about as many batch items as the
-    // limits can still take (estimated from the batches seen so far), not a fixed page.
-    let entriesSeen = 0;
-    let recordsSeen = 0;
-    let recordsTaken = 0;
-    let bytesSeen = 0;
-    const pageLimit = (): number => {
-      if (!limits) return PAGE_SIZE;
-      if (entriesSeen === 0) return FIRST_PAGE_SIZE;
-      const recordsPerEntry = Math.max(1, recordsSeen / entriesSeen);
-      const bytesPerRecord = Math.max(1, bytesSeen / Math.max(1, recordsTaken));
-      const recordsWanted = Math.min(limits.maxRecords - records.length, Math.ceil((limits.maxBytes - bytes) / bytesPerRecord));
-      return Math.min(PAGE_SIZE, Math.max(1, Math.ceil(recordsWanted / recordsPerEntry) + 1));
-    };
-
     const nextEntry = async (): Promise<LogEntry | undefined> => {
       if (queue.length === 0 && more) {
-        const page = await log.entriesFrom(ref, position, pageLimit());
+        // Inside the contiguous prefix (below the high-watermark hint) every offset is covered, so
+        // an item starting at or past position + the records still wanted cannot be needed (a
+        // dense batch holds one record per offset; a sparse one fewer, and then the walk asks
+        // again): the Query's range stops there, and its page can be larger at no risk.
+        const below = sink ? Math.min(position + sink.recordsLeft(), head.highWatermarkHint) : position;
+        const bounded = below > position;
+        const limit = sink ? sink.pageLimit(bounded) : PAGE_SIZE;
+        let page = await log.entriesFrom(ref, position, limit, bounded ? below : undefined);
+        // A bounded page says nothing about what lies past its bound; an empty one (a stale
+        // eventually consistent read) is asked again unbounded, so it is never taken for a gap.
+        if (bounded && page.entries.length === 0) page = await log.entriesFrom(ref, position, limit);
+        else if (bounded) page = { ...page, more: true };
         queue = page.entries;
         more = page.more;
         if (firstPage) {
@@ -218,7 +234,7 @@ export class LogReader {
     };
 
     for (;;) {
-      if (limits && (records.length >= limits.maxRecords || (records.length > 0 && bytes >= limits.maxBytes))) break;
+      if (sink?.full()) break;
       const entry = await nextEntry();
       if (!entry) {
         // The tail: offsets reserved (counter) but not written. Every one was reserved at or before
@@ -250,42 +266,17 @@ export class LogReader {
         }
       }
       if (firstBatch === undefined && entry.kind === "batch" && end > collectFrom) firstBatch = entry;
-      if (limits && entry.kind === "batch" && end > collectFrom) {
-        const before = { count: records.length, bytes };
-        const taken = this.collect(entry, Math.max(position, collectFrom), limits, records, bytes);
-        entriesSeen++;
-        recordsSeen += entry.recordOffsets?.length ?? entry.count;
-        recordsTaken += records.length - before.count;
-        bytesSeen += taken.bytes - before.bytes;
-        bytes = taken.bytes;
-        if (taken.stoppedAt !== undefined) {
-          stoppedAt = taken.stoppedAt;
+      if (sink && entry.kind === "batch" && end > collectFrom) {
+        const stopped = sink.take(entry, Math.max(position, collectFrom));
+        if (stopped !== undefined) {
+          stoppedAt = stopped;
           position = end;
           break;
         }
       }
       position = end;
     }
-    return { records, bytes, contiguousEnd: position, nextOffset: stoppedAt ?? Math.max(collectFrom, position), firstBatch };
-  }
-
-  /** Append the batch's records at offsets >= start while the limits allow. */
-  private collect(entry: BatchEntry, start: number, limits: ReadLimits, records: FetchedRecord[], bytes: number): { bytes: number; stoppedAt?: number } {
-    const raw = decompressBlob(entry.codec, entry.blob, BATCH_ITEM_BUDGET_BYTES * 2);
-    const decoded = decodeRecordBatch(raw);
-    const offsetOf = recordOffsetMap(entry);
-    for (let i = firstIndexAtOrAfter(entry, start); i < decoded.length; i++) {
-      const record = decoded[i]!;
-      const size = recordBytes(record);
-      const offset = offsetOf(i);
-      // Always return at least one record, even one larger than maxBytes, so consumers progress.
-      if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) {
-        return { bytes, stoppedAt: offset };
-      }
-      records.push({ offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers, ...(entry.transaction ? { transaction: entry.transaction } : {}), ...(entry.producerId === undefined ? {} : { producerId: entry.producerId }) });
-      bytes += size;
-    }
-    return { bytes };
+    return { contiguousEnd: position, nextOffset: stoppedAt ?? Math.max(collectFrom, position), firstBatch };
   }
 
   /**
@@ -343,31 +334,4 @@ export class LogReader {
     }
     return undefined;
   }
-}
-
-/** Record index → offset: dense (base + index) unless compaction left the batch sparse. */
-function recordOffsetMap(entry: BatchEntry): (index: number) => number {
-  const offsets = entry.recordOffsets;
-  return offsets === undefined ? (index) => entry.baseOffset + index : (index) => offsets[index]!;
-}
-
-/** Index of the batch's first record at or after `offset` (the record count if none is). */
-function firstIndexAtOrAfter(entry: BatchEntry, offset: number): number {
-  const offsets = entry.recordOffsets;
-  if (offsets === undefined) return Math.max(0, offset - entry.baseOffset);
-  let low = 0;
-  let high = offsets.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (offsets[middle]! < offset) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/** Bytes a record counts against fetch limits: key, value and header bytes. */
-export function recordBytes(record: { key: Uint8Array | null; value: Uint8Array | null; headers: readonly RecordHeader[] }): number {
-  let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const header of record.headers) size += Buffer.byteLength(header.key, "utf8") + (header.value?.length ?? 0);
-  return size;
 }

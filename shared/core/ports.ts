@@ -237,7 +237,8 @@ export interface FillResult {
 }
 
 export interface LogStore {
-  readHead(ref: PartitionRef): Promise<PartitionHead>;
+  /** Strongly consistent unless `consistent: false` (then a snapshot the item once had: its hints are lower bounds). */
+  readHead(ref: PartitionRef, options?: { readonly consistent?: boolean }): Promise<PartitionHead>;
   readHeads(refs: readonly PartitionRef[]): Promise<PartitionHead[]>;
   /** Create the counter items of new partitions (before the topic becomes visible). */
   createPartitions(refs: readonly PartitionRef[]): Promise<void>;
@@ -261,7 +262,8 @@ export interface LogStore {
   /** The entry with the greatest base offset below `offset`. */
   entryBefore(ref: PartitionRef, offset: number): Promise<LogEntry | undefined>;
   /** Entries with base offset >= from, ascending; pages of at most `limit` entries. */
-  entriesFrom(ref: PartitionRef, from: number, limit: number): Promise<{ entries: LogEntry[]; more: boolean }>;
+  /** Entries with base offset >= from (and < below, when given), at most `limit`; `more` when the Query stopped at its limit. */
+  entriesFrom(ref: PartitionRef, from: number, limit: number, below?: number): Promise<{ entries: LogEntry[]; more: boolean }>;
   /** Void every offset in [from, to) one item per offset, in increasing order (DESIGN.md §1.4). */
   fillWithVoids(ref: PartitionRef, from: number, to: number, now: number, expiresAtSeconds?: number): Promise<FillResult>;
   /** Raise the stored hints monotonically (never lowers them). */

@@ -8,6 +8,10 @@ import { encodedStringBytes } from "../limits.js";
 import { authorize, topic } from "./authorization.js";
 import type { Handler } from "./compose.js";
 import { encodeBytes } from "./encoding.js";
+import { BATCH_MEDIA_TYPE, batchWireBytes, encodeFetchFrame, negotiateBatches } from "./fetch-frame.js";
+import type { Context } from "hono";
+import type { Broker } from "../core/broker.js";
+import type { FetchInput, PartitionFetchRequest } from "../core/fetch.js";
 import { parseWith, readJson } from "./request-body.js";
 import { pathInt, queryEncoding, queryInt } from "./route-helpers.js";
 import { fetchBodySchema, queryInteger, queryOffset, type Encoding } from "./schemas.js";
@@ -73,11 +77,41 @@ function fetchResultJson(result: PartitionFetchResult, encode: (record: FetchedR
   };
 }
 
+/** The frame names a partition in a u32 and a topic in at most 65,535 UTF-8 bytes. */
+const MAX_FRAME_PARTITION = 2 ** 31 - 1;
+const MAX_FRAME_TOPIC_BYTES = 65_535;
+
+/**
+ * The binary answer (fetch-frame.ts) when `Accept` asks for it, else undefined. The stored batches
+ * go out as they are; the client keeps each partition's records in [offset, nextOffset).
+ */
+async function fetchBinary(c: Context, broker: Broker, input: Omit<FetchInput, "measureRecord">, single = false): Promise<Response | undefined> {
+  const negotiated = negotiateBatches(c.req.header("accept"));
+  if (!negotiated) return undefined;
+  for (const [i, p] of input.partitions.entries()) checkFramePartition(p, i);
+  const results = await broker.fetchBatches({ ...input, acceptCodecs: negotiated.acceptCodecs, measureBatch: batchWireBytes });
+  // The one-partition route answers a partition's error with the HTTP error, as its JSON form does.
+  if (single && "error" in results[0]!) throw results[0].error;
+  const frame = encodeFetchFrame(results, input.partitions.map((p) => p.offset), (r) => r.error.toJSON());
+  return new Response(frame, { status: 200, headers: { "content-type": BATCH_MEDIA_TYPE, vary: "Accept" } });
+}
+
+function checkFramePartition(p: PartitionFetchRequest, index: number): void {
+  if (!Number.isInteger(p.partition) || p.partition < 0 || p.partition > MAX_FRAME_PARTITION) {
+    throw new DynalogError("INVALID_REQUEST", `partitions[${index}].partition must be an integer from 0 to ${MAX_FRAME_PARTITION} in a binary fetch, got ${p.partition}`, { details: { field: `partitions[${index}].partition` } });
+  }
+  if (new TextEncoder().encode(p.topic).length > MAX_FRAME_TOPIC_BYTES) {
+    throw new DynalogError("INVALID_REQUEST", `partitions[${index}].topic is longer than ${MAX_FRAME_TOPIC_BYTES} bytes`, { details: { field: `partitions[${index}].topic` } });
+  }
+}
+
 export const fetchHandlers: Record<FetchRouteId, Handler> = {
   async fetch(c, broker) {
     const body = await readJson(c, fetchBodySchema);
     await authorize(c, ...body.partitions.map((p) => topic(p.topic, "Read")));
-    const { metadata, ...input } = body;
+    const { metadata, encoding: _encoding, ...input } = body;
+    const binary = await fetchBinary(c, broker, input);
+    if (binary) return binary;
     const encoder = recordEncoder(body.encoding ?? "base64", metadata ?? false);
     const results = await broker.fetch({ ...input, measureRecord: encoder.bytes });
     return c.json({ partitions: results.map((r) => fetchResultJson(r, encoder.json)) });
@@ -89,13 +123,15 @@ export const fetchHandlers: Record<FetchRouteId, Handler> = {
     const offset = rawOffset === undefined ? undefined : parseWith(queryOffset, rawOffset, "query.offset");
     if (offset === undefined) throw new DynalogError("INVALID_REQUEST", "query.offset is required");
     await authorize(c, topic(c.req.param("topic")!, "Read"));
-    const [result] = await broker.fetch({
+    const input = {
       partitions: [{ topic: c.req.param("topic")!, partition: pathInt(c, "partition"), offset }],
       maxRecords: queryInt(c, "maxRecords"),
       maxBytes: queryInt(c, "maxBytes"),
       maxWaitMs: queryInt(c, "maxWaitMs"),
-      measureRecord: encoder.bytes,
-    });
+    };
+    const binary = await fetchBinary(c, broker, input, true);
+    if (binary) return binary;
+    const [result] = await broker.fetch({ ...input, measureRecord: encoder.bytes });
     if ("error" in result!) throw result.error;
     return c.json(fetchResultJson(result!, encoder.json));
   },

@@ -180,11 +180,12 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
   }
 
   return {
-    async readHead(ref) {
+    async readHead(ref, options) {
       try {
-        // Strongly consistent: a consumer's next offset is at most the stored high-watermark hint
-        // only if the hint read is not stale (log-reader.ts). The item is tiny: 1 read unit.
-        const result = await client.send(new GetCommand({ TableName: tables.partitions, Key: counterKey(ref), ConsistentRead: true }));
+        // Strongly consistent by default: a consumer's next offset is at most the stored
+        // high-watermark hint only if the hint read is not stale (log-reader.ts). The item is tiny:
+        // 1 read unit, half that eventually consistent (the fetch path's first try, log-reader.ts).
+        const result = await client.send(new GetCommand({ TableName: tables.partitions, Key: counterKey(ref), ConsistentRead: options?.consistent ?? true }));
         return toHead(result.Item);
       } catch (error) {
         throw storageFailure(error, "GetItem (partition head)");
@@ -327,15 +328,16 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
       }
     },
 
-    async entriesFrom(ref, from, limit) {
+    async entriesFrom(ref, from, limit, below) {
       try {
         // Eventually consistent on purpose: a batch not yet visible is just a gap for a moment,
         // and readers never pass a gap (DESIGN.md §1.5). Half the read cost.
+        const bounded = below !== undefined && below > from;
         const result = await client.send(
           new QueryCommand({
             TableName: tables.log,
-            KeyConditionExpression: "p = :p AND o >= :o",
-            ExpressionAttributeValues: { ":p": partitionKey(ref), ":o": from },
+            KeyConditionExpression: bounded ? "p = :p AND o BETWEEN :o AND :last" : "p = :p AND o >= :o",
+            ExpressionAttributeValues: { ":p": partitionKey(ref), ":o": from, ...(bounded ? { ":last": below - 1 } : {}) },
             Limit: limit,
           }),
         );
