@@ -13,7 +13,7 @@ import { Annotations, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type CorsPreflightOptions, type IHttpRouteAuthorizer } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
+import { AttributeType, BillingMode, StreamViewType, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement, Role, ServicePrincipal, type IGrantable } from "aws-cdk-lib/aws-iam";
 import { Architecture, Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -32,6 +32,7 @@ import { DynalogObservability } from "./observability.js";
 import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
 import { bundlingOptions } from "./bundling.js";
 import { prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "./lambda-build.js";
+import { DynalogNotifications } from "./notifications.js";
 import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
 
 /**
@@ -139,6 +140,11 @@ export interface DynalogProps extends CapacityProps {
    * callers need none). `{ allowOrigins: ["*"] }` allows any page — callers still need credentials.
    */
   readonly cors?: CorsPolicy;
+  /**
+   * Record notifications over an API Gateway WebSocket API (infra/notifications.ts, docs/api.md):
+   * idle consumers wait on a connection instead of a long poll. Default: off.
+   */
+  readonly notifications?: boolean;
 }
 
 export class Dynalog extends Construct {
@@ -158,6 +164,8 @@ export class Dynalog extends Construct {
   readonly keyAuthorizer?: LambdaFunction;
   readonly serviceName: string;
   readonly observability: DynalogObservability;
+  /** With `notifications: true`: the WebSocket API and its functions. */
+  readonly notifications?: DynalogNotifications;
 
   constructor(scope: Construct, id: string, props: DynalogProps = {}) {
     super(scope, id);
@@ -280,6 +288,24 @@ export class Dynalog extends Construct {
       this.addRoutes(this.keyApi, authorizer, "Key");
     }
 
+    if (props.notifications) {
+      this.notifications = new DynalogNotifications(this, "Notifications", {
+        tables: this.tables,
+        environment,
+        logRetention,
+        ...(this.keyAuthorizer && { keyAuthorizer: this.keyAuthorizer }),
+        createFunction: (fn, access, settings, functionEnvironment) =>
+          this.createFunction(fn, access, settings, {
+            environment: functionEnvironment,
+            logRetention,
+            memorySize: 256,
+            reservedConcurrency: undefined,
+            awsSdk: props.awsSdk ?? "bundled",
+            restrictAttributes,
+          }),
+      });
+    }
+
     this.observability = new DynalogObservability(this, "Observability", {
       serviceName: this.serviceName,
       tables: this.tables,
@@ -347,6 +373,7 @@ export class Dynalog extends Construct {
           ? { billingMode: BillingMode.PAY_PER_REQUEST }
           : { billingMode: BillingMode.PROVISIONED, readCapacity: billing.readCapacity, writeCapacity: billing.writeCapacity }),
         ...(definition.ttlAttribute && { timeToLiveAttribute: definition.ttlAttribute }),
+        ...(definition.streamView && { stream: StreamViewType[definition.streamView] }),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection,
         removalPolicy,
