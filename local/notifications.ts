@@ -35,6 +35,11 @@ export interface AcceptedConnection {
   message(text: string): Promise<void>;
   /** The client went away ($disconnect). */
   closed(): Promise<void>;
+  /**
+   * The transport died without a close (API Gateway's $disconnect is best effort too): the socket
+   * is forgotten, the stored connection stays until a notification finds it gone.
+   */
+  lost(): void;
 }
 
 export interface LocalNotificationHub {
@@ -45,6 +50,8 @@ export interface LocalNotificationHub {
   accept(subprotocols: string | undefined, socket: LocalSocket): Promise<AcceptedConnection>;
   /** The local stand-in for the log table's stream: appends the gateway saw succeed. */
   appended(appends: readonly { readonly topic: string; readonly partition: number; readonly baseOffset: number }[]): Promise<void>;
+  /** Resolves once every notification started so far has been sent (tests wait on it instead of sleeping). */
+  settled(): Promise<void>;
   /** Live connections (for tests and stop). */
   readonly connections: ReadonlyMap<string, LocalSocket>;
   stop(): Promise<void>;
@@ -65,6 +72,15 @@ export function createLocalNotificationHub(options: { readonly endpoint: string;
     },
   };
   const notifications = new Notifications(createDynamoConnectionStore(documents, options.tables), storage.topics, topicAccess(options.security), poster);
+  const inFlight = new Set<Promise<void>>();
+  async function fanOut(appends: readonly { readonly topic: string; readonly partition: number; readonly baseOffset: number }[]): Promise<void> {
+    const batches: AppendedBatch[] = [];
+    for (const append of appends) {
+      const topic = await storage.topics.get(append.topic);
+      if (topic) batches.push({ topicId: topic.topicId, partition: append.partition, baseOffset: append.baseOffset });
+    }
+    if (batches.length > 0) await notifications.notify(batches);
+  }
   return {
     connections: sockets,
     async accept(subprotocols, socket) {
@@ -80,15 +96,17 @@ export function createLocalNotificationHub(options: { readonly endpoint: string;
           sockets.delete(connectionId);
           await notifications.disconnect(connectionId);
         },
+        lost: () => void sockets.delete(connectionId),
       };
     },
-    async appended(appends) {
-      const batches: AppendedBatch[] = [];
-      for (const append of appends) {
-        const topic = await storage.topics.get(append.topic);
-        if (topic) batches.push({ topicId: topic.topicId, partition: append.partition, baseOffset: append.baseOffset });
-      }
-      if (batches.length > 0) await notifications.notify(batches);
+    appended(appends) {
+      const done = fanOut(appends);
+      const tracked = done.catch(() => undefined).finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      return done;
+    },
+    async settled() {
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
     async stop() {
       for (const socket of sockets.values()) socket.close(1001, "broker stopping");
