@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FetchFunction } from "../../client/index.js";
 import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
-import { loopbackWebSockets } from "../support/loopback-websocket.js";
+import { loopbackWebSockets } from "../../local/loopback-websocket.js";
 import { client, deferred } from "./support.js";
 
 let broker: LocalBroker;

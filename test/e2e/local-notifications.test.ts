@@ -14,7 +14,7 @@ import { createDynamoConnectionStore } from "../../shared/storage/connection-sto
 import { tableNames } from "../../shared/storage/tables.js";
 import type { ConnectionStore } from "../../shared/core/notifications.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
-import { loopbackWebSockets, type LoopbackSocket } from "../support/loopback-websocket.js";
+import { loopbackWebSockets, type LoopbackSocket } from "../../local/loopback-websocket.js";
 
 const SUBPROTOCOL = "dynalog.notifications.v1";
 

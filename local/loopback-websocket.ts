@@ -3,8 +3,8 @@
  * notification hub — the hub's accept/message/close path, without the framing. It lets tests drive
  * the SDK's notification channel without a WebSocket server package, and see every message.
  */
-import type { NotificationSocket, WebSocketConstructor } from "../../client/notification-channel.js";
-import type { AcceptedConnection, LocalNotificationHub } from "../../local/notifications.js";
+import type { NotificationSocket, WebSocketConstructor } from "../client/notification-channel.js";
+import type { AcceptedConnection, LocalNotificationHub } from "./notifications.js";
 
 type Listener = (event: { readonly data?: unknown }) => void;
 
