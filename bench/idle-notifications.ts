@@ -6,6 +6,7 @@
  * (DYNALOG_BENCH_DYNAMODB_ENDPOINT to reuse a running DynamoDB Local), or as part of `npm run bench`.
  */
 import { Dynalog, logLevel } from "../client/index.js";
+import { DEFAULT_FETCH_MEMORY_MB } from "../infra/capacity.js";
 import { startLocalBroker } from "../local/local-broker.js";
 import { loopbackWebSockets } from "../local/loopback-websocket.js";
 import { HTTP_API_REQUEST_USD, LAMBDA_ARM_GB_SECOND_USD, LAMBDA_REQUEST_USD, DYNAMODB_RRU_USD, PRICES_CHECKED, PRICE_REGION } from "./prices.js";
@@ -33,7 +34,7 @@ export interface IdleCostInputs {
 }
 
 export const DEFAULT_IDLE_INPUTS: IdleCostInputs = {
-  fetchMemoryMb: 1024,
+  fetchMemoryMb: DEFAULT_FETCH_MEMORY_MB,
   longPollSeconds: 20,
   fallbackSeconds: 30,
   pingSeconds: 300,
@@ -53,7 +54,7 @@ export function idleConsumerCost(inputs: IdleCostInputs = DEFAULT_IDLE_INPUTS): 
   const longPoll: [string, number][] = [
     [`Lambda: ${Math.round(polls).toLocaleString("en")} polls × ${inputs.longPollSeconds} s at ${inputs.fetchMemoryMb} MB`, polls * lambdaUsd(inputs.fetchMemoryMb, inputs.longPollSeconds * 1000)],
     ["API Gateway HTTP API requests", polls * HTTP_API_REQUEST_USD],
-    [`DynamoDB: head reads every 200 ms while waiting`, headReads * DYNAMODB_RRU_USD],
+    [`DynamoDB: head reads while waiting (estimate: one read unit per 200 ms)`, headReads * DYNAMODB_RRU_USD],
   ];
   const fallbackFetches = (MINUTES_PER_MONTH * 60) / inputs.fallbackSeconds;
   const reconnects = MINUTES_PER_MONTH / WEBSOCKET_MAX_CONNECTION_MINUTES;
