@@ -114,9 +114,9 @@ export class Notifications {
   /**
    * Tells every subscriber of each partition that a batch was appended (one message per partition
    * and call: the latest base offset), and removes the connections that are gone. Returns how many
-   * messages were sent and connections removed.
+   * messages were sent, connections removed, and posts that failed (not retried).
    */
-  async notify(batches: readonly AppendedBatch[]): Promise<{ sent: number; removed: number }> {
+  async notify(batches: readonly AppendedBatch[]): Promise<{ sent: number; removed: number; failed: number }> {
     const latest = new Map<string, AppendedBatch>();
     for (const batch of batches) {
       const key = `${batch.topicId}#${batch.partition}`;
@@ -126,6 +126,7 @@ export class Notifications {
     const poster = this.poster;
     if (!poster) throw new Error("Notifications.notify needs a ConnectionPoster");
     let sent = 0;
+    let failed = 0;
     const gone = new Set<string>();
     for (const batch of latest.values()) {
       const subscribers = await this.store.subscribers(batch.topicId, batch.partition);
@@ -134,13 +135,16 @@ export class Notifications {
           .filter((s) => !gone.has(s.connectionId))
           .map(async (s) => {
             const message: RecordNotification = { topic: s.topic, partition: s.partition, offset: batch.baseOffset };
-            const outcome = await poster.post(s.connectionId, JSON.stringify({ type: "records", ...message }));
+            // One failing post (throttled, a transient error) must not fail the others, nor make the
+            // stream retry the batch and re-notify everyone: a notification is a hint, consumers re-fetch anyway.
+            const outcome = await poster.post(s.connectionId, JSON.stringify({ type: "records", ...message })).catch(() => "failed" as const);
             if (outcome === "gone") gone.add(s.connectionId);
+            else if (outcome === "failed") failed++;
             else sent++;
           }),
       );
     }
     for (const connectionId of gone) await this.store.removeConnection(connectionId);
-    return { sent, removed: gone.size };
+    return { sent, removed: gone.size, failed };
   }
 }

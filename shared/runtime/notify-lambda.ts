@@ -103,7 +103,8 @@ export function lambdaNotifier(): (event: DynamoDBStreamEvent, context: Context)
     logger.addContext(context);
     try {
       const outcome = await notifications.notify(appendedBatches(event));
-      logger.debug("notified", outcome);
+      if (outcome.failed > 0) logger.warn("some notifications could not be posted", outcome);
+      else logger.debug("notified", outcome);
     } finally {
       logger.resetKeys();
     }
