@@ -143,12 +143,8 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     // EMF metrics are off by default: locally nothing collects them and they would flood stdout.
     Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...subscriptionEnv, ...options.env });
     const handlers = await loadHandlers(options.handlers ?? defaultHandlers());
-    // The notification hub checks keys and ACLs as the handlers do: same tables, same settings (from the environment just set).
-    const notificationSecurity = new Security(
-      createDynamoSecurityStore(DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(endpoint))), tableNames(tablePrefix)),
-      runtimeConfigFromEnv().security,
-    );
-    notifications = createLocalNotificationHub({ endpoint, tables: tableNames(tablePrefix), security: notificationSecurity });
+    // The notification hub checks keys and ACLs as the handlers do (security settings from the environment just set).
+    notifications = createLocalNotificationHub({ endpoint, tables: tableNames(tablePrefix), security: runtimeConfigFromEnv().security });
     const hub = notifications;
 
     const consoleRoutes = options.console === false ? undefined : createConsoleRoutes(await loadConsoleBundle(ROOT));

@@ -17,7 +17,8 @@ import { Notifications, type AppendedBatch, type ConnectionPoster } from "../sha
 import { DynalogError } from "../shared/errors.js";
 import { answerClientMessage, authorizationFromSubprotocols, LOCAL_NOTIFICATIONS_PATH, NOTIFICATION_SUBPROTOCOL, offersNotificationProtocol } from "../shared/http/notification-protocol.js";
 import { topicAccess } from "../shared/runtime/notify-lambda.js";
-import type { Security } from "../shared/security/security.js";
+import { Security, type SecurityConfig } from "../shared/security/security.js";
+import { createDynamoSecurityStore } from "../shared/storage/security-store.js";
 import { createDynamoConnectionStore } from "../shared/storage/connection-store.js";
 import { createDynamoStorage } from "../shared/storage/dynamo-storage.js";
 import type { TableNames } from "../shared/storage/tables.js";
@@ -57,9 +58,11 @@ export interface LocalNotificationHub {
   stop(): Promise<void>;
 }
 
-export function createLocalNotificationHub(options: { readonly endpoint: string; readonly tables: TableNames; readonly security: Security }): LocalNotificationHub {
+export function createLocalNotificationHub(options: { readonly endpoint: string; readonly tables: TableNames; readonly security: SecurityConfig }): LocalNotificationHub {
   const client = new DynamoDBClient(localDynamoDbClientConfig(options.endpoint));
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  // Keys and ACLs are checked as the handlers check them: same tables, same settings.
+  const security = new Security(createDynamoSecurityStore(documents, options.tables), options.security);
   const storage = createDynamoStorage(client, options.tables);
   const sockets = new Map<string, LocalSocket>();
   // A connection the store still lists but nobody holds is gone, as API Gateway's 410 says.
@@ -71,7 +74,7 @@ export function createLocalNotificationHub(options: { readonly endpoint: string;
       return "sent";
     },
   };
-  const notifications = new Notifications(createDynamoConnectionStore(documents, options.tables), storage.topics, topicAccess(options.security), poster);
+  const notifications = new Notifications(createDynamoConnectionStore(documents, options.tables), storage.topics, topicAccess(security), poster);
   const inFlight = new Set<Promise<void>>();
   async function fanOut(appends: readonly { readonly topic: string; readonly partition: number; readonly baseOffset: number }[]): Promise<void> {
     const batches: AppendedBatch[] = [];
@@ -85,7 +88,7 @@ export function createLocalNotificationHub(options: { readonly endpoint: string;
     connections: sockets,
     async accept(subprotocols, socket) {
       if (!offersNotificationProtocol(subprotocols)) throw new DynalogError("INVALID_REQUEST", `Offer the subprotocol ${NOTIFICATION_SUBPROTOCOL}`);
-      const principal = await options.security.authenticate({ authorization: authorizationFromSubprotocols(subprotocols) });
+      const principal = await security.authenticate({ authorization: authorizationFromSubprotocols(subprotocols) });
       const connectionId = randomUUID();
       await notifications.connect(connectionId, principal);
       sockets.set(connectionId, socket);
