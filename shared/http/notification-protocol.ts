@@ -14,10 +14,8 @@ import * as z from "zod";
 import { MAX_SUBSCRIPTIONS_PER_MESSAGE, type Notifications } from "../core/notifications.js";
 import { DynalogError } from "../errors.js";
 
-/** The subprotocol the server selects; the client offers it first and its API key second. */
-export const NOTIFICATION_SUBPROTOCOL = "dynalog.notifications.v1";
-/** Where the local broker serves the WebSocket (the deployed API has its own URL: the stack's NotificationsUrl output). */
-export const LOCAL_NOTIFICATIONS_PATH = "/v1/notifications";
+export { authorizationFromSubprotocols, LOCAL_NOTIFICATIONS_PATH, NOTIFICATION_SUBPROTOCOL, offersNotificationProtocol } from "./notification-subprotocol.js";
+
 /** A client message, at most (API Gateway's WebSocket frame limit is 32 KB; a full subscribe is ~8 KB). */
 export const MAX_CLIENT_MESSAGE_BYTES = 32 * 1024;
 
@@ -36,21 +34,6 @@ export const clientMessageSchema = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("ping"), id: requestId }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
-
-/**
- * The API key offered in a `Sec-WebSocket-Protocol` header, as an Authorization header value
- * ("Bearer dlk_…"); undefined when none is offered.
- */
-export function authorizationFromSubprotocols(header: string | undefined): string | undefined {
-  const offered = (header ?? "").split(",").map((p) => p.trim());
-  const key = offered.find((p) => p.startsWith("dlk_"));
-  return key === undefined ? undefined : `Bearer ${key}`;
-}
-
-/** Whether the client offered the protocol this server speaks. */
-export function offersNotificationProtocol(header: string | undefined): boolean {
-  return (header ?? "").split(",").some((p) => p.trim() === NOTIFICATION_SUBPROTOCOL);
-}
 
 /** Parses and answers one client message (a subscribe, a ping): the reply to send back, as JSON text. */
 export async function answerClientMessage(notifications: Notifications, connectionId: string, text: string): Promise<string> {

@@ -6,7 +6,7 @@
  * API's simple response; the decision is the same key check (createKeyAuthorizer).
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
-import { authorizationFromSubprotocols } from "../http/notification-protocol.js";
+import { authorizationFromSubprotocols } from "../http/notification-subprotocol.js";
 import type { KeyAuthorizer } from "./authorizer.js";
 
 /** A WebSocket `$connect` authorizer event (payload 1.0, with a connection id), as opposed to the HTTP API's payload 2.0. */

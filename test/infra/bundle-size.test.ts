@@ -11,7 +11,7 @@ import { lambdaBuildSettings, type LambdaFunctionName } from "../../infra/lambda
 import { FUNCTION_NAMES } from "../../shared/http/routes.js";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
-const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer"];
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "notify-connect", "notifier"];
 
 /** Bundled AWS SDK (the default): 348-512 KB measured; the margin absorbs dependency updates. */
 const BUDGET_BYTES = 560 * 1024;
