@@ -25,7 +25,8 @@ export class FetchLoop {
   async run(): Promise<void> {
     const ctx = this.ctx;
     let longPolling = false;
-    const channel = ctx.config.notifications
+    // A signed (SigV4, custom) client has no key to offer the socket: it keeps long-polling.
+    const channel = ctx.config.notifications && !ctx.transport.signsRequests
       ? openNotificationChannel(ctx.config.notifications, ctx.transport.apiKeyToken, ctx.log, () => {
           // Newly ready (or notified): a long poll in flight is no longer how this loop should wait.
           if (longPolling) ctx.fetchAbort?.abort();

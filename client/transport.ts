@@ -103,6 +103,12 @@ export class Transport {
     return auth.type === "bearer" ? auth.token : `dlk_${auth.username}_${auth.password}`;
   }
 
+  /** Whether requests are signed per request (SigV4 or a custom signer): nothing a WebSocket URL can carry. */
+  get signsRequests(): boolean {
+    const auth = this.options.auth;
+    return auth !== undefined && (typeof auth === "function" || "sigv4" in auth);
+  }
+
   get retryPolicy(): ResolvedRetry {
     return this.options.retry;
   }
