@@ -21,6 +21,7 @@ import { measureCompaction } from "./compaction.js";
 import { compressionCheck } from "./compression-check.js";
 import { measureFetch, measureIdle, measureProduce, measureUnits, median, newTopic, type FetchCell, type ProduceCell, type UnitCell } from "./measure.js";
 import { generateEvents } from "./payload.js";
+import { idleCostReport, latencyReport, measureIdleLatency } from "./idle-notifications.js";
 import { costReport, targetsReport, writePlots, type Results } from "./report.js";
 import { DYNAMODB_HEAP_MB, machineFacts, startWorld } from "./setup.js";
 import { fmt, markdownTable, ms, quantile } from "./stats.js";
@@ -168,6 +169,10 @@ async function main(): Promise<void> {
     // ---- idle long poll and new-record latency -------------------------------------------------
     const idle = await measureIdle(world, pool, config.idle.waitMs, config.idle.polls, config.idle.samples);
     console.log(`\n## Long poll: new-record latency over ${idle.latencies.length} samples: p50 ${ms(quantile(idle.latencies, 0.5))}, max ${ms(quantile(idle.latencies, 1))} (poll interval 200 ms)`);
+    console.log("\n## Idle consumer: one consumer waiting on an empty partition, per month (deployed), long poll vs notifications\n");
+    console.log(idleCostReport());
+    console.log("\nNew-record latency after an idle period (produce → SDK consumer handler, local broker):\n");
+    console.log(latencyReport(await measureIdleLatency(config.idle.samples, world.dynamo.endpoint)));
 
     // ---- transactional copy ---------------------------------------------------------------------
     const copyRows: string[][] = [];

@@ -1,7 +1,9 @@
 /**
  * The fetch loop: long-polls `POST /v1/fetch` for the owned, unpaused partitions (rotating which
  * come first, so one busy partition cannot starve the others of the byte budget) and hands each
- * partition's records to the runner, one partition after the other.
+ * partition's records to the runner, one partition after the other. With a notification channel
+ * (client/notification-channel.ts) ready for those partitions it fetches without waiting and,
+ * after an empty fetch, waits for a notification instead of long-polling.
  */
 import type { ConsumerContext, FetchResult, OwnedPartition } from "./consumer-context.js";
 import type { OffsetCommitter } from "./consumer-offsets.js";
@@ -9,6 +11,7 @@ import type { BatchRunner } from "./consumer-runner.js";
 import { isFatal } from "./consumer-types.js";
 import { DynalogError } from "./errors.js";
 import { requestFetch } from "./fetch-request.js";
+import { openNotificationChannel, type NotificationChannel } from "./notification-channel.js";
 import { backoff } from "./retry.js";
 
 export class FetchLoop {
@@ -21,6 +24,24 @@ export class FetchLoop {
   ) {}
 
   async run(): Promise<void> {
+    const ctx = this.ctx;
+    let longPolling = false;
+    // A signed (SigV4, custom) client has no key to offer the socket: it keeps long-polling.
+    const channel = ctx.config.notifications && !ctx.transport.signsRequests
+      ? openNotificationChannel(ctx.config.notifications, ctx.transport.apiKeyToken, ctx.log, () => {
+          // Newly ready (or notified): a long poll in flight is no longer how this loop should wait.
+          if (longPolling) ctx.fetchAbort?.abort();
+          ctx.fetchWake.notify();
+        })
+      : undefined;
+    try {
+      await this.loop(channel, (value) => (longPolling = value));
+    } finally {
+      channel?.close();
+    }
+  }
+
+  private async loop(channel: NotificationChannel | undefined, setLongPolling: (value: boolean) => void): Promise<void> {
     const ctx = this.ctx;
     const config = ctx.config;
     let failures = 0;
@@ -36,7 +57,11 @@ export class FetchLoop {
       const requested = ordered.map((p) => ({ p, offset: p.position!, generation: p.generation }));
       const abort = new AbortController();
       ctx.fetchAbort = abort;
-      const maxWaitMs = Math.min(20_000, Math.max(0, config.maxWaitTimeInMs ?? 5_000));
+      // Notified partitions are fetched without waiting: the wait happens on the channel, after an empty fetch.
+      const notified = channel?.ready(ordered) ?? false;
+      const sequence = channel?.sequence ?? 0;
+      const maxWaitMs = notified ? 0 : Math.min(20_000, Math.max(0, config.maxWaitTimeInMs ?? 5_000));
+      setLongPolling(maxWaitMs > 0);
       let results: FetchResult[];
       ctx.instrumentation.emit("consumer.fetch_start", { partitions: requested.length });
       const startedAt = Date.now();
@@ -65,6 +90,7 @@ export class FetchLoop {
         await ctx.fetchWake.wait(backoff(ctx.retry, Math.min(failures++, 8)));
         continue;
       } finally {
+        setLongPolling(false);
         if (ctx.fetchAbort === abort) ctx.fetchAbort = undefined;
       }
       ctx.instrumentation.emit("consumer.fetch", { numberOfBatches: results.filter((r) => recordCount(r) > 0).length, duration: Date.now() - startedAt });
@@ -88,6 +114,10 @@ export class FetchLoop {
         }
       }
       await this.offsets.maybeAutoCommit(false).catch((error) => ctx.log.warn("Auto-commit failed", { error: (error as Error).message }));
+      const empty = results.every((r) => !r.error && (r.records?.length ?? 0) === 0);
+      // Nothing new and no notification since before the fetch: wait for one (or the fallback
+      // interval, or a wake-up: new partitions, a resume, the channel going down).
+      if (notified && empty && ctx.running && channel!.sequence === sequence) await ctx.fetchWake.wait(channel!.fallbackIntervalMs);
     }
   }
 

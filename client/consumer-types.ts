@@ -4,6 +4,7 @@
  */
 import type { KafkaMessage } from "./codec.js";
 import { DynalogError } from "./errors.js";
+import type { NotificationOptions } from "./notification-channel.js";
 import type { RetryOptions } from "./retry.js";
 
 export type DeliverySemantics = "at-most-once" | "at-least-once" | "exactly-once";
@@ -53,6 +54,12 @@ export interface ConsumerConfig {
    * default (a few bytes per record that most consumers do not need).
    */
   readonly recordMetadata?: boolean;
+  /**
+   * Wait for new records on a notification WebSocket instead of long-polling (docs/api.md,
+   * "Notifications"): the broker's notification URL, and the WebSocket constructor where the
+   * runtime has none (Node 20). Without it, or when the channel is down, the consumer long-polls.
+   */
+  readonly notifications?: NotificationOptions;
 }
 
 /**

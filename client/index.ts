@@ -88,6 +88,7 @@ export type { AlterConfigResource, ConfigEntry, ConfigResourceType, DescribeConf
 export type { AdminEventName, AclRule, ApiKeyInfo, GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
 export type { CreateSubscriptionOptions, SubscriptionDescription, SubscriptionInfo, SubscriptionPartitionInfo } from "./admin-subscriptions.js";
 export { decodeText, TextBytes } from "./bytes.js";
+export type { NotificationOptions, NotificationSocket, WebSocketConstructor } from "./notification-channel.js";
 export type { MessageBytes, TextEncodingName } from "./bytes.js";
 export type { Bytes, IHeaders, KafkaMessage, Message } from "./codec.js";
 export { Consumer, CONSUMER_EVENTS, PartitionAssigners } from "./consumer.js";

@@ -98,6 +98,22 @@ export class Transport {
     return this.options.clientId;
   }
 
+  /**
+   * The API key as a bare token (`dlk_<keyId>_<secret>`), for channels that cannot carry an
+   * Authorization header (the notification WebSocket); undefined with SigV4 or a custom signer.
+   */
+  get apiKeyToken(): string | undefined {
+    const auth = this.options.auth;
+    if (auth === undefined || typeof auth === "function" || "sigv4" in auth) return undefined;
+    return auth.type === "bearer" ? auth.token : `dlk_${auth.username}_${auth.password}`;
+  }
+
+  /** Whether requests are signed per request (SigV4 or a custom signer): nothing a WebSocket URL can carry. */
+  get signsRequests(): boolean {
+    const auth = this.options.auth;
+    return auth !== undefined && (typeof auth === "function" || "sigv4" in auth);
+  }
+
   get retryPolicy(): ResolvedRetry {
     return this.options.retry;
   }

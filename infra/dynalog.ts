@@ -13,7 +13,7 @@ import { Annotations, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type CorsPreflightOptions, type IHttpRouteAuthorizer } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
+import { AttributeType, BillingMode, StreamViewType, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement, Role, ServicePrincipal, type IGrantable } from "aws-cdk-lib/aws-iam";
 import { Architecture, Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -34,6 +34,7 @@ import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
 import { bundlingOptions } from "./bundling.js";
 import { CompactionSchedule, compactorSettings, DEFAULT_COMPACTION_RATE, type CompactionScheduleProps } from "./compactor-schedule.js";
 import { prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "./lambda-build.js";
+import { DynalogNotifications } from "./notifications.js";
 import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
 
 /**
@@ -151,6 +152,11 @@ export interface DynalogProps extends CapacityProps {
    * the only unauthenticated routes: infra/console.ts). Default: on; needs the key API.
    */
   readonly console?: boolean;
+  /**
+   * Record notifications over an API Gateway WebSocket API (infra/notifications.ts, docs/api.md):
+   * idle consumers wait on a connection instead of a long poll. Default: off.
+   */
+  readonly notifications?: boolean;
 }
 
 export class Dynalog extends Construct {
@@ -174,6 +180,8 @@ export class Dynalog extends Construct {
   readonly observability: DynalogObservability;
   /** The scheduled compactor (absent with `compaction: false`). */
   readonly compactor?: LambdaFunction;
+  /** With `notifications: true`: the WebSocket API and its functions. */
+  readonly notifications?: DynalogNotifications;
 
   constructor(scope: Construct, id: string, props: DynalogProps = {}) {
     super(scope, id);
@@ -310,6 +318,24 @@ export class Dynalog extends Construct {
       if (props.console ?? true) this.console = new DynalogConsole(this, "Console", { api: this.keyApi, runtime: LAMBDA_RUNTIME, logRetention, root: REPO_ROOT });
     }
 
+    if (props.notifications) {
+      this.notifications = new DynalogNotifications(this, "Notifications", {
+        tables: this.tables,
+        environment,
+        logRetention,
+        ...(this.keyAuthorizer && { keyAuthorizer: this.keyAuthorizer }),
+        createFunction: (fn, access, settings, functionEnvironment) =>
+          this.createFunction(fn, access, settings, {
+            environment: functionEnvironment,
+            logRetention,
+            memorySize: 256,
+            reservedConcurrency: undefined,
+            awsSdk: props.awsSdk ?? "bundled",
+            restrictAttributes,
+          }),
+      });
+    }
+
     this.observability = new DynalogObservability(this, "Observability", {
       serviceName: this.serviceName,
       tables: this.tables,
@@ -381,6 +407,7 @@ export class Dynalog extends Construct {
           ? { billingMode: BillingMode.PAY_PER_REQUEST }
           : { billingMode: BillingMode.PROVISIONED, readCapacity: billing.readCapacity, writeCapacity: billing.writeCapacity }),
         ...(definition.ttlAttribute && { timeToLiveAttribute: definition.ttlAttribute }),
+        ...(definition.streamView && { stream: StreamViewType[definition.streamView] }),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection,
         removalPolicy,

@@ -2,12 +2,12 @@
  * Every cdk-nag (AwsSolutions) finding this project accepts, each with its reason — the only place
  * suppressions are made. test/infra/nag.test.ts fails on any finding not acknowledged here.
  */
-import { Validations } from "aws-cdk-lib";
+import { Stack, Validations, type CfnElement } from "aws-cdk-lib";
 import { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import type { Dynalog } from "./dynalog.js";
 
 export function acknowledgeNagFindings(broker: Dynalog): void {
-  // Every function the construct creates (route functions, authorizer, compactor, …), so a new one needs no new line here.
+  // Every function the construct creates (route functions, authorizer, compactor, console, notifications), so a new one needs no new line here.
   for (const fn of broker.node.findAll().filter((c): c is LambdaFunction => c instanceof LambdaFunction)) {
     Validations.of(fn).acknowledge({
       id: "AwsSolutions-L1",
@@ -24,5 +24,28 @@ export function acknowledgeNagFindings(broker: Dynalog): void {
         "The web console's static files (GET /console, /console/{proxy+}) are public by design: the login form is one of them and they hold no data. " +
         "Their function may write its own logs and nothing else (infra/console.ts); every data request goes to the authenticated API routes.",
     });
+  }
+  if (broker.notifications) {
+    const { api, notifierFunction } = broker.notifications;
+    for (const route of api.node.children.filter((c) => c.node.id.endsWith("-Route") && c.node.id !== "$connect-Route")) {
+      Validations.of(route).acknowledge({
+        id: "AwsSolutions-APIG4",
+        reason:
+          "API Gateway WebSocket APIs take an authorizer on $connect only; every other route runs on a connection $connect authenticated " +
+          "(API key or SigV4), and subscribe checks the connection's principal against the ACLs (infra/notifications.ts).",
+      });
+    }
+    const stack = Stack.of(api);
+    const apiLogicalId = stack.resolve(stack.getLogicalId(api.node.defaultChild as CfnElement)) as string;
+    const stageName = broker.notifications.stage.stageName;
+    for (const [finding, reason] of [
+      [
+        `Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${stageName}/POST/@connections/*`,
+        "Connection ids are created by API Gateway at runtime: ManageConnections is limited to this API's stage and POST @connections/*.",
+      ],
+      ["Resource::*", "dynamodb:ListStreams, which the Lambda event source mapping needs (added by the CDK); it has no resource-level permission."],
+    ] as const) {
+      Validations.of(notifierFunction.role!).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    }
   }
 }

@@ -24,13 +24,15 @@ export interface GatewayOptions {
   readonly cors?: CorsPolicy;
   /** Serves `/console` and everything under it (shared/http/console-routes.ts); off when absent. */
   readonly console?: { fetch(request: Request): Response | Promise<Response> };
+  /** Told of every function result written back (the local broker's notifications watch produces with it). */
+  readonly onResult?: (route: RouteDefinition, status: number, body: string) => void;
 }
 
 export function createGateway(handlers: FunctionHandlers, options: GatewayOptions = {}): Server {
   return createServer((request, response) => {
     if (options.cors && applyCors(options.cors, request, response)) return;
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
-    const served = options.console && isConsolePath(path) ? serveStatic(options.console, request, response) : handle(handlers, request, response);
+    const served = options.console && isConsolePath(path) ? serveStatic(options.console, request, response) : handle(handlers, request, response, options.onResult);
     served.catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       sendError(response, new DynalogError("UNKNOWN_SERVER_ERROR", `Local gateway failure: ${message}`));
@@ -38,7 +40,7 @@ export function createGateway(handlers: FunctionHandlers, options: GatewayOption
   });
 }
 
-async function handle(handlers: FunctionHandlers, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(handlers: FunctionHandlers, request: IncomingMessage, response: ServerResponse, onResult?: GatewayOptions["onResult"]): Promise<void> {
   const url = new URL(request.url ?? "/", "http://localhost");
   const method = (request.method ?? "GET").toUpperCase();
   // Locally the subscription routes are served too: the local broker runs their dispatcher.
@@ -63,6 +65,7 @@ async function handle(handlers: FunctionHandlers, request: IncomingMessage, resp
   const resultBytes = Buffer.byteLength(JSON.stringify(result), "utf8");
   if (resultBytes > LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES) return sendGatewayError(response, `Lambda refused a ${resultBytes}-byte result (limit ${LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES})`);
   writeResult(response, result);
+  if (onResult && typeof result !== "string" && !result.isBase64Encoded) onResult(route, result.statusCode ?? 200, result.body ?? "");
 }
 
 /** The console's static files: a plain Request/Response app, no Lambda in between (none of its routes take a body). */

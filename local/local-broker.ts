@@ -27,6 +27,8 @@ import { loadConsoleBundle } from "./console-bundle.js";
 import { DEFAULT_COMPACTION_INTERVAL_MS, startPeriodicCompaction, type PeriodicCompaction } from "./periodic-compaction.js";
 import { runtimeConfigFromEnv } from "../shared/runtime/config.js";
 import { startLocalDispatcher, type LocalDispatcher } from "./dispatcher.js";
+import { appendsInResponse, attachWebSocketServer, createLocalNotificationHub, type LocalNotificationHub } from "./notifications.js";
+import { LOCAL_NOTIFICATIONS_PATH } from "../shared/http/notification-protocol.js";
 
 export interface LocalBrokerOptions {
   /** HTTP port; 0 picks a free one. */
@@ -100,6 +102,12 @@ export interface LocalBroker {
   readonly compaction?: Pick<PeriodicCompaction, "runOnce">;
   /** The in-process subscription dispatcher (unless `subscriptions: false`). */
   readonly subscriptions?: LocalDispatcher;
+  /**
+   * Record notifications (docs/api.md, "Notifications"): the hub, and the WebSocket URL to give the
+   * SDK (`notifications: { url }`) when the `ws` package is installed to serve it.
+   */
+  readonly notifications: LocalNotificationHub;
+  readonly notificationsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -111,6 +119,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const chaos = options.chaos && { ...options.chaos, faults: faultsForProfile(options.chaos.profile, options.chaos.seed) };
   const removeChaosHook = chaos ? onDynamoDbClientCreated((client) => chaos.faults.install(client)) : undefined;
   let subscriptions: LocalDispatcher | undefined;
+  let notifications: LocalNotificationHub | undefined;
   try {
     const client = new DynamoDBClient(localDynamoDbClientConfig(endpoint));
     await ensureTables(client, tableNames(tablePrefix));
@@ -127,15 +136,27 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     const adminToken = options.auth
       ? (await new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tableNames(tablePrefix)), { ...DEFAULT_SECURITY_CONFIG, enabled: true }).createApiKey(LOCAL_ADMIN, "local admin (npm start --auth)")).token
       : undefined;
+
     client.destroy();
 
     // The handlers read their configuration from the environment at import, as on Lambda.
     // EMF metrics are off by default: locally nothing collects them and they would flood stdout.
     Object.assign(process.env, { DYNALOG_DYNAMODB_ENDPOINT: endpoint, DYNALOG_TABLE_PREFIX: tablePrefix, DYNALOG_METRICS_ENABLED: "false", ...authEnv, ...subscriptionEnv, ...options.env });
     const handlers = await loadHandlers(options.handlers ?? defaultHandlers());
+    // The notification hub checks keys and ACLs as the handlers do (security settings from the environment just set).
+    notifications = createLocalNotificationHub({ endpoint, tables: tableNames(tablePrefix), security: runtimeConfigFromEnv().security });
+    const hub = notifications;
 
     const consoleRoutes = options.console === false ? undefined : createConsoleRoutes(await loadConsoleBundle(ROOT));
-    const server = createGateway(handlers, { console: consoleRoutes, cors: options.cors === false ? undefined : (options.cors ?? ANY_ORIGIN) });
+    const server = createGateway(handlers, {
+      console: consoleRoutes,
+      cors: options.cors === false ? undefined : (options.cors ?? ANY_ORIGIN),
+      onResult: (route, status, body) => {
+        const appends = appendsInResponse(route.id, status, body);
+        if (appends.length > 0) void hub.appended(appends).catch((error: unknown) => console.error(`dynalog: notification failed: ${error instanceof Error ? error.message : String(error)}`));
+      },
+    });
+    const webSockets = await attachWebSocketServer(server, hub);
     subscriptions =
       options.subscriptions === false
         ? undefined
@@ -169,7 +190,11 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       chaos,
       ...(compaction ? { compaction: { runOnce: compaction.runOnce } } : {}),
       subscriptions,
+      notifications: hub,
+      ...(webSockets && { notificationsUrl: `${url.replace(/^http/, "ws")}${LOCAL_NOTIFICATIONS_PATH}` }),
       async stop() {
+        webSockets?.close();
+        await hub.stop();
         await compaction?.stop();
         await subscriptions?.stop();
         removeChaosHook?.();
@@ -179,6 +204,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       },
     };
   } catch (error) {
+    await notifications?.stop();
     await subscriptions?.stop();
     removeChaosHook?.();
     await dynamodb?.stop();

@@ -11,12 +11,13 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult, Context } from "aws-lambda";
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult, Context } from "aws-lambda";
 import { DynalogError } from "../errors.js";
 import { Security } from "../security/security.js";
 import { createDynamoSecurityStore } from "../storage/security-store.js";
 import { runtimeConfigFromEnv } from "./config.js";
 import { createDynamoDbClient } from "./dynamodb-client.js";
+import { authorizeWebSocketConnect, isWebSocketConnect } from "./websocket-authorizer.js";
 
 /** What API Gateway passes on to the integration (`$context.authorizer.principal`). */
 export interface KeyAuthorizerContext {
@@ -61,7 +62,10 @@ export function createKeyAuthorizer(security: Security, options: KeyAuthorizerOp
 }
 
 /** The deployed authorizer: configuration from the environment, built once per cold start. */
-export function lambdaKeyAuthorizer(): (event: APIGatewayRequestAuthorizerEventV2, context: Context) => Promise<KeyAuthorizerResult> {
+export function lambdaKeyAuthorizer(): (
+  event: APIGatewayRequestAuthorizerEventV2 | APIGatewayRequestAuthorizerEvent,
+  context: Context,
+) => Promise<KeyAuthorizerResult | APIGatewayAuthorizerResult> {
   const config = runtimeConfigFromEnv();
   const logger = new Logger({ serviceName: config.serviceName, logLevel: config.logLevel, persistentKeys: { function: "authorizer" } });
   const documents = DynamoDBDocumentClient.from(createDynamoDbClient(config));
@@ -71,9 +75,11 @@ export function lambdaKeyAuthorizer(): (event: APIGatewayRequestAuthorizerEventV
   const authorize = createKeyAuthorizer(security, { onRefused: (reason) => logger.info("API key refused", { reason }) });
   return async (event, context) => {
     logger.addContext(context);
-    logger.setCorrelationId(event.requestContext?.requestId);
+    logger.setCorrelationId((event.requestContext as { requestId?: string } | undefined)?.requestId);
     try {
-      return await authorize(event);
+      // The same function guards the notification WebSocket API's $connect (infra/notifications.ts).
+      if (isWebSocketConnect(event)) return await authorizeWebSocketConnect(authorize, event);
+      return await authorize(event as APIGatewayRequestAuthorizerEventV2);
     } catch (error) {
       logger.error("could not decide on an API key", error as Error);
       throw error;

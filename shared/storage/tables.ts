@@ -22,7 +22,16 @@ export interface TableDefinition {
   readonly sortKey?: KeyAttribute;
   /** Epoch-seconds attribute DynamoDB's TTL deletes items by. */
   readonly ttlAttribute?: string;
+  /** The table's DynamoDB Stream, if it has one (deployed only: see LOG_STREAM_VIEW). */
+  readonly streamView?: "NEW_IMAGE";
 }
+
+/**
+ * The log table's stream: new items' images, read by the functions that react to appends (record
+ * notifications, infra/notifications.ts). Enabling a stream costs nothing; reading it from Lambda
+ * is free too (no GetRecords charge for Lambda triggers).
+ */
+export const LOG_STREAM_VIEW = "NEW_IMAGE" as const;
 
 export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   topics: {
@@ -41,6 +50,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     partitionKey: { name: "p", type: "S" },
     sortKey: { name: "o", type: "N" },
     ttlAttribute: "x",
+    streamView: LOG_STREAM_VIEW,
   },
   producers: {
     id: "producers",
