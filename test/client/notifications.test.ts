@@ -5,11 +5,11 @@
  * broker is the local one (auth on); the socket is in process (test/support/loopback-websocket.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FetchFunction } from "../../client/index.js";
 import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
 import { loopbackWebSockets } from "../../local/loopback-websocket.js";
 import { client, deferred } from "./support.js";
+import { fetchWatcher } from "./fetch-watcher.js";
 
 let broker: LocalBroker;
 
@@ -17,28 +17,6 @@ beforeAll(async () => {
   broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("cnotify"), auth: true, subscriptions: false, console: false, compactionIntervalMs: 0 });
 }, 120_000);
 afterAll(async () => broker?.stop());
-
-/** Every fetch request's maxWaitMs, and how many long polls (maxWaitMs > 0) are in flight. */
-function fetchWatcher() {
-  const waits: number[] = [];
-  let longPollsInFlight = 0;
-  const firstImmediateFetchDone = deferred();
-  const fetchImpl: FetchFunction = async (input, init) => {
-    const isFetch = new URL(input).pathname === "/v1/fetch";
-    const maxWaitMs = isFetch && typeof init.body === "string" ? (JSON.parse(init.body) as { maxWaitMs: number }).maxWaitMs : undefined;
-    if (maxWaitMs !== undefined) waits.push(maxWaitMs);
-    if (maxWaitMs !== undefined && maxWaitMs > 0) longPollsInFlight++;
-    try {
-      const response = await fetch(input, init);
-      await response.clone().arrayBuffer();
-      return response;
-    } finally {
-      if (maxWaitMs !== undefined && maxWaitMs > 0) longPollsInFlight--;
-      if (maxWaitMs === 0) firstImmediateFetchDone.resolve();
-    }
-  };
-  return { waits, fetch: fetchImpl, inFlight: () => longPollsInFlight, idle: firstImmediateFetchDone.promise };
-}
 
 describe("consumer with notifications", { timeout: 120_000 }, () => {
   it("receives a record produced after an idle period through a notification, not a long poll", async () => {
