@@ -18,6 +18,8 @@ export interface Results {
   readonly fetch: readonly FetchCell[];
   readonly units: readonly UnitCell[];
   readonly idle: IdleFigures;
+  /** An idle consumer waiting on the notification WebSocket: monthly cost (computed) and new-record latencies (measured, local). */
+  readonly idleNotified: { readonly monthUsd: number; readonly latencies: readonly number[] };
   readonly bundles: readonly BundleFigures[];
   readonly eventBytes: readonly number[];
 }
@@ -130,8 +132,14 @@ export function targetsReport(r: Results, cost: { batch100: number; sqs: number;
     row("read units per 1,000 messages fetched", "≤ 28", `${fmt(judged.rruPer1k, 1)} (written at batch ${judged.source.batch})${others}`, judged.rruPer1k <= 28);
   }
   row("cost per million at batch 100 vs SQS FIFO batched", `≤ ${usd(cost.sqs)}`, usd(cost.batch100), cost.batch100 <= cost.sqs);
-  const p50 = quantile(r.idle.latencies, 0.5);
-  row("idle consumer for a month (20 s long polls); new-record latency p50", "≤ $0.50; ≤ 1 s", `${usd(cost.idle20.total)}; ${ms(p50)}`, cost.idle20.total <= 0.5 && p50 <= 1000);
+  // Judged on the notification path (issue 17's direction); the long poll's figures are beside it.
+  const p50 = quantile([...r.idleNotified.latencies], 0.5);
+  row(
+    "idle consumer for a month (notification WebSocket); new-record latency p50",
+    "≤ $0.50; ≤ 1 s",
+    `${usd(r.idleNotified.monthUsd)}; ${ms(p50)} (20 s long polls: ${usd(cost.idle20.total)}; ${ms(quantile(r.idle.latencies, 0.5))})`,
+    r.idleNotified.monthUsd <= 0.5 && p50 <= 1000,
+  );
   const deployed = r.bundles.filter((b) => b.sdk === "bundled");
   if (deployed.length > 0) {
     const biggest = [...deployed].sort((a, b) => b.bytes - a.bytes)[0]!;

@@ -21,7 +21,7 @@ import { measureCompaction } from "./compaction.js";
 import { compressionCheck } from "./compression-check.js";
 import { measureFetch, measureIdle, measureProduce, measureUnits, median, newTopic, type FetchCell, type ProduceCell, type UnitCell } from "./measure.js";
 import { generateEvents } from "./payload.js";
-import { idleCostReport, latencyReport, measureIdleLatency } from "./idle-notifications.js";
+import { idleConsumerCost, idleCostReport, latencyReport, measureIdleLatency } from "./idle-notifications.js";
 import { costReport, targetsReport, writePlots, type Results } from "./report.js";
 import { DYNAMODB_HEAP_MB, machineFacts, startWorld } from "./setup.js";
 import { fmt, markdownTable, ms, quantile } from "./stats.js";
@@ -172,7 +172,9 @@ async function main(): Promise<void> {
     console.log("\n## Idle consumer: one consumer waiting on an empty partition, per month (deployed), long poll vs notifications\n");
     console.log(idleCostReport());
     console.log("\nNew-record latency after an idle period (produce → SDK consumer handler, local broker):\n");
-    console.log(latencyReport(await measureIdleLatency(config.idle.samples, world.dynamo.endpoint)));
+    const idleLatencies = await measureIdleLatency(config.idle.samples, world.dynamo.endpoint);
+    console.log(latencyReport(idleLatencies));
+    const idleNotified = { monthUsd: idleConsumerCost().notifications.reduce((sum, [, usd]) => sum + usd, 0), latencies: idleLatencies.notifications };
 
     // ---- transactional copy ---------------------------------------------------------------------
     const copyRows: string[][] = [];
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
     console.log(bundleReport(bundles));
 
     // ---- verdicts -------------------------------------------------------------------------------
-    const results: Results = { produce, fetch, units, idle, bundles, eventBytes: pool.valueBytes };
+    const results: Results = { produce, fetch, units, idle, idleNotified, bundles, eventBytes: pool.valueBytes };
     const cost = costReport(results);
     console.log(`\n## Cost per million ~1 KB messages produced and consumed once\n\n${cost.text}`);
     console.log(`\n## Targets (issue 17)\n\n${targetsReport(results, cost)}`);
