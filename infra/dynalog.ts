@@ -25,14 +25,16 @@ import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../shared/limits.js";
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_DEFAULT_MAX_AGE_SECONDS, CORS_EXPOSE_HEADERS, type CorsPolicy } from "../shared/http/cors.js";
 import type { LogLevel } from "../shared/runtime/config.js";
 import { TABLES, TABLE_IDS, type TableId } from "../shared/storage/tables.js";
-import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, gatewayTimeoutProblems, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, type FunctionSettings } from "./functions.js";
+import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, DISPATCHER_SETTINGS, gatewayTimeoutProblems, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, type FunctionSettings } from "./functions.js";
 import { accessLogFormat, vendedLogGroupName } from "./access-logs.js";
 import { resolveCapacity, type CapacityProps } from "./capacity.js";
 import { DynalogObservability } from "./observability.js";
 import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
 import { bundlingOptions } from "./bundling.js";
 import { prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "./lambda-build.js";
-import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
+import { LOG_TABLE_STREAM_VIEW_TYPE } from "./log-stream.js";
+import { validateSubscriptionTargets, wireSubscriptionDispatcher } from "./subscriptions.js";
+import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
 
 /**
  * The functions' runtime. nodejs22.x is what the project builds for (esbuild target node22) and
@@ -139,6 +141,12 @@ export interface DynalogProps extends CapacityProps {
    * callers need none). `{ allowOrigins: ["*"] }` allows any page — callers still need credentials.
    */
   readonly cors?: CorsPolicy;
+  /**
+   * Lambda functions push subscriptions may invoke (docs/subscriptions.md): function ARNs, or ARN
+   * prefixes ending in '*'. The dispatcher's role gets `lambda:InvokeFunction` on exactly these,
+   * and the broker refuses a subscription naming any other function. Default: none (webhooks only).
+   */
+  readonly subscriptionTargets?: readonly string[];
 }
 
 export class Dynalog extends Construct {
@@ -156,6 +164,8 @@ export class Dynalog extends Construct {
   readonly keyApiUrl?: string;
   /** The key API's Lambda authorizer (reads API keys only: GetItem on the security table). */
   readonly keyAuthorizer?: LambdaFunction;
+  /** The push-subscription dispatcher, woken by the log table's stream and a schedule (infra/subscriptions.ts). */
+  readonly dispatcher: LambdaFunction;
   readonly serviceName: string;
   readonly observability: DynalogObservability;
 
@@ -173,6 +183,8 @@ export class Dynalog extends Construct {
       throw new Error(`defaultTopicRetention must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS} ms`);
     }
 
+    const subscriptionTargets = props.subscriptionTargets ?? [];
+    validateSubscriptionTargets(subscriptionTargets);
     const capacity = resolveCapacity(props);
     for (const warning of capacity.warnings) Annotations.of(this).addWarningV2("dynalog:fetch-concurrency", warning);
     if ((props.superUsers ?? []).length === 0) {
@@ -197,6 +209,8 @@ export class Dynalog extends Construct {
       // Every deployed request is authenticated and checked against the ACLs.
       DYNALOG_AUTH: "on",
       DYNALOG_SUPER_USERS: (props.superUsers ?? []).map(normalizePrincipal).join(","),
+      // The functions subscriptions may name: what the dispatcher's role may invoke.
+      DYNALOG_SUBSCRIPTION_FUNCTIONS: subscriptionTargets.join(","),
       ...(props.quotas?.requestsPerSecond !== undefined && { DYNALOG_QUOTA_REQUESTS_PER_SECOND: String(props.quotas.requestsPerSecond) }),
       ...(props.quotas?.bytesPerSecond !== undefined && { DYNALOG_QUOTA_BYTES_PER_SECOND: String(props.quotas.bytesPerSecond) }),
       ...(props.quotas?.producerIdsPerHour !== undefined && { DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: String(props.quotas.producerIdsPerHour) }),
@@ -225,6 +239,15 @@ export class Dynalog extends Construct {
       });
     }
     this.functions = functions;
+    this.dispatcher = this.createFunction("dispatcher", DISPATCHER_ACCESS, DISPATCHER_SETTINGS, {
+      environment,
+      logRetention,
+      memorySize: capacity.memoryMb("dispatcher"),
+      reservedConcurrency: capacity.reserved("dispatcher"),
+      awsSdk: props.awsSdk ?? "bundled",
+      restrictAttributes,
+    });
+    wireSubscriptionDispatcher(this, { dispatcher: this.dispatcher, logTable: this.tables.log, targets: subscriptionTargets });
 
     const apiLogs = new LogGroup(this, "ApiAccessLogs", { logGroupName: vendedLogGroupName(this, "api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
     const corsPreflight = props.cors && corsPreflightOptions(props.cors);
@@ -347,6 +370,8 @@ export class Dynalog extends Construct {
           ? { billingMode: BillingMode.PAY_PER_REQUEST }
           : { billingMode: BillingMode.PROVISIONED, readCapacity: billing.readCapacity, writeCapacity: billing.writeCapacity }),
         ...(definition.ttlAttribute && { timeToLiveAttribute: definition.ttlAttribute }),
+        // The log's stream wakes its consumers (infra/log-stream.ts: one view type for all).
+        ...(id === "log" && { stream: LOG_TABLE_STREAM_VIEW_TYPE }),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection,
         removalPolicy,

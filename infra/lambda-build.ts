@@ -12,8 +12,8 @@ import type { FunctionName } from "../shared/http/routes.js";
 /** Whether the functions carry the AWS SDK in their bundle or use the one in the Lambda runtime. */
 export type AwsSdkSource = "bundled" | "runtime";
 
-/** Every deployed function: the broker's route functions and the key API's authorizer. */
-export type LambdaFunctionName = FunctionName | "authorizer";
+/** Every deployed function: the broker's route functions, the key API's authorizer, the subscription dispatcher. */
+export type LambdaFunctionName = FunctionName | "authorizer" | "dispatcher";
 
 /** esbuild settings (the subset NodejsFunction exposes, with esbuild's names). */
 export interface LambdaBuildSettings {

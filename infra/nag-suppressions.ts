@@ -6,7 +6,7 @@ import { Validations } from "aws-cdk-lib";
 import type { Dynalog } from "./dynalog.js";
 
 export function acknowledgeNagFindings(broker: Dynalog): void {
-  for (const fn of [...Object.values(broker.functions), ...(broker.keyAuthorizer ? [broker.keyAuthorizer] : [])]) {
+  for (const fn of [...Object.values(broker.functions), broker.dispatcher, ...(broker.keyAuthorizer ? [broker.keyAuthorizer] : [])]) {
     Validations.of(fn).acknowledge({
       id: "AwsSolutions-L1",
       reason:

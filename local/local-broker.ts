@@ -117,9 +117,8 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     const authEnv = options.auth ? { DYNALOG_AUTH: "on", DYNALOG_SUPER_USERS: LOCAL_ADMIN } : {};
     const subscriptionEnv =
       options.subscriptions === false
-        ? { DYNALOG_SUBSCRIPTIONS: "off" }
+        ? {}
         : {
-            DYNALOG_SUBSCRIPTIONS: "on",
             DYNALOG_SUBSCRIPTION_ALLOW_HTTP: "true",
             DYNALOG_SUBSCRIPTION_LOCAL_MODULES: "true",
             DYNALOG_SUBSCRIPTION_FUNCTIONS: (options.subscriptions?.functionAllowList ?? []).join(","),

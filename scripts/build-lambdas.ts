@@ -13,7 +13,7 @@ import { lambdaBuildSettings, prebuiltBundleDir, type AwsSdkSource, type LambdaF
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(ROOT, "dist");
-const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer"];
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "dispatcher"];
 
 rmSync(path.join(DIST, "lambda"), { recursive: true, force: true });
 const builds = (["bundled", "runtime"] as const).flatMap((sdk: AwsSdkSource) =>

@@ -67,7 +67,7 @@ export function registerSubscriptionCommands(program: Command, client: () => Dyn
     .addOption(new Option("--delivery <mode>", "delivery guarantee").choices(["at-least-once", "exactly-once"]))
     .option("--starting-position <pos>", "earliest, latest (default), or a time (ms or ISO 8601)", startingPosition)
     .option("--max-batching-window-ms <ms>", "wait up to this long to fill a batch (default 0)", integer(0, 300_000))
-    .option("--timeout-ms <ms>", "per-invocation timeout (default 30000)", integer(1_000, 900_000))
+    .option("--timeout-ms <ms>", "per-invocation timeout (default 30000)", integer(1_000, 600_000))
     .action(async (name: string, opts: CreateOptions) => {
       if ((opts.webhook === undefined) === (opts.function === undefined)) throw new CommanderError(2, "dynalog.usage", "give exactly one of --webhook and --function");
       const created = await client()

@@ -9,7 +9,7 @@
  * the dispatcher accepted is committed, and only once, because the commit moves the input offsets
  * past the batch in the same transaction.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Broker } from "./broker.js";
 import { isDynalogError } from "../errors.js";
 import { MAX_RECORDS_PER_REQUEST } from "../limits.js";

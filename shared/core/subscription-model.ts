@@ -18,7 +18,8 @@ export const DEFAULT_MAX_RETRIES = 3;
 export const MAX_RETRIES_LIMIT = 10_000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MIN_TIMEOUT_MS = 1_000;
-export const MAX_TIMEOUT_MS = 900_000;
+/** 10 minutes: the deployed dispatcher (a 15-minute Lambda) must fit one invocation and its DynamoDB work. */
+export const MAX_TIMEOUT_MS = 600_000;
 export const MAX_WEBHOOK_URL_LENGTH = 2_048;
 const LAMBDA_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[a-zA-Z0-9_$-]{1,128})?$/;
 const LOCAL_MODULE = /^\/.{1,1000}\.(mjs|js|cjs)$/;

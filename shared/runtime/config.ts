@@ -23,8 +23,6 @@ export interface RuntimeConfig {
   readonly region: string;
   readonly broker: Partial<BrokerConfig>;
   readonly security: SecurityConfig;
-  /** Serve the push-subscription routes (set by the local broker, which runs the dispatcher). */
-  readonly subscriptions: boolean;
 }
 
 const positiveInt = z.string().regex(/^\d+$/).transform(Number);
@@ -61,8 +59,8 @@ const envSchema = z.object({
   DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: positiveInt.optional(),
   DYNALOG_QUOTA_WINDOW_MS: positiveInt.optional(),
   DYNALOG_QUOTA_FLUSH_INTERVAL_MS: positiveInt.optional(),
-  // Push subscriptions (docs/subscriptions.md): the local broker sets these; not deployed yet.
-  DYNALOG_SUBSCRIPTIONS: z.enum(["on", "off"]).default("off"),
+  // Push subscriptions (docs/subscriptions.md): http:// webhooks and module targets only locally;
+  // the CDK construct sets the function allow-list from its `subscriptionTargets`.
   DYNALOG_SUBSCRIPTION_ALLOW_HTTP: z.enum(["true", "false"]).default("false"),
   DYNALOG_SUBSCRIPTION_LOCAL_MODULES: z.enum(["true", "false"]).default("false"),
   /** Comma-separated Lambda ARNs (or prefixes ending in '*') subscriptions may target. */
@@ -126,6 +124,5 @@ export function runtimeConfigFromEnv(env: Record<string, string | undefined> = p
     region: e.AWS_REGION,
     broker,
     security,
-    subscriptions: e.DYNALOG_SUBSCRIPTIONS === "on",
   };
 }

@@ -49,7 +49,6 @@ export function lambdaHandler(fn: FunctionName, routes: readonly RouteHandlers[]
     functions: [fn],
     security,
     iamIdentity: iamCaller,
-    subscriptions: config.subscriptions,
     onUnexpectedError: (error) => telemetry.logger.error("unexpected error", error instanceof Error ? error : String(error)),
   });
   // Hono types the payload-v2 event and result with its own (structurally looser) shapes; they

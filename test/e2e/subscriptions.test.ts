@@ -19,7 +19,7 @@ let deadLetters: string;
 beforeAll(async () => {
   // As deployed: https only, no local modules, one function on the allow-list.
   harness = createTestBroker(await createTestTables("subs"), { config: { subscriptionFunctionAllowList: [ALLOWED_ARN] } });
-  served = await serveApp(createApi(harness.broker, { security: harness.security, subscriptions: true }));
+  served = await serveApp(createApi(harness.broker, { security: harness.security }));
   api = jsonClient(served.url);
   topic = topicName("subs");
   deadLetters = topicName("subs-dlq");

@@ -11,10 +11,16 @@ import { lambdaBuildSettings, type LambdaFunctionName } from "../../infra/lambda
 import { FUNCTION_NAMES } from "../../shared/http/routes.js";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
-const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer"];
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "dispatcher"];
 
 /** Bundled AWS SDK (the default): 348-512 KB measured; the margin absorbs dependency updates. */
 const BUDGET_BYTES = 560 * 1024;
+/**
+ * The subscription dispatcher also carries @aws-sdk/client-lambda (~125 KB, for function targets):
+ * 642 KB measured. It serves no request (a stream or the schedule wakes it), so its cold start
+ * delays a delivery, never an API call.
+ */
+const DISPATCHER_BUDGET_BYTES = 700 * 1024;
 
 /** Route modules only some functions may include (shared/http/function-routes/<fn>.ts). */
 const ROUTE_MODULES: Readonly<Record<string, readonly LambdaFunctionName[]>> = {
@@ -62,8 +68,8 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("the Lambda bundles", () => {
-  it(`stay within ${BUDGET_BYTES / 1024} KB each, the AWS SDK included`, () => {
-    for (const fn of FUNCTIONS) expect(bundles.get(fn)!.bytes, fn).toBeLessThanOrEqual(BUDGET_BYTES);
+  it(`stay within ${BUDGET_BYTES / 1024} KB each (the dispatcher ${DISPATCHER_BUDGET_BYTES / 1024} KB), the AWS SDK included`, () => {
+    for (const fn of FUNCTIONS) expect(bundles.get(fn)!.bytes, fn).toBeLessThanOrEqual(fn === "dispatcher" ? DISPATCHER_BUDGET_BYTES : BUDGET_BYTES);
   });
 
   it("carry only their own routes' modules", () => {

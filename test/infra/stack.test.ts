@@ -101,8 +101,9 @@ describe("tables", () => {
 
 describe("functions", () => {
   it("runs one nodejs22.x arm64 function per handler, ESM-bundled", () => {
-    // Plus the key API's authorizer (test/infra/key-api.test.ts).
-    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 1);
+    // Plus the key API's authorizer (test/infra/key-api.test.ts) and the subscription dispatcher
+    // (test/infra/subscriptions-stack.test.ts).
+    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 2);
     for (const fn of FUNCTION_NAMES) {
       expect(resources[logicalId(broker.functions[fn])]!.Properties).toMatchObject({
         Runtime: "nodejs22.x",
@@ -191,6 +192,8 @@ describe("IAM: least privilege per function", () => {
       "producers:Query", "producers:GetItem", "producers:BatchWriteItem",
       // Deleting a consumer group (no live members): its group and member items, then its offsets.
       "offsets:Query", "offsets:Scan", "offsets:DeleteItem", "offsets:ConditionCheckItem", "offsets:BatchWriteItem",
+      // Push subscriptions: their items, and the starting offsets a new one pins for its group.
+      "offsets:GetItem", "offsets:PutItem",
       ...AUTH, "security:PutItem", "security:UpdateItem", "security:DeleteItem", "security:Scan",
     ],
     // partitions:GetItem: settling a dead writer's sequence claim checks the log start (docs/append.md).
@@ -241,10 +244,13 @@ describe("IAM: least privilege per function", () => {
     expect(grants.some((g) => g.startsWith("producers:") || g.startsWith("offsets:"))).toBe(false);
   });
 
-  it("produce cannot touch committed offsets; only commit and transactions write them, admin reads and deletes groups", () => {
+  it("produce cannot touch committed offsets; commit and transactions write them, admin reads and deletes groups and writes subscriptions", () => {
     const writesOffsets = FUNCTION_NAMES.filter((fn) => dynamoGrants(fn).some((g) => /^offsets:(Put|Update)/.test(g)));
-    expect(writesOffsets.sort()).toEqual(["commit", "transactions"]);
-    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:")).sort()).toEqual(["offsets:BatchWriteItem", "offsets:ConditionCheckItem", "offsets:DeleteItem", "offsets:Query", "offsets:Scan"]);
+    // admin: a subscription's item, and its group's starting offsets (pinned at create, never moved after).
+    expect(writesOffsets.sort()).toEqual(["admin", "commit", "transactions"]);
+    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:")).sort()).toEqual([
+      "offsets:BatchWriteItem", "offsets:ConditionCheckItem", "offsets:DeleteItem", "offsets:GetItem", "offsets:PutItem", "offsets:Query", "offsets:Scan",
+    ]);
     expect(dynamoGrants("produce").some((g) => g.startsWith("offsets:"))).toBe(false);
   });
 
