@@ -120,6 +120,8 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
         ? {}
         : {
             DYNALOG_SUBSCRIPTION_ALLOW_HTTP: "true",
+            // Webhooks on this machine are the point of a local broker; `env` may turn the guard on.
+            DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD: "off",
             DYNALOG_SUBSCRIPTION_LOCAL_MODULES: "true",
             DYNALOG_SUBSCRIPTION_FUNCTIONS: (options.subscriptions?.functionAllowList ?? []).join(","),
           };
@@ -142,6 +144,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
             endpoint,
             tables: tableNames(tablePrefix),
             config: runtimeConfigFromEnv().broker,
+            webhookGuard: runtimeConfigFromEnv().webhookGuard,
             autoStart: options.subscriptions?.autoStart,
             onError: (error, where) => console.error(`dynalog: subscription ${where.subscription}${where.partition === undefined ? "" : `/${where.partition}`}: ${error instanceof Error ? error.message : String(error)}`),
           });

@@ -51,6 +51,8 @@ export interface BrokerDependencies {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly observer?: BrokerObserver;
+  /** See BrokerContext.webhookCheck; default none (local runs). */
+  readonly webhookCheck?: (url: string) => Promise<void>;
 }
 
 export type Broker = ReturnType<typeof createBroker>;
@@ -63,6 +65,7 @@ export function createBroker(deps: BrokerDependencies) {
     sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: deps.random ?? Math.random,
     observer: deps.observer,
+    webhookCheck: deps.webhookCheck,
   };
   const topics = new TopicCatalog(ctx);
   const reader = new LogReader(ctx);

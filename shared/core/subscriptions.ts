@@ -66,6 +66,7 @@ export class Subscriptions {
     const valid = validateSubscription(input, this.ctx.config);
     validateTopicName(valid.topic);
     if (valid.deadLetterTopic !== null) validateTopicName(valid.deadLetterTopic);
+    if (valid.target.kind === "webhook") await this.ctx.webhookCheck?.(valid.target.url);
     const topic = await this.topics.require(valid.topic, { fresh: true });
     if (valid.deadLetterTopic !== null) await this.topics.require(valid.deadLetterTopic, { fresh: true });
     if (await this.store.get(valid.name)) throw alreadyExists(valid.name);

@@ -23,6 +23,8 @@ export interface RuntimeConfig {
   readonly region: string;
   readonly broker: Partial<BrokerConfig>;
   readonly security: SecurityConfig;
+  /** Webhooks reach public addresses only, checked at create and at every delivery (webhook-guard.ts). */
+  readonly webhookGuard: boolean;
 }
 
 const positiveInt = z.string().regex(/^\d+$/).transform(Number);
@@ -65,6 +67,8 @@ const envSchema = z.object({
   DYNALOG_SUBSCRIPTION_LOCAL_MODULES: z.enum(["true", "false"]).default("false"),
   /** Comma-separated Lambda ARNs (or prefixes ending in '*') subscriptions may target. */
   DYNALOG_SUBSCRIPTION_FUNCTIONS: z.string().default(""),
+  /** SSRF protection of webhooks: on wherever it is not turned off (npm start turns it off). */
+  DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD: z.enum(["on", "off"]).default("on"),
   // Milliseconds, or "forever".
   DYNALOG_DEFAULT_RETENTION_MS: z
     .union([z.literal("forever"), positiveInt.refine((ms) => ms >= MIN_RETENTION_MS && ms <= MAX_RETENTION_MS, `must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}`)])
@@ -124,5 +128,6 @@ export function runtimeConfigFromEnv(env: Record<string, string | undefined> = p
     region: e.AWS_REGION,
     broker,
     security,
+    webhookGuard: e.DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD === "on",
   };
 }

@@ -24,6 +24,7 @@ import { dynamoDbClientCreated } from "./client-hooks.js";
 import { runtimeConfigFromEnv } from "./config.js";
 import { createInvoker } from "./invokers.js";
 import { dynamoDbClientConfig } from "./lambda.js";
+import { createWebhookGuard } from "./webhook-guard.js";
 
 /** A DynamoDB Stream batch (event source mapping) or anything else (the schedule's event: a sweep). */
 export type DispatcherEvent = { readonly Records: readonly LogStreamRecord[] } | { readonly source?: string; readonly "detail-type"?: string };
@@ -82,7 +83,7 @@ export function lambdaDispatcher(): (event: DispatcherEvent, context: Context) =
   const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker });
   const dispatcher = new Dispatcher({
     broker,
-    invoker: createInvoker(),
+    invoker: createInvoker(config.webhookGuard ? { guard: createWebhookGuard() } : {}),
     // The time budget, not a batch count, ends a deployed run.
     maxBatchesPerRun: 1_000,
     onError: (error, where) => logger.error("subscription partition run failed", { ...where, error: error instanceof Error ? error.message : String(error) }),

@@ -10,7 +10,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Invoker } from "../../shared/core/dispatch-event.js";
 import { DEADLINE_MARGIN_MS } from "../../shared/core/dispatch-partition.js";
 import { Dispatcher } from "../../shared/core/dispatch.js";
+import { createBroker } from "../../shared/core/broker.js";
 import { createDispatcherHandler } from "../../shared/runtime/dispatcher-lambda.js";
+import { createWebhookGuard } from "../../shared/runtime/webhook-guard.js";
 import { createTestBroker, createTestTables, TestClock, topicName, type TestBroker } from "../support/broker.js";
 import { uniqueName } from "../support/dynamodb.js";
 
@@ -96,5 +98,17 @@ describe("the deployed dispatcher handler", () => {
     expect(received.get(`${name}/0`)).toEqual([0, 1, 2, 3, 4, 5]);
     description = await harness.broker.describeSubscription(name);
     expect(description.partitions[0]).toMatchObject({ committedOffset: 6, delivered: 6, leaseUntil: 0 });
+  });
+
+  it("with the webhook guard (deployed), create refuses a host that resolves to a private address, writing nothing", async () => {
+    const topic = topicName("guarded");
+    await harness.broker.createTopic({ name: topic, partitions: 1 });
+    const resolve = async (host: string) => [{ address: host === "public.example.com" ? "93.184.216.34" : "169.254.169.254", family: 4 }];
+    const guarded = createBroker({ storage: harness.storage, clock: clock.now, webhookCheck: createWebhookGuard({ resolve }).check });
+    const before = harness.writes.total;
+    const error = await guarded.createSubscription({ name: uniqueName("guarded"), topic, webhook: "https://metadata.example.com/latest" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "SUBSCRIPTION_TARGET_NOT_ALLOWED", status: 400, details: { address: "169.254.169.254" } });
+    expect(harness.writes.total).toBe(before);
+    await expect(guarded.createSubscription({ name: uniqueName("guarded"), topic, webhook: "https://public.example.com/hook" })).resolves.toMatchObject({ state: "active" });
   });
 });
