@@ -120,8 +120,8 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
         ? {}
         : {
             DYNALOG_SUBSCRIPTION_ALLOW_HTTP: "true",
-            // Webhooks on this machine are the point of a local broker; `env` may turn the guard on.
-            DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD: "off",
+            // Webhooks on this machine are the point of a local broker; the environment (or `env`) may turn the guard on.
+            DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD: process.env["DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD"] ?? "off",
             DYNALOG_SUBSCRIPTION_LOCAL_MODULES: "true",
             DYNALOG_SUBSCRIPTION_FUNCTIONS: (options.subscriptions?.functionAllowList ?? []).join(","),
           };
