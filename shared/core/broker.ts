@@ -166,6 +166,7 @@ export function createBroker(deps: BrokerDependencies) {
     pauseSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.pause(name),
     resumeSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.resume(name),
     deleteSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.delete(name),
+    rotateSubscriptionSecret: (name: string, graceMs?: number): Promise<SubscriptionRecord> => subscriptions.rotateSecret(name, graceMs),
     /** The dispatcher's leases and counters (shared/core/dispatch.ts). */
     subscriptionStore: ctx.storage.subscriptions,
 

@@ -45,7 +45,7 @@ export type RouteId =
   | UpstashRouteId
   | SubscriptionRouteId;
 
-export type SubscriptionRouteId = "createSubscription" | "listSubscriptions" | "describeSubscription" | "pauseSubscription" | "resumeSubscription" | "deleteSubscription";
+export type SubscriptionRouteId = "createSubscription" | "listSubscriptions" | "describeSubscription" | "pauseSubscription" | "resumeSubscription" | "deleteSubscription" | "rotateSubscriptionSecret";
 
 export interface RouteDefinition {
   readonly id: RouteId;
@@ -97,6 +97,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "deleteSubscription", method: "DELETE", path: "/v1/subscriptions/:name", fn: "admin" },
   { id: "pauseSubscription", method: "POST", path: "/v1/subscriptions/:name/pause", fn: "admin" },
   { id: "resumeSubscription", method: "POST", path: "/v1/subscriptions/:name/resume", fn: "admin" },
+  { id: "rotateSubscriptionSecret", method: "POST", path: "/v1/subscriptions/:name/rotate-secret", fn: "admin" },
   // The Upstash-compatible dialect (docs/upstash.md), at the root as @upstash/kafka calls it.
   { id: "upstashProduce", method: "POST", path: "/produce", fn: "produce" },
   { id: "upstashFetch", method: "POST", path: "/fetch", fn: "fetch" },

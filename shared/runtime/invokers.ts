@@ -19,9 +19,17 @@ const MAX_RESPONSE_BYTES = 1_048_576;
  * timestamp is signed too, so a receiver can refuse replays older than a few minutes
  * (docs/subscriptions.md, "Verifying webhook signatures").
  */
-export function signatureHeader(secret: string, body: string, nowSeconds: number): string {
-  const signature = createHmac("sha256", secret).update(`${nowSeconds}.${body}`).digest("hex");
-  return `t=${nowSeconds},v1=${signature}`;
+export function signatureHeader(secret: string, body: string, nowSeconds: number, previousSecret?: string): string {
+  const sign = (key: string) => createHmac("sha256", key).update(`${nowSeconds}.${body}`).digest("hex");
+  // During a rotation's grace period both keys sign, as Stripe does: a receiver accepts the
+  // delivery when any v1 matches the key it has.
+  return `t=${nowSeconds},v1=${sign(secret)}${previousSecret === undefined ? "" : `,v1=${sign(previousSecret)}`}`;
+}
+
+/** The rotated-out secret while its grace period lasts. */
+function previousSecretAt(subscription: SubscriptionRecord, now: number): string | undefined {
+  const previous = subscription.previousSecret;
+  return previous && previous.until > now ? previous.secret : undefined;
 }
 
 const describe = (error: unknown): string => {
@@ -56,7 +64,7 @@ export function webhookInvoker(options: WebhookInvokerOptions = {}) {
       "content-type": "application/json",
       "user-agent": "dynalog-dispatcher",
       [SUBSCRIPTION_HEADER]: subscription.name,
-      [SIGNATURE_HEADER]: signatureHeader(subscription.secret, body, Math.floor(clock() / 1000)),
+      [SIGNATURE_HEADER]: signatureHeader(subscription.secret, body, Math.floor(clock() / 1000), previousSecretAt(subscription, clock())),
     };
     const signal = AbortSignal.timeout(subscription.timeoutMs);
     try {

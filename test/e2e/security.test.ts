@@ -106,6 +106,7 @@ function routeCases(topic: string, doomed: string, group: string, subscription: 
     pauseSubscription: { method: "POST", path: `/v1/subscriptions/${subscription}/pause`, denied: "CLUSTER_AUTHORIZATION_FAILED" },
     resumeSubscription: { method: "POST", path: `/v1/subscriptions/${subscription}/resume`, denied: "CLUSTER_AUTHORIZATION_FAILED" },
     deleteSubscription: { method: "DELETE", path: `/v1/subscriptions/${subscription}-doomed`, denied: "CLUSTER_AUTHORIZATION_FAILED" },
+    rotateSubscriptionSecret: { method: "POST", path: `/v1/subscriptions/${subscription}/rotate-secret`, body: { gracePeriodMs: 60_000 }, denied: "CLUSTER_AUTHORIZATION_FAILED" },
   };
 }
 

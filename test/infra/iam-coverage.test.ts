@@ -406,6 +406,7 @@ beforeAll(async () => {
   expect((await call("admin", "GET", `/v1/subscriptions/${subscription}`)).status).toBe(200);
   expect((await call("admin", "POST", `/v1/subscriptions/${subscription}-gone/pause`)).status).toBe(200);
   expect((await call("admin", "POST", `/v1/subscriptions/${subscription}-gone/resume`)).status).toBe(200);
+  expect((await call("admin", "POST", `/v1/subscriptions/${subscription}-gone/rotate-secret`, { gracePeriodMs: 60_000 })).status).toBe(200);
   expect((await call("admin", "DELETE", `/v1/subscriptions/${subscription}-gone`)).status).toBe(200);
   subscriptionName = subscription;
 
