@@ -84,7 +84,8 @@ export async function startWorld(endpoint?: string): Promise<BenchWorld> {
     cleanups.push(() => client.destroy());
     const meter = new CapacityMeter(tables.log);
     meter.attach(client);
-    const broker = createBroker({ storage: createDynamoStorage(client, tables) });
+    // Plain-http webhooks: the subscription bench's target is a server in this process.
+    const broker = createBroker({ storage: createDynamoStorage(client, tables), config: { subscriptionAllowHttp: true } });
     const app = createApi(broker, { onUnexpectedError: (error) => console.error("unexpected server error:", error) });
     const serverMs: ServerTimes = { produce: [], fetch: [], other: [] };
     // The handler's own time, body read and response built (what a Lambda invocation would run).

@@ -87,6 +87,15 @@ export function resumeSubscription(transport: Transport, name: string): Promise<
   return transport.request({ method: "POST", path: path(name, "/resume"), idempotent: true });
 }
 
+/** A new signing secret (shown once); the old one keeps signing deliveries for the grace period (default 24 h). */
+export function rotateSubscriptionSecret(
+  transport: Transport,
+  name: string,
+  options: { readonly gracePeriodMs?: number } = {},
+): Promise<SubscriptionInfo & { readonly secret: string; readonly previousSecretExpiresAt: string | null }> {
+  return transport.request({ method: "POST", path: path(name, "/rotate-secret"), body: options, idempotent: false });
+}
+
 export async function deleteSubscription(transport: Transport, name: string): Promise<void> {
   await transport.request({ method: "DELETE", path: path(name), idempotent: false });
 }

@@ -356,6 +356,11 @@ export class Admin {
     return subscriptions.resumeSubscription(this.transport, name);
   }
 
+  /** A new webhook signing secret, answered once; the old one also signs for `gracePeriodMs` (default 24 h). */
+  rotateSubscriptionSecret(name: string, options: { readonly gracePeriodMs?: number } = {}) {
+    return subscriptions.rotateSubscriptionSecret(this.transport, name, options);
+  }
+
   /** Stops delivery for good; the group's committed offsets stay (deleteGroups forgets them). */
   deleteSubscription(name: string): Promise<void> {
     return subscriptions.deleteSubscription(this.transport, name);

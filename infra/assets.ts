@@ -40,6 +40,11 @@ export function consoleFunctionBundle(assembly: CloudAssembly, broker: Dynalog):
   return bundleOf(assembly, broker.console.function, "console");
 }
 
+/** Absolute path of the push-subscription dispatcher's bundled `index.mjs`. */
+export function dispatcherBundle(assembly: CloudAssembly, broker: Dynalog): string {
+  return bundleOf(assembly, broker.dispatcher, "dispatcher");
+}
+
 function bundleOf(assembly: CloudAssembly, fn: LambdaFunction, name: string): string {
   const stack = Stack.of(fn);
   const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, TemplateResource> };

@@ -16,7 +16,7 @@
  */
 import type { FunctionName } from "../shared/http/routes.js";
 
-export type CapacityFunction = FunctionName | "authorizer";
+export type CapacityFunction = FunctionName | "authorizer" | "dispatcher";
 
 /** Lambda keeps at least this many executions unreserved in every account (Lambda quotas page). */
 export const LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100;

@@ -39,6 +39,8 @@ export class DynalogStack extends Stack {
  *   dynalog:accountConcurrency=1000 the account's Lambda concurrency quota, to check reservations against
  *   dynalog:holeTimeoutMs=30000     gap age after which readers fill a dead writer's gap (default:
  *                                   derived from the writers' timeouts, 18 s; a smaller unsafe value is refused)
+ *   dynalog:subscriptionTargets=arn:…,arn:…:function:team-*
+ *                                   Lambda functions push subscriptions may invoke (default none: webhooks only)
  */
 function propsFromContext(scope: Construct): DynalogProps {
   const get = (key: string): string | undefined => {
@@ -55,6 +57,7 @@ function propsFromContext(scope: Construct): DynalogProps {
   const holeTimeoutMs = get("holeTimeoutMs");
   const fetchConcurrency = get("fetchConcurrency");
   const accountConcurrency = get("accountConcurrency");
+  const subscriptionTargets = get("subscriptionTargets");
   for (const [key, value] of [["fetchConcurrency", fetchConcurrency], ["accountConcurrency", accountConcurrency]] as const) {
     if (value !== undefined && !/^\d+$/.test(value)) throw new Error(`dynalog:${key} must be a whole number, got "${value}"`);
   }
@@ -73,6 +76,7 @@ function propsFromContext(scope: Construct): DynalogProps {
     ...(dashboard !== undefined && { dashboard: dashboard !== "false" }),
     ...(retentionHours !== undefined && { defaultTopicRetention: Duration.hours(Number(retentionHours)) }),
     ...(auth !== undefined && { auth: { mode: auth } }),
+    ...(subscriptionTargets !== undefined && { subscriptionTargets: subscriptionTargets.split(",").map((t) => t.trim()).filter((t) => t !== "") }),
     ...(superUsers !== undefined && { superUsers: superUsers.split(",").map((p) => p.trim()).filter((p) => p !== "") }),
   };
 }

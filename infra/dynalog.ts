@@ -13,7 +13,7 @@ import { Annotations, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type CorsPreflightOptions, type IHttpRouteAuthorizer } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import { AttributeType, BillingMode, StreamViewType, Table } from "aws-cdk-lib/aws-dynamodb";
+import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement, Role, ServicePrincipal, type IGrantable } from "aws-cdk-lib/aws-iam";
 import { Architecture, Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -25,7 +25,7 @@ import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../shared/limits.js";
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_DEFAULT_MAX_AGE_SECONDS, CORS_EXPOSE_HEADERS, type CorsPolicy } from "../shared/http/cors.js";
 import type { LogLevel } from "../shared/runtime/config.js";
 import { TABLES, TABLE_IDS, type TableId } from "../shared/storage/tables.js";
-import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, gatewayTimeoutProblems, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, type FunctionSettings } from "./functions.js";
+import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, DISPATCHER_SETTINGS, gatewayTimeoutProblems, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, type FunctionSettings } from "./functions.js";
 import { accessLogFormat, vendedLogGroupName } from "./access-logs.js";
 import { DynalogConsole, isConsoleRoute } from "./console.js";
 import { resolveCapacity, type CapacityProps } from "./capacity.js";
@@ -35,7 +35,9 @@ import { bundlingOptions } from "./bundling.js";
 import { CompactionSchedule, compactorSettings, DEFAULT_COMPACTION_RATE, type CompactionScheduleProps } from "./compactor-schedule.js";
 import { prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "./lambda-build.js";
 import { DynalogNotifications } from "./notifications.js";
-import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
+import { LOG_TABLE_STREAM_VIEW_TYPE } from "./log-stream.js";
+import { validateSubscriptionTargets, wireSubscriptionDispatcher } from "./subscriptions.js";
+import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
 
 /**
  * The functions' runtime. nodejs22.x is what the project builds for (esbuild target node22) and
@@ -157,6 +159,12 @@ export interface DynalogProps extends CapacityProps {
    * idle consumers wait on a connection instead of a long poll. Default: off.
    */
   readonly notifications?: boolean;
+  /**
+   * Lambda functions push subscriptions may invoke (docs/subscriptions.md): function ARNs, or ARN
+   * prefixes ending in '*'. The dispatcher's role gets `lambda:InvokeFunction` on exactly these,
+   * and the broker refuses a subscription naming any other function. Default: none (webhooks only).
+   */
+  readonly subscriptionTargets?: readonly string[];
 }
 
 export class Dynalog extends Construct {
@@ -176,6 +184,8 @@ export class Dynalog extends Construct {
   readonly keyAuthorizer?: LambdaFunction;
   /** The web console on the key API (static files only; see infra/console.ts). */
   readonly console?: DynalogConsole;
+  /** The push-subscription dispatcher, woken by the log table's stream and a schedule (infra/subscriptions.ts). */
+  readonly dispatcher: LambdaFunction;
   readonly serviceName: string;
   readonly observability: DynalogObservability;
   /** The scheduled compactor (absent with `compaction: false`). */
@@ -197,6 +207,8 @@ export class Dynalog extends Construct {
       throw new Error(`defaultTopicRetention must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS} ms`);
     }
 
+    const subscriptionTargets = props.subscriptionTargets ?? [];
+    validateSubscriptionTargets(subscriptionTargets);
     const capacity = resolveCapacity(props);
     for (const warning of capacity.warnings) Annotations.of(this).addWarningV2("dynalog:fetch-concurrency", warning);
     if ((props.superUsers ?? []).length === 0) {
@@ -221,6 +233,8 @@ export class Dynalog extends Construct {
       // Every deployed request is authenticated and checked against the ACLs.
       DYNALOG_AUTH: "on",
       DYNALOG_SUPER_USERS: (props.superUsers ?? []).map(normalizePrincipal).join(","),
+      // The functions subscriptions may name: what the dispatcher's role may invoke.
+      DYNALOG_SUBSCRIPTION_FUNCTIONS: subscriptionTargets.join(","),
       ...(props.quotas?.requestsPerSecond !== undefined && { DYNALOG_QUOTA_REQUESTS_PER_SECOND: String(props.quotas.requestsPerSecond) }),
       ...(props.quotas?.bytesPerSecond !== undefined && { DYNALOG_QUOTA_BYTES_PER_SECOND: String(props.quotas.bytesPerSecond) }),
       ...(props.quotas?.producerIdsPerHour !== undefined && { DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: String(props.quotas.producerIdsPerHour) }),
@@ -249,6 +263,15 @@ export class Dynalog extends Construct {
       });
     }
     this.functions = functions;
+    this.dispatcher = this.createFunction("dispatcher", DISPATCHER_ACCESS, DISPATCHER_SETTINGS, {
+      environment,
+      logRetention,
+      memorySize: capacity.memoryMb("dispatcher"),
+      reservedConcurrency: capacity.reserved("dispatcher"),
+      awsSdk: props.awsSdk ?? "bundled",
+      restrictAttributes,
+    });
+    wireSubscriptionDispatcher(this, { dispatcher: this.dispatcher, logTable: this.tables.log, targets: subscriptionTargets });
 
     if (props.compaction !== false) {
       const rate = props.compaction?.rate ?? DEFAULT_COMPACTION_RATE;
@@ -344,7 +367,11 @@ export class Dynalog extends Construct {
       ...(this.keyApi && { keyApi: this.keyApi }),
       ...(this.keyAuthorizer && { keyAuthorizer: this.keyAuthorizer }),
       ...(this.console && { consoleFunction: this.console.function }),
-      backgroundFunctions: [...(this.compactor ? [["compactor", this.compactor] as const] : [])],
+      backgroundFunctions: [
+        ["dispatcher", this.dispatcher] as const,
+        ...(this.compactor ? [["compactor", this.compactor] as const] : []),
+        ...(this.notifications ? [["notifier", this.notifications.notifierFunction] as const, ["notify-connect", this.notifications.connectFunction] as const] : []),
+      ],
       alarms: props.alarms ?? true,
       alarmTopic: props.alarmTopic,
       dashboard: props.dashboard ?? true,
@@ -407,7 +434,8 @@ export class Dynalog extends Construct {
           ? { billingMode: BillingMode.PAY_PER_REQUEST }
           : { billingMode: BillingMode.PROVISIONED, readCapacity: billing.readCapacity, writeCapacity: billing.writeCapacity }),
         ...(definition.ttlAttribute && { timeToLiveAttribute: definition.ttlAttribute }),
-        ...(definition.streamView && { stream: StreamViewType[definition.streamView] }),
+        // The log's stream wakes its consumers (infra/log-stream.ts: one view type for all).
+        ...(id === "log" && { stream: LOG_TABLE_STREAM_VIEW_TYPE }),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection,
         removalPolicy,

@@ -61,6 +61,13 @@ export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>>
  */
 export const AUTHORIZER_SETTINGS: FunctionSettings = { timeout: Duration.seconds(5), description: "Dynalog API-key authorizer (the key API)" };
 
+/**
+ * The push-subscription dispatcher (not behind API Gateway): Lambda's longest timeout, so a run
+ * fits one invocation of the longest target timeout (MAX_TIMEOUT_MS, 10 minutes) with time to
+ * spare; the run's time budget stops it from starting a batch that could not finish.
+ */
+export const DISPATCHER_SETTINGS: FunctionSettings = { timeout: Duration.minutes(15), description: "Dynalog push-subscription dispatcher (log stream and a schedule)" };
+
 /** Problems with the functions' timeouts against API Gateway's 30 s (empty when none). */
 export function gatewayTimeoutProblems(): string[] {
   const before = AUTHORIZER_SETTINGS.timeout.toMilliseconds() + GATEWAY_TIMEOUT_MARGIN_MS;

@@ -7,7 +7,7 @@ import { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import type { Dynalog } from "./dynalog.js";
 
 export function acknowledgeNagFindings(broker: Dynalog): void {
-  // Every function the construct creates (route functions, authorizer, compactor, console, notifications), so a new one needs no new line here.
+  // Every function the construct creates (route functions, authorizer, dispatcher, compactor, console, notifications), so a new one needs no new line here.
   for (const fn of broker.node.findAll().filter((c): c is LambdaFunction => c instanceof LambdaFunction)) {
     Validations.of(fn).acknowledge({
       id: "AwsSolutions-L1",

@@ -105,6 +105,10 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     offsets: [
       { actions: ["Query", "Scan"], why: "describe a group (its items and offsets), list groups (scan)" },
       { actions: ["DeleteItem", "ConditionCheckItem", "BatchWriteItem"], why: "delete a group: its group and expired member items (a conditional transaction; without a group item, a check that none appeared), then its offsets (batch delete)" },
+      {
+        actions: ["GetItem", "PutItem"],
+        why: "push subscriptions (subscription-store.ts): read one, create it (conditional put) and pin its group's starting offsets, pause/resume/rotate (versioned put); delete uses the grants above",
+      },
     ],
     security: [
       ...AUTHENTICATING,
@@ -198,4 +202,44 @@ export const COMPACTOR_ACCESS: FunctionAccess = {
  */
 export const AUTHORIZER_ACCESS: FunctionAccess = {
   security: [{ actions: ["GetItem"], why: "look up the API key (hashed secret, principal, revocation)" }],
+};
+
+/**
+ * The push-subscription dispatcher (shared/runtime/dispatcher-lambda.ts), woken by the log
+ * table's stream and a schedule, not by a route. It reads like a consumer (partition heads, the
+ * log, voids and hints included), keeps its leases, counters and commits in the offsets table, and
+ * writes to topics only for dead letters (a produce: reserve, append) and exactly-once outputs (a
+ * transaction commit under the partition's transactional id). Its stream read and the Lambda
+ * invoke of the allow-listed targets are granted by the construct (infra/dynalog.ts), not here.
+ *
+ * It reserves offsets but is not one of the writers the hole timeout is derived from
+ * (reservingFunctions covers route functions): its Lambda timeout is long (a run may wait on a
+ * 10-minute target), but it never holds a reservation across an invocation — it reserves and
+ * appends back to back, as produce does. A dispatcher stalled past the hole timeout between the
+ * two finds its slot voided; its conditional write fails, and the batch is retried (docs/subscriptions.md).
+ */
+export const DISPATCHER_ACCESS: FunctionAccess = {
+  topics: [{ actions: ["GetItem"], why: "look up the subscribed topic, the dead-letter and output topics" }],
+  partitions: [
+    { actions: ["GetItem"], why: "read a partition's head (its high watermark and log start)" },
+    READER_WRITES.partitions,
+    { actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets for dead letters and exactly-once outputs, give unused ones back" },
+  ],
+  log: [
+    READER.log,
+    READER_WRITES.log,
+    { actions: ["PutItem"], why: "append dead letters and exactly-once outputs (write-once batches; in the commit transaction)" },
+  ],
+  producers: [
+    {
+      actions: ["GetItem", "PutItem", "UpdateItem"],
+      why: "exactly-once: init the partition's transactional id (fencing), read and advance it and put the transaction's trace items in the commit transaction",
+    },
+  ],
+  offsets: [
+    {
+      actions: ["Query", "PutItem", "UpdateItem", "ConditionCheckItem"],
+      why: "list subscriptions and their partition states (Query); leases, counters and retries (conditional UpdateItem); the group's committed offsets (read, memberless commit checking the group)",
+    },
+  ],
 };

@@ -9,6 +9,7 @@ import { Dispatcher } from "../shared/core/dispatch.js";
 import type { BrokerConfig } from "../shared/core/context.js";
 import { dynamoDbClientCreated } from "../shared/runtime/client-hooks.js";
 import { createInvoker } from "../shared/runtime/invokers.js";
+import { createWebhookGuard } from "../shared/runtime/webhook-guard.js";
 import { createDynamoStorage } from "../shared/storage/dynamo-storage.js";
 import type { TableNames } from "../shared/storage/tables.js";
 import { localDynamoDbClientConfig } from "./dynamodb-local.js";
@@ -24,6 +25,8 @@ export interface LocalDispatcherOptions {
   readonly config: Partial<BrokerConfig>;
   /** How often an idle dispatcher looks for records (ms); default 250. */
   readonly idleMs?: number;
+  /** Deliver webhooks to public addresses only (DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD=on); default off locally. */
+  readonly webhookGuard?: boolean;
   /** Start the background loop (default true); tests may drive `dispatcher.drain()` themselves. */
   readonly autoStart?: boolean;
   readonly onError?: (error: unknown, where: { readonly subscription: string; readonly partition?: number }) => void;
@@ -33,7 +36,7 @@ export function startLocalDispatcher(options: LocalDispatcherOptions): LocalDisp
   // Created like the handlers' clients, so chaos mode (local/faults) reaches the dispatcher too.
   const client = dynamoDbClientCreated(new DynamoDBClient(localDynamoDbClientConfig(options.endpoint)));
   const broker = createBroker({ storage: createDynamoStorage(client, options.tables), config: options.config });
-  const dispatcher = new Dispatcher({ broker, invoker: createInvoker(), onError: options.onError });
+  const dispatcher = new Dispatcher({ broker, invoker: createInvoker(options.webhookGuard ? { guard: createWebhookGuard() } : {}), onError: options.onError });
   if (options.autoStart !== false) dispatcher.start(options.idleMs ?? 250);
   return {
     dispatcher,

@@ -11,7 +11,7 @@ import { applyCors } from "./cors.js";
 import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES, LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES } from "../shared/limits.js";
 import type { CorsPolicy } from "../shared/http/cors.js";
 import { isConsolePath } from "../shared/http/console-routes.js";
-import { ROUTES, SUBSCRIPTION_ROUTES, apiGatewayPath, matchesPath, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
+import { ROUTES, apiGatewayPath, matchesPath, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 export type FunctionHandlers = Readonly<Record<FunctionName, LambdaHandler>>;
@@ -44,7 +44,7 @@ async function handle(handlers: FunctionHandlers, request: IncomingMessage, resp
   const url = new URL(request.url ?? "/", "http://localhost");
   const method = (request.method ?? "GET").toUpperCase();
   // Locally the subscription routes are served too: the local broker runs their dispatcher.
-  const candidates = [...ROUTES, ...SUBSCRIPTION_ROUTES].filter((route) => matchesPath(route, url.pathname));
+  const candidates = ROUTES.filter((route) => matchesPath(route, url.pathname));
   const route = candidates.find((r) => r.method === method);
   if (!route) {
     if (candidates.length === 0) return sendError(response, new DynalogError("NOT_FOUND", `No route ${method} ${url.pathname}`));

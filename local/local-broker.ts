@@ -126,10 +126,11 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     const authEnv = options.auth ? { DYNALOG_AUTH: "on", DYNALOG_SUPER_USERS: LOCAL_ADMIN } : {};
     const subscriptionEnv =
       options.subscriptions === false
-        ? { DYNALOG_SUBSCRIPTIONS: "off" }
+        ? {}
         : {
-            DYNALOG_SUBSCRIPTIONS: "on",
             DYNALOG_SUBSCRIPTION_ALLOW_HTTP: "true",
+            // Webhooks on this machine are the point of a local broker; the environment (or `env`) may turn the guard on.
+            DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD: process.env["DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD"] ?? "off",
             DYNALOG_SUBSCRIPTION_LOCAL_MODULES: "true",
             DYNALOG_SUBSCRIPTION_FUNCTIONS: (options.subscriptions?.functionAllowList ?? []).join(","),
           };
@@ -164,6 +165,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
             endpoint,
             tables: tableNames(tablePrefix),
             config: runtimeConfigFromEnv().broker,
+            webhookGuard: runtimeConfigFromEnv().webhookGuard,
             autoStart: options.subscriptions?.autoStart,
             onError: (error, where) => console.error(`dynalog: subscription ${where.subscription}${where.partition === undefined ? "" : `/${where.partition}`}: ${error instanceof Error ? error.message : String(error)}`),
           });

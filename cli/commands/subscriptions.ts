@@ -4,7 +4,7 @@
  *   dynalog subscriptions create NAME --topic T (--webhook URL | --function ARN|./handler.mjs)
  *       [--batch-size N] [--max-retries N] [--dead-letter-topic D] [--delivery at-least-once|exactly-once]
  *       [--group G] [--starting-position earliest|latest|<ms>] [--max-batching-window-ms N] [--timeout-ms N]
- *   dynalog subscriptions list | describe NAME | pause NAME | resume NAME | delete NAME
+ *   dynalog subscriptions list | describe NAME | pause NAME | resume NAME | rotate-secret NAME | delete NAME
  *
  * A `--function` that is not an ARN is a local module (the local broker only): it is resolved
  * against the current directory here, since the broker may run elsewhere.
@@ -67,7 +67,7 @@ export function registerSubscriptionCommands(program: Command, client: () => Dyn
     .addOption(new Option("--delivery <mode>", "delivery guarantee").choices(["at-least-once", "exactly-once"]))
     .option("--starting-position <pos>", "earliest, latest (default), or a time (ms or ISO 8601)", startingPosition)
     .option("--max-batching-window-ms <ms>", "wait up to this long to fill a batch (default 0)", integer(0, 300_000))
-    .option("--timeout-ms <ms>", "per-invocation timeout (default 30000)", integer(1_000, 900_000))
+    .option("--timeout-ms <ms>", "per-invocation timeout (default 30000)", integer(1_000, 600_000))
     .action(async (name: string, opts: CreateOptions) => {
       if ((opts.webhook === undefined) === (opts.function === undefined)) throw new CommanderError(2, "dynalog.usage", "give exactly one of --webhook and --function");
       const created = await client()
@@ -136,6 +136,14 @@ export function registerSubscriptionCommands(program: Command, client: () => Dyn
         process.stdout.write(`${done} subscription ${name}\n`);
       });
   }
+  subscriptions
+    .command("rotate-secret <name>")
+    .description("a new webhook signing secret (printed once); the old one also signs deliveries for the grace period")
+    .option("--grace-period-ms <ms>", "how long the old secret keeps signing (default 86400000 = 24 h; 0 = none)", integer(0, 7 * 86_400_000))
+    .action(async (name: string, options: { gracePeriodMs?: number }) => {
+      const rotated = await client().admin().rotateSubscriptionSecret(name, options.gracePeriodMs === undefined ? {} : { gracePeriodMs: options.gracePeriodMs });
+      process.stdout.write(`Rotated the secret of subscription ${name}${rotated.previousSecretExpiresAt ? ` (the old one signs too until ${rotated.previousSecretExpiresAt})` : ""}\nsecret: ${rotated.secret}\n`);
+    });
   subscriptions
     .command("delete <name>")
     .description("delete a subscription (its group's offsets stay; `groups delete` forgets them)")

@@ -51,6 +51,8 @@ export interface BrokerDependencies {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly observer?: BrokerObserver;
+  /** See BrokerContext.webhookCheck; default none (local runs). */
+  readonly webhookCheck?: (url: string) => Promise<void>;
 }
 
 export type Broker = ReturnType<typeof createBroker>;
@@ -63,6 +65,7 @@ export function createBroker(deps: BrokerDependencies) {
     sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: deps.random ?? Math.random,
     observer: deps.observer,
+    webhookCheck: deps.webhookCheck,
   };
   const topics = new TopicCatalog(ctx);
   const reader = new LogReader(ctx);
@@ -165,6 +168,7 @@ export function createBroker(deps: BrokerDependencies) {
     pauseSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.pause(name),
     resumeSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.resume(name),
     deleteSubscription: (name: string): Promise<SubscriptionRecord> => subscriptions.delete(name),
+    rotateSubscriptionSecret: (name: string, graceMs?: number): Promise<SubscriptionRecord> => subscriptions.rotateSecret(name, graceMs),
     /** The dispatcher's leases and counters (shared/core/dispatch.ts). */
     subscriptionStore: ctx.storage.subscriptions,
 

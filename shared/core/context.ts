@@ -79,4 +79,9 @@ export interface BrokerContext {
   /** Waits between long-poll checks; injectable so a test can count or shorten them. */
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
+  /**
+   * Checks a webhook URL's host before a subscription naming it is created (deployed: public
+   * addresses only, shared/runtime/webhook-guard.ts); throws SUBSCRIPTION_TARGET_NOT_ALLOWED.
+   */
+  readonly webhookCheck?: (url: string) => Promise<void>;
 }

@@ -25,6 +25,20 @@ export interface DispatchSettings {
   readonly retryMaxMs: number;
   /** Batches one partition delivers per run before yielding to the others. */
   readonly maxBatchesPerRun: number;
+  /**
+   * When this run must be done (ms; Infinity: never). A batch, and each invocation while bisecting,
+   * starts only if one invocation timeout plus DEADLINE_MARGIN_MS still fits: the deployed
+   * dispatcher's Lambda invocation ends at a hard timeout (docs/subscriptions.md, "Deployed").
+   */
+  readonly deadline: number;
+}
+
+/** Kept free before a run's deadline beyond one invocation: the commit, counters and lease release. */
+export const DEADLINE_MARGIN_MS = 10_000;
+
+/** The run's time budget would not fit another invocation: it stopped before starting one (nothing lost). */
+export class BudgetExhaustedError extends Error {
+  override readonly name = "BudgetExhaustedError";
 }
 
 /** Extra lease time beyond one invocation's timeout: DynamoDB calls, clock skew between dispatchers. */
@@ -90,14 +104,21 @@ export class PartitionDispatch {
     this.leaseUntil = state.leaseUntil;
     let retry = state.retry;
     await this.output?.begin(); // fences any earlier holder of this partition
-    for (let batch = 0; batch < this.settings.maxBatchesPerRun; batch++) {
+    for (let batch = 0; batch < this.settings.maxBatchesPerRun && this.hasTimeForInvocation(); batch++) {
       const position = await this.committedPosition();
       this.position = position;
       if (retry && retry.offset !== position) retry = null; // moved on meanwhile (e.g. offsets reset)
       if (retry && retry.nextAttemptAt > this.settings.clock()) break;
       const records = await this.read(position, retry ? 1 : this.subscription.batchSize);
       if (records.length === 0) break;
-      const result = await this.deliverRange(records);
+      let result: RangeResult;
+      try {
+        result = await this.deliverRange(records);
+      } catch (error) {
+        if (!(error instanceof BudgetExhaustedError)) throw error;
+        await this.save(retry); // the counters of what was delivered; the retry as it was
+        break;
+      }
       if (result.ok) {
         retry = null;
         if (!(await this.save(null))) break;
@@ -118,6 +139,10 @@ export class PartitionDispatch {
     return { invocations: this.invocations, delivered: this.delivered };
   }
 
+  private hasTimeForInvocation(): boolean {
+    return this.settings.clock() + this.subscription.timeoutMs + DEADLINE_MARGIN_MS <= this.settings.deadline;
+  }
+
   private async committedPosition(): Promise<number> {
     const [row] = await this.broker.committedOffsets(this.subscription.group, this.topic.name, { reset: "earliest", partitions: [this.partition] });
     return row!.position!;
@@ -133,6 +158,9 @@ export class PartitionDispatch {
   private async deliverRange(records: readonly FetchedRecord[]): Promise<RangeResult> {
     const first = records[0]!.offset;
     const event = buildEvent(this.subscription, this.partition, this.topic.timestampType, records);
+    // Bisecting takes several invocations; one that could not finish before the deadline is not
+    // started (what was accepted so far is committed; the rest waits for the next run).
+    if (!this.hasTimeForInvocation()) throw new BudgetExhaustedError(`${this.subscription.name}/${this.partition}: no time left for an invocation`);
     await this.keepLease();
     const started = this.settings.clock();
     this.invocations++;

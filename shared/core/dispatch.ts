@@ -11,8 +11,8 @@
 import { randomUUID } from "node:crypto";
 import { isDynalogError } from "../errors.js";
 import type { Invoker } from "./dispatch-event.js";
-import { leaseDuration, PartitionDispatch, type DispatchBroker, type DispatchSettings } from "./dispatch-partition.js";
-import type { TopicRecord } from "./ports.js";
+import { DEADLINE_MARGIN_MS, leaseDuration, PartitionDispatch, type DispatchBroker, type DispatchSettings } from "./dispatch-partition.js";
+import type { PartitionRef, TopicRecord } from "./ports.js";
 import { emptyPartitionState, type SubscriptionRecord } from "./subscription-model.js";
 import { mapWithConcurrency } from "./topics.js";
 
@@ -33,6 +33,11 @@ export interface DispatcherOptions {
   readonly concurrency?: number;
   /** A partition's run failed unexpectedly (e.g. DynamoDB unavailable); it is retried next round. */
   readonly onError?: (error: unknown, where: { readonly subscription: string; readonly partition?: number }) => void;
+}
+
+/** Options of one pass: `deadline` (ms) bounds it (dispatch-partition.ts, DispatchSettings.deadline). */
+export interface RunOptions {
+  readonly deadline?: number;
 }
 
 export interface DispatchRound {
@@ -60,15 +65,29 @@ export class Dispatcher {
       retryBaseMs: options.retryBaseMs ?? 1_000,
       retryMaxMs: options.retryMaxMs ?? 60_000,
       maxBatchesPerRun: options.maxBatchesPerRun ?? 10,
+      deadline: Number.POSITIVE_INFINITY,
     };
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.concurrency = options.concurrency ?? 8;
   }
 
   /** One pass over every active subscription's partitions. */
-  async runOnce(): Promise<DispatchRound> {
+  async runOnce(options: RunOptions = {}): Promise<DispatchRound> {
     const subscriptions = (await this.options.broker.listSubscriptions()).filter((s) => s.state === "active");
-    const rounds = await mapWithConcurrency(subscriptions, 4, (s) => this.runSubscription(s));
+    const rounds = await mapWithConcurrency(subscriptions, 4, (s) => this.runSubscription(s, undefined, options));
+    return rounds.reduce(addRounds, EMPTY_ROUND);
+  }
+
+  /**
+   * One pass over just these topic partitions (what a log insert woke: the deployed dispatcher's
+   * stream handler), for every active subscription of their topics.
+   */
+  async runPartitions(partitions: readonly PartitionRef[], options: RunOptions = {}): Promise<DispatchRound> {
+    const byTopic = new Map<string, Set<number>>();
+    for (const ref of partitions) byTopic.set(ref.topicId, (byTopic.get(ref.topicId) ?? new Set()).add(ref.partition));
+    if (byTopic.size === 0) return EMPTY_ROUND;
+    const subscriptions = (await this.options.broker.listSubscriptions()).filter((s) => s.state === "active" && byTopic.has(s.topicId));
+    const rounds = await mapWithConcurrency(subscriptions, 4, (s) => this.runSubscription(s, byTopic.get(s.topicId), options));
     return rounds.reduce(addRounds, EMPTY_ROUND);
   }
 
@@ -115,7 +134,7 @@ export class Dispatcher {
     await loop.done;
   }
 
-  private async runSubscription(subscription: SubscriptionRecord): Promise<DispatchRound> {
+  private async runSubscription(subscription: SubscriptionRecord, only: ReadonlySet<number> | undefined, options: RunOptions): Promise<DispatchRound> {
     let topic: TopicRecord;
     try {
       topic = await this.options.broker.topicConfigs(subscription.topic);
@@ -125,10 +144,11 @@ export class Dispatcher {
     }
     if (topic.topicId !== subscription.topicId) return EMPTY_ROUND; // re-created: a new incarnation is not this subscription's
     const states = new Map((await this.options.broker.subscriptionStore.partitions(subscription.name)).map((s) => [s.partition, s]));
-    const partitions = Array.from({ length: topic.partitions }, (_, p) => p);
+    const partitions = Array.from({ length: topic.partitions }, (_, p) => p).filter((p) => !only || only.has(p));
+    const settings: DispatchSettings = { ...this.settings, deadline: options.deadline ?? Number.POSITIVE_INFINITY };
     const rounds = await mapWithConcurrency(partitions, this.concurrency, async (partition) => {
       try {
-        return await this.runPartition(subscription, topic, partition, states.get(partition) ?? emptyPartitionState(partition));
+        return await this.runPartition(subscription, topic, partition, states.get(partition) ?? emptyPartitionState(partition), settings);
       } catch (error) {
         this.options.onError?.(error, { subscription: subscription.name, partition });
         return EMPTY_ROUND;
@@ -137,8 +157,15 @@ export class Dispatcher {
     return rounds.reduce(addRounds, EMPTY_ROUND);
   }
 
-  private async runPartition(subscription: SubscriptionRecord, topic: TopicRecord, partition: number, state: ReturnType<typeof emptyPartitionState>): Promise<DispatchRound> {
+  private async runPartition(
+    subscription: SubscriptionRecord,
+    topic: TopicRecord,
+    partition: number,
+    state: ReturnType<typeof emptyPartitionState>,
+    settings: DispatchSettings,
+  ): Promise<DispatchRound> {
     const now = this.settings.clock();
+    if (now + subscription.timeoutMs + DEADLINE_MARGIN_MS > settings.deadline) return EMPTY_ROUND; // no time for one invocation
     if (state.leaseOwner !== null && state.leaseOwner !== this.owner && state.leaseUntil > now) return EMPTY_ROUND;
     if (state.retry && state.retry.nextAttemptAt > now) return waitingUntil(state.retry.nextAttemptAt);
     // Anything to deliver? Reads only, so idle partitions cost no writes.
@@ -152,7 +179,7 @@ export class Dispatcher {
     const leased = await this.options.broker.subscriptionStore.acquireLease(subscription.name, partition, this.owner, now, now + leaseDuration(subscription));
     if (!leased) return EMPTY_ROUND;
     try {
-      const result = await new PartitionDispatch(this.options.broker, this.options.invoker, this.settings, subscription, topic, partition).run(leased);
+      const result = await new PartitionDispatch(this.options.broker, this.options.invoker, settings, subscription, topic, partition).run(leased);
       return { ...EMPTY_ROUND, invocations: result.invocations, delivered: result.delivered };
     } finally {
       await this.options.broker.subscriptionStore.releaseLease(subscription.name, partition, this.owner);

@@ -18,8 +18,12 @@ export const DEFAULT_MAX_RETRIES = 3;
 export const MAX_RETRIES_LIMIT = 10_000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MIN_TIMEOUT_MS = 1_000;
-export const MAX_TIMEOUT_MS = 900_000;
+/** 10 minutes: the deployed dispatcher (a 15-minute Lambda) must fit one invocation and its DynamoDB work. */
+export const MAX_TIMEOUT_MS = 600_000;
 export const MAX_WEBHOOK_URL_LENGTH = 2_048;
+/** How long a rotated-out secret still signs deliveries, by default (24 h) and at most (7 days). */
+export const DEFAULT_SECRET_GRACE_MS = 86_400_000;
+export const MAX_SECRET_GRACE_MS = 7 * 86_400_000;
 const LAMBDA_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[a-zA-Z0-9_$-]{1,128})?$/;
 const LOCAL_MODULE = /^\/.{1,1000}\.(mjs|js|cjs)$/;
 
@@ -48,8 +52,13 @@ export interface SubscriptionRecord {
   readonly delivery: DeliveryMode;
   readonly timeoutMs: number;
   readonly state: SubscriptionState;
-  /** The HMAC key webhook deliveries are signed with; answered once, at create. */
+  /** The HMAC key webhook deliveries are signed with; answered once, at create (and at each rotation). */
   readonly secret: string;
+  /**
+   * After a rotation, the secret it replaced and until when (ms) deliveries are signed with it too
+   * (a second `v1=`), so receivers can switch keys without refusing a delivery. Null otherwise.
+   */
+  readonly previousSecret?: { readonly secret: string; readonly until: number } | null;
   readonly createdAt: number;
   readonly updatedAt: number;
   /** Bumped by every write (optimistic concurrency). */

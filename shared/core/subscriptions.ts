@@ -12,6 +12,8 @@ import type { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
 import type { TopicRecord } from "./ports.js";
 import {
+  DEFAULT_SECRET_GRACE_MS,
+  MAX_SECRET_GRACE_MS,
   emptyPartitionState,
   subscriptionNotFound,
   validateSubscription,
@@ -66,6 +68,7 @@ export class Subscriptions {
     const valid = validateSubscription(input, this.ctx.config);
     validateTopicName(valid.topic);
     if (valid.deadLetterTopic !== null) validateTopicName(valid.deadLetterTopic);
+    if (valid.target.kind === "webhook") await this.ctx.webhookCheck?.(valid.target.url);
     const topic = await this.topics.require(valid.topic, { fresh: true });
     if (valid.deadLetterTopic !== null) await this.topics.require(valid.deadLetterTopic, { fresh: true });
     if (await this.store.get(valid.name)) throw alreadyExists(valid.name);
@@ -145,6 +148,24 @@ export class Subscriptions {
       if (await this.store.replace(next, current.version)) return next;
     }
     throw new DynalogError("CONCURRENT_TRANSACTIONS", `Subscription '${name}' kept changing while being ${state === "paused" ? "paused" : "resumed"}; retry`);
+  }
+
+  /**
+   * A new signing secret; the one it replaces keeps signing deliveries (a second signature) for
+   * `graceMs`, so receivers can move to the new one without refusing anything meanwhile.
+   */
+  async rotateSecret(name: string, graceMs = DEFAULT_SECRET_GRACE_MS): Promise<SubscriptionRecord> {
+    if (!Number.isSafeInteger(graceMs) || graceMs < 0 || graceMs > MAX_SECRET_GRACE_MS) {
+      throw new DynalogError("INVALID_SUBSCRIPTION", `gracePeriodMs must be an integer from 0 to ${MAX_SECRET_GRACE_MS}, got ${graceMs}`, { details: { field: "gracePeriodMs", min: 0, max: MAX_SECRET_GRACE_MS } });
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.require(name);
+      const now = this.ctx.clock();
+      const previousSecret = graceMs > 0 ? { secret: current.secret, until: now + graceMs } : null;
+      const next: SubscriptionRecord = { ...current, secret: newSubscriptionSecret(), previousSecret, updatedAt: now, version: current.version + 1 };
+      if (await this.store.replace(next, current.version)) return next;
+    }
+    throw new DynalogError("CONCURRENT_TRANSACTIONS", `Subscription '${name}' kept changing while its secret was rotated; retry`);
   }
 
   /** Stops delivery. The group's committed offsets stay (delete the group to forget them). */

@@ -9,7 +9,7 @@ import { Hono } from "hono/tiny";
 import type { Broker } from "../core/broker.js";
 import { DynalogError } from "../errors.js";
 import { errorResponse, errorResponse as jsonErrorResponse, toDynalogError } from "./responses.js";
-import { ROUTES, SUBSCRIPTION_ROUTES, matchesPath, type FunctionName, type RouteId } from "./routes.js";
+import { ROUTES, matchesPath, type FunctionName, type RouteId } from "./routes.js";
 import { DEFAULT_SECURITY_CONFIG, Security } from "../security/security.js";
 import type { SecurityStore } from "../security/ports.js";
 import { securityMiddleware, type AuthEnv } from "./authorization.js";
@@ -22,11 +22,6 @@ export interface ApiOptions {
   readonly security?: Security;
   /** The caller's SigV4-verified IAM identity, when the runtime has one (API Gateway's IAM auth). */
   readonly iamIdentity?: (c: Context) => string | undefined;
-  /**
-   * Serve the push-subscription routes (SUBSCRIPTION_ROUTES): only where a dispatcher delivers
-   * them (the local broker); default off.
-   */
-  readonly subscriptions?: boolean;
   /** Called for every unexpected (500) error, e.g. to log it. */
   readonly onUnexpectedError?: (error: unknown) => void;
 }
@@ -47,8 +42,7 @@ export type DynalogApi = Hono<AuthEnv>;
 
 export function composeApi(broker: Broker, routes: readonly RouteHandlers[], options: ApiOptions = {}): DynalogApi {
   const app = new Hono<AuthEnv>();
-  const table = options.subscriptions ? [...ROUTES, ...SUBSCRIPTION_ROUTES] : ROUTES;
-  const served = table.filter((r) => !options.functions || options.functions.includes(r.fn));
+  const served = ROUTES.filter((r) => !options.functions || options.functions.includes(r.fn));
   const security = options.security ?? OPEN;
   // Once per path (several methods share one): authentication and quota before any handler.
   // Before anything else, authentication included: a path that does not decode cannot name

@@ -45,7 +45,7 @@ export type RouteId =
   | UpstashRouteId
   | SubscriptionRouteId;
 
-export type SubscriptionRouteId = "createSubscription" | "listSubscriptions" | "describeSubscription" | "pauseSubscription" | "resumeSubscription" | "deleteSubscription";
+export type SubscriptionRouteId = "createSubscription" | "listSubscriptions" | "describeSubscription" | "pauseSubscription" | "resumeSubscription" | "deleteSubscription" | "rotateSubscriptionSecret";
 
 export interface RouteDefinition {
   readonly id: RouteId;
@@ -89,6 +89,15 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "createApiKey", method: "POST", path: "/v1/api-keys", fn: "admin" },
   { id: "listApiKeys", method: "GET", path: "/v1/api-keys", fn: "admin" },
   { id: "revokeApiKey", method: "DELETE", path: "/v1/api-keys/:keyId", fn: "admin" },
+  // Push subscriptions (shared/http/subscription-routes.ts; docs/subscriptions.md): the admin
+  // function manages them, the dispatcher function (not a route) delivers them.
+  { id: "createSubscription", method: "POST", path: "/v1/subscriptions", fn: "admin" },
+  { id: "listSubscriptions", method: "GET", path: "/v1/subscriptions", fn: "admin" },
+  { id: "describeSubscription", method: "GET", path: "/v1/subscriptions/:name", fn: "admin" },
+  { id: "deleteSubscription", method: "DELETE", path: "/v1/subscriptions/:name", fn: "admin" },
+  { id: "pauseSubscription", method: "POST", path: "/v1/subscriptions/:name/pause", fn: "admin" },
+  { id: "resumeSubscription", method: "POST", path: "/v1/subscriptions/:name/resume", fn: "admin" },
+  { id: "rotateSubscriptionSecret", method: "POST", path: "/v1/subscriptions/:name/rotate-secret", fn: "admin" },
   // The Upstash-compatible dialect (docs/upstash.md), at the root as @upstash/kafka calls it.
   { id: "upstashProduce", method: "POST", path: "/produce", fn: "produce" },
   { id: "upstashFetch", method: "POST", path: "/fetch", fn: "fetch" },
@@ -108,20 +117,6 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "upstashConsumeTopic", method: "GET", path: "/consume/:group/:instance/:topic", fn: "commit" },
 ];
 
-/**
- * Push subscriptions (shared/http/subscription-routes.ts): served only where a dispatcher delivers
- * them — the local broker (npm start) for now. They join ROUTES (and so the deployed API, its IAM
- * table and the CDK stack) together with the deployed dispatcher (docs/subscriptions.md, "Deployed
- * design"): a subscription the cloud accepted but never delivered would be worse than none.
- */
-export const SUBSCRIPTION_ROUTES: readonly RouteDefinition[] = [
-  { id: "createSubscription", method: "POST", path: "/v1/subscriptions", fn: "admin" },
-  { id: "listSubscriptions", method: "GET", path: "/v1/subscriptions", fn: "admin" },
-  { id: "describeSubscription", method: "GET", path: "/v1/subscriptions/:name", fn: "admin" },
-  { id: "deleteSubscription", method: "DELETE", path: "/v1/subscriptions/:name", fn: "admin" },
-  { id: "pauseSubscription", method: "POST", path: "/v1/subscriptions/:name/pause", fn: "admin" },
-  { id: "resumeSubscription", method: "POST", path: "/v1/subscriptions/:name/resume", fn: "admin" },
-];
 
 /** API Gateway's path syntax (`{name}`) for a route. */
 export function apiGatewayPath(route: RouteDefinition): string {

@@ -32,6 +32,8 @@ const createSubscriptionBodySchema = z.strictObject({
   timeoutMs: z.optional(integer),
 });
 
+const rotateSecretBodySchema = z.strictObject({ gracePeriodMs: z.optional(integer) });
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** A subscription as the API shows it: everything but its secret (answered once, at create). */
@@ -111,6 +113,13 @@ export const subscriptionHandlers: Record<SubscriptionRouteId, Handler> = {
   async resumeSubscription(c, broker) {
     await authorize(c, cluster("Alter"));
     return c.json(subscriptionJson(await broker.resumeSubscription(c.req.param("name")!)));
+  },
+
+  async rotateSubscriptionSecret(c, broker) {
+    await authorize(c, cluster("Alter"));
+    const body = c.req.header("content-type") ? await readJson(c, rotateSecretBodySchema) : {};
+    const rotated = await broker.rotateSubscriptionSecret(c.req.param("name")!, body.gracePeriodMs);
+    return c.json({ ...subscriptionJson(rotated), secret: rotated.secret, previousSecretExpiresAt: iso(rotated.previousSecret?.until ?? null) });
   },
 
   async deleteSubscription(c, broker) {

@@ -23,8 +23,8 @@ export interface RuntimeConfig {
   readonly region: string;
   readonly broker: Partial<BrokerConfig>;
   readonly security: SecurityConfig;
-  /** Serve the push-subscription routes (set by the local broker, which runs the dispatcher). */
-  readonly subscriptions: boolean;
+  /** Webhooks reach public addresses only, checked at create and at every delivery (webhook-guard.ts). */
+  readonly webhookGuard: boolean;
 }
 
 const positiveInt = z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number));
@@ -61,12 +61,14 @@ const envSchema = z.object({
   DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: z.optional(positiveInt),
   DYNALOG_QUOTA_WINDOW_MS: z.optional(positiveInt),
   DYNALOG_QUOTA_FLUSH_INTERVAL_MS: z.optional(positiveInt),
-  // Push subscriptions (docs/subscriptions.md): the local broker sets these; not deployed yet.
-  DYNALOG_SUBSCRIPTIONS: z._default(z.enum(["on", "off"]), "off"),
+  // Push subscriptions (docs/subscriptions.md): http:// webhooks and module targets only locally;
+  // the CDK construct sets the function allow-list from its `subscriptionTargets`.
   DYNALOG_SUBSCRIPTION_ALLOW_HTTP: z._default(z.enum(["true", "false"]), "false"),
   DYNALOG_SUBSCRIPTION_LOCAL_MODULES: z._default(z.enum(["true", "false"]), "false"),
   /** Comma-separated Lambda ARNs (or prefixes ending in '*') subscriptions may target. */
   DYNALOG_SUBSCRIPTION_FUNCTIONS: z._default(z.string(), ""),
+  /** SSRF protection of webhooks: on wherever it is not turned off (npm start turns it off). */
+  DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD: z._default(z.enum(["on", "off"]), "on"),
   // Milliseconds, or "forever".
   DYNALOG_DEFAULT_RETENTION_MS: z.optional(
     z.union([z.literal("forever"), positiveInt.check(z.refine((ms) => ms >= MIN_RETENTION_MS && ms <= MAX_RETENTION_MS, `must be from ${MIN_RETENTION_MS} to ${MAX_RETENTION_MS}`))]),
@@ -126,6 +128,6 @@ export function runtimeConfigFromEnv(env: Record<string, string | undefined> = p
     region: e.AWS_REGION,
     broker,
     security,
-    subscriptions: e.DYNALOG_SUBSCRIPTIONS === "on",
+    webhookGuard: e.DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD === "on",
   };
 }

@@ -7,6 +7,7 @@ import { createHmac } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import type { InvocationOutcome, Invoker, SubscriptionEvent } from "../core/dispatch-event.js";
 import type { SubscriptionRecord } from "../core/subscription-model.js";
+import type { WebhookGuard } from "./webhook-guard.js";
 
 export const SIGNATURE_HEADER = "x-dynalog-signature";
 export const SUBSCRIPTION_HEADER = "x-dynalog-subscription";
@@ -18,9 +19,17 @@ const MAX_RESPONSE_BYTES = 1_048_576;
  * timestamp is signed too, so a receiver can refuse replays older than a few minutes
  * (docs/subscriptions.md, "Verifying webhook signatures").
  */
-export function signatureHeader(secret: string, body: string, nowSeconds: number): string {
-  const signature = createHmac("sha256", secret).update(`${nowSeconds}.${body}`).digest("hex");
-  return `t=${nowSeconds},v1=${signature}`;
+export function signatureHeader(secret: string, body: string, nowSeconds: number, previousSecret?: string): string {
+  const sign = (key: string) => createHmac("sha256", key).update(`${nowSeconds}.${body}`).digest("hex");
+  // During a rotation's grace period both keys sign, as Stripe does: a receiver accepts the
+  // delivery when any v1 matches the key it has.
+  return `t=${nowSeconds},v1=${sign(secret)}${previousSecret === undefined ? "" : `,v1=${sign(previousSecret)}`}`;
+}
+
+/** The rotated-out secret while its grace period lasts. */
+function previousSecretAt(subscription: SubscriptionRecord, now: number): string | undefined {
+  const previous = subscription.previousSecret;
+  return previous && previous.until > now ? previous.secret : undefined;
 }
 
 const describe = (error: unknown): string => {
@@ -38,28 +47,33 @@ function parseAnswer(text: string): unknown {
   }
 }
 
-export function webhookInvoker(options: { readonly fetch?: typeof fetch; readonly clock?: () => number } = {}) {
+export interface WebhookInvokerOptions {
+  readonly fetch?: typeof fetch;
+  readonly clock?: () => number;
+  /** Deliver only to public addresses, checked at connect time (deployed default; webhook-guard.ts). */
+  readonly guard?: WebhookGuard;
+}
+
+export function webhookInvoker(options: WebhookInvokerOptions = {}) {
   const send = options.fetch ?? fetch;
   const clock = options.clock ?? Date.now;
+  const guard = options.guard;
   return async (subscription: SubscriptionRecord, url: string, event: SubscriptionEvent): Promise<InvocationOutcome> => {
     const body = JSON.stringify(event);
+    const headers = {
+      "content-type": "application/json",
+      "user-agent": "dynalog-dispatcher",
+      [SUBSCRIPTION_HEADER]: subscription.name,
+      [SIGNATURE_HEADER]: signatureHeader(subscription.secret, body, Math.floor(clock() / 1000), previousSecretAt(subscription, clock())),
+    };
+    const signal = AbortSignal.timeout(subscription.timeoutMs);
     try {
-      const response = await send(url, {
-        method: "POST",
-        body,
-        // Redirects are not followed: a webhook answers where it was registered, or fails.
-        redirect: "manual",
-        signal: AbortSignal.timeout(subscription.timeoutMs),
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "dynalog-dispatcher",
-          [SUBSCRIPTION_HEADER]: subscription.name,
-          [SIGNATURE_HEADER]: signatureHeader(subscription.secret, body, Math.floor(clock() / 1000)),
-        },
-      });
-      const text = (await response.text()).slice(0, MAX_RESPONSE_BYTES);
-      if (response.status >= 200 && response.status < 300) return { ok: true, response: parseAnswer(text) };
-      return { ok: false, error: `webhook answered HTTP ${response.status}${text ? `: ${text.slice(0, 300)}` : ""}` };
+      // Neither follows redirects: a webhook answers where it was registered, or fails.
+      const { status, text } = guard
+        ? await guard.post(url, { body, headers, signal, maxResponseBytes: MAX_RESPONSE_BYTES })
+        : await send(url, { method: "POST", body, redirect: "manual", signal, headers }).then(async (r) => ({ status: r.status, text: (await r.text()).slice(0, MAX_RESPONSE_BYTES) }));
+      if (status >= 200 && status < 300) return { ok: true, response: parseAnswer(text) };
+      return { ok: false, error: `webhook answered HTTP ${status}${text ? `: ${text.slice(0, 300)}` : ""}` };
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
       return { ok: false, error: timedOut ? `webhook did not answer within ${subscription.timeoutMs} ms` : `webhook unreachable: ${describe(error)}` };
@@ -135,7 +149,7 @@ export function lambdaInvoker() {
 }
 
 /** Routes each subscription to the invoker of its target's kind. */
-export function createInvoker(options: { readonly fetch?: typeof fetch; readonly clock?: () => number } = {}): Invoker {
+export function createInvoker(options: WebhookInvokerOptions = {}): Invoker {
   const webhook = webhookInvoker(options);
   const module = moduleInvoker();
   const lambda = lambdaInvoker();

@@ -14,6 +14,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "hono";
 import { Security } from "../security/security.js";
 import { createDynamoSecurityStore } from "../storage/security-store.js";
+import { createWebhookGuard } from "./webhook-guard.js";
 
 /** The IAM identity API Gateway verified (SigV4), from the payload-v2 event hono/aws-lambda keeps. */
 function iamCaller(c: Context): string | undefined {
@@ -28,14 +29,18 @@ export function lambdaHandler(fn: FunctionName, routes: readonly RouteHandlers[]
   const telemetry = createTelemetry({ fn, serviceName: config.serviceName, logLevel: config.logLevel, metricsEnabled: config.metricsEnabled });
   const client = createDynamoDbClient(config);
   telemetry.instrument(client);
-  const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker, observer: telemetry.observer });
+  const broker = createBroker({
+    storage: createDynamoStorage(client, config.tables),
+    config: config.broker,
+    observer: telemetry.observer,
+    ...(config.webhookGuard && { webhookCheck: createWebhookGuard().check }),
+  });
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const security = new Security(createDynamoSecurityStore(documents, config.tables), config.security);
   const app = composeApi(broker, routes, {
     functions: [fn],
     security,
     iamIdentity: iamCaller,
-    subscriptions: config.subscriptions,
     onUnexpectedError: (error) => telemetry.logger.error("unexpected error", error instanceof Error ? error : String(error)),
   });
   // Hono types the payload-v2 event and result with its own (structurally looser) shapes; they

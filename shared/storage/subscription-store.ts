@@ -54,6 +54,7 @@ function fromItem(item: Item): SubscriptionRecord {
     timeoutMs: Number(item["timeoutMs"]),
     state: item["state"] as SubscriptionRecord["state"],
     secret: String(item["secret"]),
+    previousSecret: (item["previousSecret"] as SubscriptionRecord["previousSecret"] | undefined) ?? null,
     createdAt: Number(item["createdAt"]),
     updatedAt: Number(item["updatedAt"]),
     version: Number(item["v"]),

@@ -5,13 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApi } from "../../shared/http/app.js";
-import { ROUTES as DEPLOYED_ROUTES, SUBSCRIPTION_ROUTES, type RouteId } from "../../shared/http/routes.js";
+import { ROUTES, type RouteId } from "../../shared/http/routes.js";
 import type { TableNames } from "../../shared/storage/tables.js";
 import { createTestBroker, createTestTables, serveApp, TestClock, topicName, type Served, type TestBroker } from "../support/broker.js";
 import { uniqueName } from "../support/dynamodb.js";
-
-/** Every route, the push-subscription ones included (served here as by the local broker). */
-const ROUTES = [...DEPLOYED_ROUTES, ...SUBSCRIPTION_ROUTES];
 
 let tables: TableNames;
 let harness: TestBroker;
@@ -21,7 +18,7 @@ const tokens: Record<"admin" | "alice" | "bob", string> = { admin: "", alice: ""
 beforeAll(async () => {
   tables = await createTestTables("sec");
   harness = createTestBroker(tables, { security: { enabled: true, superUsers: ["User:admin"] } });
-  served = await serveApp(createApi(harness.broker, { security: harness.security, subscriptions: true }));
+  served = await serveApp(createApi(harness.broker, { security: harness.security }));
   for (const who of ["admin", "alice", "bob"] as const) tokens[who] = (await harness.security.createApiKey(`User:${who}`)).token;
 });
 afterAll(async () => served?.close());
@@ -109,6 +106,7 @@ function routeCases(topic: string, doomed: string, group: string, subscription: 
     pauseSubscription: { method: "POST", path: `/v1/subscriptions/${subscription}/pause`, denied: "CLUSTER_AUTHORIZATION_FAILED" },
     resumeSubscription: { method: "POST", path: `/v1/subscriptions/${subscription}/resume`, denied: "CLUSTER_AUTHORIZATION_FAILED" },
     deleteSubscription: { method: "DELETE", path: `/v1/subscriptions/${subscription}-doomed`, denied: "CLUSTER_AUTHORIZATION_FAILED" },
+    rotateSubscriptionSecret: { method: "POST", path: `/v1/subscriptions/${subscription}/rotate-secret`, body: { gracePeriodMs: 60_000 }, denied: "CLUSTER_AUTHORIZATION_FAILED" },
   };
 }
 

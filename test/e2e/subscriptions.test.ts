@@ -19,7 +19,7 @@ let deadLetters: string;
 beforeAll(async () => {
   // As deployed: https only, no local modules, one function on the allow-list.
   harness = createTestBroker(await createTestTables("subs"), { config: { subscriptionFunctionAllowList: [ALLOWED_ARN] } });
-  served = await serveApp(createApi(harness.broker, { security: harness.security, subscriptions: true }));
+  served = await serveApp(createApi(harness.broker, { security: harness.security }));
   api = jsonClient(served.url);
   topic = topicName("subs");
   deadLetters = topicName("subs-dlq");
@@ -83,6 +83,41 @@ describe("the subscription resource", () => {
       expect(response.status).toBe(404);
       expect(response.body.error.code).toBe("SUBSCRIPTION_NOT_FOUND");
     }
+  });
+
+  it("rotates the secret: a new one answered once, the old one signing until the grace period ends", async () => {
+    const name = uniqueName("sub-rot");
+    const created = await api.post("/v1/subscriptions", { name, topic, webhook });
+    const before = Date.now();
+    const rotated = await api.post(`/v1/subscriptions/${name}/rotate-secret`, { gracePeriodMs: 3_600_000 });
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    expect(rotated.body.secret).toMatch(/^dlsub_[A-Za-z0-9_-]{43}$/);
+    expect(rotated.body.secret).not.toBe(created.body.secret);
+    const expires = Date.parse(rotated.body.previousSecretExpiresAt);
+    expect(expires).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(expires).toBeLessThan(before + 3_660_000);
+    const stored = await harness.broker.getSubscription(name);
+    expect(stored.secret).toBe(rotated.body.secret);
+    expect(stored.previousSecret).toEqual({ secret: created.body.secret, until: expires });
+    // The default grace period is 24 h; 0 drops the old secret at once. Never shown by describe or list.
+    const again = await api.post(`/v1/subscriptions/${name}/rotate-secret`, {});
+    expect(Date.parse(again.body.previousSecretExpiresAt) - Date.now()).toBeGreaterThan(86_000_000);
+    const none = await api.post(`/v1/subscriptions/${name}/rotate-secret`, { gracePeriodMs: 0 });
+    expect(none.body.previousSecretExpiresAt).toBeNull();
+    expect(JSON.stringify((await api.get(`/v1/subscriptions/${name}`)).body)).not.toContain("dlsub_");
+    expect(JSON.stringify((await api.get("/v1/subscriptions")).body)).not.toContain("dlsub_");
+  });
+
+  it("refuses a bad grace period or an unknown subscription, writing nothing", async () => {
+    const name = uniqueName("sub-rot-bad");
+    expect((await api.post("/v1/subscriptions", { name, topic, webhook })).status).toBe(201);
+    harness.writes.reset();
+    for (const body of [{ gracePeriodMs: -1 }, { gracePeriodMs: 8 * 86_400_000 }, { gracePeriodMs: 1.5 }, { grace: 1 }]) {
+      const refused = await api.post(`/v1/subscriptions/${name}/rotate-secret`, body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+    }
+    expect((await api.post(`/v1/subscriptions/${uniqueName("nope")}/rotate-secret`, {})).body.error.code).toBe("SUBSCRIPTION_NOT_FOUND");
+    expect(harness.writes.total).toBe(0);
   });
 
   it("refuses a second subscription with the same name, writing nothing", async () => {

@@ -12,7 +12,7 @@ import { lambdaBuildSettings, type LambdaFunctionName } from "../../infra/lambda
 import { FUNCTION_NAMES } from "../../shared/http/routes.js";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
-const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "compactor", "console", "notify-connect", "notifier"];
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "dispatcher", "compactor", "console", "notify-connect", "notifier"];
 
 /**
  * Bundled AWS SDK (the default): 450-466 KB measured (docs/deploy.md); the margin absorbs
@@ -21,6 +21,12 @@ const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer
 const BUDGET_BYTES = 490 * 1024;
 /** The authorizer sits in front of every API-key request: 276 KB measured. */
 const AUTHORIZER_BUDGET_BYTES = 300 * 1024;
+/**
+ * The subscription dispatcher also carries @aws-sdk/client-lambda (~125 KB, for function targets).
+ * It serves no request (a stream or the schedule wakes it), so its cold start delays a delivery,
+ * never an API call.
+ */
+const DISPATCHER_BUDGET_BYTES = 700 * 1024;
 
 /** Route modules only some functions may include (shared/http/function-routes/<fn>.ts). */
 const ROUTE_MODULES: Readonly<Record<string, readonly LambdaFunctionName[]>> = {
@@ -68,8 +74,9 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("the Lambda bundles", () => {
-  it(`stay within ${BUDGET_BYTES / 1024} KB each, the AWS SDK included`, () => {
-    for (const fn of FUNCTIONS) expect(bundles.get(fn)!.bytes, fn).toBeLessThanOrEqual(fn === "authorizer" ? AUTHORIZER_BUDGET_BYTES : BUDGET_BYTES);
+  it(`stay within ${BUDGET_BYTES / 1024} KB each (the authorizer ${AUTHORIZER_BUDGET_BYTES / 1024} KB, the dispatcher ${DISPATCHER_BUDGET_BYTES / 1024} KB), the AWS SDK included`, () => {
+    const budget = (fn: LambdaFunctionName) => (fn === "authorizer" ? AUTHORIZER_BUDGET_BYTES : fn === "dispatcher" ? DISPATCHER_BUDGET_BYTES : BUDGET_BYTES);
+    for (const fn of FUNCTIONS) expect(bundles.get(fn)!.bytes, fn).toBeLessThanOrEqual(budget(fn));
   });
 
   it("carry only their own routes' modules", () => {

@@ -9,8 +9,10 @@ import path from "node:path";
 import { App } from "aws-cdk-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
-import { compactorBundle, consoleFunctionBundle, functionBundles, keyAuthorizerBundle } from "../../infra/assets.js";
+import { compactorBundle, consoleFunctionBundle, dispatcherBundle, functionBundles, keyAuthorizerBundle } from "../../infra/assets.js";
 import { consoleEvent } from "../support/console-event.js";
+import type { DispatcherResult } from "../../shared/runtime/dispatcher-lambda.js";
+import { startWebhookTarget } from "../support/webhook-target.js";
 import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js";
 import { FUNCTION_NAMES, type FunctionName } from "../../shared/http/routes.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
@@ -30,6 +32,7 @@ let bundles: Record<FunctionName, string>;
 let authorizerBundle: string;
 let compactorFile: string;
 let consoleBundle: string;
+let subscriptionDispatcherBundle: string;
 let broker: LocalBroker;
 let api: JsonClient;
 
@@ -43,9 +46,10 @@ beforeAll(async () => {
   authorizerBundle = keyAuthorizerBundle(assembly, stack.broker);
   compactorFile = compactorBundle(assembly, stack.broker);
   consoleBundle = consoleFunctionBundle(assembly, stack.broker);
-  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("bundled"), handlers: { kind: "files", files: bundles } });
+  subscriptionDispatcherBundle = dispatcherBundle(assembly, stack.broker);
+  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("bundled"), handlers: { kind: "files", files: bundles }, subscriptions: { autoStart: false } });
   api = jsonClient(broker.url);
-  // A hang guard, not a timing assert: seven bundles and the console's own build, on a loaded machine.
+  // A hang guard, not a timing assert: the bundles and the console's own build, on a loaded machine.
 }, 300_000);
 
 afterAll(async () => {
@@ -55,7 +59,7 @@ afterAll(async () => {
 
 describe("the bundles CDK deploys", () => {
   it("are self-contained minified ESM with a linked source map, outside the repository", () => {
-    for (const file of [...FUNCTION_NAMES.map((fn) => bundles[fn]), authorizerBundle, compactorFile]) {
+    for (const file of [...FUNCTION_NAMES.map((fn) => bundles[fn]), authorizerBundle, compactorFile, subscriptionDispatcherBundle]) {
       expect(file.startsWith(outdir)).toBe(true);
       const code = readFileSync(file, "utf8");
       // The AWS SDK is bundled (measured faster to cold start): nothing is imported from packages.
@@ -149,5 +153,26 @@ describe("the bundles CDK deploys", () => {
     const asset = await handler(consoleEvent(script), context);
     expect(asset).toMatchObject({ statusCode: 200, headers: expect.objectContaining({ "cache-control": "public, max-age=31536000, immutable" }) });
     expect(asset.body.length).toBeGreaterThan(1_000);
+  });
+
+  it("include the subscription dispatcher, which a schedule's sweep runs: records reach the webhook", async () => {
+    const target = await startWebhookTarget(() => ({ status: 200 }));
+    try {
+      const topic = uniqueName("bundled-sub");
+      expect((await api.post("/v1/topics", { name: topic, partitions: 1 })).status).toBe(201);
+      // The local broker allows http:// webhooks (its environment, which the bundle reads too); its
+      // own dispatcher is not started: only the bundle delivers.
+      const created = await api.post("/v1/subscriptions", { name: uniqueName("bundled-sub"), topic, webhook: `${target.baseUrl}/hook`, startingPosition: "earliest" });
+      expect(created.status).toBe(201);
+      expect((await api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ value: "one" }, { value: "two" }] })).status).toBe(200);
+      const { handler } = (await import(pathToFileURL(subscriptionDispatcherBundle).href)) as { handler: (event: unknown, context: Context) => Promise<DispatcherResult> };
+      const context = { awsRequestId: "d", functionName: "dispatcher", memoryLimitInMB: "1024", invokedFunctionArn: "arn", functionVersion: "$LATEST", getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+      const result = await handler({ source: "aws.events", "detail-type": "Scheduled Event" }, context);
+      expect(result).toMatchObject({ wake: "sweep", delivered: 2 });
+      const values = target.deliveries.flatMap((d) => Object.values(d.event.records).flat()).map((r) => Buffer.from(r.value!, "base64").toString());
+      expect(values).toEqual(["one", "two"]);
+    } finally {
+      await target.close();
+    }
   });
 });

@@ -10,7 +10,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, FUNCTION_ACCESS, type DynamoAction, type FunctionAccess, type TableGrant } from "../../infra/permissions.js";
+import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS, type DynamoAction, type FunctionAccess, type TableGrant } from "../../infra/permissions.js";
 import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
 import { createBroker } from "../../shared/core/broker.js";
 import { createApi, type DynalogApi } from "../../shared/http/app.js";
@@ -25,6 +25,10 @@ import { scheduledCompaction } from "../../shared/runtime/compactor.js";
 import type { APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
 import { createDynamoSecurityStore } from "../../shared/storage/security-store.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
+import { Dispatcher } from "../../shared/core/dispatch.js";
+import { createInvoker } from "../../shared/runtime/invokers.js";
+import { createDispatcherHandler } from "../../shared/runtime/dispatcher-lambda.js";
+import { startWebhookTarget, type WebhookTarget } from "../support/webhook-target.js";
 
 interface Call {
   readonly table: TableId;
@@ -76,8 +80,8 @@ function returnValuesOf(request: Input): { returnValues?: string } {
   return typeof request["ReturnValues"] === "string" ? { returnValues: request["ReturnValues"] } : {};
 }
 
-/** A function whose DynamoDB calls are recorded: the route functions, the authorizer, the scheduled compactor. */
-type RecordedFunction = FunctionName | "authorizer" | "compactor";
+/** A function whose DynamoDB calls are recorded: the route functions, the authorizer, the scheduled compactor, the subscription dispatcher. */
+type RecordedFunction = FunctionName | "authorizer" | "compactor" | "dispatcher";
 
 /** Per function: lose the response of the next call of this command (the write happens). */
 const dropResponse = new Map<RecordedFunction, string>();
@@ -184,7 +188,8 @@ beforeAll(async () => {
       clock: clock.now,
       // A long poll's waits move the test clock instead of sleeping.
       sleep: async (ms) => clock.advance(ms),
-      config: { topicCacheTtlMs: 0, holeTimeoutMs: HOLE_TIMEOUT_MS },
+      // Plain-http webhooks: the subscriptions' target below is a local server.
+      config: { topicCacheTtlMs: 0, holeTimeoutMs: HOLE_TIMEOUT_MS, subscriptionAllowHttp: true },
     });
     const security = new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tables), SECURITY, clock.now);
     apps.set(fn, createApi(broker, { functions: [fn], security }));
@@ -396,11 +401,45 @@ beforeAll(async () => {
   expect(compaction.status, JSON.stringify(compaction.body)).toBe(200);
   expect(JSON.stringify(compaction.body)).toContain('"rewrittenBatches":2');
 
+  // Push subscriptions: the admin function manages them (the dispatcher's part is below).
+  subscriptionTopic = topicName("iam-sub");
+  deadLetters = topicName("iam-dlq");
+  outputs = topicName("iam-eos");
+  for (const [name, partitions] of [[subscriptionTopic, 2], [deadLetters, 1], [outputs, 1]] as const) {
+    expect((await call("admin", "POST", "/v1/topics", { name, partitions })).status).toBe(201);
+  }
+  webhook = await startWebhookTarget((event) => {
+    const values = Object.values(event.records).flat().map((r) => Buffer.from(r.value ?? "", "base64").toString());
+    return values.includes("poison") ? { status: 500 } : { status: 200 };
+  });
+  // Exactly-once: the answer is the output, written with the input offsets in one transaction.
+  webhook.responders.set("/eos", (event) => ({ status: 200, body: { records: Object.values(event.records).flat().map((r) => ({ topic: outputs, value: r.value })) } }));
+  const subscription = uniqueName("iam-sub");
+  const common = { topic: subscriptionTopic, startingPosition: "earliest" };
+  const created = await call("admin", "POST", "/v1/subscriptions", { ...common, name: subscription, webhook: `${webhook.baseUrl}/alo`, maxRetries: 0, deadLetterTopic: deadLetters });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  expect((await call("admin", "POST", "/v1/subscriptions", { ...common, name: `${subscription}-eos`, webhook: `${webhook.baseUrl}/eos`, delivery: "exactly-once" })).status).toBe(201);
+  expect((await call("admin", "POST", "/v1/subscriptions", { ...common, name: `${subscription}-gone`, webhook: `${webhook.baseUrl}/gone` })).status).toBe(201);
+  expect((await call("admin", "GET", "/v1/subscriptions")).status).toBe(200);
+  expect((await call("admin", "GET", `/v1/subscriptions/${subscription}`)).status).toBe(200);
+  expect((await call("admin", "POST", `/v1/subscriptions/${subscription}-gone/pause`)).status).toBe(200);
+  expect((await call("admin", "POST", `/v1/subscriptions/${subscription}-gone/resume`)).status).toBe(200);
+  expect((await call("admin", "POST", `/v1/subscriptions/${subscription}-gone/rotate-secret`, { gracePeriodMs: 60_000 })).status).toBe(200);
+  expect((await call("admin", "DELETE", `/v1/subscriptions/${subscription}-gone`)).status).toBe(200);
+  subscriptionName = subscription;
+
   expect((await call("admin", "DELETE", `/v1/topics/${topic}`)).status).toBe(200);
 }, 180_000); // every route on DynamoDB Local, a large transaction included: slow on a loaded machine
 
-afterAll(() => {
+let subscriptionTopic = "";
+let deadLetters = "";
+let outputs = "";
+let subscriptionName = "";
+let webhook: WebhookTarget | undefined;
+
+afterAll(async () => {
   for (const client of clients) client.destroy();
+  await webhook?.close();
 });
 
 describe("IAM grants match what each function does", () => {
@@ -526,5 +565,59 @@ describe("IAM grant of the scheduled compactor", () => {
     const used = new Set(compactorCalls.map((c) => `${c.table}:${c.action}`));
     const granted = Object.entries(COMPACTOR_ACCESS).flatMap(([table, grants]) => (grants ?? []).flatMap((g) => g.actions.map((a) => `${table}:${a}`)));
     expect(granted.filter((g) => !used.has(g))).toEqual([]);
+  });
+});
+
+describe("IAM grant of the push-subscription dispatcher", () => {
+  const dispatcherCalls: Call[] = [];
+  let delivered = 0;
+
+  beforeAll(async () => {
+    const client = recordingClient("dispatcher", tables, dispatcherCalls);
+    clients.push(client);
+    const broker = createBroker({ storage: createDynamoStorage(client, tables), clock: clock.now, config: { topicCacheTtlMs: 0, holeTimeoutMs: HOLE_TIMEOUT_MS } });
+    const handle = createDispatcherHandler(new Dispatcher({ broker, invoker: createInvoker(), clock: clock.now }), { clock: clock.now });
+    const setup = new DynamoDBClient(localDynamoDbClientConfig(testEndpoint()));
+    clients.push(setup);
+    const storage = createDynamoStorage(setup, tables);
+    const topicId = (await storage.topics.get(subscriptionTopic))!.topicId;
+    // Records on both partitions (one the webhook refuses: dead-lettered), and a dead writer's gap
+    // on partition 1 that the dispatcher's read fills; partition 0's last batch hidden from its Query.
+    for (const [partition, value] of [[0, "YQ=="], [0, "cG9pc29u"], [0, "Yg=="], [1, "Yw=="]] as const) {
+      expect((await call("produce", "POST", `/v1/topics/${subscriptionTopic}/records`, { records: [{ value, partition }] })).status).toBe(200);
+    }
+    await storage.log.reserve({ topicId, partition: 1 }, 1, clock.now());
+    expect((await call("produce", "POST", `/v1/topics/${subscriptionTopic}/records`, { records: [{ value: "ZA==", partition: 1 }] })).status).toBe(200);
+    clock.advance(HOLE_TIMEOUT_MS + 1);
+    hideFromLogQuery.set("dispatcher", { p: `${topicId}#0`, o: 2 });
+    const keys = (partition: number, offset: number) => ({ eventName: "INSERT", dynamodb: { Keys: { p: { S: `${topicId}#${partition}` }, o: { N: String(offset) } } } });
+    const woken = await handle({ Records: [keys(0, 0), keys(0, 2), keys(1, 0)] }, { getRemainingTimeInMillis: () => 600_000 });
+    const swept = await handle({ source: "aws.events" }, { getRemainingTimeInMillis: () => 600_000 });
+    delivered = woken.delivered + swept.delivered;
+  }, 60_000);
+
+  it("delivered everything: both subscriptions, a dead letter, exactly-once outputs", async () => {
+    // 5 records per subscription, the poison one dead-lettered by the at-least-once one.
+    expect(delivered).toBe(9);
+    const description = await call("admin", "GET", `/v1/subscriptions/${subscriptionName}`);
+    expect((description.body["partitions"] as { deadLettered: number }[]).map((p) => p.deadLettered)).toEqual([1, 0]);
+    for (const [name, count] of [[deadLetters, 1], [outputs, 5]] as const) {
+      const topic = await call("admin", "GET", `/v1/topics/${name}`);
+      expect((topic.body["partitions"] as { highWatermark: number }[]).reduce((n, p) => n + p.highWatermark, 0)).toBe(count);
+    }
+    expect(hideFromLogQuery.has("dispatcher")).toBe(false);
+  });
+
+  it("every DynamoDB call it made is granted", () => {
+    expect(dispatcherCalls.length).toBeGreaterThan(0);
+    expect(ungranted(DISPATCHER_ACCESS, dispatcherCalls)).toEqual([]);
+  });
+
+  it("every grant was used", () => {
+    const unused: string[] = [];
+    for (const [table, grants] of Object.entries(DISPATCHER_ACCESS) as [TableId, readonly TableGrant[]][]) {
+      for (const grant of grants) for (const action of grant.actions) if (!dispatcherCalls.some((c) => c.table === table && c.action === action)) unused.push(`${table}:${action}`);
+    }
+    expect(unused).toEqual([]);
   });
 });

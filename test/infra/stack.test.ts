@@ -85,8 +85,10 @@ describe("tables", () => {
 
 describe("functions", () => {
   it("runs one nodejs22.x arm64 function per handler, ESM-bundled", () => {
-    // Plus the key API's authorizer (test/infra/key-api.test.ts), the console's (test/infra/console.test.ts) and the scheduled compactor (test/infra/compactor-schedule.test.ts).
-    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 3);
+    // Plus the key API's authorizer (test/infra/key-api.test.ts), the console's (test/infra/console.test.ts),
+    // the subscription dispatcher (test/infra/subscriptions-stack.test.ts) and the scheduled compactor
+    // (test/infra/compactor-schedule.test.ts).
+    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 4);
     for (const fn of FUNCTION_NAMES) {
       expect(resources[logicalId(broker.functions[fn])]!.Properties).toMatchObject({
         Runtime: "nodejs22.x",
@@ -175,6 +177,8 @@ describe("IAM: least privilege per function", () => {
       "producers:Query", "producers:GetItem", "producers:BatchWriteItem",
       // Deleting a consumer group (no live members): its group and member items, then its offsets.
       "offsets:Query", "offsets:Scan", "offsets:DeleteItem", "offsets:ConditionCheckItem", "offsets:BatchWriteItem",
+      // Push subscriptions: their items, and the starting offsets a new one pins for its group.
+      "offsets:GetItem", "offsets:PutItem",
       ...AUTH, "security:PutItem", "security:UpdateItem", "security:DeleteItem", "security:Scan",
     ],
     // partitions:GetItem: settling a dead writer's sequence claim checks the log start (docs/append.md).
@@ -225,10 +229,13 @@ describe("IAM: least privilege per function", () => {
     expect(grants.some((g) => g.startsWith("producers:") || g.startsWith("offsets:"))).toBe(false);
   });
 
-  it("produce cannot touch committed offsets; only commit and transactions write them, admin reads and deletes groups", () => {
+  it("produce cannot touch committed offsets; commit and transactions write them, admin reads and deletes groups and writes subscriptions", () => {
     const writesOffsets = FUNCTION_NAMES.filter((fn) => dynamoGrants(fn).some((g) => /^offsets:(Put|Update)/.test(g)));
-    expect(writesOffsets.sort()).toEqual(["commit", "transactions"]);
-    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:")).sort()).toEqual(["offsets:BatchWriteItem", "offsets:ConditionCheckItem", "offsets:DeleteItem", "offsets:Query", "offsets:Scan"]);
+    // admin: a subscription's item, and its group's starting offsets (pinned at create, never moved after).
+    expect(writesOffsets.sort()).toEqual(["admin", "commit", "transactions"]);
+    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:")).sort()).toEqual([
+      "offsets:BatchWriteItem", "offsets:ConditionCheckItem", "offsets:DeleteItem", "offsets:GetItem", "offsets:PutItem", "offsets:Query", "offsets:Scan",
+    ]);
     expect(dynamoGrants("produce").some((g) => g.startsWith("offsets:"))).toBe(false);
   });
 
@@ -368,6 +375,7 @@ describe("observability", () => {
     expect(errors).toContain(logicalId(broker.console!.function));
     const backgroundErrors = expressions.find((e) => e.includes("\"Errors\"") && e.includes("background function"))!;
     expect(backgroundErrors).toContain(logicalId(broker.compactor!));
+    expect(backgroundErrors).toContain(logicalId(broker.dispatcher));
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({ TreatMissingData: "notBreaching", ComparisonOperator: "GreaterThanOrEqualToThreshold" });
       // CloudWatch refuses metric math with more than 10 metrics in an alarm.
