@@ -15,10 +15,11 @@ const REPO = path.resolve(import.meta.dirname, "../..");
 const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "dispatcher", "compactor", "console", "notify-connect", "notifier"];
 
 /**
- * Bundled AWS SDK (the default): 450-466 KB measured (docs/deploy.md); the margin absorbs
- * dependency updates, not a whole library (classic zod was 60 KB, all of zod 420 KB).
+ * Bundled AWS SDK (the default): 450-491 KB measured (docs/deploy.md; admin the largest, with the
+ * subscription routes); the margin absorbs dependency updates, not a whole library (classic zod
+ * was 60 KB, all of zod 420 KB).
  */
-const BUDGET_BYTES = 490 * 1024;
+const BUDGET_BYTES = 520 * 1024;
 /** The authorizer sits in front of every API-key request: 276 KB measured. */
 const AUTHORIZER_BUDGET_BYTES = 300 * 1024;
 /**
