@@ -71,6 +71,10 @@ async function faultyProxy(target: string, rewrite: (records: { offset: number; 
         const body = Buffer.concat(chunks);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && !["host", "connection", "content-length"].includes(k)) headers[k] = v;
+        // Fetches go upstream without the SDK's Accept (the binary format), so the broker answers
+        // JSON, whose records this proxy can rewrite — and the SDK reads JSON as it would from a
+        // broker without the binary format.
+        if (req.url?.startsWith("/v1/fetch")) delete headers["accept"];
         const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: body.length > 0 ? body : undefined });
         let text = await upstream.text();
         if (req.method === "POST" && req.url?.startsWith("/v1/fetch") && upstream.status === 200) {
