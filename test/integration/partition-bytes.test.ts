@@ -1,7 +1,7 @@
 /**
  * Bytes per partition (issue 18): every reservation adds the record-blob bytes of the batches it is
  * for to the partition's counter, in the reservation's own UpdateItem; a reservation given back
- * takes them off again. Describe topic reports the total and a retained estimate.
+ * (refused, duplicate) takes them off again. Describe topic reports the total and a retained estimate.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PartitionRef } from "../../shared/core/ports.js";
@@ -38,7 +38,7 @@ async function described(topic: string) {
 }
 
 describe("bytes written per partition", () => {
-  it("accumulate the stored batch sizes across produce, idempotent produce and a transaction", { timeout: 120_000 }, async () => {
+  it("accumulate the stored batch sizes across produce, idempotent produce, a transaction and a keyed write", { timeout: 120_000 }, async () => {
     const { topic, ref } = await newTopic();
     expect(await described(topic)).toMatchObject({ bytesWritten: 0, retainedBytesEstimate: 0 });
 
@@ -60,8 +60,16 @@ describe("bytes written per partition", () => {
     const afterTransaction = await storedBlobBytes(ref);
     expect(afterTransaction).toBeGreaterThan(afterIdempotent);
 
+    // A write named by an idempotency key (the Upstash dialect's path): counted once, its retry not at all.
+    const idempotencyKey = uniqueName("bytes-key");
+    const keyed = () => harness.broker.produce({ topic, idempotencyKey, partitions: [{ partition: 0, records: ["h"].map(text) }] });
+    expect((await keyed()).partitions[0]).toMatchObject({ baseOffset: 7, duplicate: false });
+    expect((await keyed()).partitions[0]).toMatchObject({ baseOffset: 7, duplicate: true });
+    const afterKeyed = await storedBlobBytes(ref);
+    expect(afterKeyed).toBeGreaterThan(afterTransaction);
+
     const partition = await described(topic);
-    expect(partition).toMatchObject({ logStartOffset: 0, highWatermark: 7, bytesWritten: afterTransaction, retainedBytesEstimate: afterTransaction });
+    expect(partition).toMatchObject({ logStartOffset: 0, highWatermark: 8, bytesWritten: afterKeyed, retainedBytesEstimate: afterKeyed });
   });
 
   it("a refused or duplicate write adds nothing: its reservation gives the bytes back", { timeout: 120_000 }, async () => {
