@@ -14,7 +14,7 @@ import { registerSubscriptionCommands } from "./commands/subscriptions.js";
 import { registerSecurityCommands } from "./commands/security.js";
 import { printJson, printTable } from "./output.js";
 import { Dynalog, DynalogError, logLevel, type Consumer, type KafkaMessage, type Message } from "../client/index.js";
-import { Progress } from "./progress.js";
+import { formatBytes, Progress } from "./progress.js";
 import { onInterrupt } from "./interrupt.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8790";
@@ -113,7 +113,7 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
     });
   topics
     .command("describe <name>")
-    .description("a topic's settings and each partition's offsets")
+    .description("a topic's settings and each partition's offsets and approximate size")
     .option("--json", "print JSON")
     .action(async (name: string, opts: { json?: boolean }) => {
       const t = await client().admin().describeTopic(name);
@@ -122,14 +122,14 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
       if (t.cleanupPolicy !== undefined && t.cleanupPolicy !== "delete") {
         process.stdout.write(`Cleanup ${t.cleanupPolicy}  delete.retention.ms ${t.deleteRetentionMs}  min.compaction.lag.ms ${t.minCompactionLagMs}\n`);
         printTable(
-          ["PARTITION", "LOG-START", "HIGH-WATERMARK", "CLEANED-UP-TO", "LAST-COMPACTION"],
-          t.partitions.map((p) => [String(p.partition), String(p.logStartOffset), String(p.highWatermark), p.compaction ? String(p.compaction.cleanedUpTo) : "-", p.compaction ? new Date(p.compaction.lastRunAt).toISOString() : "never"]),
+          ["PARTITION", "LOG-START", "HIGH-WATERMARK", "CLEANED-UP-TO", "LAST-COMPACTION", "EST-SIZE"],
+          t.partitions.map((p) => [String(p.partition), String(p.logStartOffset), String(p.highWatermark), p.compaction ? String(p.compaction.cleanedUpTo) : "-", p.compaction ? new Date(p.compaction.lastRunAt).toISOString() : "never", formatBytes(p.retainedBytesEstimate)]),
         );
         return;
       }
       printTable(
-        ["PARTITION", "LOG-START", "HIGH-WATERMARK"],
-        t.partitions.map((p) => [String(p.partition), String(p.logStartOffset), String(p.highWatermark)]),
+        ["PARTITION", "LOG-START", "HIGH-WATERMARK", "EST-SIZE", "BYTES-WRITTEN"],
+        t.partitions.map((p) => [String(p.partition), String(p.logStartOffset), String(p.highWatermark), formatBytes(p.retainedBytesEstimate), formatBytes(p.bytesWritten)]),
       );
     });
   topics

@@ -18,6 +18,10 @@ export interface TopicDescription {
     readonly partition: number;
     readonly logStartOffset: number;
     readonly highWatermark: number;
+    /** Record bytes ever appended to the partition, from its offset counter (approximate: docs/api.md). */
+    readonly bytesWritten: number;
+    /** bytesWritten × retained offsets ÷ high watermark: an estimate of the bytes still in the log (docs/api.md). */
+    readonly retainedBytesEstimate: number;
     /** Compacted topics only: the last compaction pass (null = none yet). */
     readonly compaction?: { readonly cleanedUpTo: number; readonly lastRunAt: number } | null;
   }[];

@@ -55,8 +55,8 @@ export const ATTRIBUTE_RESTRICTED_RETURN_VALUES = ["NONE", "UPDATED_OLD", "UPDAT
 export const VOID_ATTRIBUTES = ["p", "o", "k", "c", "a", "x"] as const;
 /** Attributes a reader's hint update touches on a counter item: never `next` or `ra` (the sequencer). */
 export const HINT_ATTRIBUTES = ["p", "hw", "ls"] as const;
-/** Attributes an offset reservation touches on a counter item: never the readers' hints. */
-export const RESERVATION_ATTRIBUTES = ["p", "next", "ra", "rt"] as const;
+/** Attributes an offset reservation touches on a counter item (bw: bytes written): never the readers' hints. */
+export const RESERVATION_ATTRIBUTES = ["p", "next", "ra", "rt", "bw"] as const;
 /** Attributes the compaction checkpoint touches on a counter item (compaction-store.ts): never the sequencer or the hints. */
 export const COMPACTION_CHECKPOINT_ATTRIBUTES = ["p", "cc", "cr", "ck", "ch", "cn"] as const;
 
@@ -118,7 +118,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   produce: {
     topics: [{ actions: ["GetItem"], why: "look up the topic" }],
     partitions: [
-      { actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets (ADD next, SET ra, rt) and give an unused reservation back (SET next)" },
+      { actions: ["UpdateItem"], onlyAttributes: RESERVATION_ATTRIBUTES, why: "reserve offsets (ADD next, bw, SET ra, rt) and give an unused reservation back (SET next, ADD bw)" },
       { actions: ["GetItem"], why: "settling an idempotent claim: is its slot below the log start (expired), docs/append.md" },
     ],
     log: [{ actions: ["PutItem", "GetItem"], why: "write-once batches and voids of its own reservation or of a dead claim's slot; check a slot after a lost response or before settling a claim" }],

@@ -83,6 +83,24 @@ export function retained(bounds: { readonly logStartOffset: number; readonly hig
   return bounds.highWatermark - bounds.logStartOffset;
 }
 
+const SIZE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
+
+/** `1536` → "1.5 KiB": a byte count for people (binary units, one decimal above bytes). */
+export function size(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${SIZE_UNITS[unit]}`;
+}
+
+/** A topic's estimated retained bytes: the sum over its partitions (each an estimate, docs/api.md). */
+export function retainedSize(partitions: readonly { readonly retainedBytesEstimate: number }[]): number {
+  return partitions.reduce((sum, p) => sum + p.retainedBytesEstimate, 0);
+}
+
 /** "name=value" lines of the produce form → headers; a line without "=" is a header with an empty value. */
 export function parseHeaderLines(text: string): { key: string; value: string }[] {
   return text

@@ -14,6 +14,10 @@ export interface PartitionBounds {
   readonly partition: number;
   readonly logStartOffset: number;
   readonly highWatermark: number;
+  /** Record bytes ever appended to the partition (approximate, docs/api.md). */
+  readonly bytesWritten: number;
+  /** Estimated bytes still in the log (approximate, docs/api.md). */
+  readonly retainedBytesEstimate: number;
 }
 
 export interface TopicDescription extends TopicSummary {

@@ -78,6 +78,11 @@ export function groupByPartition<R extends ProduceRecord>(topic: TopicRecord, re
   return [...byPartition.entries()].sort(([a], [b]) => a - b).map(([partition, list]) => ({ partition, records: list }));
 }
 
+/** Stored record bytes of the chunks (their blobs): what a reservation adds to the partition's bytes written. */
+export function chunkBytes(chunks: readonly UnplacedBatch[]): number {
+  return chunks.reduce((sum, chunk) => sum + chunk.blob.length, 0);
+}
+
 /** Give each chunk its offsets, consecutively from `baseOffset`. */
 export function placeChunks(chunks: readonly UnplacedBatch[], baseOffset: number): EncodedBatch[] {
   let offset = baseOffset;

@@ -17,7 +17,7 @@
 import { DynalogError } from "../errors.js";
 import { backoffMs, writeReserved } from "./append-write.js";
 import type { BrokerContext } from "./context.js";
-import { placeChunks, type UnplacedBatch } from "./batches.js";
+import { chunkBytes, placeChunks, type UnplacedBatch } from "./batches.js";
 import type { PartitionRef, ProducerAppend, ProducerState, RememberedBatch } from "./ports.js";
 import { abandonReservation, type UnusedReservation } from "./reservations.js";
 import { judgeSequence } from "./sequence.js";
@@ -50,13 +50,14 @@ export class IdempotentAppender {
     const { log, producers } = this.ctx.storage;
     const { ref, recordCount, producer } = input;
     const where = { topic: input.topic, partition: ref.partition };
+    const bytes = chunkBytes(input.chunks);
     let lastError: DynalogError | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.ctx.sleep(backoffMs(attempt, this.ctx.random));
       const reservedAt = this.ctx.clock();
-      const baseOffset = await log.reserve(ref, recordCount, reservedAt);
+      const baseOffset = await log.reserve(ref, recordCount, reservedAt, bytes);
       if (baseOffset === undefined) return "stale";
-      const reservation: UnusedReservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds: input.expiresAtSeconds };
+      const reservation: UnusedReservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds: input.expiresAtSeconds, bytes };
 
       let claim;
       try {

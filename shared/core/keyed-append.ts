@@ -8,7 +8,7 @@
  */
 import { DynalogError } from "../errors.js";
 import { backoffMs } from "./append-write.js";
-import { placeChunks, type UnplacedBatch } from "./batches.js";
+import { chunkBytes, placeChunks, type UnplacedBatch } from "./batches.js";
 import type { BrokerContext } from "./context.js";
 import type { PartitionRef, ProducerAppend } from "./ports.js";
 import { abandonReservation } from "./reservations.js";
@@ -34,13 +34,14 @@ export async function appendKeyed(ctx: BrokerContext, input: KeyedAppendInput): 
   const { log } = ctx.storage;
   const { ref, recordCount, producer, expiresAtSeconds, requestId } = input;
   const key = producer.idempotencyKey;
+  const bytes = chunkBytes(input.chunks);
   let lastError: DynalogError | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (attempt > 0) await ctx.sleep(backoffMs(attempt, ctx.random));
     const reservedAt = ctx.clock();
-    const baseOffset = await log.reserve(ref, recordCount, reservedAt);
+    const baseOffset = await log.reserve(ref, recordCount, reservedAt, bytes);
     if (baseOffset === undefined) return "stale";
-    const reservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds };
+    const reservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds, bytes };
     const batches = placeChunks(input.chunks, baseOffset);
     const success = { baseOffset, duplicate: false, appendTime: key.appendTime };
     let conflictRetries = 0;

@@ -52,6 +52,11 @@ export interface PartitionHead {
   readonly highWatermarkHint: number;
   /** Every offset below this is expired. */
   readonly logStartHint: number;
+  /**
+   * Record-blob bytes of every reservation ever made on the partition, less those given back
+   * (approximate: a voided reservation still counts; see docs/api.md, describe topic).
+   */
+  readonly bytesWritten: number;
   /** The last compaction pass: every batch below `cleanedUpTo` was compacted then (absent = never). */
   readonly compaction?: CompactionCheckpoint;
 }
@@ -246,14 +251,16 @@ export interface LogStore {
   addPartitions(refs: readonly PartitionRef[]): Promise<void>;
   /**
    * Reserve `count` offsets; returns the base offset of the range, or undefined if the partition
-   * does not exist (its topic was deleted). Never fails on contention.
+   * does not exist (its topic was deleted). Never fails on contention. `bytes` (the size of the
+   * batches to be written) is added to the partition's bytes-written counter in the same write.
    */
-  reserve(ref: PartitionRef, count: number, now: number): Promise<number | undefined>;
+  reserve(ref: PartitionRef, count: number, now: number, bytes?: number): Promise<number | undefined>;
   /**
    * Give an unused reservation back, so refused and duplicate requests leave no hole in the
    * offsets: succeeds only while it is still the latest reservation (nobody else knows its offsets).
+   * Its `bytes` are taken off the bytes-written counter again.
    */
-  releaseReservation(ref: PartitionRef, baseOffset: number, count: number): Promise<boolean>;
+  releaseReservation(ref: PartitionRef, baseOffset: number, count: number, bytes?: number): Promise<boolean>;
   append(request: AppendRequest): Promise<AppendResult>;
   /** The writer voids its own failed reservation with one item. False if the slot is taken. */
   voidOwnReservation(ref: PartitionRef, baseOffset: number, count: number, now: number, expiresAtSeconds?: number): Promise<boolean>;

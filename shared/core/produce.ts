@@ -7,7 +7,7 @@ import { DynalogError } from "../errors.js";
 import { IDEMPOTENCY_KEY_WINDOW_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_OFFSET, MAX_PRODUCER_EPOCH, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
 import { partitionForKey, RoundRobinPartitioner } from "../partitioner.js";
 import type { CompressionCodec } from "../record-batch.js";
-import { encodePartition, groupByPartition, placeChunks, type ProduceRecord, type UnplacedBatch } from "./batches.js";
+import { chunkBytes, encodePartition, groupByPartition, placeChunks, type ProduceRecord, type UnplacedBatch } from "./batches.js";
 import type { BrokerContext } from "./context.js";
 import type { PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";
 import { backoffMs, writeReserved } from "./append-write.js";
@@ -196,13 +196,14 @@ export class Producer {
       return result === "stale" ? result : answer(result.baseOffset, result.duplicate);
     }
     const { log } = this.ctx.storage;
+    const bytes = chunkBytes(chunks);
     let lastError: DynalogError | undefined;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.ctx.sleep(backoffMs(attempt, this.ctx.random));
       const reservedAt = this.ctx.clock();
-      const baseOffset = await log.reserve(ref, recordCount, reservedAt);
+      const baseOffset = await log.reserve(ref, recordCount, reservedAt, bytes);
       if (baseOffset === undefined) return "stale";
-      const reservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds };
+      const reservation = { ref, baseOffset, count: recordCount, reservedAt, expiresAtSeconds, bytes };
       const outcome = await writeReserved(this.ctx, { reservation, batches: placeChunks(chunks, baseOffset), requestId, attempt, mayRelease: true });
       if (outcome.kind === "appended") return answer(baseOffset, false);
       // slot-taken (a reader voided our slow reservation), persistent conflicts or a lost write:

@@ -19,6 +19,8 @@ export interface UnusedReservation {
   readonly reservedAt: number;
   /** TTL of a void item, if one is written. */
   readonly expiresAtSeconds?: number;
+  /** Bytes the reservation added to the partition's bytes-written counter (taken off if it is given back). */
+  readonly bytes?: number;
 }
 
 /**
@@ -28,10 +30,10 @@ export interface UnusedReservation {
  */
 export async function abandonReservation(ctx: BrokerContext, reservation: UnusedReservation, mayRelease: boolean): Promise<void> {
   const { log } = ctx.storage;
-  const { ref, baseOffset, count, expiresAtSeconds } = reservation;
+  const { ref, baseOffset, count, expiresAtSeconds, bytes } = reservation;
   const young = ctx.clock() - reservation.reservedAt < ctx.config.holeTimeoutMs / 2;
   try {
-    if (mayRelease && young && (await log.releaseReservation(ref, baseOffset, count))) return;
+    if (mayRelease && young && (await log.releaseReservation(ref, baseOffset, count, bytes))) return;
     await log.voidOwnReservation(ref, baseOffset, count, ctx.clock(), expiresAtSeconds);
   } catch {
     // Left as a gap: readers fill it once it is older than the hole timeout.

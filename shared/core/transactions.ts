@@ -13,7 +13,7 @@ import { DynalogError } from "../errors.js";
 import { MAX_OFFSET, MAX_PRODUCER_EPOCH, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
 import { RoundRobinPartitioner } from "../partitioner.js";
 import type { CompressionCodec } from "../record-batch.js";
-import { encodePartition, groupByPartition, placeChunks, type EncodedPartition, type ProduceRecord } from "./batches.js";
+import { chunkBytes, encodePartition, groupByPartition, placeChunks, type EncodedPartition, type ProduceRecord } from "./batches.js";
 import type { BrokerContext } from "./context.js";
 import { validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
 import type { ConsumerGroups } from "./groups.js";
@@ -204,7 +204,8 @@ export class Transactions {
     const reserved = await Promise.all(
       prepared.partitions.map(async (p) => {
         const reservedAt = this.ctx.clock();
-        return { partition: p, reservedAt, baseOffset: await log.reserve(p.ref, p.recordCount, reservedAt) };
+        const bytes = chunkBytes(p.chunks);
+        return { partition: p, reservedAt, bytes, baseOffset: await log.reserve(p.ref, p.recordCount, reservedAt, bytes) };
       }),
     );
     const placed = reserved.filter((r): r is typeof r & { baseOffset: number } => r.baseOffset !== undefined);
@@ -214,7 +215,7 @@ export class Transactions {
         placed.map((r) =>
           abandonReservation(
             this.ctx,
-            { ref: r.partition.ref, baseOffset: r.baseOffset, count: r.partition.recordCount, reservedAt: r.reservedAt, expiresAtSeconds: itemExpiry(r.partition.topic, appendTime) },
+            { ref: r.partition.ref, baseOffset: r.baseOffset, count: r.partition.recordCount, reservedAt: r.reservedAt, expiresAtSeconds: itemExpiry(r.partition.topic, appendTime), bytes: r.bytes },
             mayRelease,
           ),
         ),

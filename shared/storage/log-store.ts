@@ -14,6 +14,8 @@
  *         (staged-transaction-store.ts, docs/transactions.md)
  * Counter item (partitions table), key `p`:
  *   next  first unreserved offset  ra  time of the latest reservation (ms)
+ *   bw    bytes written: record-blob bytes of every reservation, added by the reservation's own
+ *         UpdateItem (no extra request) and taken off when a reservation is given back
  *   hw    high-watermark hint      ls  log-start hint
  *   rt    token of the latest reservation: an SDK retry of a reservation whose response was lost
  *         finds its own token and gets its range back instead of reserving a second one
@@ -101,6 +103,7 @@ function toHead(item: Item | undefined): PartitionHead {
     reservedAt: item ? num(item, "ra") : 0,
     highWatermarkHint: item ? num(item, "hw") : 0,
     logStartHint: item ? num(item, "ls") : 0,
+    bytesWritten: item ? num(item, "bw") : 0,
     ...(item && typeof item["cc"] === "number" ? { compaction: compactionCheckpoint(item, item["cc"]) } : {}),
   };
 }
@@ -233,8 +236,9 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
       }));
     },
 
-    async reserve(ref, count, now) {
+    async reserve(ref, count, now, bytes = 0) {
       const token = randomUUID();
+      const addBytes = bytes > 0;
       try {
         const result = await client.send(
           new UpdateCommand({
@@ -245,9 +249,9 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
             // idempotent across the SDK's own retries: a retry after a lost response fails here
             // and reads its range from the item as it is.
             ConditionExpression: "attribute_exists(p) AND (attribute_not_exists(rt) OR rt <> :token)",
-            UpdateExpression: "ADD #next :n SET ra = :now, rt = :token",
+            UpdateExpression: `ADD #next :n${addBytes ? ", bw :bytes" : ""} SET ra = :now, rt = :token`,
             ExpressionAttributeNames: { "#next": "next" },
-            ExpressionAttributeValues: { ":n": count, ":now": now, ":token": token },
+            ExpressionAttributeValues: { ":n": count, ":now": now, ":token": token, ...(addBytes ? { ":bytes": bytes } : {}) },
             ReturnValues: "UPDATED_NEW",
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           }),
@@ -262,17 +266,18 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
       }
     },
 
-    async releaseReservation(ref, baseOffset, count) {
+    async releaseReservation(ref, baseOffset, count, bytes = 0) {
+      const takeBytes = bytes > 0;
       try {
         await client.send(
           new UpdateCommand({
             TableName: tables.partitions,
             Key: counterKey(ref),
             // Only while no later reservation exists: then nobody else knows these offsets.
-            UpdateExpression: "SET #next = :base",
+            UpdateExpression: `SET #next = :base${takeBytes ? " ADD bw :bytes" : ""}`,
             ConditionExpression: "#next = :end",
             ExpressionAttributeNames: { "#next": "next" },
-            ExpressionAttributeValues: { ":base": baseOffset, ":end": baseOffset + count },
+            ExpressionAttributeValues: { ":base": baseOffset, ":end": baseOffset + count, ...(takeBytes ? { ":bytes": -bytes } : {}) },
           }),
         );
         return true;

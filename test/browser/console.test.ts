@@ -9,6 +9,7 @@ import { startLocalBroker, type LocalBroker } from "../../local/local-broker.js"
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
 import { jsonClient, type JsonClient } from "../support/http.js";
 import { launchBrowser, waitForText, type TestBrowser } from "../support/browser.js";
+import { size } from "../../console/src/format.js";
 
 let broker: LocalBroker;
 let api: JsonClient;
@@ -57,6 +58,11 @@ describe("the web console", { timeout: 120_000 }, () => {
     expect((await api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ value: "d", partition: 0 }] })).status).toBe(200);
     await page.getByRole("button", { name: "Refresh" }).click();
     await waitForText(page, `${row} td.records`, "4");
+    // The topic's approximate size: its partitions' retained-bytes estimates from describe, summed.
+    const sizes: { retainedBytesEstimate: number }[] = (await api.get(`/v1/topics/${topic}`)).body.partitions;
+    expect(sizes.every((p) => p.retainedBytesEstimate > 0)).toBe(true);
+    const topicSize = `≈ ${size(sizes.reduce((sum, p) => sum + p.retainedBytesEstimate, 0))}`;
+    await waitForText(page, `${row} td.size`, topicSize);
     expect(Number(await page.locator(`${row} td.throughput .rate-value`).innerText())).toBeGreaterThan(0);
     // A third sample draws the line: two rates, the last 0 (nothing written since).
     await page.getByRole("button", { name: "Refresh" }).click();
@@ -72,6 +78,10 @@ describe("the web console", { timeout: 120_000 }, () => {
     await page.waitForURL(new RegExp(`/console/topics/${topic}`));
     await waitForText(page, "h1", `${topic} Refresh`);
     await waitForText(page, 'table.partitions tr[data-partition="1"] td:nth-child(3)', "2");
+    // Per partition and in total, the approximate size.
+    await waitForText(page, 'table.partitions tr[data-partition="1"] td.size', `≈ ${size(sizes[1]!.retainedBytesEstimate)}`);
+    await waitForText(page, 'table.partitions tr[data-partition="0"] td.size', `≈ ${size(sizes[0]!.retainedBytesEstimate)}`);
+    await waitForText(page, "dl.facts dd.size", topicSize);
   });
 
   it("browses a partition: key, pretty-printed JSON value, headers, binary as hex; the page's URL reloads to the same records", async () => {

@@ -52,7 +52,12 @@ describe("dynalog CLI", { timeout: 120_000 }, () => {
     const described = await dynalog(["topics", "describe", topic]);
     expect(described.code).toBe(0);
     expect(described.stdout).toContain(`Topic ${topic}`);
-    expect(described.stdout.trim().split("\n").slice(1)).toEqual(["PARTITION  LOG-START  HIGH-WATERMARK", "0          0          0", "1          0          0", "2          0          0"]);
+    expect(described.stdout.trim().split("\n").slice(1)).toEqual([
+      "PARTITION  LOG-START  HIGH-WATERMARK  EST-SIZE  BYTES-WRITTEN",
+      "0          0          0               0 B       0 B",
+      "1          0          0               0 B       0 B",
+      "2          0          0               0 B       0 B",
+    ]);
 
     expect(await dynalog(["topics", "delete", topic])).toMatchObject({ code: 0, stdout: `Deleted topic ${topic}\n` });
     const missing = await dynalog(["topics", "describe", topic]);

@@ -57,6 +57,8 @@ describe("dynalog topic lifecycle", { timeout: 120_000 }, () => {
     const described = await dynalog(["topics", "describe", topic]);
     expect(described.stdout).toContain("Cleanup compact  delete.retention.ms 86400000  min.compaction.lag.ms 0");
     expect(described.stdout).toMatch(/CLEANED-UP-TO[^\n]*\n0 +0 +3 +3 /);
+    // The estimated size (compaction does not lower it: docs/api.md) is what the partition was written.
+    expect(described.stdout).toMatch(/EST-SIZE\n0 +0 +3 +3 +\S+ +[1-9]\d* B\n/);
     const plain = topicName("cli-cmp-plain");
     await harness.broker.createTopic({ name: plain, partitions: 1 });
     const refused = await dynalog(["topics", "compact", plain]);

@@ -69,7 +69,7 @@ describe("POST /v1/topics/:topic/compact", () => {
     expect(await values(topic, 1)).toEqual([{ offset: 2, key: "a", value: "2" }, { offset: 3, key: "b", value: null }]);
 
     const after = await api.get(`/v1/topics/${topic}`);
-    expect(after.body.partitions).toEqual([0, 1].map((partition) => ({ partition, logStartOffset: 0, highWatermark: 4, compaction: { cleanedUpTo: 4, lastRunAt: clock.time } })));
+    expect(after.body.partitions).toMatchObject([0, 1].map((partition) => ({ partition, logStartOffset: 0, highWatermark: 4, compaction: { cleanedUpTo: 4, lastRunAt: clock.time } })));
     const offsets = await admin.fetchTopicOffsets(topic);
     expect(offsets[0]).toEqual({ partition: 0, offset: 4, high: 4, low: 0, compaction: { cleanedUpTo: 4, lastRunAt: clock.time } });
   });

@@ -40,6 +40,12 @@ async function produceUtf8(topic: string, partition: number, values: string[]) {
   return response.body.partitions[0];
 }
 
+/** Bytes of the record blobs stored in a partition (through the storage port). */
+async function storedBytes(topicId: string, partition: number): Promise<number> {
+  const { entries } = await storage.log.entriesFrom({ topicId, partition }, 0, 100);
+  return entries.reduce((sum, e) => sum + (e.kind === "batch" ? e.blob.length : 0), 0);
+}
+
 async function fetchValues(topic: string, partition: number, offset = 0): Promise<[number, string][]> {
   const response = await api.get(`/v1/topics/${topic}/partitions/${partition}/records?offset=${offset}&encoding=utf8`);
   expect(response.status, JSON.stringify(response.body)).toBe(200);
@@ -129,17 +135,21 @@ describe("list and describe", () => {
     expect(empty.status).toBe(200);
     expect(empty.body).toEqual({
       ...created,
-      partitions: [0, 1, 2].map((partition) => ({ partition, logStartOffset: 0, highWatermark: 0 })),
+      partitions: [0, 1, 2].map((partition) => ({ partition, logStartOffset: 0, highWatermark: 0, bytesWritten: 0, retainedBytesEstimate: 0 })),
     });
 
     await produceUtf8(name, 0, ["a", "b", "c"]);
     await produceUtf8(name, 2, ["x", "y"]);
     await produceUtf8(name, 0, ["d"]);
     const after = await api.get(`/v1/topics/${name}`);
+    // Sizes: the record blobs stored in each partition, all of them retained (log start 0).
+    const [bytes0, bytes2] = [await storedBytes(created.topicId, 0), await storedBytes(created.topicId, 2)];
+    expect(bytes0).toBeGreaterThan(bytes2);
+    expect(bytes2).toBeGreaterThan(0);
     expect(after.body.partitions).toEqual([
-      { partition: 0, logStartOffset: 0, highWatermark: 4 },
-      { partition: 1, logStartOffset: 0, highWatermark: 0 },
-      { partition: 2, logStartOffset: 0, highWatermark: 2 },
+      { partition: 0, logStartOffset: 0, highWatermark: 4, bytesWritten: bytes0, retainedBytesEstimate: bytes0 },
+      { partition: 1, logStartOffset: 0, highWatermark: 0, bytesWritten: 0, retainedBytesEstimate: 0 },
+      { partition: 2, logStartOffset: 0, highWatermark: 2, bytesWritten: bytes2, retainedBytesEstimate: bytes2 },
     ]);
     // The offsets endpoint agrees with describe.
     for (const [partition, latest] of [[0, 4], [1, 0], [2, 2]] as const) {
@@ -205,7 +215,7 @@ describe("delete", () => {
 
     // Nothing of the old log: high watermarks are 0 and the old offsets are out of range.
     const described = await api.get(`/v1/topics/${name}`);
-    expect(described.body.partitions).toEqual([0, 1, 2].map((partition) => ({ partition, logStartOffset: 0, highWatermark: 0 })));
+    expect(described.body.partitions).toEqual([0, 1, 2].map((partition) => ({ partition, logStartOffset: 0, highWatermark: 0, bytesWritten: 0, retainedBytesEstimate: 0 })));
     const empty = await api.get(`/v1/topics/${name}/partitions/0/records?offset=0`);
     expect(empty.body).toMatchObject({ records: [], nextOffset: 0, highWatermark: 0, logStartOffset: 0 });
     const oldOffset = await api.get(`/v1/topics/${name}/partitions/0/records?offset=3`);

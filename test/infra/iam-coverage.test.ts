@@ -473,9 +473,10 @@ describe("IAM grants match what each function does", () => {
     expect(fetchWrites.every((c) => !c.attributes.includes("d") && !c.attributes.includes("next"))).toBe(true);
     const reservations = calls.get("produce")!.filter((c) => c.table === "partitions" && c.action === "UpdateItem");
     expect(reservations.length).toBeGreaterThan(0);
-    // A reservation (ADD next, SET ra and its token rt), or a reservation given back (SET next).
-    expect(reservations.every((c) => ["next,p,ra,rt", "next,p"].includes(c.attributes.join(",")))).toBe(true);
-    expect(reservations.some((c) => c.attributes.join(",") === "next,p,ra,rt")).toBe(true);
+    // A reservation (ADD next and bytes written bw, SET ra and its token rt), or a reservation
+    // given back (SET next, ADD bw).
+    expect(reservations.every((c) => ["bw,next,p,ra,rt", "bw,next,p"].includes(c.attributes.join(",")))).toBe(true);
+    expect(reservations.some((c) => c.attributes.join(",") === "bw,next,p,ra,rt")).toBe(true);
   });
 });
 

@@ -162,7 +162,7 @@ describe("functions", () => {
 describe("IAM: least privilege per function", () => {
   const VOID = "[p,o,k,c,a,x]";
   const HINTS = "[p,hw,ls]";
-  const RESERVE = "[p,next,ra,rt]";
+  const RESERVE = "[p,next,ra,rt,bw]";
   const QUOTA = "[pk,sk,requests,bytes,x]";
   // Every function authenticates (API keys), authorizes (ACL rules) and counts quotas.
   const AUTH = ["security:GetItem", "security:Query", `security:UpdateItem${QUOTA}`];

@@ -96,6 +96,9 @@ describe("lost responses inside the SDK's retry loop", () => {
     expect(await produce(topic, ["c"])).toMatchObject({ baseOffset: 3 });
     expect((await storage.log.readHead(ref)).nextOffset).toBe(4);
     expect(await readAll(topic)).toEqual({ records: [[0, "first"], [1, "a"], [2, "b"], [3, "c"]], highWatermark: 4 });
+    // The retried reservation's bytes were added once, like its offsets.
+    const { entries } = await storage.log.entriesFrom(ref, 0, 100);
+    expect((await storage.log.readHead(ref)).bytesWritten).toBe(entries.reduce((sum, e) => sum + (e.kind === "batch" ? e.blob.length : 0), 0));
   });
 
   it("an idempotent claim applied twice by the SDK: the retry finds its own claim at its own offsets and goes on", async () => {

@@ -93,6 +93,9 @@ describe("a transaction larger than one TransactWriteItems", () => {
     expect(entry).toMatchObject({ kind: "batch", count: 1, staged: { attempt: expect.any(String) } });
     const attempt = entry?.kind === "batch" ? entry.staged?.attempt : undefined;
     expect(await writer.storage.staged.readDecision(attempt!)).toBe("committed");
+    // Staged batches count in the partition's bytes written like any other (their reservation added them).
+    const described = await reader.broker.describeTopic(output);
+    expect(described.partitions[7]).toMatchObject({ bytesWritten: entry?.kind === "batch" ? entry.blob.length : -1, retainedBytesEstimate: entry?.kind === "batch" ? entry.blob.length : -1 });
   });
 
   it("shows a concurrent reader nothing at or past the staged range until the commit, then everything in order", { timeout: 120_000 }, async () => {

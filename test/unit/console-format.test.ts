@@ -1,6 +1,6 @@
 /** The console's pure formatting (console/src/format.ts): how keys, values and settings are shown. */
 import { describe, expect, it } from "vitest";
-import { duration, hexDump, matchesFilter, parseHeaderLines, preview, rate, ratesPerSecond, showBytes } from "../../console/src/format.js";
+import { duration, hexDump, matchesFilter, parseHeaderLines, preview, rate, ratesPerSecond, retainedSize, showBytes, size } from "../../console/src/format.js";
 
 describe("console formatting", () => {
   it("pretty-prints JSON objects and arrays, keeps scalars and non-JSON as text, and null as null", () => {
@@ -29,6 +29,14 @@ describe("console formatting", () => {
     expect(duration(5_400_000)).toBe("90 min");
     expect(duration(1_500)).toBe("1500 ms");
     expect(duration(null)).toBe("forever");
+  });
+
+  it("says sizes in binary units, one decimal above bytes; a topic's size sums its partitions' estimates", () => {
+    expect(size(0)).toBe("0 B");
+    expect(size(1023)).toBe("1023 B");
+    expect(size(1536)).toBe("1.5 KiB");
+    expect(size(5 * 1024 ** 3)).toBe("5.0 GiB");
+    expect(retainedSize([{ retainedBytesEstimate: 1000 }, { retainedBytesEstimate: 24 }])).toBe(1024);
   });
 
   it("reads produce-form headers as name=value lines, values may contain =", () => {

@@ -3,7 +3,7 @@ import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
 import { ProblemBox, Refresh, useLoad } from "../components.js";
-import { duration, retained } from "../format.js";
+import { duration, retained, retainedSize, size } from "../format.js";
 import { Link, paths } from "../router.js";
 import type { TopicDescription } from "../types.js";
 import { MessageBrowser, positionFromQuery, type Position } from "./messages.js";
@@ -57,6 +57,10 @@ function TopicFacts(props: { topic: TopicDescription }): JSX.Element {
         <dd>{topic.createdAt}</dd>
         <dt>Topic id</dt>
         <dd class="mono">{topic.topicId}</dd>
+        <dt>Size</dt>
+        <dd class="size" title={SIZE_NOTE}>
+          ≈ {size(retainedSize(topic.partitions))}
+        </dd>
       </dl>
       <table class="partitions">
         <thead>
@@ -65,6 +69,9 @@ function TopicFacts(props: { topic: TopicDescription }): JSX.Element {
             <th class="num">Log start</th>
             <th class="num">High watermark</th>
             <th class="num">Records (at most)</th>
+            <th class="num" title={SIZE_NOTE}>
+              Size (estimate)
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -74,6 +81,9 @@ function TopicFacts(props: { topic: TopicDescription }): JSX.Element {
               <td class="num">{p.logStartOffset}</td>
               <td class="num">{p.highWatermark}</td>
               <td class="num">{retained(p)}</td>
+              <td class="num size" title={`${size(p.bytesWritten)} written in all`}>
+                ≈ {size(p.retainedBytesEstimate)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -81,3 +91,5 @@ function TopicFacts(props: { topic: TopicDescription }): JSX.Element {
     </>
   );
 }
+
+const SIZE_NOTE = "Estimated from the bytes ever written and the share of offsets still retained (docs/api.md)";

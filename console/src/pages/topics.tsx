@@ -2,7 +2,7 @@
 import type { JSX } from "preact";
 import { api, mapLimit } from "../api.js";
 import { ProblemBox, Refresh, useLoad } from "../components.js";
-import { duration, rate, ratesPerSecond, retained } from "../format.js";
+import { duration, rate, ratesPerSecond, retained, retainedSize, size } from "../format.js";
 import { Link, paths } from "../router.js";
 import { AutoRefresh, isNumber, useSamples, type Sample } from "../sampling.js";
 import { Sparkline } from "../sparkline.js";
@@ -53,6 +53,7 @@ function TopicTable(props: { topics: readonly TopicDescription[]; samples: reado
           <th>Retention</th>
           <th>Compression</th>
           <th class="num">Records</th>
+          <th class="num">Size</th>
           <th>Offsets per partition (log start – high watermark)</th>
           <th>Records/s</th>
         </tr>
@@ -67,6 +68,7 @@ function TopicTable(props: { topics: readonly TopicDescription[]; samples: reado
             <td>{duration(topic.retentionMs)}</td>
             <td>{topic.compression}</td>
             <td class="num records">{topic.partitions.reduce((sum, p) => sum + retained(p), 0)}</td>
+            <td class="num size">≈ {size(retainedSize(topic.partitions))}</td>
             <td class="offsets">
               {topic.partitions.slice(0, INLINE_PARTITIONS).map((p) => (
                 <span key={p.partition} class="offset-range">
