@@ -1,16 +1,18 @@
 /**
- * A local broker killed mid-delivery (a child process, SIGKILL while the webhook holds a request)
- * and restarted on the same tables: every record is delivered — at least once for an at-least-once
- * subscription, with successes in offset order per partition; exactly once in the output topic of
- * an exactly-once subscription. The restarted dispatcher takes over once the dead one's leases
- * expire (two invocation timeouts + 30 s). The tables live in the shared DynamoDB Local under one
- * prefix (the project's tests never start their own); a restarted `npm start --data-dir` finds its
- * state the same way, in DynamoDB.
+ * A local broker killed mid-delivery and restarted on its persisted data dir, as `npm start
+ * --data-dir` runs: a child process with its own DynamoDB Local (Java) persisting to a temporary
+ * directory, the whole process group SIGKILLed while the webhook holds a request — broker and
+ * database die together, as on a machine crash — then a new child on the same directory. Every
+ * record is delivered: at least once for an at-least-once subscription, with successes in offset
+ * order per partition; exactly once in the output topic of an exactly-once subscription. The
+ * restarted dispatcher takes over once the dead one's leases expire (two invocation timeouts + 30 s).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { testEndpoint, uniqueName } from "../support/dynamodb.js";
+import { uniqueName } from "../support/dynamodb.js";
 import { jsonClient, type JsonClient } from "../support/http.js";
 import { startWebhookTarget, type WebhookTarget } from "../support/webhook-target.js";
 
@@ -18,19 +20,30 @@ const REPO = path.resolve(import.meta.dirname, "../..");
 const PARTITIONS = 2;
 const PER_PARTITION = 150;
 const children: ChildProcess[] = [];
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "dynalog-restart-"));
 let target: WebhookTarget | undefined;
 
+/** SIGKILL the child's process group: the broker and the DynamoDB Local it started. */
+async function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.kill(-child.pid!, "SIGKILL");
+  await exited;
+}
+
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  for (const child of children) await killGroup(child).catch(() => undefined);
   await target?.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Starts the broker child and resolves with its URL once it serves. */
-function startChild(prefix: string): Promise<{ child: ChildProcess; api: JsonClient }> {
+/** Starts the broker child (a process group of its own) and resolves with its URL once it serves. */
+function startChild(): Promise<{ child: ChildProcess; api: JsonClient }> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "test/support/subscription-broker-child.ts")], {
     cwd: REPO,
-    env: { ...process.env, DYNALOG_CHILD_ENDPOINT: testEndpoint(), DYNALOG_CHILD_PREFIX: prefix },
+    env: { ...process.env, DYNALOG_CHILD_DATA_DIR: dataDir },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   children.push(child);
   return new Promise((resolve, reject) => {
@@ -48,7 +61,6 @@ function startChild(prefix: string): Promise<{ child: ChildProcess; api: JsonCli
 
 describe("a broker killed mid-delivery and restarted", () => {
   it("delivers every record: at least once in order, and exactly once into the output topic", async () => {
-    const prefix = uniqueName("restart");
     let holdFrom = 3; // the 3rd at-least-once request is held: the kill lands mid-delivery
     let held!: () => void;
     const heldOne = new Promise<void>((resolve) => (held = resolve));
@@ -63,7 +75,7 @@ describe("a broker killed mid-delivery and restarted", () => {
     const output = uniqueName("restart-out");
     target.responders.set("/eos", (event) => ({ status: 200, body: { records: Object.values(event.records).flat().map((r) => ({ topic: output, value: r.value })) } }));
 
-    const first = await startChild(prefix);
+    const first = await startChild();
     const input = uniqueName("restart-in");
     expect((await first.api.post("/v1/topics", { name: input, partitions: PARTITIONS })).status).toBe(201);
     expect((await first.api.post("/v1/topics", { name: output, partitions: 1 })).status).toBe(201);
@@ -78,11 +90,10 @@ describe("a broker killed mid-delivery and restarted", () => {
     expect((await first.api.post("/v1/subscriptions", { ...common, name: eos, webhook: `${target.baseUrl}/eos`, delivery: "exactly-once" })).status).toBe(201);
 
     await heldOne;
-    first.child.kill("SIGKILL");
-    await new Promise((resolve) => first.child.once("exit", resolve));
+    await killGroup(first.child);
     holdFrom = -1;
 
-    const second = await startChild(prefix);
+    const second = await startChild();
     // Until both are caught up (the dead dispatcher's leases expire first): a hang guard, not a timing assertion.
     for (;;) {
       const lags = await Promise.all([alo, eos].map(async (name) => (await second.api.get(`/v1/subscriptions/${name}`)).body.totalLag as number));
@@ -110,6 +121,6 @@ describe("a broker killed mid-delivery and restarted", () => {
     expect(values).toHaveLength(PARTITIONS * PER_PARTITION);
     expect(new Set(values).size).toBe(PARTITIONS * PER_PARTITION);
     expect(values.filter((v) => v === "0:0" || v === `${PARTITIONS - 1}:${PER_PARTITION - 1}`)).toHaveLength(2);
-    second.child.kill("SIGKILL");
+    await killGroup(second.child);
   }, 240_000);
 });

@@ -1,13 +1,14 @@
 /**
  * A local broker in a child process, for the kill/restart test (test/e2e/subscription-restart.test.ts):
- * DynamoDB at DYNALOG_CHILD_ENDPOINT with the tables under DYNALOG_CHILD_PREFIX (what a restarted
- * broker finds again), its dispatcher running. Prints "ready <url>" once it serves; runs until killed.
+ * as `npm start --data-dir` runs it — its own DynamoDB Local persisting to DYNALOG_CHILD_DATA_DIR
+ * (what a restarted broker finds again), its dispatcher running. Prints "ready <url>" once it
+ * serves; runs until killed (its process group, DynamoDB Local's Java process included).
  */
 import { startLocalBroker } from "../../local/local-broker.js";
 
 const broker = await startLocalBroker({
-  dynamodbEndpoint: process.env["DYNALOG_CHILD_ENDPOINT"]!,
-  tablePrefix: process.env["DYNALOG_CHILD_PREFIX"]!,
+  dataDir: process.env["DYNALOG_CHILD_DATA_DIR"]!,
+  port: 0,
   console: false,
   compactionIntervalMs: 0,
 });
