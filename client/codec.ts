@@ -140,16 +140,20 @@ function requestBytes(record: Omit<PreparedRecord, "requestBytes">): number {
   return frame + Math.max(utf8, base64);
 }
 
-/** A fetched record (requested in base64) → KafkaMessage. */
-export function fromWire(record: {
+/** A record of a JSON fetch answer, requested in base64. */
+export interface FetchedWireRecord {
   offset: number;
   timestamp: number;
   key: string | null;
   value: string | null;
   headers?: { key: string; value: string | null }[];
+  /** With `metadata: true` only. */
   producerId?: number | null;
   transactional?: boolean;
-}): KafkaMessage {
+}
+
+/** A fetched record (requested in base64) → KafkaMessage. */
+export function fromWire(record: FetchedWireRecord): KafkaMessage {
   const message = toMessage(
     record.offset,
     record.timestamp,

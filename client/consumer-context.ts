@@ -5,7 +5,7 @@
  * Keeping it here, rather than in the Consumer, lets those parts depend on it and on each other
  * in one direction only.
  */
-import type { KafkaMessage } from "./codec.js";
+import type { FetchedWireRecord, KafkaMessage } from "./codec.js";
 import { randomId } from "./bytes.js";
 import { CONSUMER_EVENTS, tpKey, toTopicPartitions, type ConsumerConfig, type ConsumerEventName, type ConsumerRunConfig, type DeliverySemantics, type TopicPartitions } from "./consumer-types.js";
 import { Instrumentation, instrumentedTransport } from "./events.js";
@@ -17,16 +17,7 @@ import type { Transport } from "./transport.js";
 export interface FetchResult {
   topic: string;
   partition: number;
-  records?: {
-    offset: number;
-    timestamp: number;
-    key: string | null;
-    value: string | null;
-    headers?: { key: string; value: string | null }[];
-    /** With `metadata: true` only. */
-    producerId?: number | null;
-    transactional?: boolean;
-  }[];
+  records?: FetchedWireRecord[];
   /** Already decoded (the binary fetch): then `records` is absent. */
   messages?: KafkaMessage[];
   nextOffset?: number;
