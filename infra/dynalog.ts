@@ -6,166 +6,38 @@
  * static files on the key API (infra/console.ts) — and the alarms and dashboard to run it.
  */
 import { iamPrincipal, validatePrincipal } from "../shared/security/security.js";
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Annotations, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, type CorsPreflightOptions, type IHttpRouteAuthorizer } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
-import { Effect, PolicyStatement, Role, ServicePrincipal, type IGrantable } from "aws-cdk-lib/aws-iam";
-import { Architecture, Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import type { Table } from "aws-cdk-lib/aws-dynamodb";
+import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
-import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import { ROUTES, apiGatewayPath, FUNCTION_NAMES, type FunctionName, type RouteDefinition } from "../shared/http/routes.js";
 import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../shared/limits.js";
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_DEFAULT_MAX_AGE_SECONDS, CORS_EXPOSE_HEADERS, type CorsPolicy } from "../shared/http/cors.js";
-import type { LogLevel } from "../shared/runtime/config.js";
-import { TABLES, TABLE_IDS, type TableId } from "../shared/storage/tables.js";
-import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, DISPATCHER_SETTINGS, gatewayTimeoutProblems, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS, type FunctionSettings } from "./functions.js";
+import type { TableId } from "../shared/storage/tables.js";
+import { assertSafeHoleTimeout, AUTHORIZER_SETTINGS, DISPATCHER_SETTINGS, gatewayTimeoutProblems, DEFAULT_HOLE_TIMEOUT, FUNCTION_SETTINGS } from "./functions.js";
 import { accessLogFormat, vendedLogGroupName } from "./access-logs.js";
 import { DynalogConsole, isConsoleRoute } from "./console.js";
-import { resolveCapacity, type CapacityProps } from "./capacity.js";
+import { resolveCapacity } from "./capacity.js";
 import { DynalogObservability } from "./observability.js";
 import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
-import { bundlingOptions } from "./bundling.js";
-import { CompactionSchedule, compactorSettings, DEFAULT_COMPACTION_RATE, type CompactionScheduleProps } from "./compactor-schedule.js";
+import { CompactionSchedule, compactorSettings, DEFAULT_COMPACTION_RATE } from "./compactor-schedule.js";
 import { prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "./lambda-build.js";
 import { DynalogNotifications } from "./notifications.js";
-import { LOG_TABLE_STREAM_VIEW_TYPE } from "./log-stream.js";
 import { validateSubscriptionTargets, wireSubscriptionDispatcher } from "./subscriptions.js";
-import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS, type FunctionAccess, type TableGrant } from "./permissions.js";
-
-/**
- * The functions' runtime. nodejs22.x is what the project builds for (esbuild target node22) and
- * tests; aws-cdk-lib 2.276 has NODEJS_24_X, and cdk-nag's L1 rule wants the newest (acknowledged in
- * nag-suppressions.ts). The move is planned, not forced: docs/deploy.md, "Runtime".
- */
-export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
-
-/** The repository (sources) or, in the published package, dist/ (compiled, with dist/lambda/). */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { DEFAULT_AUTHORIZER_CACHE_TTL, type DynalogProps } from "./dynalog-props.js";
+import { createDynalogTables } from "./dynalog-tables.js";
+import { capitalize, createDynalogFunction, LAMBDA_RUNTIME, REPO_ROOT } from "./function-factory.js";
+import { AUTHORIZER_ACCESS, COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS } from "./permissions.js";
 
 export { bundlingOptions } from "./bundling.js";
 export type { AwsSdkSource } from "./lambda-build.js";
-
-/** DynamoDB capacity: on-demand (pay per request, nothing at idle) or provisioned per table. */
-export type DynalogBilling = { readonly mode: "on-demand" } | { readonly mode: "provisioned"; readonly readCapacity: number; readonly writeCapacity: number };
-
-/**
- * How callers authenticate. There is deliberately no "none": every route of every API requires
- * authentication at the HTTPS layer (checked at synthesis), and the broker functions authenticate
- * every request again and check the ACLs (DYNALOG_AUTH=on).
- *
- * - `iam-and-api-keys` (default): two HTTP APIs with the same routes and the same functions.
- *   - The IAM API (`api`, `url`): every route requires a SigV4 signature (`AWS_IAM`); the broker
- *     sees the signer as `IAM:<arn>` (an assumed role as its role).
- *   - The key API (`keyApi`, `keyApiUrl`): every route requires a broker-issued API key, checked by
- *     a Lambda REQUEST authorizer (functions/authorizer.ts) — for clients that cannot sign.
- * - `iam`: the IAM API only, for deployments that want no entry point outside IAM.
- *
- * Why two APIs rather than one: an HTTP API route takes exactly one authorizer, and a Lambda
- * authorizer cannot verify SigV4 (it never sees the caller's secret), so "SigV4 or a key" on one
- * route is impossible; prefixing a second set of routes on one API (`/keys/v1/…`) would change the
- * paths clients use. Two APIs keep every path identical — a client only picks the base URL — and
- * keep the IAM API exactly as it is (its authorization is API Gateway's, no code of ours).
- * Function URLs support only IAM or no auth, so they cannot carry keys either.
- *
- * Why keys are on by default: the security design gives deployed clients both credentials, the
- * key API costs nothing at idle (per request pricing, like everything else here), and it admits
- * nobody until a super-user creates a key — which only an IAM caller can do on a fresh deployment.
- *
- * `authorizerCacheTtl` (default 30 s, at most 1 h, 0 = off): how long API Gateway reuses the
- * authorizer's answer for one Authorization header. It does not bound revocation: every broker
- * function re-checks the key on every request with its own cache (DYNALOG_AUTH_CACHE_TTL_MS, 5 s),
- * so a revoked key is refused (401) within 5 s; for up to this TTL (plus the authorizer's own
- * 5 s key cache) it may still reach the functions, and be refused there, before API Gateway
- * itself answers 403.
- */
-export type DynalogAuth = { readonly mode: "iam" } | { readonly mode: "iam-and-api-keys"; readonly authorizerCacheTtl?: Duration };
-
-export const DEFAULT_AUTHORIZER_CACHE_TTL = Duration.seconds(30);
-
-/** Memory and concurrency (memorySize, fetchMemorySize, reservedConcurrency, fetchConcurrency, accountConcurrency): infra/capacity.ts. */
-export interface DynalogProps extends CapacityProps {
-  /** Default: on-demand. */
-  readonly billing?: DynalogBilling;
-  /** Retention of topics created without one; `null` keeps records forever. Default: 7 days. */
-  readonly defaultTopicRetention?: Duration | null;
-  /** What happens to the tables when they leave the stack. Default: RETAIN (data is never deleted by a deploy). */
-  readonly removalPolicy?: RemovalPolicy;
-  /** DynamoDB deletion protection. Default: on unless `removalPolicy` is DESTROY. */
-  readonly deletionProtection?: boolean;
-  /** Default: `iam-and-api-keys` (an IAM API and an API-key API; see DynalogAuth). */
-  readonly auth?: DynalogAuth;
-  /** Default: INFO. */
-  readonly logLevel?: LogLevel;
-  /** Retention of the functions' and the API's logs. Default: one month. */
-  readonly logRetention?: RetentionDays;
-  /** CloudWatch alarms on errors, throttles and DynamoDB system errors. Default: on. */
-  readonly alarms?: boolean;
-  /** Where alarms notify (optional). */
-  readonly alarmTopic?: ITopic;
-  /** A CloudWatch dashboard. Default: on. */
-  readonly dashboard?: boolean;
-  /**
-   * Gap age after which readers fill a dead writer's gap, and so the longest a crashed writer stalls
-   * its partition's readers (counted from the next entry's write, or the latest reservation for a
-   * gap at the end). Default: the writers' function timeout + DynamoDB request timeout + clock
-   * margin + 1 s (18 s); a value at or below that minimum is refused (infra/functions.ts).
-   */
-  readonly holeTimeout?: Duration;
-  /**
-   * Restrict readers' and writers' counter/void writes to named attributes with IAM's
-   * `dynamodb:Attributes` condition (fetch can write voids and hints but never records or the
-   * sequencer). Default: on. An escape hatch, should a future DynamoDB change evaluate it differently.
-   */
-  readonly restrictWriteAttributes?: boolean;
-  /**
-   * Default: "bundled" — measured: cold import ~175 ms bundled vs ~270 ms with the SDK loaded from
-   * node_modules (README, `npm run bench:bundles`), and the SDK version deployed is the one tested.
-   */
-  readonly awsSdk?: AwsSdkSource;
-  /** The `service` dimension of the metrics and the `service` key of the logs. Default: `<stack name>-<id>`. */
-  readonly serviceName?: string;
-  /**
-   * Principals that bypass ACLs ("IAM:<arn>" or "User:<name>"); everyone else starts with no
-   * rights. `npm run deploy` passes the deploying identity (CDK context dynalog:superUsers).
-   */
-  readonly superUsers?: readonly string[];
-  /** Per-principal quotas; unset = unlimited (see docs/api.md, Security). */
-  readonly quotas?: { readonly requestsPerSecond?: number; readonly bytesPerSecond?: number; readonly producerIdsPerHour?: number };
-  /**
-   * Web origins whose pages may call the APIs from a browser (the SDK in a web app): API Gateway
-   * answers their preflights and adds the CORS headers. Default: none (no CORS; server-side
-   * callers need none). `{ allowOrigins: ["*"] }` allows any page — callers still need credentials.
-   */
-  readonly cors?: CorsPolicy;
-  /**
-   * The scheduled compactor of compacted topics (docs/compaction.md). Default: a run every
-   * 5 minutes; `false` creates none (compact through `POST /v1/topics/:topic/compact` instead).
-   */
-  readonly compaction?: CompactionScheduleProps | false;
-  /**
-   * Serve the web console's static files on the key API (`GET /console`, `GET /console/{proxy+}`,
-   * the only unauthenticated routes: infra/console.ts). Default: on; needs the key API.
-   */
-  readonly console?: boolean;
-  /**
-   * Record notifications over an API Gateway WebSocket API (infra/notifications.ts, docs/api.md):
-   * idle consumers wait on a connection instead of a long poll. Default: off.
-   */
-  readonly notifications?: boolean;
-  /**
-   * Lambda functions push subscriptions may invoke (docs/subscriptions.md): function ARNs, or ARN
-   * prefixes ending in '*'. The dispatcher's role gets `lambda:InvokeFunction` on exactly these,
-   * and the broker refuses a subscription naming any other function. Default: none (webhooks only).
-   */
-  readonly subscriptionTargets?: readonly string[];
-}
+export { DEFAULT_AUTHORIZER_CACHE_TTL, type DynalogAuth, type DynalogBilling, type DynalogProps } from "./dynalog-props.js";
+export { LAMBDA_RUNTIME } from "./function-factory.js";
 
 export class Dynalog extends Construct {
   readonly tables: Readonly<Record<TableId, Table>>;
@@ -221,7 +93,7 @@ export class Dynalog extends Construct {
     }
     this.node.addValidation({ validate: () => gatewayTimeoutProblems() });
 
-    this.tables = this.createTables(props.billing ?? { mode: "on-demand" }, removalPolicy, props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY);
+    this.tables = createDynalogTables(this, props.billing ?? { mode: "on-demand" }, removalPolicy, props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY);
 
     const environment: Record<string, string> = {
       DYNALOG_TABLE_TOPICS: this.tables.topics.tableName,
@@ -253,7 +125,7 @@ export class Dynalog extends Construct {
 
     const functions = {} as Record<FunctionName, LambdaFunction>;
     for (const fn of FUNCTION_NAMES) {
-      functions[fn] = this.createFunction(fn, FUNCTION_ACCESS[fn], FUNCTION_SETTINGS[fn], {
+      functions[fn] = createDynalogFunction(this, this.tables, fn, FUNCTION_ACCESS[fn], FUNCTION_SETTINGS[fn], {
         environment,
         logRetention,
         memorySize: capacity.memoryMb(fn),
@@ -263,7 +135,7 @@ export class Dynalog extends Construct {
       });
     }
     this.functions = functions;
-    this.dispatcher = this.createFunction("dispatcher", DISPATCHER_ACCESS, DISPATCHER_SETTINGS, {
+    this.dispatcher = createDynalogFunction(this, this.tables, "dispatcher", DISPATCHER_ACCESS, DISPATCHER_SETTINGS, {
       environment,
       logRetention,
       memorySize: capacity.memoryMb("dispatcher"),
@@ -275,7 +147,7 @@ export class Dynalog extends Construct {
 
     if (props.compaction !== false) {
       const rate = props.compaction?.rate ?? DEFAULT_COMPACTION_RATE;
-      this.compactor = this.createFunction("compactor", COMPACTOR_ACCESS, compactorSettings(rate), {
+      this.compactor = createDynalogFunction(this, this.tables, "compactor", COMPACTOR_ACCESS, compactorSettings(rate), {
         environment,
         logRetention,
         memorySize: capacity.memoryMb("admin"),
@@ -314,7 +186,7 @@ export class Dynalog extends Construct {
         NODE_OPTIONS: environment["NODE_OPTIONS"]!,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       };
-      this.keyAuthorizer = this.createFunction("authorizer", AUTHORIZER_ACCESS, AUTHORIZER_SETTINGS, {
+      this.keyAuthorizer = createDynalogFunction(this, this.tables, "authorizer", AUTHORIZER_ACCESS, AUTHORIZER_SETTINGS, {
         environment: authorizerEnvironment,
         logRetention,
         memorySize: capacity.memoryMb("authorizer"),
@@ -348,7 +220,7 @@ export class Dynalog extends Construct {
         logRetention,
         ...(this.keyAuthorizer && { keyAuthorizer: this.keyAuthorizer }),
         createFunction: (fn, access, settings, functionEnvironment) =>
-          this.createFunction(fn, access, settings, {
+          createDynalogFunction(this, this.tables, fn, access, settings, {
             environment: functionEnvironment,
             logRetention,
             memorySize: 256,
@@ -422,81 +294,6 @@ export class Dynalog extends Construct {
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ["execute-api:Invoke"], resources }));
   }
 
-  private createTables(billing: DynalogBilling, removalPolicy: RemovalPolicy, deletionProtection: boolean): Record<TableId, Table> {
-    const tables = {} as Record<TableId, Table>;
-    for (const id of TABLE_IDS) {
-      const definition = TABLES[id];
-      const key = (k: { name: string; type: "S" | "N" }) => ({ name: k.name, type: k.type === "S" ? AttributeType.STRING : AttributeType.NUMBER });
-      tables[id] = new Table(this, `${capitalize(id)}Table`, {
-        partitionKey: key(definition.partitionKey),
-        ...(definition.sortKey && { sortKey: key(definition.sortKey) }),
-        ...(billing.mode === "on-demand"
-          ? { billingMode: BillingMode.PAY_PER_REQUEST }
-          : { billingMode: BillingMode.PROVISIONED, readCapacity: billing.readCapacity, writeCapacity: billing.writeCapacity }),
-        ...(definition.ttlAttribute && { timeToLiveAttribute: definition.ttlAttribute }),
-        // The log's stream wakes its consumers (infra/log-stream.ts: one view type for all).
-        ...(id === "log" && { stream: LOG_TABLE_STREAM_VIEW_TYPE }),
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        deletionProtection,
-        removalPolicy,
-      });
-    }
-    return tables;
-  }
-
-  private createFunction(
-    fn: LambdaFunctionName,
-    access: FunctionAccess,
-    settings: FunctionSettings,
-    options: {
-      environment: Record<string, string>;
-      logRetention: RetentionDays;
-      memorySize: number;
-      reservedConcurrency: number | undefined;
-      awsSdk: AwsSdkSource;
-      restrictAttributes: boolean;
-    },
-  ): LambdaFunction {
-    const id = capitalize(fn);
-    // A role per function with only its own statements (no AWS managed policy: the basic execution
-    // role allows writing to every log group in the account).
-    const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal("lambda.amazonaws.com"), description: `Dynalog ${fn} function` });
-    for (const [table, grants] of Object.entries(access) as [TableId, readonly TableGrant[]][]) {
-      for (const grant of grants) role.addToPolicy(dynamoStatement(this.tables[table].tableArn, grant, options.restrictAttributes));
-    }
-    const logGroup = new LogGroup(this, `${id}Logs`, { retention: options.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    role.addToPolicy(new PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [logGroup.logGroupArn] }));
-
-    const common = {
-      description: settings.description,
-      runtime: LAMBDA_RUNTIME,
-      architecture: Architecture.ARM_64,
-      memorySize: options.memorySize,
-      timeout: settings.timeout,
-      ...(options.reservedConcurrency !== undefined && { reservedConcurrentExecutions: options.reservedConcurrency }),
-      role,
-      logGroup,
-      environment: options.environment,
-    };
-    // In this repository the sources are bundled at synthesis; the published package has no
-    // sources (nor, in a user's app, the lock file and esbuild NodejsFunction needs) and deploys
-    // the bundles `npm run build` made with the same settings (infra/lambda-build.ts).
-    const entry = path.join(REPO_ROOT, "functions", `${fn}.ts`);
-    if (existsSync(entry)) {
-      return new NodejsFunction(this, `${id}Function`, {
-        ...common,
-        entry,
-        handler: "handler",
-        projectRoot: REPO_ROOT,
-        depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
-        bundling: bundlingOptions(options.awsSdk),
-      });
-    }
-    const bundleDir = prebuiltBundleDir(REPO_ROOT, options.awsSdk, fn);
-    if (!existsSync(path.join(bundleDir, "index.mjs"))) throw new Error(`Dynalog: no prebuilt ${fn} function at ${bundleDir} (run npm run build)`);
-    return new LambdaFunction(this, `${id}Function`, { ...common, code: Code.fromAsset(bundleDir), handler: "index.handler" });
-  }
-
   /** Every route of shared/http/routes.ts on `api`, each to its function, all behind `authorizer`. */
   private addRoutes(api: HttpApi, authorizer: IHttpRouteAuthorizer, idPrefix: string): void {
     // An integration belongs to one API: one set per API.
@@ -505,27 +302,6 @@ export class Dynalog extends Construct {
       api.addRoutes({ path: apiGatewayPath(route), methods: [HttpMethod[route.method]], integration: integrations.get(route.fn)!, authorizer });
     }
   }
-}
-
-function dynamoStatement(tableArn: string, grant: TableGrant, restrictAttributes: boolean): PolicyStatement {
-  return new PolicyStatement({
-    effect: Effect.ALLOW,
-    actions: grant.actions.map((a) => `dynamodb:${a}`),
-    resources: [tableArn],
-    ...(restrictAttributes &&
-      grant.onlyAttributes && {
-        conditions: {
-          "ForAllValues:StringEquals": { "dynamodb:Attributes": [...grant.onlyAttributes] },
-          // As AWS's fine-grained access examples do: a write restricted to some attributes must
-          // not return the others (ALL_OLD / ALL_NEW would).
-          "StringEqualsIfExists": { "dynamodb:ReturnValues": [...ATTRIBUTE_RESTRICTED_RETURN_VALUES] },
-        },
-      }),
-  });
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** "arn:…" (e.g. from `aws sts get-caller-identity`) becomes the principal the broker will see. */

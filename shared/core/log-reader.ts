@@ -68,7 +68,10 @@ export class LogReader {
   }
 
   private async readInto(topic: TopicRecord, ref: PartitionRef, offset: number, sink: ReadSink): Promise<{ nextOffset: number; highWatermark: number; logStartOffset: number }> {
-    const head = await this.fetchHead(ref, offset);
+    // Strongly consistent: an eventually consistent head (tried for half the read units) let the
+    // fault matrix's stale-reads row lose liveness — a consumer kept reading "nothing new" — so
+    // every fetch pays the 1 read unit (docs/api.md, "Read consistency").
+    const head = await this.ctx.storage.log.readHead(ref);
     if (!head.exists) throw new StaleTopicError(topic.topicId);
     if (offset < head.logStartHint) throw await this.outOfRange(topic, ref, head, offset);
     // Contiguity is known only below the hint: a start above it is checked from the hint up.
@@ -84,23 +87,6 @@ export class LogReader {
     }
     await this.raiseHighWatermark(ref, head, highWatermark);
     return { nextOffset: walk.nextOffset, highWatermark, logStartOffset };
-  }
-
-  /**
-   * The head for a read at `offset`, eventually consistent when that is enough (half the units on
-   * every fetch). An eventually consistent read returns a state the counter item once had, and
-   * its hints only ever rise (raiseHints is conditional on `<`), so `logStart <= offset <= its
-   * high-watermark hint` proves the offset inside the contiguous prefix just as a fresh read
-   * would. A stale nextOffset/reservedAt only delays filling the tail (every offset below the
-   * stale nextOffset was reserved by the stale reservedAt), never fills a young gap. Anything else
-   * — a missing counter, an offset beyond the hint or below the log start — is decided on a
-   * strongly consistent read, as before.
-   */
-  private async fetchHead(ref: PartitionRef, offset: number): Promise<PartitionHead> {
-    const { log } = this.ctx.storage;
-    const snapshot = await log.readHead(ref, { consistent: false });
-    if (snapshot.exists && offset >= snapshot.logStartHint && offset <= snapshot.highWatermarkHint) return snapshot;
-    return log.readHead(ref);
   }
 
   /** High watermark: walks from the hint to the first unfilled gap (filling old ones). */

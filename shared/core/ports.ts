@@ -242,8 +242,8 @@ export interface FillResult {
 }
 
 export interface LogStore {
-  /** Strongly consistent unless `consistent: false` (then a snapshot the item once had: its hints are lower bounds). */
-  readHead(ref: PartitionRef, options?: { readonly consistent?: boolean }): Promise<PartitionHead>;
+  /** Strongly consistent. */
+  readHead(ref: PartitionRef): Promise<PartitionHead>;
   readHeads(refs: readonly PartitionRef[]): Promise<PartitionHead[]>;
   /** Create the counter items of new partitions (before the topic becomes visible). */
   createPartitions(refs: readonly PartitionRef[]): Promise<void>;

@@ -183,12 +183,11 @@ export function createDynamoLogStore(client: DynamoDBDocumentClient, tables: Tab
   }
 
   return {
-    async readHead(ref, options) {
+    async readHead(ref) {
       try {
-        // Strongly consistent by default: a consumer's next offset is at most the stored
-        // high-watermark hint only if the hint read is not stale (log-reader.ts). The item is tiny:
-        // 1 read unit, half that eventually consistent (the fetch path's first try, log-reader.ts).
-        const result = await client.send(new GetCommand({ TableName: tables.partitions, Key: counterKey(ref), ConsistentRead: options?.consistent ?? true }));
+        // Strongly consistent: a consumer's next offset is at most the stored high-watermark hint
+        // only if the hint read is not stale (log-reader.ts). The item is tiny: 1 read unit.
+        const result = await client.send(new GetCommand({ TableName: tables.partitions, Key: counterKey(ref), ConsistentRead: true }));
         return toHead(result.Item);
       } catch (error) {
         throw storageFailure(error, "GetItem (partition head)");
