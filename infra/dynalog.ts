@@ -26,7 +26,6 @@ import { resolveCapacity } from "./capacity.js";
 import { DynalogObservability } from "./observability.js";
 import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
 import { CompactionSchedule, compactorSettings, DEFAULT_COMPACTION_RATE } from "./compactor-schedule.js";
-import { prebuiltBundleDir, type AwsSdkSource, type LambdaFunctionName } from "./lambda-build.js";
 import { DynalogNotifications } from "./notifications.js";
 import { validateSubscriptionTargets, wireSubscriptionDispatcher } from "./subscriptions.js";
 import { DEFAULT_AUTHORIZER_CACHE_TTL, type DynalogProps } from "./dynalog-props.js";
