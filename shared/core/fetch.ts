@@ -39,28 +39,17 @@ export interface BatchFetchInput extends Omit<FetchInput, "measureRecord"> {
   readonly measureBatch?: (batch: FetchedBatch) => number;
 }
 
-export type PartitionBatchFetchResult =
-  | {
-      readonly topic: string;
-      readonly partition: number;
-      /** Whole stored batches: the client keeps their records in [the requested offset, nextOffset). */
-      readonly batches: readonly FetchedBatch[];
-      readonly nextOffset: number;
-      readonly highWatermark: number;
-      readonly logStartOffset: number;
-    }
-  | { readonly topic: string; readonly partition: number; readonly error: DynalogError };
+/** One partition's answer: its data and position, or why it could not be read. */
+type PartitionRead<Payload> =
+  | ({ readonly topic: string; readonly partition: number; readonly nextOffset: number; readonly highWatermark: number; readonly logStartOffset: number } & Payload)
+  | PartitionError;
 
-export type PartitionFetchResult =
-  | {
-      readonly topic: string;
-      readonly partition: number;
-      readonly records: readonly FetchedRecord[];
-      readonly nextOffset: number;
-      readonly highWatermark: number;
-      readonly logStartOffset: number;
-    }
-  | { readonly topic: string; readonly partition: number; readonly error: DynalogError };
+export type PartitionBatchFetchResult = PartitionRead<{
+  /** Whole stored batches: the client keeps their records in [the requested offset, nextOffset). */
+  readonly batches: readonly FetchedBatch[];
+}>;
+
+export type PartitionFetchResult = PartitionRead<{ readonly records: readonly FetchedRecord[] }>;
 
 const READ_CONCURRENCY = 8;
 
@@ -177,7 +166,7 @@ interface PartitionData {
   readonly highWatermark: number;
 }
 
-type PartitionError = { readonly topic: string; readonly partition: number; readonly error: DynalogError };
+export type PartitionError = { readonly topic: string; readonly partition: number; readonly error: DynalogError };
 
 /** What differs between the record and the batch fetch. */
 interface FetchMode<Data extends PartitionData> {
