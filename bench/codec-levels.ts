@@ -31,7 +31,7 @@ export interface CodecLevelOptions {
   /** Include brotli q9 (≈ 2 ms per message: too slow for a quick run). */
   readonly slowLevels: boolean;
 }
-export const FULL_OPTIONS: CodecLevelOptions = { messages: 1_000, repeats: 5, trainingEvents: 2_000, slowLevels: true };
+export const FULL_OPTIONS: CodecLevelOptions = { messages: 1_000, repeats: 7, trainingEvents: 2_000, slowLevels: true };
 export const QUICK_OPTIONS: CodecLevelOptions = { messages: 200, repeats: 3, trainingEvents: 500, slowLevels: false };
 
 /** 32 KB: deflate's whole window, so the zstd and deflate dictionaries get the same budget. */
