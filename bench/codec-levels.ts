@@ -19,7 +19,7 @@ import { tableNames } from "../shared/storage/tables.js";
 import { itemSize } from "./capacity.js";
 import { DEFAULT_SEED, generateEvents } from "./payload.js";
 import { fmt, markdownTable, quantile } from "./stats.js";
-import { buildDictionaries, deflateWithDictionary, zstdAvailable, zstdImplementation, zstdPerCall, zstdReused, type BlobCodec } from "./zstd.js";
+import { buildDictionaries, deflateWithDictionary, zstdAvailable, zstdDictionaryAvailable, zstdImplementation, zstdPerCall, zstdReused, type BlobCodec } from "./zstd.js";
 
 export interface CodecLevelOptions {
   /** Measured events (each batch size slices the same ones). */
@@ -87,7 +87,7 @@ function candidates(options: CodecLevelOptions, trainingSamples: readonly Uint8A
   const dictionaries = buildDictionaries(trainingSamples, DICTIONARY_BYTES);
   const kb = (bytes: Uint8Array) => `${fmt(bytes.length / 1024, 0)} KB`;
   const main = dictionaries.trained ? { label: `trained ${kb(dictionaries.trained.bytes)}`, bytes: dictionaries.trained.bytes } : { label: `raw ${kb(dictionaries.raw)}`, bytes: dictionaries.raw };
-  list.push({ codec: "zstd -3", dictionary: main.label, storedAs: "gzip", impl: zstdPerCall(3, main.bytes) });
+  if (zstdDictionaryAvailable()) list.push({ codec: "zstd -3", dictionary: main.label, storedAs: "gzip", impl: zstdPerCall(3, main.bytes) });
   const reusedDict = zstdReused(3, main.bytes);
   if (reusedDict) list.push({ codec: "zstd -3, context kept", dictionary: main.label, storedAs: "gzip", impl: reusedDict });
   const reusedRaw = dictionaries.trained ? zstdReused(3, dictionaries.raw) : undefined;

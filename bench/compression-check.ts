@@ -15,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { DEFAULT_SEED, generateEvents } from "./payload.js";
-import { buildDictionaries, zstdAvailable, zstdPerCall, zstdReused, type BlobCodec } from "./zstd.js";
+import { buildDictionaries, zstdAvailable, zstdDictionaryAvailable, zstdPerCall, zstdReused, type BlobCodec } from "./zstd.js";
 
 const TOLERANCE = 0.1;
 /** The reference table's ratios (README of the reference payload). */
@@ -72,7 +72,7 @@ function referenceFile(): string | undefined {
 function dictionaryRatios(lines: readonly string[], training: readonly string[], batches: readonly number[]): { ratios: number[]; kind: string } {
   const dictionaries = buildDictionaries(training.map((l) => Buffer.from(l, "utf8")), 32 * 1024);
   const bytes = dictionaries.trained?.bytes ?? dictionaries.raw;
-  const codec = zstdReused(3, bytes) ?? zstdPerCall(3, bytes);
+  const codec = zstdReused(3, bytes) ?? zstdPerCall(3, bytes); // the caller checked zstdDictionaryAvailable
   const ratios = batches.map((batch) => {
     let raw = 0;
     let stored = 0;
@@ -98,7 +98,7 @@ export function compressionCheck(events: readonly string[]): CompressionCheck {
   });
   let dictionary: DictionaryRow[] = [];
   let dictionaryKind = "—";
-  if (zstd && reference && reference.length >= 300 + DICTIONARY_TRAINING_EVENTS) {
+  if (zstd && zstdDictionaryAvailable() && reference && reference.length >= 300 + DICTIONARY_TRAINING_EVENTS) {
     // Training sets disjoint from the 300 measured events: another seed, and the reference file's last lines.
     const batches = [1, 10];
     const generated = dictionaryRatios(events, generateEvents(DICTIONARY_TRAINING_EVENTS, DEFAULT_SEED + 1), batches);

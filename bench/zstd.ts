@@ -50,12 +50,21 @@ function zlibTakesDictionary(zstd: NodeZlibZstd): boolean {
 }
 function probeDictionary(zstd: NodeZlibZstd): boolean {
   const dictionary = Buffer.from("dictionary probe: the same forty-odd bytes on both sides", "utf8");
+  let blob: Buffer;
   try {
-    const blob = zstd.zstdCompressSync(dictionary, { dictionary });
+    blob = zstd.zstdCompressSync(dictionary, { dictionary });
+  } catch {
+    return false;
+  }
+  try {
     zstd.zstdDecompressSync(blob); // succeeds only if the dictionary was ignored
     return false;
   } catch {
-    return true;
+    try {
+      return Buffer.compare(zstd.zstdDecompressSync(blob, { dictionary }), dictionary) === 0;
+    } catch {
+      return false;
+    }
   }
 }
 
@@ -76,6 +85,11 @@ export function zstdImplementation(withDictionary = false): string {
 
 export function zstdAvailable(): boolean {
   return nodeZstd !== undefined || zstdNapi() !== undefined;
+}
+
+/** Can zstdPerCall take a dictionary here (zlib's `dictionary` option, else zstd-napi)? */
+export function zstdDictionaryAvailable(): boolean {
+  return (nodeZstd !== undefined && zlibTakesDictionary(nodeZstd)) || zstdNapi() !== undefined;
 }
 
 /**
