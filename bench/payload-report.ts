@@ -6,6 +6,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { generateEvents } from "./payload.js";
+import { zstdAvailable, zstdPerCall } from "./zstd.js";
 
 /** The team's reference figures for a batch of the first N events (KB as printed there). */
 const REFERENCE = [
@@ -19,7 +20,11 @@ interface BatchFigures {
   raw: number;
   gzip: number;
   brotli: number;
+  /** NaN without zstd (Node < 22.15 and no zstd-napi). */
+  zstd: number;
 }
+
+const zstd3 = zstdAvailable() ? zstdPerCall(3) : undefined;
 
 /** Sizes of the first `n` lines joined with "\n" (as in a JSONL file), raw and compressed. */
 function measure(lines: readonly string[], n: number): BatchFigures {
@@ -28,7 +33,8 @@ function measure(lines: readonly string[], n: number): BatchFigures {
   const brotli = brotliCompressSync(batch, {
     params: { [constants.BROTLI_PARAM_QUALITY]: 5 },
   }).length;
-  return { n, raw: batch.length, gzip, brotli };
+  const zstd = zstd3 ? zstd3.compress(batch).length : Number.NaN;
+  return { n, raw: batch.length, gzip, brotli, zstd };
 }
 
 const kb = (bytes: number): string => (bytes / 1000).toFixed(1);
@@ -37,9 +43,9 @@ const pct = (actual: number, reference: number): string => {
   return `${d >= 0 ? "+" : ""}${d.toFixed(1)}%`;
 };
 
-/** Prints one table: measured figures, with the reference figures in brackets and the difference. */
+/** Prints one table: measured figures, with the reference figures in brackets and the difference (the reference table has no zstd). */
 function printTable(title: string, lines: readonly string[]): void {
-  const rows = [["N", "raw KB (ref)", "gzip -6 KB (ref)", "ratio (ref)", "diff", "brotli q5 KB (ref)", "ratio (ref)", "diff"]];
+  const rows = [["N", "raw KB (ref)", "gzip -6 KB (ref)", "ratio (ref)", "diff", "brotli q5 KB (ref)", "ratio (ref)", "diff", "zstd -3 KB", "ratio"]];
   for (const ref of REFERENCE) {
     const f = measure(lines, ref.n);
     const g = f.raw / f.gzip;
@@ -53,6 +59,8 @@ function printTable(title: string, lines: readonly string[]): void {
       `${kb(f.brotli)} (${ref.brotliKB})`,
       `×${b.toFixed(2)} (×${ref.brotliRatio.toFixed(1)})`,
       pct(b, ref.brotliRatio),
+      Number.isNaN(f.zstd) ? "—" : kb(f.zstd),
+      Number.isNaN(f.zstd) ? "—" : `×${(f.raw / f.zstd).toFixed(2)}`,
     ]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

@@ -2,7 +2,8 @@
  * Dynalog benchmark (issue 17): produce and fetch throughput over real HTTP, each beside a
  * raw-DynamoDB baseline run in the same process on the same DynamoDB Local (bench/baseline.ts);
  * write and read units per message; the idle long poll; Lambda bundles; then a cost table and ONE
- * targets table (target, measured, PASS/MISS).
+ * targets table (target, measured, PASS/MISS). Before any of that, CPU-only: the payload check and
+ * the codec table (gzip/brotli/zstd levels and per-topic dictionaries, bench/codec-levels.ts).
  *
  *   npm run bench                     default: medians over 3 runs (~6-8 minutes on 2 cores)
  *   npm run bench -- --quick          one run, small counts (about a minute plus the bundles)
@@ -18,6 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleReport, measureBundles, type BundleFigures } from "./bundles.js";
 import { measureCompaction } from "./compaction.js";
+import { codecLevelsReport, measureCodecLevels, FULL_OPTIONS as CODEC_FULL, QUICK_OPTIONS as CODEC_QUICK, type CodecLevelOptions } from "./codec-levels.js";
 import { compressionCheck } from "./compression-check.js";
 import { measureFetch, measureIdle, measureProduce, measureUnits, median, newTopic, type FetchCell, type ProduceCell, type UnitCell } from "./measure.js";
 import { generateEvents } from "./payload.js";
@@ -40,6 +42,7 @@ interface Settings {
   readonly bundleRuns: number;
   readonly subscription: { readonly samples: number; readonly backlog: number };
   readonly idle: { readonly waitMs: number; readonly polls: number; readonly samples: number };
+  readonly codecs: CodecLevelOptions;
   readonly plots: boolean;
 }
 
@@ -58,7 +61,7 @@ function settings(argv: readonly string[]): Settings {
     : { label: "default (medians over 3 runs)", runs: 3, poolSize: 10_000, warmupMs: 3_000, runMs: 8_000, costMessages: { 1: 300, 10: 1_000, 100: 3_000 }, copyMessages: 2_000, subscription: { samples: 50, backlog: 5_000 }, bundleRuns: 7, idle: { waitMs: 5_000, polls: 3, samples: 15 } };
   const runs = numberFlag(argv, "runs") ?? base.runs;
   const seconds = numberFlag(argv, "seconds");
-  return { ...base, runs, ...(seconds !== undefined && { runMs: seconds * 1000 }), ...(runs !== base.runs && { label: `${base.label}; ${runs} run(s)` }), plots: argv.includes("--plots") };
+  return { ...base, codecs: quick ? CODEC_QUICK : CODEC_FULL, runs, ...(seconds !== undefined && { runMs: seconds * 1000 }), ...(runs !== base.runs && { label: `${base.label}; ${runs} run(s)` }), plots: argv.includes("--plots") };
 }
 
 /** Reference WRU/msg for one transactional batch (/work/shared/bench/README.md). */
@@ -95,12 +98,21 @@ async function main(): Promise<void> {
   const pool = new EventPool(events);
   const check = compressionCheck(events);
   console.log(`\n## Payload: average event ${fmt(pool.valueBytes.reduce((s, b) => s + b, 0) / pool.size)} bytes; batches compress like ${check.source}?\n`);
+  const ratio = (value: number) => (Number.isNaN(value) ? "—" : `×${value.toFixed(2)}`);
   console.log(
     markdownTable(
-      ["first N events", "gzip -6", "reference", "brotli q5", "reference", "within 10%"],
-      check.rows.map((c) => [String(c.n), `×${c.gzip.toFixed(2)}`, `×${c.refGzip.toFixed(2)}`, `×${c.brotli.toFixed(2)}`, `×${c.refBrotli.toFixed(2)}`, c.ok ? "yes" : "NO"]),
+      ["first N events", "gzip -6", "reference", "brotli q5", "reference", "zstd -3", "reference", "within 10%"],
+      check.rows.map((c) => [String(c.n), ratio(c.gzip), ratio(c.refGzip), ratio(c.brotli), ratio(c.refBrotli), ratio(c.zstd), ratio(c.refZstd), c.ok ? "yes" : "NO"]),
     ),
   );
+  if (check.dictionary.length > 0) {
+    console.log(`\nFor information: zstd -3 with a 32 KB dictionary (${check.dictionaryKind}) built from 2,000 other events of the same source, first 300 events:\n`);
+    console.log(markdownTable(["events per blob", "generated", "reference", "within 10%"], check.dictionary.map((d) => [String(d.batch), ratio(d.generated), ratio(d.reference), d.within ? "yes" : "no"])));
+  }
+
+  progress(`codecs: ${config.codecs.messages} events × 3 batch sizes, ${config.codecs.repeats} timed passes per codec`);
+  console.log("\n## Compression codecs, levels and per-topic dictionaries (CPU only, this process; docs/performance.md \"Compression\")\n");
+  console.log(codecLevelsReport(measureCodecLevels(config.codecs)));
 
   progress(`starting DynamoDB Local (heap ${DYNAMODB_HEAP_MB} MB)`);
   const world = await startWorld();
