@@ -47,7 +47,7 @@ describe("dynalog CLI", { timeout: 120_000 }, () => {
 
     const list = await dynalog(["topics", "list"]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(new RegExp(`^${topic}\\s+3\\s+forever\\s+gzip\\s+CreateTime$`, "m"));
+    expect(list.stdout).toMatch(new RegExp(`^${topic}\\s+3\\s+forever\\s+brotli\\s+CreateTime$`, "m"));
 
     const described = await dynalog(["topics", "describe", topic]);
     expect(described.code).toBe(0);

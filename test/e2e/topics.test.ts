@@ -53,7 +53,7 @@ async function fetchValues(topic: string, partition: number, offset = 0): Promis
 }
 
 describe("create", () => {
-  it("returns 201 with the defaults: 7 days retention, gzip, CreateTime", async () => {
+  it("returns 201 with the defaults: 7 days retention, brotli, CreateTime", async () => {
     const name = topicName("defaults");
     const before = Date.now();
     const body = await create({ name, partitions: 4 });
@@ -62,7 +62,7 @@ describe("create", () => {
       topicId: expect.stringMatching(UUID),
       partitionCount: 4,
       retentionMs: DEFAULT_RETENTION_MS,
-      compression: "gzip",
+      compression: "brotli",
       timestampType: "CreateTime",
       cleanupPolicy: "delete",
       deleteRetentionMs: 86_400_000,
@@ -112,7 +112,7 @@ describe("create", () => {
       expect(duplicate.body.error.message).toEqual(expect.any(String));
     }
     const described = await api.get(`/v1/topics/${name}`);
-    expect(described.body).toMatchObject({ topicId: original.topicId, partitionCount: 2, retentionMs: 3_600_000, compression: "gzip", createdAt: original.createdAt });
+    expect(described.body).toMatchObject({ topicId: original.topicId, partitionCount: 2, retentionMs: 3_600_000, compression: original.compression, createdAt: original.createdAt });
     expect(await fetchValues(name, 1)).toEqual([[0, "kept"]]);
   });
 });
