@@ -11,6 +11,10 @@ import { quantile } from "./stats.js";
 import { createTopic, highWatermark, initProducers, runConsumer, runProducers, type EventPool } from "./workload.js";
 
 export type Codec = "none" | "gzip" | "brotli";
+/** The broker's default topic codec (shared/core/context.ts): the throughput cells and their raw baselines use it, and the targets judge it. */
+export const DEFAULT_CODEC: Codec = "brotli";
+/** Codecs whose count-bound cells are also read back once (the cost table compares them). */
+export const READ_BACK_CODECS: readonly Codec[] = ["brotli", "gzip"];
 export const median = (values: readonly number[]): number => quantile(values, 0.5);
 
 const progress = (text: string) => process.stderr.write(`… ${text}\n`);
@@ -49,7 +53,7 @@ export async function measureProduce(world: BenchWorld, pool: EventPool, produce
   let topic = "";
   for (let run = 0; run < runs; run++) {
     topic = newTopic(`p${producers}-b${batch}`);
-    await createTopic(world.http, topic);
+    await createTopic(world.http, topic, DEFAULT_CODEC);
     progress(`produce run ${run + 1}/${runs}: ${producers} producer(s), batch ${batch}, broker then raw`);
     const identities = await initProducers(world.http, producers);
     const before = world.meter.snapshot();
@@ -63,7 +67,7 @@ export async function measureProduce(world: BenchWorld, pool: EventPool, produce
     const hw = await highWatermark(world.http, topic);
     if (hw !== result.messages) problems.push(`high watermark ${hw} ≠ ${result.messages} sent`);
     if (result.orderViolations > 0) problems.push(`${result.orderViolations} out-of-order acks`);
-    const raw = await rawProduce(world, pool, { producers, batchSize: batch, durationMs: runMs, poolOffset: run * 997 });
+    const raw = await rawProduce(world, pool, { producers, batchSize: batch, durationMs: runMs, poolOffset: run * 997, codec: DEFAULT_CODEC });
     rawRates.push(raw.messages / (raw.elapsedMs / 1000));
     rawLatencies.push(...raw.latencies);
     rawConflicts += raw.errors;
@@ -120,12 +124,12 @@ export interface UnitCell {
   readonly cost: CapacitySnapshot;
   readonly produceServerMs: number;
   readonly requestBytes: number;
-  /** Read back once with the default fetch (gzip cells only). */
+  /** Read back once with the default fetch (READ_BACK_CODECS cells only). */
   readonly fetch?: { rruPerMessage: number; messagesPerRequest: number; serverMs: number; responseBytes: number };
   readonly verified: boolean;
 }
 
-/** Count-bound produce by one idempotent producer, then (for gzip) one full read-back. */
+/** Count-bound produce by one idempotent producer, then (for READ_BACK_CODECS) one full read-back. */
 export async function measureUnits(world: BenchWorld, pool: EventPool, codec: Codec, batch: number, messages: number): Promise<UnitCell> {
   const topic = newTopic(`cost-${codec}-b${batch}`);
   await createTopic(world.http, topic, codec);
@@ -139,7 +143,7 @@ export async function measureUnits(world: BenchWorld, pool: EventPool, codec: Co
   const hw = await highWatermark(world.http, topic);
   let verified = hw === result.messages && result.errors === 0 && cost.failedWrites === 0;
   let fetch: UnitCell["fetch"];
-  if (codec === "gzip") {
+  if (READ_BACK_CODECS.includes(codec)) {
     const fetchBefore = world.meter.snapshot();
     const fetchTimesBefore = world.serverMs.fetch.length;
     const read = await runConsumer(world.http, topic, result.messages, "maxBytes=1048576");

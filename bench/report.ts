@@ -8,7 +8,7 @@ import path from "node:path";
 import { DEFAULT_FETCH_MEMORY_MB, DEFAULT_MEMORY_MB } from "../infra/capacity.js";
 import type { BundleFigures } from "./bundles.js";
 import type { FetchCell, IdleFigures, ProduceCell, UnitCell } from "./measure.js";
-import { median } from "./measure.js";
+import { DEFAULT_CODEC, READ_BACK_CODECS, median } from "./measure.js";
 import { DYNAMODB_RRU_USD, DYNAMODB_WRU_USD, HTTP_API_REQUEST_USD, KINESIS_STREAM_HOUR_USD, HOURS_PER_MONTH, LAMBDA_ARM_GB_SECOND_USD, LAMBDA_REQUEST_USD, PRICE_REGION, PRICES_CHECKED, SECONDS_PER_MONTH, kinesisPerMillionUsd, requestCostUsd, sqsFifoPerMillionUsd } from "./prices.js";
 import { lineChart } from "./svg.js";
 import { fmt, markdownTable, ms, quantile } from "./stats.js";
@@ -49,7 +49,8 @@ export function brokerCost(u: UnitCell): CostRow {
   const rru = f.rruPerMessage * 1e6 * DYNAMODB_RRU_USD;
   const lambda = produceRequests * produce.lambda + fetchRequests * fetch.lambda;
   const gateway = produceRequests * produce.gateway + fetchRequests * fetch.gateway;
-  return { label: `Dynalog, batch ${u.batch}`, wru, rru, lambda, gateway, total: wru + rru + lambda + gateway };
+  const codec = u.codec === DEFAULT_CODEC ? `${u.codec} (default)` : u.codec;
+  return { label: `Dynalog, ${codec}, batch ${u.batch}`, wru, rru, lambda, gateway, total: wru + rru + lambda + gateway };
 }
 
 export interface IdleMonth {
@@ -72,7 +73,9 @@ export function idleMonth(idle: IdleFigures, waitS: number): IdleMonth {
 }
 
 export function costReport(r: Results): { text: string; batch100: number; sqs: number; idle20: IdleMonth } {
-  const rows = [1, 10, 100].map((b) => unit(r, "gzip", b)).filter((u): u is UnitCell => u?.fetch !== undefined).map(brokerCost);
+  const cells = READ_BACK_CODECS.flatMap((codec) => [1, 10, 100].map((b) => unit(r, codec, b))).filter((u): u is UnitCell => u?.fetch !== undefined);
+  const rows = cells.map(brokerCost);
+  const judged = cells.findIndex((u) => u.codec === DEFAULT_CODEC && u.batch === 100);
   const sqs = sqsFifoPerMillionUsd(r.eventBytes);
   const kinesis = kinesisPerMillionUsd(r.eventBytes);
   const table = markdownTable(
@@ -93,7 +96,7 @@ export function costReport(r: Results): { text: string; batch100: number; sqs: n
   );
   const text =
     `Region ${PRICE_REGION}, on-demand list prices checked ${PRICES_CHECKED} (bench/prices.ts names each source), no free tier. ` +
-    `Produced and consumed once, gzip topic, one idempotent producer, default fetch (maxBytes 1 MiB, ≤ 500 records). ` +
+    `Produced and consumed once, ${READ_BACK_CODECS.join(" and ")} topics (${DEFAULT_CODEC} is the default), one idempotent producer, default fetch (maxBytes 1 MiB, ≤ 500 records). ` +
     `Units are the measured ones (computed the AWS way from item sizes); Lambda time is the measured handler time on this machine ` +
     `(median per request) × memory (produce ${DEFAULT_MEMORY_MB} MB, fetch ${DEFAULT_FETCH_MEMORY_MB} MB, arm64); API Gateway counts 512 KB meters. ` +
     `Not counted: offset commits, the API-key authorizer, storage, data transfer, CloudWatch.\n\n${table}\n\n` +
@@ -101,7 +104,7 @@ export function costReport(r: Results): { text: string; batch100: number; sqs: n
     `Kinesis: data in (each record rounded up to 1 KB: a 1,060-byte event bills 2 KB) + data out, plus the stream-hour charge.\n\n` +
     `Idle consumer (measured: ${fmt(r.idle.requests)} long poll(s) of ${fmt(r.idle.waitMs)} ms on an empty partition: ${fmt(r.idle.rruPerSecond, 2)} read units per second of waiting, ` +
     `handler time ${ms(r.idle.serverMs)} per poll). Lambda bills the whole wait at ${DEFAULT_FETCH_MEMORY_MB} MB:\n\n${idleTable}`;
-  return { text, batch100: rows.find((c) => c.label.endsWith(" 100"))?.total ?? Number.NaN, sqs, idle20 };
+  return { text, batch100: judged >= 0 ? rows[judged]!.total : Number.NaN, sqs, idle20 };
 }
 
 // ---- targets ---------------------------------------------------------------------------------
@@ -110,8 +113,8 @@ export function targetsReport(r: Results, cost: { batch100: number; sqs: number;
   const rows: string[][] = [];
   const row = (name: string, target: string, measured: string, pass: boolean) => rows.push([name, target, measured, pass ? "PASS" : "MISS"]);
   for (const [batch, target] of [[100, 0.25], [1, 3], [10, 0.6]] as const) {
-    const u = unit(r, "gzip", batch);
-    row(`write units per ~1 KB JSON message, idempotent, batch ${batch}`, `≤ ${target}`, u ? fmt(u.wruPerMessage, 2) : "—", u !== undefined && u.wruPerMessage <= target);
+    const u = unit(r, DEFAULT_CODEC, batch);
+    row(`write units per ~1 KB JSON message, idempotent, batch ${batch} (${DEFAULT_CODEC})`, `≤ ${target}`, u ? fmt(u.wruPerMessage, 2) : "—", u !== undefined && u.wruPerMessage <= target);
   }
   for (const batch of [...new Set(r.produce.map((c) => c.batch))]) {
     const one = r.produce.find((c) => c.batch === batch && c.producers === 1);
@@ -131,7 +134,7 @@ export function targetsReport(r: Results, cost: { batch100: number; sqs: number;
     const others = r.fetch.filter((f) => f !== judged).map((f) => `; ${fmt(f.rruPer1k, 1)} at batch ${f.source.batch} (${fmt(f.source.messages)} msgs)`).join("");
     row("read units per 1,000 messages fetched", "≤ 28", `${fmt(judged.rruPer1k, 1)} (written at batch ${judged.source.batch})${others}`, judged.rruPer1k <= 28);
   }
-  row("cost per million at batch 100 vs SQS FIFO batched", `≤ ${usd(cost.sqs)}`, usd(cost.batch100), cost.batch100 <= cost.sqs);
+  row(`cost per million at batch 100 vs SQS FIFO batched (${DEFAULT_CODEC}, the default)`, `≤ ${usd(cost.sqs)}`, usd(cost.batch100), cost.batch100 <= cost.sqs);
   // Judged on the notification path (issue 17's direction); the long poll's figures are beside it.
   const p50 = quantile([...r.idleNotified.latencies], 0.5);
   row(

@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       ),
     );
     console.log(
-      "\nBroker: idempotent producers, one request in flight each, gzip topic. Raw: the same events encoded and gzipped by the client, ONE TransactWriteItems " +
+      "\nBroker: idempotent producers, one request in flight each, brotli topic (the default). Raw: the same events encoded and brotli-compressed by the client, ONE TransactWriteItems " +
         "(counter ADD + the batch item's Put, the broker's item layout) per batch, no HTTP (bench/baseline.ts). raw conflicts = TransactionConflict on the hot counter (retried). " +
         "check = high watermark equals messages sent, acks in order per producer.",
     );
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     // ---- units per message ----------------------------------------------------------------------
     const units: UnitCell[] = [];
     for (const codec of ["gzip", "none", "brotli"] as const) for (const batch of [1, 10, 100]) units.push(await measureUnits(world, pool, codec, batch, config.costMessages[batch]!));
-    console.log("\n## Write units per message, one idempotent producer (count-bound), and the gzip topics read back once\n");
+    console.log("\n## Write units per message, one idempotent producer (count-bound), and the brotli and gzip topics read back once\n");
     console.log(
       markdownTable(
         ["codec", "batch", "messages", "WRU/msg AWS", "WRU/msg Local", "reference", "produce handler p50", "RRU/1k msg", "msg/fetch", "fetch handler p50", "check"],
