@@ -89,7 +89,7 @@ describe("history routes", { timeout: 120_000 }, () => {
     await harness.broker.sampleHistory(harness.clock.now() - MINUTE);
     const as = (token: string) => async (path: string) => {
       const response = await fetch(secured.served.url + path, { headers: { authorization: `Bearer ${token}` } });
-      return { status: response.status, body: await response.json() };
+      return { status: response.status, body: (await response.json()) as any };
     };
     const alice = as(secured.tokens.alice);
     const admin = as(secured.tokens.admin);
