@@ -1,5 +1,6 @@
 /**
- * Charts over time without a broker-side history: a page samples what it loads. `useSamples`
+ * Charts over time: the broker's history (one sample a minute, kept a day; docs/console.md,
+ * "History"), loaded when a page opens, continued by what the page samples itself. `useSamples`
  * keeps the last ten minutes of one value per loaded answer, in the tab's sessionStorage, so
  * leaving the page and coming back, or reloading it, continues the chart instead of restarting it
  * (the time the page was not open is a gap the next sample bridges). `AutoRefresh` reloads every
@@ -7,6 +8,7 @@
  */
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { useLoad } from "./components.js";
 
 export const AUTO_REFRESH_MS = 5_000;
 export const SAMPLE_WINDOW_MS = 10 * 60_000;
@@ -90,4 +92,33 @@ export function AutoRefresh(props: { reload: () => void }): JSX.Element {
 /** Seconds between the first and the last sample, at least 1. */
 export function spanSeconds(samples: readonly Sample<unknown>[]): number {
   return samples.length < 2 ? 0 : Math.max(1, Math.round((samples[samples.length - 1]!.at - samples[0]!.at) / 1000));
+}
+
+/** How far back a page's chart starts: the broker's samples of the last hour. */
+export const HISTORY_MINUTES = 60;
+
+/**
+ * The broker's samples of one value (via `load`), for a chart to start with. A failure (an older
+ * broker without the route, no right to it) is no samples: the chart then starts with this tab's.
+ */
+export function useHistory<T>(load: () => Promise<readonly Sample<T>[]>, deps: readonly unknown[]): readonly Sample<T>[] {
+  const loaded = useLoad(() => load().catch(() => []), deps);
+  return loaded.data ?? [];
+}
+
+/**
+ * History first, then this tab's samples: only history older than the first live sample, so the
+ * broker's minute samples and the tab's 5-second ones never interleave.
+ */
+export function withHistory<T>(history: readonly Sample<T>[], live: readonly Sample<T>[]): Sample<T>[] {
+  const firstLive = live[0]?.at ?? Number.POSITIVE_INFINITY;
+  return [...history.filter((s) => s.at < firstLive), ...live];
+}
+
+/** "42 s", "15 min", "3 h": how long a chart spans. */
+export function span(samples: readonly Sample<unknown>[]): string {
+  const seconds = spanSeconds(samples);
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7_200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3_600)} h`;
 }
