@@ -80,6 +80,8 @@ export interface LocalBrokerOptions {
    * minute; at least 1000 ms.
    */
   readonly historyIntervalMs?: number;
+  /** Sample on the timer (default true); tests may take samples themselves (`history.sampleOnce(now)`) and nothing else. */
+  readonly historyAutoStart?: boolean;
   /**
    * Push subscriptions (docs/subscriptions.md): their routes are served and a dispatcher delivers
    * them in process; webhooks may be plain http:// and `--function` may name a local module.
@@ -199,6 +201,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
             endpoint,
             tables: tableNames(tablePrefix),
             intervalMs: historyIntervalMs,
+            autoStart: options.historyAutoStart,
             onError: (what, error) => console.error(`dynalog: history sample of ${what} failed: ${error instanceof Error ? error.message : String(error)}`),
           })
         : undefined;

@@ -24,6 +24,8 @@ export function startPeriodicHistory(options: {
   readonly endpoint: string;
   readonly tables: TableNames;
   readonly intervalMs: number;
+  /** Run the timer (default true); without it, samples are taken only by `sampleOnce`. */
+  readonly autoStart?: boolean;
   readonly onError?: (what: string, error: unknown) => void;
 }): PeriodicHistory {
   const client = new DynamoDBClient(localDynamoDbClientConfig(options.endpoint));
@@ -38,7 +40,7 @@ export function startPeriodicHistory(options: {
   };
 
   const timer = setInterval(() => {
-    if (stopped) return;
+    if (stopped || options.autoStart === false) return;
     sampleOnce().then(
       (run) => {
         for (const failure of run.failed) options.onError?.(`${failure.kind} ${failure.name}`, failure.error);

@@ -21,7 +21,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   // History samples only when a test takes them (broker.history.sampleOnce): a timer's sample
   // landing mid-test would add points to charts that assert this tab's own samples.
-  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console"), port: 0, historyIntervalMs: 24 * 3600_000 });
+  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console"), port: 0, historyAutoStart: false });
   api = jsonClient(broker.url);
 }, 120_000);
 afterAll(async () => {
