@@ -12,7 +12,7 @@ import { lambdaBuildSettings, type LambdaFunctionName } from "../../infra/lambda
 import { FUNCTION_NAMES } from "../../shared/http/routes.js";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
-const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "dispatcher", "compactor", "console", "notify-connect", "notifier"];
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "dispatcher", "compactor", "history", "console", "notify-connect", "notifier"];
 
 /**
  * Bundled AWS SDK (the default): 450-491 KB measured (docs/deploy.md; admin the largest, with the
