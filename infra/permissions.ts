@@ -211,7 +211,7 @@ export const COMPACTOR_ACCESS: FunctionAccess = {
 export const HISTORY_ACCESS: FunctionAccess = {
   topics: [{ actions: ["Scan"], why: "list the topics (scan)" }],
   partitions: [{ actions: ["BatchGetItem"], why: "read the topic's partition heads (batched)" }, READER_WRITES.partitions],
-  log: [{ actions: ["Query"], why: "walk the batches appended since the high-watermark hint" }],
+  log: [{ actions: ["Query", "GetItem"], why: "walk the batches appended since the high-watermark hint; a large transaction's commit or abort record (GetItem; an undecided one ends the walk)" }],
   offsets: [{ actions: ["Scan", "Query"], why: "list the groups (scan, as listGroups), read each group's committed offsets (Query)" }],
   producers: [{ actions: ["PutItem"], leadingKeys: ["ht#*", "hg#*"], why: "put one history item per topic and group per minute (conditional: written once), under the history keys only" }],
 };

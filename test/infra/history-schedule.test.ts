@@ -60,7 +60,7 @@ describe("the history sampler", () => {
     );
     const grants = roleDynamoGrants(resources, broker, broker.history!);
     expect(grants).toEqual(fromTable.sort());
-    expect(grants).toEqual(["log:Query", "offsets:Query", "offsets:Scan", "partitions:BatchGetItem", "partitions:UpdateItem[p,hw,ls]", "producers:PutItem", "topics:Scan"].sort());
+    expect(grants).toEqual(["log:GetItem", "log:Query", "offsets:Query", "offsets:Scan", "partitions:BatchGetItem", "partitions:UpdateItem[p,hw,ls]", "producers:PutItem", "topics:Scan"].sort());
     const puts = historyStatements(resources, broker).filter((s) => ([] as string[]).concat(s.Action).includes("dynamodb:PutItem"));
     expect(puts).toHaveLength(1);
     expect(puts[0]!.Condition).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ht#*", "hg#*"] } });
