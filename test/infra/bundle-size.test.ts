@@ -44,6 +44,7 @@ const ROUTE_MODULES: Readonly<Record<string, readonly LambdaFunctionName[]>> = {
   "shared/http/upstash/consumers.ts": ["admin", "commit", "produce"],
   "shared/http/upstash/curl-routes.ts": ["produce", "commit"],
   "shared/http/subscription-routes.ts": ["admin"],
+  "shared/http/history-routes.ts": ["admin"],
 };
 
 /** Each bundle's size and the files that contribute code to it (esbuild also lists emptied ones). */
