@@ -212,7 +212,7 @@ process.stdout.write(JSON.stringify({ template, tables: Object.keys(broker.table
     expect(synthesized.tables.length).toBeGreaterThan(0);
     const resources = Object.values(synthesized.template.Resources);
     const functions = resources.filter((r) => r.Type === "AWS::Lambda::Function");
-    expect(functions).toHaveLength(9); // five broker functions, the key API's authorizer, the subscription dispatcher, the scheduled compactor and the console's
+    expect(functions).toHaveLength(10); // five broker functions, the key API's authorizer, the subscription dispatcher, the scheduled compactor, the history sampler and the console's
     for (const fn of functions) expect(fn.Properties).toMatchObject({ Handler: "index.handler", Runtime: "nodejs22.x" });
     // Each asset staged is a prebuilt bundle from the package (nothing was bundled at synthesis).
     const staged = readdirSync(outdir).filter((d) => d.startsWith("asset."));
