@@ -10,6 +10,8 @@ import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { useLoad } from "./components.js";
 
+export { span, withHistory } from "./format.js";
+
 export const AUTO_REFRESH_MS = 5_000;
 export const SAMPLE_WINDOW_MS = 10 * 60_000;
 /** Ten minutes at 5 s is 120; the rest is room for Refresh clicks. */
@@ -104,21 +106,4 @@ export const HISTORY_MINUTES = 60;
 export function useHistory<T>(load: () => Promise<readonly Sample<T>[]>, deps: readonly unknown[]): readonly Sample<T>[] {
   const loaded = useLoad(() => load().catch(() => []), deps);
   return loaded.data ?? [];
-}
-
-/**
- * History first, then this tab's samples: only history older than the first live sample, so the
- * broker's minute samples and the tab's 5-second ones never interleave.
- */
-export function withHistory<T>(history: readonly Sample<T>[], live: readonly Sample<T>[]): Sample<T>[] {
-  const firstLive = live[0]?.at ?? Number.POSITIVE_INFINITY;
-  return [...history.filter((s) => s.at < firstLive), ...live];
-}
-
-/** "42 s", "15 min", "3 h": how long a chart spans. */
-export function span(samples: readonly Sample<unknown>[]): string {
-  const seconds = spanSeconds(samples);
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7_200) return `${Math.round(seconds / 60)} min`;
-  return `${Math.round(seconds / 3_600)} h`;
 }

@@ -7,7 +7,8 @@
 import { DescribeTimeToLiveCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { HISTORY_RETENTION_MS } from "../../shared/core/history.js";
+import { HISTORY_RETENTION_MS, type HistoryRun } from "../../shared/core/history.js";
+import { scheduledHistory } from "../../shared/runtime/history.js";
 import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
 import { GROUP_HISTORY_PREFIX, HISTORY_DETAIL_BUDGET_BYTES, TOPIC_HISTORY_PREFIX } from "../../shared/storage/history-store.js";
 import type { TableNames } from "../../shared/storage/tables.js";
@@ -198,5 +199,38 @@ describe("history items stay bounded", { timeout: 60_000 }, () => {
       [180_000, 6, null],
     ]);
     expect(await harness.storage.history.groupSamples(group, 0, 1_000_000)).toEqual([]);
+  });
+});
+
+describe("the scheduled history handler", { timeout: 60_000 }, () => {
+  const logged: { level: string; message: string }[] = [];
+  const logger = { info: (message: string) => void logged.push({ level: "info", message }), error: (message: string) => void logged.push({ level: "error", message }) };
+
+  it("samples at its clock and answers a summary", async () => {
+    const { broker, clock } = harness;
+    const topic = await broker.createTopic({ name: topicName("hist-handler"), partitions: 1 });
+    const run = scheduledHistory({ sampleHistory: (now) => broker.sampleHistory(now), clock: () => clock.now() - 7 * MINUTE, logger });
+    const summary = await run({});
+    expect(summary.bucket).toBe(new Date(Math.floor((clock.now() - 7 * MINUTE) / MINUTE) * MINUTE).toISOString());
+    expect(summary.failed).toEqual([]);
+    expect(summary.topicsWritten).toBeGreaterThan(0);
+    expect((await broker.topicHistory(topic.name, 10)).samples).toHaveLength(1);
+    expect(logged.some((l) => l.level === "info" && l.message === "history run")).toBe(true);
+  });
+
+  it("logs each failed sample, and fails the invocation (for the alarm) only when every sample failed", async () => {
+    const failing = (topics: number, failed: number): HistoryRun => ({
+      bucket: 0,
+      topics: { written: topics, existing: 0 },
+      groups: { written: 0, existing: 0 },
+      failed: Array.from({ length: failed }, (_, i) => ({ kind: "topic" as const, name: `t${i}`, error: new Error("throttled") })),
+    });
+    logged.length = 0;
+    const partial = await scheduledHistory({ sampleHistory: async () => failing(3, 1), clock: Date.now, logger })({});
+    expect(partial.failed).toEqual(["topic:t0"]);
+    expect(logged.filter((l) => l.level === "error")).toHaveLength(1);
+    await expect(scheduledHistory({ sampleHistory: async () => failing(0, 2), clock: Date.now, logger })({})).rejects.toThrow(/Every history sample of this run failed \(2\)/);
+    // Nothing to sample (no topics, no groups) is not a failure.
+    expect((await scheduledHistory({ sampleHistory: async () => failing(0, 0), clock: Date.now, logger })({})).failed).toEqual([]);
   });
 });
