@@ -120,7 +120,8 @@ export class History {
         const byTopic = new Map<string, GroupTopicSample>();
         for (const c of committed) {
           const current = highWatermarks.get(c.topic);
-          // Offsets of a deleted topic, or of an earlier topic of the same name, have no lag now.
+          // Offsets of a deleted topic, or of an earlier topic of the same name, have no lag now;
+          // a topic whose sample failed in this run is left out of the group's sample too.
           if (!current || current.topicId !== c.topicId || c.partition >= current.byPartition.length) continue;
           const highWatermark = current.byPartition[c.partition]!;
           const entry = byTopic.get(c.topic) ?? { topic: c.topic, topicId: c.topicId, lag: 0, partitions: [] };
