@@ -47,6 +47,8 @@ export interface GroupHistory {
   readonly group: string;
   readonly from: string;
   readonly to: string;
+  /** 1: every sample of the window; n: every n-th (the latest included), when a group reads so many topics that the answer would be too large. */
+  readonly stride: number;
   /** Oldest first. */
   readonly samples: readonly GroupHistorySample[];
 }

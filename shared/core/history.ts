@@ -28,6 +28,12 @@ export const MAX_HISTORY_MINUTES = HISTORY_RETENTION_MS / 60_000;
  * totals only (`partitions: null`), so a day of a 1,000-partition topic stays a small response.
  */
 export const MAX_HISTORY_DETAIL_VALUES = 50_000;
+/**
+ * Most topic entries one group answer carries (samples × topics; a topic name is up to 249
+ * characters): past it, every n-th sample is answered (`stride`), the latest always, so a day of
+ * a group reading hundreds of topics stays far below Lambda's 6 MB response.
+ */
+export const MAX_HISTORY_TOPIC_ENTRIES = 10_000;
 
 export interface HistoryRun {
   /** Start of the bucket written (ms). */
@@ -70,6 +76,8 @@ export interface GroupHistory {
   readonly group: string;
   readonly from: number;
   readonly to: number;
+  /** 1: every sample of the window; n: every n-th (the latest included), to bound the answer. */
+  readonly stride: number;
   readonly samples: readonly GroupHistoryPoint[];
 }
 
@@ -171,13 +179,17 @@ export class History {
     if (!snapshot.group && snapshot.members.length === 0 && committed.length === 0) {
       throw new DynalogError("GROUP_ID_NOT_FOUND", `Group '${group}' does not exist: nobody joined it or committed offsets for it`, { details: { group } });
     }
-    const inWindow = samples.filter((s) => s.at >= from);
+    const all = samples.filter((s) => s.at >= from);
+    const entries = all.reduce((total, s) => total + s.topics.length, 0);
+    const stride = Math.max(1, Math.ceil(entries / MAX_HISTORY_TOPIC_ENTRIES));
+    const inWindow = all.filter((_, i) => (all.length - 1 - i) % stride === 0);
     const values = inWindow.reduce((total, s) => total + s.topics.reduce((n, t) => n + (t.partitions?.length ?? 0), 0), 0);
     const detail = values <= MAX_HISTORY_DETAIL_VALUES;
     return {
       group,
       from,
       to,
+      stride,
       samples: inWindow.map((s) => ({
         at: s.at,
         totalLag: s.totalLag,

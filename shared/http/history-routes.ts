@@ -34,6 +34,7 @@ export const historyHandlers: Record<HistoryRouteId, Handler> = {
       group: history.group,
       from: iso(history.from),
       to: iso(history.to),
+      stride: history.stride,
       samples: history.samples.map((s) => {
         const topics = s.topics.filter((t) => visible.has(t.topic));
         // Lag is topic data: with a topic hidden, the total is what the caller may see.

@@ -185,6 +185,25 @@ describe("history items stay bounded", { timeout: 60_000 }, () => {
     expect(Buffer.byteLength(String(raw?.["d"]))).toBeLessThanOrEqual(HISTORY_DETAIL_BUDGET_BYTES);
   });
 
+  it("answers every n-th sample of a group whose day would be too large an answer, the latest included", async () => {
+    const { broker, clock } = harness;
+    const topic = await broker.createTopic({ name: topicName("hist-stride"), partitions: 1 });
+    const group = uniqueName("hist-stride-g");
+    await broker.commitOffsets(group, [{ topic: topic.name, partition: 0, offset: 0 }]);
+    const topics = Array.from({ length: 400 }, (_, i) => ({ topic: `t${i}`, topicId: `id-${i}`, lag: 1, partitions: [{ partition: 0, committedOffset: 0, highWatermark: 1 }] }));
+    const base = Math.floor(clock.now() / MINUTE) * MINUTE - 40 * MINUTE;
+    for (let i = 0; i < 30; i++) {
+      expect(await harness.storage.history.putGroupSample(group, base + i * MINUTE, { at: base + i * MINUTE, totalLag: i, omittedTopics: 0, topics }, 9_999_999_999)).toBe("written");
+    }
+    const history = await broker.groupHistory(group, 60);
+    // 30 samples × 400 topics = 12,000 entries: every second sample.
+    expect(history.stride).toBe(2);
+    expect(history.samples.map((s) => s.totalLag)).toEqual(Array.from({ length: 15 }, (_, i) => 1 + 2 * i));
+    // 15 × 400 partition values fit: the detail stays.
+    expect(history.samples[0]!.topics[0]!.partitions).toEqual([{ partition: 0, committedOffset: 0, highWatermark: 1, lag: 1 }]);
+    expect((await broker.groupHistory(group, 20)).stride).toBe(1);
+  });
+
   it("reads items it cannot trust as totals only, or not at all", async () => {
     const name = topicName("hist-junk");
     const group = uniqueName("hist-junk-g");
