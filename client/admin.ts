@@ -4,6 +4,7 @@
  */
 import { DynalogError, clientStateError } from "./errors.js";
 import { Instrumentation, instrumentedTransport, type InstrumentationEvent, type RemoveInstrumentationEventListener } from "./events.js";
+import * as history from "./admin-history.js";
 import * as lifecycle from "./admin-lifecycle.js";
 import * as subscriptions from "./admin-subscriptions.js";
 import type { Logger } from "./logger.js";
@@ -329,6 +330,18 @@ export class Admin {
   /** Deletes groups without live members, with their committed offsets (NON_EMPTY_GROUP otherwise). */
   deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: "NONE" }[]> {
     return lifecycle.deleteGroups(this.transport, groupIds);
+  }
+
+  // ---- History (docs/api.md, "History"; admin-history.ts) -------------------------------------------
+
+  /** The topic's samples of the last `minutes` (default 60, at most 1440): high watermarks and bytes written, one a minute. */
+  topicHistory(name: string, options: history.HistoryOptions = {}): Promise<history.TopicHistory> {
+    return history.topicHistory(this.transport, name, options);
+  }
+
+  /** The group's lag samples of the last `minutes` (default 60, at most 1440), one a minute. */
+  groupHistory(groupId: string, options: history.HistoryOptions = {}): Promise<history.GroupHistory> {
+    return history.groupHistory(this.transport, groupId, options);
   }
 
   // ---- Push subscriptions (docs/subscriptions.md; admin-subscriptions.ts) -------------------------

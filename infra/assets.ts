@@ -34,6 +34,12 @@ export function compactorBundle(assembly: CloudAssembly, broker: Dynalog): strin
   return bundleOf(assembly, broker.compactor, "compactor");
 }
 
+/** Absolute path of the history sampler's bundled `index.mjs` (unless `history: false`). */
+export function historyBundle(assembly: CloudAssembly, broker: Dynalog): string {
+  if (!broker.history) throw new Error("This broker has no history sampler (history: false)");
+  return bundleOf(assembly, broker.history, "history");
+}
+
 /** Absolute path of the console function's bundled `index.mjs` (its `console/` folder lies beside it). */
 export function consoleFunctionBundle(assembly: CloudAssembly, broker: Dynalog): string {
   if (!broker.console) throw new Error("This broker serves no console (auth mode iam, or console: false)");

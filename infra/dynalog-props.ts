@@ -9,6 +9,7 @@ import type { CorsPolicy } from "../shared/http/cors.js";
 import type { LogLevel } from "../shared/runtime/config.js";
 import type { CapacityProps } from "./capacity.js";
 import type { CompactionScheduleProps } from "./compactor-schedule.js";
+import type { HistoryScheduleProps } from "./history-schedule.js";
 import type { AwsSdkSource } from "./lambda-build.js";
 
 /** DynamoDB capacity: on-demand (pay per request, nothing at idle) or provisioned per table. */
@@ -108,6 +109,14 @@ export interface DynalogProps extends CapacityProps {
    * 5 minutes; `false` creates none (compact through `POST /v1/topics/:topic/compact` instead).
    */
   readonly compaction?: CompactionScheduleProps | false;
+  /**
+   * The history sampler behind the console's throughput and lag charts (docs/console.md,
+   * "History"): a function run every minute that keeps one sample of each topic and consumer group,
+   * for a day. Default: on, every minute; `false` creates none (the history routes then answer no
+   * samples). Its cost grows with topics and groups: per month, 43,800 invocations (~$0.01 with
+   * their run time), and per topic or group 43,800 item writes (~$0.03) plus its reads (docs/console.md).
+   */
+  readonly history?: HistoryScheduleProps | false;
   /**
    * Serve the web console's static files on the key API (`GET /console`, `GET /console/{proxy+}`,
    * the only unauthenticated routes: infra/console.ts). Default: on; needs the key API.

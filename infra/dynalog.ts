@@ -26,12 +26,13 @@ import { resolveCapacity } from "./capacity.js";
 import { DynalogObservability } from "./observability.js";
 import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
 import { CompactionSchedule, compactorSettings, DEFAULT_COMPACTION_RATE } from "./compactor-schedule.js";
+import { DEFAULT_HISTORY_RATE, historySettings, HistorySchedule } from "./history-schedule.js";
 import { DynalogNotifications } from "./notifications.js";
 import { validateSubscriptionTargets, wireSubscriptionDispatcher } from "./subscriptions.js";
 import { DEFAULT_AUTHORIZER_CACHE_TTL, type DynalogProps } from "./dynalog-props.js";
 import { createDynalogTables } from "./dynalog-tables.js";
 import { capitalize, createDynalogFunction, LAMBDA_RUNTIME, REPO_ROOT } from "./function-factory.js";
-import { AUTHORIZER_ACCESS, COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS } from "./permissions.js";
+import { AUTHORIZER_ACCESS, COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS, HISTORY_ACCESS } from "./permissions.js";
 
 export { bundlingOptions } from "./bundling.js";
 export type { AwsSdkSource } from "./lambda-build.js";
@@ -61,6 +62,8 @@ export class Dynalog extends Construct {
   readonly observability: DynalogObservability;
   /** The scheduled compactor (absent with `compaction: false`). */
   readonly compactor?: LambdaFunction;
+  /** The history sampler behind the console's charts (absent with `history: false`). */
+  readonly history?: LambdaFunction;
   /** With `notifications: true`: the WebSocket API and its functions. */
   readonly notifications?: DynalogNotifications;
 
@@ -157,6 +160,19 @@ export class Dynalog extends Construct {
       new CompactionSchedule(this, "CompactionSchedule", { compactor: this.compactor, rate });
     }
 
+    if (props.history !== false) {
+      const rate = props.history?.rate ?? DEFAULT_HISTORY_RATE;
+      this.history = createDynalogFunction(this, this.tables, "history", HISTORY_ACCESS, historySettings(rate), {
+        environment,
+        logRetention,
+        memorySize: 256,
+        reservedConcurrency: undefined,
+        awsSdk: props.awsSdk ?? "bundled",
+        restrictAttributes,
+      });
+      new HistorySchedule(this, "HistorySchedule", { sampler: this.history, rate });
+    }
+
     const apiLogs = new LogGroup(this, "ApiAccessLogs", { logGroupName: vendedLogGroupName(this, "api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
     const corsPreflight = props.cors && corsPreflightOptions(props.cors);
     this.api = new HttpApi(this, "Api", { description: "Dynalog broker API", createDefaultStage: false, corsPreflight });
@@ -241,6 +257,7 @@ export class Dynalog extends Construct {
       backgroundFunctions: [
         ["dispatcher", this.dispatcher] as const,
         ...(this.compactor ? [["compactor", this.compactor] as const] : []),
+        ...(this.history ? [["history", this.history] as const] : []),
         ...(this.notifications ? [["notifier", this.notifications.notifierFunction] as const, ["notify-connect", this.notifications.connectFunction] as const] : []),
       ],
       alarms: props.alarms ?? true,

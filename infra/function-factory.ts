@@ -89,18 +89,21 @@ tables: Readonly<Record<TableId, Table>>,
 }
 
 function dynamoStatement(tableArn: string, grant: TableGrant, restrictAttributes: boolean): PolicyStatement {
+  const conditions: Record<string, Record<string, string[]>> = {
+    ...(restrictAttributes &&
+      grant.onlyAttributes && {
+        "ForAllValues:StringEquals": { "dynamodb:Attributes": [...grant.onlyAttributes] },
+        // As AWS's fine-grained access examples do: a write restricted to some attributes must
+        // not return the others (ALL_OLD / ALL_NEW would).
+        "StringEqualsIfExists": { "dynamodb:ReturnValues": [...ATTRIBUTE_RESTRICTED_RETURN_VALUES] },
+      }),
+    // Key prefixes are not an attribute restriction: always applied.
+    ...(grant.leadingKeys && { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...grant.leadingKeys] } }),
+  };
   return new PolicyStatement({
     effect: Effect.ALLOW,
     actions: grant.actions.map((a) => `dynamodb:${a}`),
     resources: [tableArn],
-    ...(restrictAttributes &&
-      grant.onlyAttributes && {
-        conditions: {
-          "ForAllValues:StringEquals": { "dynamodb:Attributes": [...grant.onlyAttributes] },
-          // As AWS's fine-grained access examples do: a write restricted to some attributes must
-          // not return the others (ALL_OLD / ALL_NEW would).
-          "StringEqualsIfExists": { "dynamodb:ReturnValues": [...ATTRIBUTE_RESTRICTED_RETURN_VALUES] },
-        },
-      }),
+    ...(Object.keys(conditions).length > 0 && { conditions }),
   });
 }

@@ -12,8 +12,8 @@ import type { FunctionName } from "../shared/http/routes.js";
 /** Whether the functions carry the AWS SDK in their bundle or use the one in the Lambda runtime. */
 export type AwsSdkSource = "bundled" | "runtime";
 
-/** Every deployed function: the broker's route functions, the key API's authorizer, the subscription dispatcher, the scheduled compactor, the web console's static files and the notification functions (infra/notifications.ts). */
-export type LambdaFunctionName = FunctionName | "authorizer" | "dispatcher" | "compactor" | "console" | "notify-connect" | "notifier";
+/** Every deployed function: the broker's route functions, the key API's authorizer, the subscription dispatcher, the scheduled compactor and history sampler, the web console's static files and the notification functions (infra/notifications.ts). */
+export type LambdaFunctionName = FunctionName | "authorizer" | "dispatcher" | "compactor" | "history" | "console" | "notify-connect" | "notifier";
 
 /** esbuild settings (the subset NodejsFunction exposes, with esbuild's names). */
 export interface LambdaBuildSettings {

@@ -42,6 +42,11 @@ export interface TableGrant {
    * key attributes). Used to let readers write what hole filling needs and nothing more.
    */
   readonly onlyAttributes?: readonly string[];
+  /**
+   * When set, the grant carries `ForAllValues:StringLike dynamodb:LeadingKeys`: the request's
+   * partition keys must match one of these patterns (`*` wildcards), e.g. only the history items.
+   */
+  readonly leadingKeys?: readonly string[];
   /** Why this function needs it (kept next to the grant so a reviewer need not guess). */
   readonly why: string;
 }
@@ -193,6 +198,22 @@ export const COMPACTOR_ACCESS: FunctionAccess = {
     READER_WRITES.log,
     { actions: ["UpdateItem"], why: "compact a batch: a conditional rewrite of its records, or of the item into a void" },
   ],
+};
+
+/**
+ * The scheduled history sampler (shared/runtime/history.ts; docs/console.md, "History"): lists the
+ * topics and groups, reads partition heads and walks the log from the high-watermark hint as a
+ * reader does but writes no log item (a gap ends its walk: LogReader.observedHighWatermark), reads
+ * each group's committed offsets, and puts one item per topic and group — in the producers table,
+ * under the history keys only. It raises the high-watermark hint (a reader's narrow update): without
+ * it, a topic nobody reads would be walked from its start every minute. No API: nothing to authenticate.
+ */
+export const HISTORY_ACCESS: FunctionAccess = {
+  topics: [{ actions: ["Scan"], why: "list the topics (scan)" }],
+  partitions: [{ actions: ["BatchGetItem"], why: "read the topic's partition heads (batched)" }, READER_WRITES.partitions],
+  log: [{ actions: ["Query", "GetItem"], why: "walk the batches appended since the high-watermark hint; a large transaction's commit or abort record (GetItem; an undecided one ends the walk)" }],
+  offsets: [{ actions: ["Scan", "Query"], why: "list the groups (scan, as listGroups), read each group's committed offsets (Query)" }],
+  producers: [{ actions: ["PutItem"], leadingKeys: ["ht#*", "hg#*"], why: "put one history item per topic and group per minute (conditional: written once), under the history keys only" }],
 };
 
 /**

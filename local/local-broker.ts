@@ -25,6 +25,7 @@ import { prebuiltBundlesDir } from "../infra/lambda-build.js";
 import { createConsoleRoutes, CONSOLE_BASE_PATH } from "../shared/http/console-routes.js";
 import { loadConsoleBundle } from "./console-bundle.js";
 import { DEFAULT_COMPACTION_INTERVAL_MS, startPeriodicCompaction, type PeriodicCompaction } from "./periodic-compaction.js";
+import { DEFAULT_HISTORY_INTERVAL_MS, startPeriodicHistory, type PeriodicHistory } from "./periodic-history.js";
 import { runtimeConfigFromEnv } from "../shared/runtime/config.js";
 import { startLocalDispatcher, type LocalDispatcher } from "./dispatcher.js";
 import { appendsInResponse, attachWebSocketServer, createLocalNotificationHub, type LocalNotificationHub } from "./notifications.js";
@@ -74,6 +75,14 @@ export interface LocalBrokerOptions {
    */
   readonly compactionIntervalMs?: number;
   /**
+   * Sample every topic and consumer group this often for the console's charts (docs/console.md,
+   * "History"), in this process; 0 = never (the history routes then answer no samples). Default one
+   * minute; at least 1000 ms.
+   */
+  readonly historyIntervalMs?: number;
+  /** Sample on the timer (default true); tests may take samples themselves (`history.sampleOnce(now)`) and nothing else. */
+  readonly historyAutoStart?: boolean;
+  /**
    * Push subscriptions (docs/subscriptions.md): their routes are served and a dispatcher delivers
    * them in process; webhooks may be plain http:// and `--function` may name a local module.
    * Default on; `false` turns both off.
@@ -100,6 +109,8 @@ export interface LocalBroker {
   readonly chaos?: { readonly profile: ChaosProfileName; readonly seed: number; readonly faults: DynamoDbFaults };
   /** The in-process compactor (absent with compactionIntervalMs 0). */
   readonly compaction?: Pick<PeriodicCompaction, "runOnce">;
+  /** The in-process history sampler (absent with historyIntervalMs 0); `sampleOnce(now)` takes a sample at once. */
+  readonly history?: Pick<PeriodicHistory, "sampleOnce">;
   /** The in-process subscription dispatcher (unless `subscriptions: false`). */
   readonly subscriptions?: LocalDispatcher;
   /**
@@ -120,6 +131,10 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const removeChaosHook = chaos ? onDynamoDbClientCreated((client) => chaos.faults.install(client)) : undefined;
   let subscriptions: LocalDispatcher | undefined;
   let notifications: LocalNotificationHub | undefined;
+  const historyIntervalMs = options.historyIntervalMs ?? DEFAULT_HISTORY_INTERVAL_MS;
+  if (!Number.isInteger(historyIntervalMs) || (historyIntervalMs !== 0 && historyIntervalMs < 1_000)) {
+    throw new Error(`historyIntervalMs must be 0 (never) or a whole number of milliseconds from 1000, got ${historyIntervalMs}`);
+  }
   try {
     const client = new DynamoDBClient(localDynamoDbClientConfig(endpoint));
     await ensureTables(client, tableNames(tablePrefix));
@@ -180,6 +195,16 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
             onError: (topic, error) => console.error(`dynalog: compaction of ${topic} failed: ${error instanceof Error ? error.message : String(error)}`),
           })
         : undefined;
+    const history =
+      historyIntervalMs > 0
+        ? startPeriodicHistory({
+            endpoint,
+            tables: tableNames(tablePrefix),
+            intervalMs: historyIntervalMs,
+            autoStart: options.historyAutoStart,
+            onError: (what, error) => console.error(`dynalog: history sample of ${what} failed: ${error instanceof Error ? error.message : String(error)}`),
+          })
+        : undefined;
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
@@ -191,6 +216,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       adminToken,
       chaos,
       ...(compaction ? { compaction: { runOnce: compaction.runOnce } } : {}),
+      ...(history ? { history: { sampleOnce: history.sampleOnce } } : {}),
       subscriptions,
       notifications: hub,
       ...(webSockets && { notificationsUrl: `${url.replace(/^http/, "ws")}${LOCAL_NOTIFICATIONS_PATH}` }),
@@ -198,6 +224,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
         webSockets?.close();
         await hub.stop();
         await compaction?.stop();
+        await history?.stop();
         await subscriptions?.stop();
         removeChaosHook?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -8,6 +8,8 @@
  *   --chaos-seed <n>    seed of the chaos decisions (default random, printed so a run can be replayed)
  *   --compaction-interval-ms <ms>  compact compacted topics this often (default 60000, or
  *                       DYNALOG_COMPACTION_INTERVAL_MS; 0 = never; docs/compaction.md)
+ *   --history-interval-ms <ms>  sample topics and groups for the console's charts this often
+ *                       (default 60000, or DYNALOG_HISTORY_INTERVAL_MS; 0 = never; docs/console.md)
  *   --subscription-function <arn>  a Lambda ARN push subscriptions may target (repeatable; or
  *                       DYNALOG_SUBSCRIPTION_FUNCTIONS, comma-separated). Webhooks and local
  *                       modules (--function ./handler.mjs) need nothing (docs/subscriptions.md).
@@ -34,12 +36,13 @@ const { values } = parseArgs({
     chaos: { type: "string" },
     "chaos-seed": { type: "string" },
     "compaction-interval-ms": { type: "string", default: process.env["DYNALOG_COMPACTION_INTERVAL_MS"] ?? "60000" },
+    "history-interval-ms": { type: "string", default: process.env["DYNALOG_HISTORY_INTERVAL_MS"] ?? "60000" },
     "subscription-function": { type: "string", multiple: true, default: (process.env["DYNALOG_SUBSCRIPTION_FUNCTIONS"] ?? "").split(",").filter((f) => f.trim() !== "") },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
-const USAGE = "Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog] [--auth] [--chaos <profile> [--chaos-seed <n>]] [--compaction-interval-ms 60000] [--subscription-function <lambda-arn> …]";
+const USAGE = "Usage: npm start -- [--port 8790] [--data-dir ./.dynalog/data] [--table-prefix dynalog] [--auth] [--chaos <profile> [--chaos-seed <n>]] [--compaction-interval-ms 60000] [--history-interval-ms 60000] [--subscription-function <lambda-arn> …]";
 
 if (values.help) {
   console.log(`${USAGE}\n\nChaos profiles (--chaos):\n${describeChaosProfiles()}`);
@@ -82,6 +85,12 @@ if (!Number.isInteger(compactionIntervalMs) || compactionIntervalMs < 0) {
   process.exit(1);
 }
 
+const historyIntervalMs = Number(values["history-interval-ms"]);
+if (!Number.isInteger(historyIntervalMs) || (historyIntervalMs !== 0 && historyIntervalMs < 1_000)) {
+  console.error(`--history-interval-ms must be 0 (never) or a whole number of milliseconds from 1000, got ${values["history-interval-ms"]}`);
+  process.exit(1);
+}
+
 const broker = await startLocalBroker({
   port,
   dataDir: values["data-dir"],
@@ -89,6 +98,7 @@ const broker = await startLocalBroker({
   auth: values.auth,
   chaos,
   compactionIntervalMs,
+  historyIntervalMs,
   subscriptions: { functionAllowList: values["subscription-function"].map((f) => f.trim()) },
 }).catch((error: unknown) => {
   console.error(`Could not start the local broker: ${error instanceof Error ? error.message : String(error)}`);

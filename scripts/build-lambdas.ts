@@ -16,7 +16,7 @@ import { buildConsole, writeConsoleBundle } from "./build-console.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(ROOT, "dist");
-const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "dispatcher", "compactor", "console", "notify-connect", "notifier"];
+const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer", "dispatcher", "compactor", "history", "console", "notify-connect", "notifier"];
 
 rmSync(path.join(DIST, "lambda"), { recursive: true, force: true });
 const builds = (["bundled", "runtime"] as const).flatMap((sdk: AwsSdkSource) =>

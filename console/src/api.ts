@@ -3,7 +3,7 @@
  * with the API key from the login form as a Bearer token. Every failure becomes a `Problem` the
  * pages can show: refused credentials, a refusal, an unreachable broker, or an API error.
  */
-import type { GroupDescription, GroupSummary, ProduceResult, RecordPage, RecordTrace, Subscription, SubscriptionDescription, TopicDescription, TopicSummary } from "./types.js";
+import type { GroupDescription, GroupHistory, GroupSummary, ProduceResult, RecordPage, RecordTrace, Subscription, SubscriptionDescription, TopicDescription, TopicHistory, TopicSummary } from "./types.js";
 
 export type Problem =
   /** 401, or API Gateway refusing the key: the login form takes over. */
@@ -109,6 +109,9 @@ export const api = {
   offsetAt: (topic: string, partition: number, at: "earliest" | "latest" | number) =>
     call<{ offset: number | null; timestamp: number | null }>("GET", `${topicPath(topic)}/partitions/${partition}/offsets?at=${at}`),
   produce: (topic: string, record: ProduceInput) => call<ProduceResult>("POST", `${topicPath(topic)}/records`, { encoding: "utf8", records: [record] }),
+  /** The broker's samples of the last `minutes` (docs/console.md, "History"). */
+  topicHistory: (topic: string, minutes: number) => call<TopicHistory>("GET", `${topicPath(topic)}/history?minutes=${minutes}`),
+  groupHistory: (group: string, minutes: number) => call<GroupHistory>("GET", `${groupPath(group)}/history?minutes=${minutes}`),
   listGroups: () => call<{ groups: GroupSummary[] }>("GET", "/v1/groups").then((r) => r.groups),
   describeGroup: (group: string) => call<GroupDescription>("GET", groupPath(group)),
   /** Where a record came from and went (docs/api.md, "Trace a record"). */

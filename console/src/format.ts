@@ -143,3 +143,20 @@ export function rate(perSecond: number): string {
   if (perSecond >= 1) return perSecond.toFixed(1);
   return String(Number(perSecond.toPrecision(2)));
 }
+
+/**
+ * A chart's points: the broker's history first, then this tab's samples — only history older than
+ * the tab's first sample, so the broker's minute samples and the tab's 5-second ones never interleave.
+ */
+export function withHistory<S extends { readonly at: number }>(history: readonly S[], live: readonly S[]): S[] {
+  const firstLive = live[0]?.at ?? Number.POSITIVE_INFINITY;
+  return [...history.filter((s) => s.at < firstLive), ...live];
+}
+
+/** "42 s", "15 min", "3 h": how long a chart's samples span. */
+export function span(samples: readonly { readonly at: number }[]): string {
+  const seconds = samples.length < 2 ? 0 : Math.max(1, Math.round((samples[samples.length - 1]!.at - samples[0]!.at) / 1000));
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7_200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3_600)} h`;
+}

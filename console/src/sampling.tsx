@@ -1,5 +1,6 @@
 /**
- * Charts over time without a broker-side history: a page samples what it loads. `useSamples`
+ * Charts over time: the broker's history (one sample a minute, kept a day; docs/console.md,
+ * "History"), loaded when a page opens, continued by what the page samples itself. `useSamples`
  * keeps the last ten minutes of one value per loaded answer, in the tab's sessionStorage, so
  * leaving the page and coming back, or reloading it, continues the chart instead of restarting it
  * (the time the page was not open is a gap the next sample bridges). `AutoRefresh` reloads every
@@ -7,6 +8,9 @@
  */
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { useLoad } from "./components.js";
+
+export { span, withHistory } from "./format.js";
 
 export const AUTO_REFRESH_MS = 5_000;
 export const SAMPLE_WINDOW_MS = 10 * 60_000;
@@ -90,4 +94,16 @@ export function AutoRefresh(props: { reload: () => void }): JSX.Element {
 /** Seconds between the first and the last sample, at least 1. */
 export function spanSeconds(samples: readonly Sample<unknown>[]): number {
   return samples.length < 2 ? 0 : Math.max(1, Math.round((samples[samples.length - 1]!.at - samples[0]!.at) / 1000));
+}
+
+/** How far back a page's chart starts: the broker's samples of the last hour. */
+export const HISTORY_MINUTES = 60;
+
+/**
+ * The broker's samples of one value (via `load`), for a chart to start with. A failure (an older
+ * broker without the route, no right to it) is no samples: the chart then starts with this tab's.
+ */
+export function useHistory<T>(load: () => Promise<readonly Sample<T>[]>, deps: readonly unknown[]): readonly Sample<T>[] {
+  const loaded = useLoad(() => load().catch(() => []), deps);
+  return loaded.data ?? [];
 }

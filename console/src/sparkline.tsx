@@ -9,7 +9,7 @@ export function Sparkline(props: { values: readonly number[]; label: string; for
   const y = (v: number) => (height - 2 - (v / max) * (height - 4)).toFixed(1);
   const points = values.map((v, i) => `${(i * step).toFixed(1)},${y(v)}`).join(" ");
   return (
-    <svg class="sparkline" role="img" aria-label={`${props.label}: ${values.map(format).join(", ")}`} width={width} height={height} viewBox={`0 0 ${width} ${height}`}>
+    <svg class="sparkline" role="img" data-points={values.length} aria-label={`${props.label}: ${values.map(format).join(", ")}`} width={width} height={height} viewBox={`0 0 ${width} ${height}`}>
       <polyline points={points} fill="none" stroke="currentColor" stroke-width="1.5" />
     </svg>
   );

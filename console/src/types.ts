@@ -160,3 +160,15 @@ export interface SubscriptionDescription extends Subscription {
   readonly totalLag: number;
   readonly partitions: readonly SubscriptionPartition[];
 }
+
+/** GET /v1/topics/:topic/history (docs/console.md, "History"): the broker's samples, oldest first. */
+export interface TopicHistory {
+  readonly topic: string;
+  readonly samples: readonly { readonly at: string; readonly highWatermark: number; readonly bytesWritten: number }[];
+}
+
+/** GET /v1/groups/:group/history. */
+export interface GroupHistory {
+  readonly group: string;
+  readonly samples: readonly { readonly at: string; readonly totalLag: number }[];
+}

@@ -7,6 +7,7 @@ import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type Brok
 import { Fetcher, type BatchFetchInput, type FetchInput, type PartitionBatchFetchResult, type PartitionFetchResult } from "./fetch.js";
 import type { HeartbeatInput, HeartbeatResult } from "./group-heartbeat.js";
 import { ConsumerGroups, type CommittedPartitionOffset, type GroupDescription, type GroupListing, type OffsetReset } from "./groups.js";
+import { History, type GroupHistory, type HistoryRun, type TopicHistory } from "./history.js";
 import { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
 import type { CompactionCheckpoint, Storage, TopicRecord } from "./ports.js";
@@ -84,6 +85,7 @@ export function createBroker(deps: BrokerDependencies) {
   const admin = new TopicAdmin(ctx, topics, reader);
   const compactor = new Compactor(ctx, topics, reader);
   const subscriptions = new Subscriptions(ctx, topics, reader, groups);
+  const history = new History(ctx, topics, reader);
 
   return {
     config: ctx.config,
@@ -179,6 +181,12 @@ export function createBroker(deps: BrokerDependencies) {
     rotateSubscriptionSecret: (name: string, graceMs?: number): Promise<SubscriptionRecord> => subscriptions.rotateSecret(name, graceMs),
     /** The dispatcher's leases and counters (shared/core/dispatch.ts). */
     subscriptionStore: ctx.storage.subscriptions,
+
+    // History for the console's charts (shared/core/history.ts; docs/console.md, "History").
+    /** One sample of every topic and group in the `intervalMs` bucket of `now` (what the scheduled function and the local timer run). */
+    sampleHistory: (now: number = ctx.clock(), intervalMs?: number): Promise<HistoryRun> => history.sample(now, intervalMs),
+    topicHistory: (name: string, minutes?: number): Promise<TopicHistory> => history.topicHistory(name, minutes),
+    groupHistory: (group: string, minutes?: number): Promise<GroupHistory> => history.groupHistory(group, minutes),
 
     /** Upstash-dialect consumer instances: state the HTTP adapter keeps for stateless clients. */
     consumerInstances: ctx.storage.consumerInstances,

@@ -99,6 +99,20 @@ export class LogReader {
     return highWatermark;
   }
 
+  /**
+   * The high watermark as readers see it now, for the history sampler (history.ts): the walk stops
+   * at any gap and at any undecided staged batch instead of filling or aborting it — a sampler
+   * writes no log items — but it still raises the hint, so the next sample walks only what was
+   * appended since (without that, a topic nobody reads would be walked from its start each time).
+   */
+  async observedHighWatermark(topic: TopicRecord, ref: PartitionRef, head: PartitionHead): Promise<number> {
+    if (head.highWatermarkHint >= head.nextOffset) return head.highWatermarkHint;
+    const walk = await this.walk(topic, ref, head, head.highWatermarkHint, head.nextOffset, null, { observeOnly: true });
+    const highWatermark = Math.max(head.highWatermarkHint, walk.contiguousEnd);
+    await this.raiseHighWatermark(ref, head, highWatermark);
+    return highWatermark;
+  }
+
   /** Log-start offset: moves the hint past entries whose retention has run out. */
   async refreshLogStart(topic: TopicRecord, ref: PartitionRef, head?: PartitionHead): Promise<number> {
     const current = head ?? (await this.ctx.storage.log.readHead(ref));
@@ -161,11 +175,13 @@ export class LogReader {
    * Walk entries from `from` in offset order, handing the batches at offsets >= `collectFrom` to
    * `sink` (none when it is null). Stops at a young gap, at the end of the log, or when the sink is full.
    */
-  private async walk(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, from: number, collectFrom: number, sink: ReadSink | null): Promise<WalkResult> {
+  private async walk(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, from: number, collectFrom: number, sink: ReadSink | null, options: { readonly observeOnly?: boolean } = {}): Promise<WalkResult> {
     const { log } = this.ctx.storage;
     const { holeTimeoutMs, maxVoidFillPerRead } = this.ctx.config;
+    const observeOnly = options.observeOnly === true;
     let position = from;
-    let fillBudget = maxVoidFillPerRead;
+    // Observing only: no budget, so every gap stops the walk.
+    let fillBudget = observeOnly ? 0 : maxVoidFillPerRead;
     let queue: LogEntry[] = [];
     let more = true;
     let firstPage = true;
@@ -244,7 +260,7 @@ export class LogReader {
       }
       if (entry.kind === "batch" && entry.staged) {
         // A large transaction's staged batch (docs/transactions.md): never read past it undecided.
-        const outcome = await this.staged.resolve(topic, { ...entry, staged: entry.staged });
+        const outcome = observeOnly ? ((await this.staged.known(entry.staged)) ?? "undecided") : await this.staged.resolve(topic, { ...entry, staged: entry.staged });
         if (outcome === "undecided") break;
         if (outcome === "aborted") {
           position = Math.max(position, end);

@@ -43,7 +43,9 @@ export type RouteId =
   | "listApiKeys"
   | "revokeApiKey"
   | UpstashRouteId
-  | SubscriptionRouteId;
+  | SubscriptionRouteId
+  | "topicHistory"
+  | "groupHistory";
 
 export type SubscriptionRouteId = "createSubscription" | "listSubscriptions" | "describeSubscription" | "pauseSubscription" | "resumeSubscription" | "deleteSubscription" | "rotateSubscriptionSecret";
 
@@ -81,6 +83,10 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "listGroups", method: "GET", path: "/v1/groups", fn: "admin" },
   { id: "describeGroup", method: "GET", path: "/v1/groups/:group", fn: "admin" },
   { id: "deleteGroup", method: "DELETE", path: "/v1/groups/:group", fn: "admin" },
+  // History for the console's charts (shared/http/history-routes.ts; docs/console.md, "History"):
+  // reads the samples the history function keeps in the producers table; describe rights.
+  { id: "topicHistory", method: "GET", path: "/v1/topics/:topic/history", fn: "admin" },
+  { id: "groupHistory", method: "GET", path: "/v1/groups/:group/history", fn: "admin" },
   // Tracing a message (docs/console.md): reads the log, offsets and transaction records; the admin function, like describeGroup.
   { id: "traceRecord", method: "GET", path: "/v1/topics/:topic/partitions/:partition/records/:offset/trace", fn: "admin" },
   { id: "createAcl", method: "POST", path: "/v1/acls", fn: "admin" },

@@ -5,6 +5,7 @@ import type { Storage } from "../core/ports.js";
 import { createDynamoCompactionStore } from "./compaction-store.js";
 import { createDynamoConsumerInstanceStore } from "./consumer-instance-store.js";
 import { createDynamoGroupStore } from "./group-store.js";
+import { createDynamoHistoryStore } from "./history-store.js";
 import { createDynamoLogStore } from "./log-store.js";
 import { createDynamoOffsetStore } from "./offset-store.js";
 import { createDynamoProducerStore } from "./producer-store.js";
@@ -31,5 +32,6 @@ export function createDynamoStorage(client: DynamoDBClient, tables: TableNames):
     groups: createDynamoGroupStore(documents, tables),
     consumerInstances: createDynamoConsumerInstanceStore(documents, tables),
     subscriptions: createDynamoSubscriptionStore(documents, tables),
+    history: createDynamoHistoryStore(documents, tables),
   };
 }

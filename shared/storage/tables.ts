@@ -54,7 +54,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   },
   producers: {
     id: "producers",
-    purpose: "Producer-id allocation, transactional ids, per-partition idempotent producer state, and idempotency keys (TTL'd).",
+    purpose: "Producer-id allocation, transactional ids, per-partition idempotent producer state, idempotency keys (TTL'd), and the console's history samples (TTL'd, history-store.ts).",
     partitionKey: { name: "pk", type: "S" },
     sortKey: { name: "sk", type: "S" },
     ttlAttribute: "x",

@@ -19,7 +19,9 @@ let page: Page;
 beforeAll(async () => {
   // First: without Chromium there is nothing to test, and the message should come before any broker start.
   browser = await launchBrowser();
-  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console"), port: 0 });
+  // History samples only when a test takes them (broker.history.sampleOnce): a timer's sample
+  // landing mid-test would add points to charts that assert this tab's own samples.
+  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("console"), port: 0, historyAutoStart: false });
   api = jsonClient(broker.url);
 }, 120_000);
 afterAll(async () => {
@@ -205,6 +207,41 @@ describe("the web console", { timeout: 120_000 }, () => {
     expect(await page.locator(".consumed-by li.behind").innerText()).toBe(`Not yet by: ${other} (committed 1)`);
 
     expect((await api.post(`/v1/groups/${group}/heartbeat`, { memberId, memberEpoch: -1 })).status).toBe(200);
+  });
+
+  it("starts the topic's throughput chart and the group's lag chart with the broker's samples from before the page was opened", async () => {
+    const topic = await createTopic(1);
+    const group = uniqueName("console-history");
+    const produce = async (n: number) => expect((await api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: Array.from({ length: n }, (_, i) => ({ value: `h${i}` })) })).status).toBe(200);
+    const commit = async (offset: number) => expect((await api.post(`/v1/groups/${group}/offsets`, { offsets: [{ topic, partition: 0, offset }] })).status).toBe(200);
+    // Three samples a minute apart, the last a minute ago: offsets written 3, 6, 8; lag 2, 5, 2.
+    const start = Date.now() - 3 * 60_000;
+    await produce(3);
+    await commit(1);
+    await broker.history!.sampleOnce(start);
+    await produce(3);
+    await broker.history!.sampleOnce(start + 60_000);
+    await produce(2);
+    await commit(6);
+    await broker.history!.sampleOnce(start + 120_000);
+
+    await page.goto(`${broker.consoleUrl}/topics/${topic}`);
+    const throughput = page.locator('p.throughput-chart[data-history="3"]');
+    await throughput.waitFor();
+    expect(await throughput.getAttribute("data-live")).toBe("1");
+    // Three broker samples and the page's own: three rates, the first two from before the page opened.
+    const rates = (await throughput.locator("svg").getAttribute("aria-label"))!.replace("Records per second, oldest first: ", "").split(", ");
+    expect(await throughput.locator("svg").getAttribute("data-points")).toBe("3");
+    expect(rates.slice(0, 2)).toEqual(["0.05", "0.033"]);
+    expect(rates[2]).toBe("0");
+
+    await page.goto(`${broker.consoleUrl}/groups/${group}`);
+    const lag = page.locator('p.lag-chart[data-history="3"]');
+    await lag.waitFor();
+    expect(await lag.locator("svg").getAttribute("data-points")).toBe("4");
+    expect(await lag.locator("svg").getAttribute("aria-label")).toBe("Total lag, oldest first: 2, 5, 2, 2");
+    expect(await lag.locator(".note").innerText()).toContain("3 samples kept by the broker");
+    await browser.screenshot(page, "group-history");
   });
 
   it("follows a trace from an input record to its transactional copy and back", async () => {

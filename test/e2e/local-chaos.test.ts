@@ -64,6 +64,14 @@ describe("chaos mode", () => {
     const run = await start(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("--chaos <profile>");
+    expect(run.stdout).toContain("--history-interval-ms 60000");
     for (const name of CHAOS_PROFILE_NAMES) expect(run.stdout).toContain(name);
+  });
+
+  it("npm start refuses a history interval under a second (0 = off) before anything starts", async () => {
+    const run = await start(["--history-interval-ms", "500"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("--history-interval-ms must be 0 (never) or a whole number of milliseconds from 1000, got 500");
+    expect(run.stdout).toBe("");
   });
 });

@@ -9,7 +9,7 @@ import path from "node:path";
 import { App } from "aws-cdk-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
-import { compactorBundle, consoleFunctionBundle, dispatcherBundle, functionBundles, keyAuthorizerBundle } from "../../infra/assets.js";
+import { compactorBundle, consoleFunctionBundle, dispatcherBundle, functionBundles, historyBundle, keyAuthorizerBundle } from "../../infra/assets.js";
 import { consoleEvent } from "../support/console-event.js";
 import type { DispatcherResult } from "../../shared/runtime/dispatcher-lambda.js";
 import { startWebhookTarget } from "../support/webhook-target.js";
@@ -31,6 +31,7 @@ let outdir: string;
 let bundles: Record<FunctionName, string>;
 let authorizerBundle: string;
 let compactorFile: string;
+let historyFile: string;
 let consoleBundle: string;
 let subscriptionDispatcherBundle: string;
 let broker: LocalBroker;
@@ -45,9 +46,10 @@ beforeAll(async () => {
   bundles = functionBundles(assembly, stack.broker);
   authorizerBundle = keyAuthorizerBundle(assembly, stack.broker);
   compactorFile = compactorBundle(assembly, stack.broker);
+  historyFile = historyBundle(assembly, stack.broker);
   consoleBundle = consoleFunctionBundle(assembly, stack.broker);
   subscriptionDispatcherBundle = dispatcherBundle(assembly, stack.broker);
-  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("bundled"), handlers: { kind: "files", files: bundles }, subscriptions: { autoStart: false } });
+  broker = await startLocalBroker({ dynamodbEndpoint: testEndpoint(), tablePrefix: uniqueName("bundled"), handlers: { kind: "files", files: bundles }, subscriptions: { autoStart: false }, historyAutoStart: false });
   api = jsonClient(broker.url);
   // A hang guard, not a timing assert: the bundles and the console's own build, on a loaded machine.
 }, 300_000);
@@ -59,7 +61,7 @@ afterAll(async () => {
 
 describe("the bundles CDK deploys", () => {
   it("are self-contained minified ESM with a linked source map, outside the repository", () => {
-    for (const file of [...FUNCTION_NAMES.map((fn) => bundles[fn]), authorizerBundle, compactorFile, subscriptionDispatcherBundle]) {
+    for (const file of [...FUNCTION_NAMES.map((fn) => bundles[fn]), authorizerBundle, compactorFile, historyFile, subscriptionDispatcherBundle]) {
       expect(file.startsWith(outdir)).toBe(true);
       const code = readFileSync(file, "utf8");
       // The AWS SDK is bundled (measured faster to cold start): nothing is imported from packages.
@@ -125,6 +127,19 @@ describe("the bundles CDK deploys", () => {
     expect(summary.removedRecords).toBeGreaterThanOrEqual(1);
     const read = await api.get(`/v1/topics/${topic}/partitions/0/records?offset=0&encoding=utf8`);
     expect(read.body.records.map((r: { key: string; value: string }) => `${r.key}=${r.value}`)).toEqual(["k=2"]);
+  });
+
+  it("include the history sampler, whose samples the history route answers", async () => {
+    const topic = uniqueName("bundled-history");
+    expect((await api.post("/v1/topics", { name: topic, partitions: 2 })).status).toBe(201);
+    expect((await api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: [{ value: "a", partition: 1 }, { value: "b", partition: 1 }] })).status).toBe(200);
+    // Imported after the local broker set the environment (endpoint, table prefix), as on Lambda.
+    const { handler } = (await import(pathToFileURL(historyFile).href)) as { handler: (event: unknown) => Promise<{ topicsWritten: number; topicsAlreadySampled: number; failed: string[] }> };
+    const summary = await handler({ source: "aws.events", "detail-type": "Scheduled Event" });
+    expect(summary.failed).toEqual([]);
+    expect(summary.topicsWritten + summary.topicsAlreadySampled).toBeGreaterThanOrEqual(1);
+    const history = await api.get(`/v1/topics/${topic}/history?minutes=5`);
+    expect(history.body.samples.map((s: { highWatermark: number }) => s.highWatermark)).toEqual([2]);
   });
 
   it("include the key API's authorizer, which accepts a valid API key and refuses others", async () => {

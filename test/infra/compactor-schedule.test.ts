@@ -59,7 +59,11 @@ describe("the scheduled compactor", () => {
 
     const off = synth({ compaction: false });
     expect(off.broker.compactor).toBeUndefined();
-    expect(resourcesOfType(off.resources, "AWS::Events::Rule").map(([, r]) => JSON.stringify(r.Properties["Targets"]))).toEqual([expect.stringContaining(logicalId(off.broker.dispatcher))]);
+    // The dispatcher's sweep and the history sampler's rules are left.
+    expect(resourcesOfType(off.resources, "AWS::Events::Rule").map(([, r]) => JSON.stringify(r.Properties["Targets"]))).toEqual([
+      expect.stringContaining(logicalId(off.broker.dispatcher)),
+      expect.stringContaining(logicalId(off.broker.history!)),
+    ]);
 
     expect(() => synth({ compaction: { rate: Duration.seconds(90) } })).toThrow(/compaction.rate must be a whole number of minutes, at least 1/);
     expect(() => synth({ compaction: { rate: Duration.seconds(30) } })).toThrow(/compaction.rate must be a whole number of minutes, at least 1/);

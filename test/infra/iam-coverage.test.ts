@@ -10,7 +10,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS, type DynamoAction, type FunctionAccess, type TableGrant } from "../../infra/permissions.js";
+import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS, HISTORY_ACCESS, type DynamoAction, type FunctionAccess, type TableGrant } from "../../infra/permissions.js";
 import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
 import { createBroker } from "../../shared/core/broker.js";
 import { createApi, type DynalogApi } from "../../shared/http/app.js";
@@ -22,6 +22,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DEFAULT_SECURITY_CONFIG, Security, type SecurityConfig } from "../../shared/security/security.js";
 import { createKeyAuthorizer } from "../../shared/runtime/authorizer.js";
 import { scheduledCompaction } from "../../shared/runtime/compactor.js";
+import { scheduledHistory } from "../../shared/runtime/history.js";
 import type { APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
 import { createDynamoSecurityStore } from "../../shared/storage/security-store.js";
 import { testEndpoint, uniqueName } from "../support/dynamodb.js";
@@ -37,11 +38,17 @@ interface Call {
   readonly attributes: readonly string[];
   /** The request's ReturnValues, if it names one (IAM's dynamodb:ReturnValues). */
   readonly returnValues?: string;
+  /** The partition key of the item written or read by key (IAM's dynamodb:LeadingKeys). */
+  readonly leadingKey?: string;
 }
+
+/** IAM's StringLike: `*` matches any run of characters. */
+const stringLike = (pattern: string, value: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(value);
 
 /** Whether `grant` allows `call` as IAM evaluates the statement infra/dynalog.ts writes for it. */
 function grantAllows(grant: TableGrant, call: Call): boolean {
   if (!grant.actions.includes(call.action)) return false;
+  if (grant.leadingKeys && (call.leadingKey === undefined || !grant.leadingKeys.some((pattern) => stringLike(pattern, call.leadingKey!)))) return false;
   if (!grant.onlyAttributes) return true;
   const returnValuesAllowed = call.returnValues === undefined || (ATTRIBUTE_RESTRICTED_RETURN_VALUES as readonly string[]).includes(call.returnValues);
   return returnValuesAllowed && call.attributes.every((a) => grant.onlyAttributes!.includes(a));
@@ -76,12 +83,14 @@ function attributesOf(request: Input): string[] {
   ].sort();
 }
 
-function returnValuesOf(request: Input): { returnValues?: string } {
-  return typeof request["ReturnValues"] === "string" ? { returnValues: request["ReturnValues"] } : {};
+function returnValuesOf(request: Input): { returnValues?: string; leadingKey?: string } {
+  const key = ((request["Item"] ?? request["Key"]) as Input | undefined)?.["pk"];
+  const pk = typeof key === "object" && key !== null ? (key as { S?: unknown }).S : key;
+  return { ...(typeof request["ReturnValues"] === "string" && { returnValues: request["ReturnValues"] }), ...(typeof pk === "string" && { leadingKey: pk }) };
 }
 
 /** A function whose DynamoDB calls are recorded: the route functions, the authorizer, the scheduled compactor, the subscription dispatcher. */
-type RecordedFunction = FunctionName | "authorizer" | "compactor" | "dispatcher";
+type RecordedFunction = FunctionName | "authorizer" | "compactor" | "dispatcher" | "history";
 
 /** Per function: lose the response of the next call of this command (the write happens). */
 const dropResponse = new Map<RecordedFunction, string>();
@@ -428,6 +437,10 @@ beforeAll(async () => {
   expect((await call("admin", "DELETE", `/v1/subscriptions/${subscription}-gone`)).status).toBe(200);
   subscriptionName = subscription;
 
+  // History (docs/console.md): the samples the sampler kept (none here: the sampler's grant is below).
+  expect((await call("admin", "GET", `/v1/topics/${topic}/history?minutes=5`)).status).toBe(200);
+  expect((await call("admin", "GET", "/v1/groups/g-txn/history")).status).toBe(200);
+
   expect((await call("admin", "DELETE", `/v1/topics/${topic}`)).status).toBe(200);
 }, 180_000); // every route on DynamoDB Local, a large transaction included: slow on a loaded machine
 
@@ -566,6 +579,57 @@ describe("IAM grant of the scheduled compactor", () => {
     const used = new Set(compactorCalls.map((c) => `${c.table}:${c.action}`));
     const granted = Object.entries(COMPACTOR_ACCESS).flatMap(([table, grants]) => (grants ?? []).flatMap((g) => g.actions.map((a) => `${table}:${a}`)));
     expect(granted.filter((g) => !used.has(g))).toEqual([]);
+  });
+});
+
+describe("IAM grant of the history sampler", () => {
+  const historyCalls: Call[] = [];
+
+  beforeAll(async () => {
+    // Beside every topic and group the scenario made: a partition whose walk meets a large
+    // transaction's undecided staged batch (its decision is read, not written) and a group.
+    const setup = new DynamoDBClient(localDynamoDbClientConfig(testEndpoint()));
+    clients.push(setup);
+    const storage = createDynamoStorage(setup, tables);
+    const writer = createBroker({ storage, clock: clock.now, config: { topicCacheTtlMs: 0, holeTimeoutMs: HOLE_TIMEOUT_MS } });
+    const topic = await writer.createTopic({ name: topicName("iam-history"), partitions: 1 });
+    const ref = { topicId: topic.topicId, partition: 0 };
+    const record = { key: null, value: new TextEncoder().encode("h"), headers: [] };
+    await writer.produce({ topic: topic.name, partitions: [{ partition: 0, records: [record] }] });
+    const staged = (await storage.log.reserve(ref, 1, clock.now()))!;
+    await storage.staged.stage(ref, { baseOffset: staged, count: 1, codec: "none", blob: new Uint8Array(0), maxTimestamp: 0 }, clock.now(), undefined, { attempt: uniqueName("iam-hist-attempt"), startedAt: clock.now() });
+    await writer.commitOffsets(uniqueName("iam-hist-g"), [{ topic: topic.name, partition: 0, offset: 1 }]);
+
+    const client = recordingClient("history", tables, historyCalls);
+    clients.push(client);
+    const broker = createBroker({ storage: createDynamoStorage(client, tables), clock: clock.now, config: { topicCacheTtlMs: 0, holeTimeoutMs: HOLE_TIMEOUT_MS } });
+    const run = scheduledHistory({ sampleHistory: (now) => broker.sampleHistory(now), clock: clock.now, logger: { info: () => undefined, error: () => undefined } });
+    const first = await run({});
+    expect(first.failed).toEqual([]);
+    expect(first.topicsWritten).toBeGreaterThan(1);
+    expect(first.groupsWritten).toBeGreaterThan(0);
+    // The staged batch ended the walk; nothing was decided or voided.
+    expect((await writer.topicHistory(topic.name, 5)).samples.map((s) => s.highWatermark)).toEqual([1]);
+    // Again in the same bucket: every item exists, nothing is overwritten.
+    const again = await run({});
+    expect(again).toMatchObject({ topicsWritten: 0, groupsWritten: 0, topicsAlreadySampled: first.topicsWritten, groupsAlreadySampled: first.groupsWritten });
+  });
+
+  it("every DynamoDB call it made is granted (its puts under the history keys only)", () => {
+    expect(historyCalls.length).toBeGreaterThan(0);
+    expect(ungranted(HISTORY_ACCESS, historyCalls)).toEqual([]);
+    const puts = historyCalls.filter((c) => c.action === "PutItem");
+    expect(puts.length).toBeGreaterThan(0);
+    expect(puts.every((c) => c.table === "producers" && /^h[tg]#/.test(c.leadingKey ?? ""))).toBe(true);
+    // A put elsewhere in the table would be refused.
+    expect(ungranted(HISTORY_ACCESS, [{ ...puts[0]!, leadingKey: "pid#1" }])).toHaveLength(1);
+  });
+
+  it("every grant was used, and it writes no log item", () => {
+    const used = new Set(historyCalls.map((c) => `${c.table}:${c.action}`));
+    const granted = Object.entries(HISTORY_ACCESS).flatMap(([table, grants]) => (grants ?? []).flatMap((g) => g.actions.map((a) => `${table}:${a}`)));
+    expect(granted.filter((g) => !used.has(g))).toEqual([]);
+    expect(historyCalls.filter((c) => c.table === "log" && c.action !== "Query" && c.action !== "GetItem")).toEqual([]);
   });
 });
 

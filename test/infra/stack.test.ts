@@ -86,9 +86,9 @@ describe("tables", () => {
 describe("functions", () => {
   it("runs one nodejs22.x arm64 function per handler, ESM-bundled", () => {
     // Plus the key API's authorizer (test/infra/key-api.test.ts), the console's (test/infra/console.test.ts),
-    // the subscription dispatcher (test/infra/subscriptions-stack.test.ts) and the scheduled compactor
-    // (test/infra/compactor-schedule.test.ts).
-    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 4);
+    // the subscription dispatcher (test/infra/subscriptions-stack.test.ts), the scheduled compactor
+    // (test/infra/compactor-schedule.test.ts) and the history sampler (test/infra/history-schedule.test.ts).
+    template.resourceCountIs("AWS::Lambda::Function", FUNCTION_NAMES.length + 5);
     for (const fn of FUNCTION_NAMES) {
       expect(resources[logicalId(broker.functions[fn])]!.Properties).toMatchObject({
         Runtime: "nodejs22.x",

@@ -3,15 +3,18 @@ import type { JSX } from "preact";
 import { api } from "../api.js";
 import { ProblemBox, Refresh, useLoad } from "../components.js";
 import { Link, paths } from "../router.js";
-import { AutoRefresh, isNumber, spanSeconds, useSamples } from "../sampling.js";
+import { AutoRefresh, HISTORY_MINUTES, isNumber, span, useHistory, useSamples, withHistory } from "../sampling.js";
 import { Sparkline } from "../sparkline.js";
 import type { GroupDescription } from "../types.js";
 
 export function GroupPage(props: { group: string }): JSX.Element {
   const group = useLoad(() => api.describeGroup(props.group), [props.group]);
   const { reload } = group;
-  // The broker keeps no lag history: the chart shows what this tab sampled (kept across reloads).
-  const samples = useSamples(`group:${props.group}`, group.data, (d) => d.totalLag, isNumber);
+  // The broker's lag samples of the last hour, then what this tab samples (kept across reloads).
+  const history = useHistory(async () => (await api.groupHistory(props.group, HISTORY_MINUTES)).samples.map((s) => ({ at: Date.parse(s.at), value: s.totalLag })), [props.group]);
+  const live = useSamples(`group:${props.group}`, group.data, (d) => d.totalLag, isNumber);
+  const samples = withHistory(history, live);
+  const fromHistory = samples.length - live.length;
   return (
     <section>
       <p class="crumbs">
@@ -23,10 +26,10 @@ export function GroupPage(props: { group: string }): JSX.Element {
       </h1>
       {group.problem && <ProblemBox problem={group.problem} retry={reload} />}
       {samples.length > 1 && (
-        <p class="chart">
+        <p class="chart lag-chart" data-history={fromHistory} data-live={live.length}>
           <Sparkline values={samples.map((s) => s.value)} label="Total lag, oldest first" />
           <span class="note">
-            total lag, {samples.length} samples over {spanSeconds(samples)} s, sampled by this browser tab while the page was open
+            total lag over {span(samples)}: {fromHistory} samples kept by the broker (one a minute), {live.length} taken by this tab
           </span>
         </p>
       )}

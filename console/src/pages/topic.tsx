@@ -3,8 +3,10 @@ import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
 import { ProblemBox, Refresh, useLoad } from "../components.js";
-import { duration, retained, retainedSize, size } from "../format.js";
+import { duration, rate, ratesPerSecond, retained, retainedSize, size } from "../format.js";
 import { Link, paths } from "../router.js";
+import { HISTORY_MINUTES, isNumber, span, useHistory, useSamples, withHistory } from "../sampling.js";
+import { Sparkline } from "../sparkline.js";
 import type { TopicDescription } from "../types.js";
 import { MessageBrowser, positionFromQuery, type Position } from "./messages.js";
 import { ProduceForm } from "./produce-form.js";
@@ -12,6 +14,11 @@ import { ProduceForm } from "./produce-form.js";
 export function TopicPage(props: { topic: string; query: URLSearchParams }): JSX.Element {
   const topic = useLoad(() => api.describeTopic(props.topic), [props.topic]);
   const [position, setPosition] = useState<Position>(() => positionFromQuery(props.query));
+  // Throughput: the broker's samples of the last hour (offsets written = Σ high watermarks), then this tab's.
+  const history = useHistory(async () => (await api.topicHistory(props.topic, HISTORY_MINUTES)).samples.map((s) => ({ at: Date.parse(s.at), value: s.highWatermark })), [props.topic]);
+  const live = useSamples(`topic:${props.topic}`, topic.data, (d) => d.partitions.reduce((sum, p) => sum + p.highWatermark, 0), isNumber);
+  const samples = withHistory(history, live);
+  const rates = ratesPerSecond(samples.map((s) => ({ at: s.at, count: s.value })));
   return (
     <section>
       <p class="crumbs">
@@ -21,6 +28,14 @@ export function TopicPage(props: { topic: string; query: URLSearchParams }): JSX
         {props.topic} <Refresh loading={topic.loading} onClick={topic.reload} />
       </h1>
       {topic.problem && <ProblemBox problem={topic.problem} retry={topic.reload} />}
+      {rates.length > 1 && (
+        <p class="chart throughput-chart" data-history={samples.length - live.length} data-live={live.length}>
+          <Sparkline values={rates} format={rate} label="Records per second, oldest first" />
+          <span class="note">
+            records per second over {span(samples)}, now {rate(rates[rates.length - 1]!)}: {samples.length - live.length} samples kept by the broker (one a minute), {live.length} taken by this tab
+          </span>
+        </p>
+      )}
       {topic.data && (
         <>
           <TopicFacts topic={topic.data} />
