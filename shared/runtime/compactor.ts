@@ -6,7 +6,7 @@
  * costs one counter read, so a schedule over idle topics is nearly free and a busy partition is
  * re-read only once it has doubled. Runs never overlap in effect: the function's reserved concurrency is 1.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
+import { Logger } from "./logger.js";
 import type { Context } from "aws-lambda";
 import { createBroker } from "../core/broker.js";
 import { MIN_CLEANABLE_DIRTY_RATIO, type CompactAllResult } from "../core/compactor.js";
