@@ -1,11 +1,49 @@
-/** The admin function's route modules: topics, groups, topic lifecycle, ACLs and keys, Upstash listings, push subscriptions (served only with `subscriptions`), message traces. */
+/** The admin function's route modules (topics, groups, topic lifecycle, ACLs and keys, Upstash listings, push subscriptions, message traces), and the part of the core they call. */
+import {
+  brokerContext,
+  compactionOperations,
+  groupOperations,
+  lifecycleOperations,
+  subscriptionOperations,
+  topicOperations,
+  traceOperations,
+  type BrokerDependencies,
+} from "../../core/broker-areas.js";
+import { ConsumerGroups } from "../../core/groups.js";
+import { LogReader } from "../../core/log-reader.js";
+import { TopicCatalog } from "../../core/topics.js";
 import { adminHandlers } from "../admin-routes.js";
 import type { RouteHandlers } from "../compose.js";
 import { lifecycleHandlers } from "../lifecycle-routes.js";
 import { securityHandlers } from "../security-routes.js";
 import { subscriptionHandlers } from "../subscription-routes.js";
 import { traceHandlers } from "../trace-routes.js";
-import { consumerHandlers } from "../upstash/consumers.js";
+import { consumerListingHandlers } from "../upstash/consumers.js";
 import { upstashTopicHandlers } from "../upstash/routes.js";
 
-export const adminRoutes: readonly RouteHandlers[] = [adminHandlers, lifecycleHandlers, securityHandlers, upstashTopicHandlers(), consumerHandlers(), subscriptionHandlers, traceHandlers];
+/** Everything but produce, fetch, transactions and group membership writes. */
+export function adminCore(deps: BrokerDependencies) {
+  const ctx = brokerContext(deps);
+  const topics = new TopicCatalog(ctx);
+  const reader = new LogReader(ctx);
+  const groups = new ConsumerGroups(ctx, topics, reader);
+  return {
+    ...topicOperations(ctx, topics, reader),
+    ...lifecycleOperations(ctx, topics, reader),
+    ...compactionOperations(ctx, topics, reader),
+    ...groupOperations(groups),
+    ...traceOperations(ctx, topics, groups),
+    ...subscriptionOperations(ctx, topics, reader, groups),
+    consumerInstances: ctx.storage.consumerInstances,
+  };
+}
+
+export const adminRoutes: readonly RouteHandlers<ReturnType<typeof adminCore>>[] = [
+  adminHandlers,
+  lifecycleHandlers,
+  securityHandlers,
+  upstashTopicHandlers(),
+  consumerListingHandlers(),
+  subscriptionHandlers,
+  traceHandlers,
+];
