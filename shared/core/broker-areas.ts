@@ -10,6 +10,7 @@ import { Compactor, type CompactPartitionOptions, type TopicCompaction } from ".
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type BrokerObserver, type Clock } from "./context.js";
 import { Fetcher, type BatchFetchInput, type FetchInput, type PartitionBatchFetchResult, type PartitionFetchResult } from "./fetch.js";
 import type { HeartbeatInput, HeartbeatResult } from "./group-heartbeat.js";
+import type { GroupMembership } from "./group-membership.js";
 import type { CommittedPartitionOffset, ConsumerGroups, GroupDescription, GroupListing, OffsetReset } from "./groups.js";
 import type { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
@@ -164,7 +165,7 @@ export function fetchOperations(ctx: BrokerContext, topics: TopicCatalog, reader
   };
 }
 
-/** Offsets and consumer groups (KIP-848 style; groups.ts and its group-*.ts modules): commit, and admin's listings. */
+/** Offsets and consumer groups (groups.ts): commit, and admin's listings. */
 export function groupOperations(groups: ConsumerGroups) {
   return {
     /** With memberId + memberEpoch: fenced (one transaction). Without: only while the group has no live members. */
@@ -173,10 +174,16 @@ export function groupOperations(groups: ConsumerGroups) {
     /** Committed offsets; with `reset`, also the position to start from where nothing is committed. */
     committedOffsets: (group: string, topicName: string, options?: { reset?: OffsetReset; partitions?: readonly number[] }): Promise<CommittedPartitionOffset[]> =>
       groups.committedOffsets(group, topicName, options),
-    heartbeat: (group: string, input: HeartbeatInput): Promise<HeartbeatResult> => groups.heartbeat(group, input),
-    removeMember: (group: string, memberId: string): Promise<HeartbeatResult> => groups.removeMember(group, memberId),
     describeGroup: (group: string): Promise<GroupDescription> => groups.describe(group),
     listGroups: (): Promise<GroupListing[]> => groups.list(),
+  };
+}
+
+/** Group membership (KIP-848 style; group-membership.ts and the group-*.ts modules): commit. */
+export function membershipOperations(membership: GroupMembership) {
+  return {
+    heartbeat: (group: string, input: HeartbeatInput): Promise<HeartbeatResult> => membership.heartbeat(group, input),
+    removeMember: (group: string, memberId: string): Promise<HeartbeatResult> => membership.removeMember(group, memberId),
   };
 }
 

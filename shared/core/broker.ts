@@ -10,6 +10,7 @@ import {
   fetchOperations,
   groupOperations,
   lifecycleOperations,
+  membershipOperations,
   produceOperations,
   subscriptionOperations,
   topicOperations,
@@ -17,6 +18,7 @@ import {
   transactionOperations,
   type BrokerDependencies,
 } from "./broker-areas.js";
+import { GroupMembership } from "./group-membership.js";
 import { ConsumerGroups } from "./groups.js";
 import { LogReader } from "./log-reader.js";
 import { ProducerIds } from "./producer-ids.js";
@@ -42,6 +44,7 @@ export function createBroker(deps: BrokerDependencies) {
     ...transactionOperations(ctx, topics, groups, producerIds),
     ...fetchOperations(ctx, topics, reader),
     ...groupOperations(groups),
+    ...membershipOperations(new GroupMembership(ctx, topics)),
     ...traceOperations(ctx, topics, groups),
     ...subscriptionOperations(ctx, topics, reader, groups),
     /** Upstash-dialect consumer instances: state the HTTP adapter keeps for stateless clients. */

@@ -1,5 +1,6 @@
 /** The commit function's route modules (offsets and group membership, Upstash consumer instances), and the part of the core they call. */
-import { brokerContext, fetchOperations, groupOperations, type BrokerDependencies } from "../../core/broker-areas.js";
+import { brokerContext, fetchOperations, groupOperations, membershipOperations, type BrokerDependencies } from "../../core/broker-areas.js";
+import { GroupMembership } from "../../core/group-membership.js";
 import { ConsumerGroups } from "../../core/groups.js";
 import { LogReader } from "../../core/log-reader.js";
 import { TopicCatalog } from "../../core/topics.js";
@@ -13,7 +14,12 @@ export function commitCore(deps: BrokerDependencies) {
   const ctx = brokerContext(deps);
   const topics = new TopicCatalog(ctx);
   const reader = new LogReader(ctx);
-  return { ...groupOperations(new ConsumerGroups(ctx, topics, reader)), ...fetchOperations(ctx, topics, reader), consumerInstances: ctx.storage.consumerInstances };
+  return {
+    ...groupOperations(new ConsumerGroups(ctx, topics, reader)),
+    ...membershipOperations(new GroupMembership(ctx, topics)),
+    ...fetchOperations(ctx, topics, reader),
+    consumerInstances: ctx.storage.consumerInstances,
+  };
 }
 
 export const commitRoutes: readonly RouteHandlers<ReturnType<typeof commitCore>>[] = [commitHandlers, consumerHandlers(), curlConsumeHandlers()];
