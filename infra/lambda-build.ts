@@ -54,12 +54,14 @@ export function lambdaBuildSettings(awsSdk: AwsSdkSource, fn: LambdaFunctionName
     // Lambda's credentials are in the environment: the default chain's other providers (and the
     // STS/SSO clients they bundle) go (shared/runtime/lambda-credentials.ts). DynamoDB has no
     // event-stream operation: the SDK's codec for them goes too (shared/runtime/no-event-streams.ts),
-    // except from the dispatcher, whose Lambda client uses it. With the runtime's SDK its own
-    // modules are used.
+    // except from the dispatcher, whose Lambda client uses it; and the endpoint-discovery cache is
+    // a Map instead of mnemonist's LRU (shared/runtime/endpoint-cache.ts). With the runtime's SDK
+    // its own modules are used.
     alias:
       awsSdk === "bundled"
         ? {
             "@aws-sdk/credential-provider-node": path.join(ROOT, "shared", "runtime", "lambda-credentials.ts"),
+            "@aws-sdk/endpoint-cache": path.join(ROOT, "shared", "runtime", "endpoint-cache.ts"),
             ...(fn !== "dispatcher" && { "@smithy/core/event-streams": path.join(ROOT, "shared", "runtime", "no-event-streams.ts") }),
           }
         : {},
