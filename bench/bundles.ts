@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { App } from "aws-cdk-lib";
 import { FUNCTION_NAMES, type FunctionName } from "../shared/http/routes.js";
-import { functionBundles } from "../infra/assets.js";
+import { functionBundles, keyAuthorizerBundle } from "../infra/assets.js";
 import { DynalogStack } from "../infra/dynalog-stack.js";
 import type { AwsSdkSource } from "../infra/dynalog.js";
 import { fmt, markdownTable, quantile } from "./stats.js";
@@ -29,8 +29,11 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..
 // Inside the repository, so a bundle that leaves @aws-sdk/* external resolves it from node_modules.
 const WORK_DIR = path.join(REPO_ROOT, "node_modules", ".cache", "dynalog-bench-bundles");
 
+/** The API's functions: the route functions and the key API's authorizer (issue 17's budget covers them all). */
+export type MeasuredFunction = FunctionName | "authorizer";
+
 export interface BundleFigures {
-  readonly fn: FunctionName;
+  readonly fn: MeasuredFunction;
   readonly sdk: AwsSdkSource;
   readonly bytes: number;
   readonly gzipBytes: number;
@@ -42,17 +45,18 @@ export interface BundleFigures {
 }
 
 /** Synthesizes the broker with `sdk` and returns each function's bundle file. */
-function synthesize(sdk: AwsSdkSource): Record<FunctionName, string> {
+function synthesize(sdk: AwsSdkSource): Record<MeasuredFunction, string> {
   const outdir = path.join(WORK_DIR, sdk);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const app = new App({ outdir });
   const stack = new DynalogStack(app, "DynalogBench", { broker: { awsSdk: sdk, alarms: false, dashboard: false } });
-  return functionBundles(app.synth(), stack.broker);
+  const assembly = app.synth();
+  return { ...functionBundles(assembly, stack.broker), authorizer: keyAuthorizerBundle(assembly, stack.broker) };
 }
 
 /** Milliseconds to import `file` in a fresh Node process. */
-function coldImportMs(file: string, fn: FunctionName, sourceMaps: boolean): number {
+function coldImportMs(file: string, fn: MeasuredFunction, sourceMaps: boolean): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
   const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
     encoding: "utf8",
@@ -73,7 +77,7 @@ export function measureBundles(runs = 7): BundleFigures[] {
   const figures: BundleFigures[] = [];
   for (const sdk of ["bundled", "runtime"] as const) {
     const bundles = synthesize(sdk);
-    for (const fn of FUNCTION_NAMES) {
+    for (const fn of [...FUNCTION_NAMES, "authorizer"] as const) {
       const file = bundles[fn];
       const code = readFileSync(file);
       const importMs: number[] = [];

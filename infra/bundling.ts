@@ -1,10 +1,10 @@
 /** NodejsFunction's bundling options, from the settings every bundle shares (infra/lambda-build.ts). */
 import { OutputFormat, SourceMapMode, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
-import { lambdaBuildSettings, type AwsSdkSource } from "./lambda-build.js";
+import { lambdaBuildSettings, type AwsSdkSource, type LambdaFunctionName } from "./lambda-build.js";
 
 /** The same settings as NodejsFunction's bundling options (used by bench/bundles.ts through the construct). */
-export function bundlingOptions(awsSdk: AwsSdkSource): BundlingOptions {
-  const settings = lambdaBuildSettings(awsSdk);
+export function bundlingOptions(awsSdk: AwsSdkSource, fn: LambdaFunctionName): BundlingOptions {
+  const settings = lambdaBuildSettings(awsSdk, fn);
   return {
     format: OutputFormat.ESM,
     target: settings.target,

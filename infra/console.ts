@@ -73,7 +73,7 @@ export class DynalogConsole extends Construct {
         projectRoot: props.root,
         depsLockFilePath: path.join(props.root, "package-lock.json"),
         bundling: {
-          ...bundlingOptions("runtime"),
+          ...bundlingOptions("runtime", "console"),
           // The console's own build, into the asset beside index.mjs (the function reads it at cold start).
           commandHooks: {
             beforeBundling: () => [],

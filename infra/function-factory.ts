@@ -80,7 +80,7 @@ tables: Readonly<Record<TableId, Table>>,
       handler: "handler",
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
-      bundling: bundlingOptions(options.awsSdk),
+      bundling: bundlingOptions(options.awsSdk, fn),
     });
   }
   const bundleDir = prebuiltBundleDir(REPO_ROOT, options.awsSdk, fn);

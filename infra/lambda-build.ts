@@ -33,7 +33,8 @@ export interface LambdaBuildSettings {
 /** The repository (this file is infra/lambda-build.ts; only the repo builds bundles). */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-export function lambdaBuildSettings(awsSdk: AwsSdkSource): LambdaBuildSettings {
+/** `fn`: the function bundled (the dispatcher keeps the SDK's event streams, for its Lambda client). */
+export function lambdaBuildSettings(awsSdk: AwsSdkSource, fn: LambdaFunctionName): LambdaBuildSettings {
   return {
     format: "esm",
     platform: "node",
@@ -51,9 +52,19 @@ export function lambdaBuildSettings(awsSdk: AwsSdkSource): LambdaBuildSettings {
     // [] bundles the AWS SDK too; the runtime's SDK is used otherwise (see AwsSdkSource).
     external: awsSdk === "bundled" ? [] : ["@aws-sdk/*"],
     // Lambda's credentials are in the environment: the default chain's other providers (and the
-    // STS/SSO clients they bundle) go (shared/runtime/lambda-credentials.ts). With the runtime's
-    // SDK its own chain is used.
-    alias: awsSdk === "bundled" ? { "@aws-sdk/credential-provider-node": path.join(ROOT, "shared", "runtime", "lambda-credentials.ts") } : {},
+    // STS/SSO clients they bundle) go (shared/runtime/lambda-credentials.ts). DynamoDB has no
+    // event-stream operation: the SDK's codec for them goes too (shared/runtime/no-event-streams.ts),
+    // except from the dispatcher, whose Lambda client uses it; and the endpoint-discovery cache is
+    // a Map instead of mnemonist's LRU (shared/runtime/endpoint-cache.ts). With the runtime's SDK
+    // its own modules are used.
+    alias:
+      awsSdk === "bundled"
+        ? {
+            "@aws-sdk/credential-provider-node": path.join(ROOT, "shared", "runtime", "lambda-credentials.ts"),
+            "@aws-sdk/endpoint-cache": path.join(ROOT, "shared", "runtime", "endpoint-cache.ts"),
+            ...(fn !== "dispatcher" && { "@smithy/core/event-streams": path.join(ROOT, "shared", "runtime", "no-event-streams.ts") }),
+          }
+        : {},
   };
 }
 

@@ -21,7 +21,7 @@ const FUNCTIONS: readonly LambdaFunctionName[] = [...FUNCTION_NAMES, "authorizer
 rmSync(path.join(DIST, "lambda"), { recursive: true, force: true });
 const builds = (["bundled", "runtime"] as const).flatMap((sdk: AwsSdkSource) =>
   FUNCTIONS.map(async (fn) => {
-    const settings = lambdaBuildSettings(sdk);
+    const settings = lambdaBuildSettings(sdk, fn);
     const outfile = path.join(prebuiltBundleDir(DIST, sdk, fn), "index.mjs");
     const result = await build({
       entryPoints: [path.join(ROOT, "functions", `${fn}.ts`)],

@@ -41,26 +41,24 @@
  *   expiry, settling (epoch bump and reassignment), reconciliation, member and group states.
  * - group-heartbeat.ts: the heartbeat protocol (pure): request/response types, validation, and
  *   `decideHeartbeat` with the conditional write it builds.
- * - this file: the service — read → decide → conditional write, retried on conflicts — plus
- *   describe, list and offset commits.
+ * - group-membership.ts: the heartbeat service — read → decide → conditional write, retried on
+ *   conflicts (only the functions that serve heartbeats carry it and the modules above).
+ * - this file: describe, list and offset commits.
  */
-import { randomUUID } from "node:crypto";
 import { DynalogError } from "../errors.js";
 import { MAX_FENCED_OFFSETS_PER_COMMIT, MEMBER_ID_PATTERN } from "../limits.js";
 import type { BrokerContext } from "./context.js";
-import { decideHeartbeat, LEAVE_EPOCH, validateHeartbeat, type HeartbeatInput, type HeartbeatResult } from "./group-heartbeat.js";
 import { groupState, liveMembers, memberState, settledView, type GroupState, type MemberState } from "./group-members.js";
 import { byString, keySet, partitionKey, toPartitionList, type TopicPartitionList } from "./group-partitions.js";
 import type { LogReader } from "./log-reader.js";
 import { validateGroupId, validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
-import { isMemberFence, type MemberFence, type OffsetCommitFence, type SubscribedTopic, type TopicRecord } from "./ports.js";
+import { isMemberFence, type MemberFence, type OffsetCommitFence, type TopicRecord } from "./ports.js";
 import { mapWithConcurrency, partitionRefs, requirePartition, validateTopicName, type TopicCatalog } from "./topics.js";
 
 // ================================================================================================
 // The service: read → decide → conditional write, retried on conflicts
 // ================================================================================================
 
-const MAX_ATTEMPTS = 30;
 /** A commit without a member re-reads the group this often when the group changed under it. */
 const MAX_COMMIT_ATTEMPTS = 4;
 
@@ -129,33 +127,6 @@ export class ConsumerGroups {
     private readonly topics: TopicCatalog,
     private readonly reader: LogReader,
   ) {}
-
-  async heartbeat(group: string, request: HeartbeatInput): Promise<HeartbeatResult> {
-    validateGroupId(group);
-    const input = validateHeartbeat(request);
-    const newMemberId = randomUUID();
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const snapshot = await this.ctx.storage.groups.load(group);
-      const names = new Set(input.topics ?? []);
-      for (const m of snapshot.members) for (const t of m.subscription) names.add(t);
-      const metadata = await this.lookup(names);
-      const decision = decideHeartbeat(group, snapshot, input, { now: this.ctx.clock(), metadata, newMemberId });
-      if (!decision.write) return decision.result;
-      if ((await this.ctx.storage.groups.write(group, decision.write)) === "applied") return decision.result;
-      await this.ctx.sleep(Math.min(100, 2 * 2 ** Math.min(attempt, 6)) * (0.5 + this.ctx.random()));
-    }
-    throw new DynalogError("CONCURRENT_TRANSACTIONS", `Group '${group}' kept changing under this request; nothing was written, retry`, { details: { group } });
-  }
-
-  /** Remove a member (an admin's kick, or a leave by URL): a heartbeat with epoch -1. */
-  async removeMember(group: string, memberId: string): Promise<HeartbeatResult> {
-    validateGroupId(group);
-    const snapshot = await this.ctx.storage.groups.load(group);
-    if (!snapshot.members.some((m) => m.memberId === memberId)) {
-      throw new DynalogError("UNKNOWN_MEMBER_ID", `Member '${memberId.slice(0, 100)}' is not in group '${group}'`, { details: { group, memberId: memberId.slice(0, 100) } });
-    }
-    return this.heartbeat(group, { memberId, memberEpoch: LEAVE_EPOCH });
-  }
 
   async describe(group: string): Promise<GroupDescription> {
     validateGroupId(group);
@@ -304,23 +275,8 @@ export class ConsumerGroups {
     });
   }
 
-  /** Topic metadata for group decisions; undefined for topics that do not exist. */
-  private async lookup(names: Iterable<string>): Promise<Map<string, SubscribedTopic | undefined>> {
-    const topics = await this.lookupTopics(names);
-    return new Map([...topics].map(([name, t]) => [name, t && { topicId: t.topicId, partitions: t.partitions }]));
-  }
-
-  private async lookupTopics(names: Iterable<string>): Promise<Map<string, TopicRecord | undefined>> {
-    const list = [...names];
-    const found = await mapWithConcurrency(list, 8, async (name) => {
-      try {
-        return await this.topics.require(name);
-      } catch (error) {
-        if (error instanceof DynalogError && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return undefined;
-        throw error;
-      }
-    });
-    return new Map(list.map((name, i) => [name, found[i]]));
+  private lookupTopics(names: Iterable<string>): Promise<Map<string, TopicRecord | undefined>> {
+    return lookupTopics(this.topics, names);
   }
 
   private async highWatermarks(topic: TopicRecord): Promise<number[]> {
@@ -336,4 +292,18 @@ function validateFence(member: { readonly memberId?: string; readonly memberEpoc
   if (!MEMBER_ID_PATTERN.test(memberId)) throw new DynalogError("INVALID_REQUEST", "memberId must be 1-64 characters of a-z, A-Z, 0-9, '.', '_', '-', ':' and '@'", { details: { field: "memberId" } });
   if (!Number.isInteger(memberEpoch) || memberEpoch < 0) throw new DynalogError("INVALID_REQUEST", `memberEpoch of a commit must be a non-negative integer, got ${memberEpoch}`);
   return { memberId, memberEpoch };
+}
+
+/** The named topics' records; undefined for topics that do not exist. */
+export async function lookupTopics(topics: TopicCatalog, names: Iterable<string>): Promise<Map<string, TopicRecord | undefined>> {
+  const list = [...names];
+  const found = await mapWithConcurrency(list, 8, async (name) => {
+    try {
+      return await topics.require(name);
+    } catch (error) {
+      if (error instanceof DynalogError && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return undefined;
+      throw error;
+    }
+  });
+  return new Map(list.map((name, i) => [name, found[i]]));
 }

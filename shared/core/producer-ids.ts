@@ -11,6 +11,7 @@
  * consistent) read.
  */
 import { DynalogError } from "../errors.js";
+import { MAX_PRODUCER_EPOCH } from "../limits.js";
 import type { BrokerContext } from "./context.js";
 import type { ProducerIdIssue } from "./ports.js";
 
@@ -38,6 +39,12 @@ export class ProducerIds {
     const producerId = await this.ctx.storage.producers.issueIdempotent(principal);
     this.remember({ producerId, principal, transactionalId: undefined, maxEpoch: 0 });
     return { producerId, epoch: 0 };
+  }
+
+  /** Register a transactional id, or bump its epoch: every older instance is fenced from now on. */
+  async initTransactional(transactionalId: string, principal: string): Promise<{ producerId: number; epoch: number }> {
+    validateTransactionalId(transactionalId);
+    return this.issueTransactional(transactionalId, principal, MAX_PRODUCER_EPOCH);
   }
 
   /** Register (or re-initialize) a transactional id's producer, issued to `principal`. */
@@ -86,4 +93,13 @@ function mappingMessage(producerId: number, issuedFor: string | undefined, usedW
   if (issuedFor === undefined) return `Producer id ${producerId} is an idempotent producer's; it cannot commit for transactional id '${usedWith}'`;
   if (usedWith === undefined) return `Producer id ${producerId} belongs to a transactional id; it writes only through that transactional id's commits`;
   return `Producer id ${producerId} belongs to another transactional id, not '${usedWith}'`;
+}
+
+const TRANSACTIONAL_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** Here, not in transactions.ts: initializing a transactional producer is the produce function's, which carries no transaction commit code. */
+export function validateTransactionalId(transactionalId: string): void {
+  if (!TRANSACTIONAL_ID_PATTERN.test(transactionalId)) {
+    throw new DynalogError("INVALID_REQUEST", "transactionalId must be 1-255 printable ASCII characters without spaces", { details: { field: "transactionalId" } });
+  }
 }

@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { DynalogError } from "../errors.js";
-import { MAX_OFFSET, MAX_PRODUCER_EPOCH, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
+import { MAX_OFFSET, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
 import { RoundRobinPartitioner } from "../partitioner.js";
 import type { CompressionCodec } from "../record-batch.js";
 import { chunkBytes, encodePartition, groupByPartition, placeChunks, type EncodedPartition, type ProduceRecord } from "./batches.js";
@@ -19,14 +19,13 @@ import { validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
 import type { ConsumerGroups } from "./groups.js";
 import type { OffsetCommit, OffsetCommitFence, TopicRecord, TransactionalState, TransactionPartitionResult, TransactionWrite } from "./ports.js";
 import { requestNonce, validateProducerIdentity } from "./produce.js";
-import { ANONYMOUS_PRINCIPAL, type ProducerIds } from "./producer-ids.js";
+import { ANONYMOUS_PRINCIPAL, validateTransactionalId, type ProducerIds } from "./producer-ids.js";
 import { abandonReservation } from "./reservations.js";
 import { StagedAttempt } from "./staged-commit.js";
 import { transactionShape, type TransactionShape } from "./transaction-limits.js";
 import { itemExpiry, StaleTopicError, type TopicCatalog } from "./topics.js";
 
 export { MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES } from "./transaction-limits.js";
-const TRANSACTIONAL_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const MAX_ATTEMPTS = 4;
 const MAX_CONFLICT_RETRIES = 3;
 
@@ -124,12 +123,6 @@ export class Transactions {
     private readonly producerIds: ProducerIds,
   ) {
     this.nullKeyPartitioner = new RoundRobinPartitioner(ctx.random);
-  }
-
-  /** Register a transactional id, or bump its epoch: every older instance is fenced from now on. */
-  async initTransactional(transactionalId: string, principal: string): Promise<{ producerId: number; epoch: number }> {
-    validateTransactionalId(transactionalId);
-    return this.producerIds.issueTransactional(transactionalId, principal, MAX_PRODUCER_EPOCH);
   }
 
   async commit(input: TransactionCommitInput): Promise<TransactionCommitResult> {
@@ -318,12 +311,6 @@ export class Transactions {
     if (!prepared.identity) return false;
     const state = await transactions.read(prepared.identity.transactionalId);
     return state !== undefined && state.epoch === prepared.identity.epoch && state.nextSequence === prepared.identity.sequence + 1;
-  }
-}
-
-function validateTransactionalId(transactionalId: string): void {
-  if (!TRANSACTIONAL_ID_PATTERN.test(transactionalId)) {
-    throw new DynalogError("INVALID_REQUEST", "transactionalId must be 1-255 printable ASCII characters without spaces", { details: { field: "transactionalId" } });
   }
 }
 

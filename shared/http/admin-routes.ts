@@ -2,6 +2,7 @@
 import { parseCompression } from "../core/batches.js";
 import { parseCleanupPolicy, parseTimestampType } from "../core/topics.js";
 import { authorize, authorizeAny, cluster, group, mayAccess, topic } from "./authorization.js";
+import type { Broker } from "../core/broker.js";
 import type { Handler } from "./compose.js";
 import { readJson } from "./request-body.js";
 import { filterAsync, topicJson } from "./route-helpers.js";
@@ -9,7 +10,10 @@ import { createTopicBodySchema } from "./schemas.js";
 
 export type AdminRouteId = "createTopic" | "listTopics" | "describeTopic" | "deleteTopic" | "listGroups" | "describeGroup";
 
-export const adminHandlers: Record<AdminRouteId, Handler> = {
+/** The part of the broker these routes call (function-routes/admin.ts builds it). */
+export type AdminCore = Pick<Broker, "createTopic" | "listTopics" | "describeTopic" | "deleteTopic" | "listGroups" | "describeGroup">;
+
+export const adminHandlers: Record<AdminRouteId, Handler<AdminCore>> = {
   async createTopic(c, broker) {
     const body = await readJson(c, createTopicBodySchema);
     await authorizeAny(c, topic(body.name, "Create"), cluster("Create"));

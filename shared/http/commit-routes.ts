@@ -1,13 +1,17 @@
 /** HTTP handlers of the commit function: committed offsets and consumer-group membership. */
 import { DynalogError } from "../errors.js";
 import { authorize, group, topic } from "./authorization.js";
+import type { Broker } from "../core/broker.js";
 import type { Handler } from "./compose.js";
 import { parseWith, readJson } from "./request-body.js";
 import { commitBodySchema, heartbeatBodySchema, queryInteger } from "./schemas.js";
 
 export type CommitRouteId = "commitOffsets" | "committedOffsets" | "groupHeartbeat" | "removeGroupMember";
 
-export const commitHandlers: Record<CommitRouteId, Handler> = {
+/** The part of the broker these routes call. */
+export type CommitCore = Pick<Broker, "commitOffsets" | "committedOffsets" | "heartbeat" | "removeMember">;
+
+export const commitHandlers: Record<CommitRouteId, Handler<CommitCore>> = {
   async commitOffsets(c, broker) {
     const body = await readJson(c, commitBodySchema);
     const groupId = c.req.param("group")!;

@@ -26,10 +26,15 @@ export interface ApiOptions {
   readonly onUnexpectedError?: (error: unknown) => void;
 }
 
-export type Handler = (c: Context<AuthEnv>, broker: Broker) => Promise<Response>;
+/**
+ * A route's handler. `B` is the part of the broker it calls (a Pick of Broker): a Lambda function
+ * builds only the core areas its routes call (function-routes/<fn>.ts), and the types check that
+ * those areas cover every route composed with them.
+ */
+export type Handler<B = Broker> = (c: Context<AuthEnv>, broker: B) => Promise<Response>;
 
 /** A route module's handlers by route id, or a factory of them when they need the app's Security. */
-export type RouteHandlers = Partial<Record<RouteId, Handler>> | ((security: Security) => Partial<Record<RouteId, Handler>>);
+export type RouteHandlers<B = Broker> = Partial<Record<RouteId, Handler<B>>> | ((security: Security) => Partial<Record<RouteId, Handler<B>>>);
 
 /** Security switched off: never reads its store. */
 const OPEN = new Security(
@@ -40,7 +45,7 @@ const OPEN = new Security(
 /** The API as a Hono app; `app.fetch` serves it on any runtime. */
 export type DynalogApi = Hono<AuthEnv>;
 
-export function composeApi(broker: Broker, routes: readonly RouteHandlers[], options: ApiOptions = {}): DynalogApi {
+export function composeApi<B>(broker: B, routes: readonly RouteHandlers<NoInfer<B>>[], options: ApiOptions = {}): DynalogApi {
   const app = new Hono<AuthEnv>();
   const served = ROUTES.filter((r) => !options.functions || options.functions.includes(r.fn));
   const security = options.security ?? OPEN;
@@ -53,7 +58,7 @@ export function composeApi(broker: Broker, routes: readonly RouteHandlers[], opt
   });
   const guard = securityMiddleware(security, (c) => ({ authorization: c.req.header("authorization"), iamArn: options.iamIdentity?.(c) }));
   for (const path of new Set(served.map((r) => r.path))) app.use(path, guard);
-  const handlers: Partial<Record<RouteId, Handler>> = Object.assign({}, ...routes.map((r) => (typeof r === "function" ? r(security) : r)));
+  const handlers: Partial<Record<RouteId, Handler<B>>> = Object.assign({}, ...routes.map((r) => (typeof r === "function" ? r(security) : r)));
   for (const route of served) {
     const handler = handlers[route.id];
     if (handler === undefined) throw new Error(`No handler for route ${route.id} (${route.method} ${route.path}) among the route modules given`);

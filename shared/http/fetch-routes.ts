@@ -85,7 +85,7 @@ const MAX_FRAME_TOPIC_BYTES = 65_535;
  * The binary answer (fetch-frame.ts) when `Accept` asks for it, else undefined. The stored batches
  * go out as they are; the client keeps each partition's records in [offset, nextOffset).
  */
-async function fetchBinary(c: Context, broker: Broker, input: Omit<FetchInput, "measureRecord">, single = false): Promise<Response | undefined> {
+async function fetchBinary(c: Context, broker: Pick<Broker, "fetchBatches">, input: Omit<FetchInput, "measureRecord">, single = false): Promise<Response | undefined> {
   const negotiated = negotiateBatches(c.req.header("accept"));
   if (!negotiated) return undefined;
   for (const [i, p] of input.partitions.entries()) checkFramePartition(p, i);
@@ -105,7 +105,10 @@ function checkFramePartition(p: PartitionFetchRequest, index: number): void {
   }
 }
 
-export const fetchHandlers: Record<FetchRouteId, Handler> = {
+/** The part of the broker these routes call. */
+export type FetchCore = Pick<Broker, "fetch" | "fetchBatches" | "listOffsets">;
+
+export const fetchHandlers: Record<FetchRouteId, Handler<FetchCore>> = {
   async fetch(c, broker) {
     const body = await readJson(c, fetchBodySchema);
     await authorize(c, ...body.partitions.map((p) => topic(p.topic, "Read")));

@@ -4,6 +4,7 @@
  * The same rights as describing the topic or group; a group's lag on topics the caller may not
  * describe is left out, as describeGroup leaves it out.
  */
+import type { Broker } from "../core/broker.js";
 import { DEFAULT_HISTORY_MINUTES } from "../core/history.js";
 import { authorize, group, mayAccess, topic } from "./authorization.js";
 import type { Handler } from "./compose.js";
@@ -13,7 +14,7 @@ export type HistoryRouteId = "topicHistory" | "groupHistory";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export const historyHandlers: Record<HistoryRouteId, Handler> = {
+export const historyHandlers: Record<HistoryRouteId, Handler<Pick<Broker, "topicHistory" | "groupHistory">>> = {
   async topicHistory(c, broker) {
     const name = c.req.param("topic")!;
     const minutes = queryInt(c, "minutes") ?? DEFAULT_HISTORY_MINUTES;

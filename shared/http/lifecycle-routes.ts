@@ -52,7 +52,10 @@ export function topicConfigsJson(t: TopicRecord) {
   };
 }
 
-type Handler = (c: Context<AuthEnv>, broker: Broker) => Promise<Response>;
+/** The part of the broker these routes call. */
+export type LifecycleCore = Pick<Broker, "topicConfigs" | "alterTopicConfigs" | "createPartitions" | "deleteRecords" | "compactTopic" | "deleteGroup">;
+
+type Handler = (c: Context<AuthEnv>, broker: LifecycleCore) => Promise<Response>;
 
 export const lifecycleHandlers: Record<LifecycleRouteId, Handler> = {
   async describeTopicConfigs(c, broker) {

@@ -3,6 +3,7 @@ import { parseCompression } from "../core/batches.js";
 import { isReservedTransactionalId, SUBSCRIPTION_TRANSACTIONAL_ID_PREFIX } from "../core/reserved-ids.js";
 import { DynalogError } from "../errors.js";
 import { authorize, topic, transactionalId } from "./authorization.js";
+import type { Broker } from "../core/broker.js";
 import type { Handler } from "./compose.js";
 import { readJson } from "./request-body.js";
 import { toProduceRecord } from "./route-helpers.js";
@@ -10,7 +11,10 @@ import { initProducerBodySchema, produceBodySchema } from "./schemas.js";
 
 export type ProduceRouteId = "initProducer" | "produce";
 
-export const produceHandlers: Record<ProduceRouteId, Handler> = {
+/** The part of the broker these routes call. */
+export type ProduceCore = Pick<Broker, "initProducer" | "produce">;
+
+export const produceHandlers: Record<ProduceRouteId, Handler<ProduceCore>> = {
   async initProducer(c, broker) {
     const body = await readJson(c, initProducerBodySchema);
     if (body.transactionalId !== undefined && isReservedTransactionalId(body.transactionalId)) {

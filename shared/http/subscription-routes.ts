@@ -82,7 +82,10 @@ function describeJson(d: SubscriptionDescription) {
   };
 }
 
-type Handler = (c: Context<AuthEnv>, broker: Broker) => Promise<Response>;
+/** The part of the broker these routes call. */
+export type SubscriptionCore = Pick<Broker, "createSubscription" | "listSubscriptions" | "getSubscription" | "describeSubscription" | "pauseSubscription" | "resumeSubscription" | "rotateSubscriptionSecret" | "deleteSubscription">;
+
+type Handler = (c: Context<AuthEnv>, broker: SubscriptionCore) => Promise<Response>;
 
 export const subscriptionHandlers: Record<SubscriptionRouteId, Handler> = {
   async createSubscription(c, broker) {

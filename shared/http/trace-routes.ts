@@ -7,6 +7,7 @@ import type { TransactionRecord } from "../core/ports.js";
 import { authorize, group, mayAccess, topic } from "./authorization.js";
 import type { Context } from "hono";
 import type { AuthEnv } from "./authorization.js";
+import type { Broker } from "../core/broker.js";
 import type { Handler } from "./compose.js";
 import { filterAsync, pathInt } from "./route-helpers.js";
 
@@ -30,7 +31,7 @@ async function transactionJson(c: Context<AuthEnv>, record: TransactionRecord) {
   };
 }
 
-export const traceHandlers: { traceRecord: Handler } = {
+export const traceHandlers: { traceRecord: Handler<Pick<Broker, "traceRecord">> } = {
   async traceRecord(c, broker) {
     const topicName = c.req.param("topic")!;
     const partition = pathInt(c, "partition");

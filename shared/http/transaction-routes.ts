@@ -1,6 +1,7 @@
 /** HTTP handler of the transactions function: records and offsets committed in one DynamoDB transaction. */
 import { parseCompression } from "../core/batches.js";
 import { authorize, group, topic, transactionalId } from "./authorization.js";
+import type { Broker } from "../core/broker.js";
 import type { Handler } from "./compose.js";
 import { readJson } from "./request-body.js";
 import { toProduceRecord } from "./route-helpers.js";
@@ -8,7 +9,7 @@ import { transactionBodySchema } from "./schemas.js";
 
 export type TransactionRouteId = "commitTransaction";
 
-export const transactionHandlers: Record<TransactionRouteId, Handler> = {
+export const transactionHandlers: Record<TransactionRouteId, Handler<Pick<Broker, "commitTransaction">>> = {
   async commitTransaction(c, broker) {
     const body = await readJson(c, transactionBodySchema);
     await authorize(

@@ -9,7 +9,7 @@
  * is what bounds how long a revoked key keeps working). It reads one item (GetItem) and never
  * writes.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
+import { Logger } from "./logger.js";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult, Context } from "aws-lambda";
 import { DynalogError } from "../errors.js";

@@ -6,10 +6,12 @@
  * costs one counter read, so a schedule over idle topics is nearly free and a busy partition is
  * re-read only once it has doubled. Runs never overlap in effect: the function's reserved concurrency is 1.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
+import { Logger } from "./logger.js";
 import type { Context } from "aws-lambda";
-import { createBroker } from "../core/broker.js";
+import { brokerContext, compactionOperations } from "../core/broker-areas.js";
 import { MIN_CLEANABLE_DIRTY_RATIO, type CompactAllResult } from "../core/compactor.js";
+import { LogReader } from "../core/log-reader.js";
+import { TopicCatalog } from "../core/topics.js";
 import { createDynamoStorage } from "../storage/dynamo-storage.js";
 import { runtimeConfigFromEnv } from "./config.js";
 import { createDynamoDbClient } from "./dynamodb-client.js";
@@ -75,6 +77,8 @@ export function lambdaCompactor(): ScheduledCompactionHandler {
   const config = runtimeConfigFromEnv();
   const logger = new Logger({ serviceName: config.serviceName, logLevel: config.logLevel, persistentKeys: { function: "compactor" } });
   const client = createDynamoDbClient(config);
-  const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker });
-  return scheduledCompaction({ compactAllTopics: (options) => broker.compactAllTopics(options), clock: Date.now, logger });
+  // The compaction area alone (core/broker-areas.ts): the rest of the broker would only weigh on the cold start.
+  const ctx = brokerContext({ storage: createDynamoStorage(client, config.tables), config: config.broker });
+  const { compactAllTopics } = compactionOperations(ctx, new TopicCatalog(ctx), new LogReader(ctx));
+  return scheduledCompaction({ compactAllTopics: (options) => compactAllTopics(options), clock: Date.now, logger });
 }

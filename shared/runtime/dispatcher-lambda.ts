@@ -13,7 +13,7 @@
  * business (retries, dead letters) and never fail the invocation; a failure to run at all (the
  * subscription list unreadable) throws, so the stream retries the wake and the sweep catches up.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
+import { Logger } from "./logger.js";
 import type { Context } from "aws-lambda";
 import { createBroker } from "../core/broker.js";
 import { Dispatcher, type DispatchRound } from "../core/dispatch.js";

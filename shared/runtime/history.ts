@@ -5,12 +5,14 @@
  * start. A run EventBridge delivers twice, or one that overlaps the next, writes each bucket once:
  * the items are conditional puts (shared/storage/history-store.ts).
  */
-import { Logger } from "@aws-lambda-powertools/logger";
-import { createBroker } from "../core/broker.js";
+import { brokerContext, historyOperations } from "../core/broker-areas.js";
 import type { HistoryRun } from "../core/history.js";
+import { LogReader } from "../core/log-reader.js";
+import { TopicCatalog } from "../core/topics.js";
 import { createDynamoStorage } from "../storage/dynamo-storage.js";
 import { runtimeConfigFromEnv } from "./config.js";
 import { createDynamoDbClient } from "./dynamodb-client.js";
+import { Logger } from "./logger.js";
 
 /** What one run did, logged as one line and returned (the invocation's result, visible in tests). */
 export interface HistoryRunSummary {
@@ -56,6 +58,8 @@ export function lambdaHistory(): ScheduledHistoryHandler {
   const config = runtimeConfigFromEnv();
   const logger = new Logger({ serviceName: config.serviceName, logLevel: config.logLevel, persistentKeys: { function: "history" } });
   const client = createDynamoDbClient(config);
-  const broker = createBroker({ storage: createDynamoStorage(client, config.tables), config: config.broker });
-  return scheduledHistory({ sampleHistory: (now) => broker.sampleHistory(now), clock: Date.now, logger });
+  // The history area alone (core/broker-areas.ts): the rest of the broker would only weigh on the cold start.
+  const ctx = brokerContext({ storage: createDynamoStorage(client, config.tables), config: config.broker });
+  const history = historyOperations(ctx, new TopicCatalog(ctx), new LogReader(ctx));
+  return scheduledHistory({ sampleHistory: (now) => history.sampleHistory(now), clock: Date.now, logger });
 }

@@ -3,7 +3,7 @@
  * are created once per cold start and reused by every invocation of the warm instance.
  */
 import { handle } from "hono/aws-lambda";
-import { createBroker } from "../core/broker.js";
+import type { BrokerDependencies } from "../core/broker-areas.js";
 import { composeApi, type RouteHandlers } from "../http/compose.js";
 import type { FunctionName } from "../http/routes.js";
 import { createDynamoStorage } from "../storage/dynamo-storage.js";
@@ -14,7 +14,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "hono";
 import { Security } from "../security/security.js";
 import { createDynamoSecurityStore } from "../storage/security-store.js";
-import { createWebhookGuard } from "./webhook-guard.js";
+import type { WebhookGuard } from "./webhook-guard.js";
 
 /** The IAM identity API Gateway verified (SigV4), from the payload-v2 event hono/aws-lambda keeps. */
 function iamCaller(c: Context): string | undefined {
@@ -23,17 +23,29 @@ function iamCaller(c: Context): string | undefined {
   return typeof arn === "string" && arn.startsWith("arn:") ? arn : undefined;
 }
 
-/** `routes`: the function's route modules (shared/http/function-routes/<fn>.ts), imported by its entry point. */
-export function lambdaHandler(fn: FunctionName, routes: readonly RouteHandlers[]): LambdaHttpHandler {
+export interface LambdaHandlerOptions {
+  /**
+   * The subscription webhook guard (DYNALOG_SUBSCRIPTION_WEBHOOK_GUARD), for the function that
+   * creates subscriptions: passed by its entry point so no other bundle carries it (ipaddr.js).
+   */
+  readonly webhookGuard?: () => WebhookGuard;
+}
+
+/**
+ * `routes`: the function's route modules and `core` the part of the broker they call (both from
+ * shared/http/function-routes/<fn>.ts, imported by its entry point), so the bundle holds only
+ * those; the types make `core` cover every route.
+ */
+export function lambdaHandler<B>(fn: FunctionName, routes: readonly RouteHandlers<NoInfer<B>>[], core: (deps: BrokerDependencies) => B, options: LambdaHandlerOptions = {}): LambdaHttpHandler {
   const config = runtimeConfigFromEnv();
   const telemetry = createTelemetry({ fn, serviceName: config.serviceName, logLevel: config.logLevel, metricsEnabled: config.metricsEnabled });
   const client = createDynamoDbClient(config);
   telemetry.instrument(client);
-  const broker = createBroker({
+  const broker = core({
     storage: createDynamoStorage(client, config.tables),
     config: config.broker,
     observer: telemetry.observer,
-    ...(config.webhookGuard && { webhookCheck: createWebhookGuard().check }),
+    ...(config.webhookGuard && options.webhookGuard && { webhookCheck: options.webhookGuard().check }),
   });
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const security = new Security(createDynamoSecurityStore(documents, config.tables), config.security);

@@ -6,7 +6,7 @@
  * - notifier reads the log table's stream (inserted batch items only: the event source mapping's
  *   filter, infra/notifications.ts) and posts to the subscribed connections.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
+import { Logger } from "./logger.js";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context, DynamoDBStreamEvent } from "aws-lambda";
 import { Notifications, type AppendedBatch, type TopicAccess } from "../core/notifications.js";

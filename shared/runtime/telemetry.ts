@@ -1,19 +1,18 @@
 /**
- * Structured JSON logs (Powertools Logger) and CloudWatch EMF metrics (Powertools Metrics) for one
- * Lambda function. The core reports what only it sees through the BrokerObserver hooks; everything
+ * Structured JSON logs (logger.ts) and CloudWatch EMF metrics (emf.ts) for one Lambda function. The core reports what only it sees through the BrokerObserver hooks; everything
  * else (requests, latency, status classes, DynamoDB throttles) is measured here, around it.
  *
  * Cost matters more than detail: metrics carry two dimensions (`service`, `route`), never the
  * topic or partition (each distinct dimension value is a billed custom metric). Per-topic detail
  * goes to DEBUG logs, where Logs Insights can break it down without a standing cost.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type { BrokerObserver } from "../core/context.js";
 import { ROUTES, apiGatewayPath, type FunctionName } from "../http/routes.js";
 import type { LogLevel } from "./config.js";
+import { EmfMetrics, type MetricUnit } from "./emf.js";
+import { Logger } from "./logger.js";
 import { METRIC, METRICS_NAMESPACE } from "./metric-names.js";
 
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
@@ -45,23 +44,23 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   // Both write JSON lines to stdout, which Lambda ships to CloudWatch Logs; CloudWatch extracts
   // the EMF lines into metrics without any API call from the function.
   const logger = new Logger({ serviceName: options.serviceName, logLevel: options.logLevel, persistentKeys: { function: options.fn } });
-  const metrics = options.metricsEnabled ? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: options.serviceName }) : undefined;
-  const addMetric = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void => {
+  const metrics = options.metricsEnabled ? new EmfMetrics({ namespace: METRICS_NAMESPACE, serviceName: options.serviceName }) : undefined;
+  const addMetric = (name: string, unit: MetricUnit, value: number): void => {
     metrics?.addMetric(name, unit, value);
   };
 
   const observer: BrokerObserver = {
     voidsFilled({ topic, partition, count }) {
-      addMetric(METRIC.voidsFilled, MetricUnit.Count, count);
+      addMetric(METRIC.voidsFilled, "Count", count);
       // Rare and significant (a writer died mid-produce): always logged.
       logger.info("filled a dead writer's gap with voids", { topic, partition, count });
     },
     recordsAppended({ count }) {
-      addMetric(METRIC.recordsProduced, MetricUnit.Count, count);
+      addMetric(METRIC.recordsProduced, "Count", count);
     },
     partitionFetched({ topic, partition, records, lag }) {
-      addMetric(METRIC.recordsFetched, MetricUnit.Count, records);
-      addMetric(METRIC.consumerLag, MetricUnit.Count, lag);
+      addMetric(METRIC.recordsFetched, "Count", records);
+      addMetric(METRIC.consumerLag, "Count", lag);
       logger.debug("partition fetched", { topic, partition, records, lag });
     },
   };
@@ -78,7 +77,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
           try {
             return await next(args);
           } catch (error) {
-            if (error instanceof Error && THROTTLE_ERRORS.has(error.name)) addMetric(METRIC.dynamodbThrottles, MetricUnit.Count, 1);
+            if (error instanceof Error && THROTTLE_ERRORS.has(error.name)) addMetric(METRIC.dynamodbThrottles, "Count", 1);
             throw error;
           }
         },
@@ -107,10 +106,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
           throw error;
         } finally {
           const latencyMs = Math.round(performance.now() - started);
-          addMetric(METRIC.requests, MetricUnit.Count, 1);
-          addMetric(METRIC.latency, MetricUnit.Milliseconds, latencyMs);
-          if (status >= 500) addMetric(METRIC.serverErrors, MetricUnit.Count, 1);
-          else if (status >= 400) addMetric(METRIC.clientErrors, MetricUnit.Count, 1);
+          addMetric(METRIC.requests, "Count", 1);
+          addMetric(METRIC.latency, "Milliseconds", latencyMs);
+          if (status >= 500) addMetric(METRIC.serverErrors, "Count", 1);
+          else if (status >= 400) addMetric(METRIC.clientErrors, "Count", 1);
           logger.debug("request", { method: event.requestContext?.http?.method, path: event.rawPath, status, latencyMs });
           metrics?.publishStoredMetrics();
           logger.resetKeys();

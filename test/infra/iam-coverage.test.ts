@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ATTRIBUTE_RESTRICTED_RETURN_VALUES, AUTHORIZER_ACCESS, COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS, HISTORY_ACCESS, type DynamoAction, type FunctionAccess, type TableGrant } from "../../infra/permissions.js";
 import { localDynamoDbClientConfig } from "../../local/dynamodb-local.js";
 import { createBroker } from "../../shared/core/broker.js";
-import { createApi, type DynalogApi } from "../../shared/http/app.js";
+import { FUNCTION_APIS, type DynalogApi } from "../../shared/http/app.js";
 import { FUNCTION_NAMES, ROUTES, matchesPath, type FunctionName, type RouteId } from "../../shared/http/routes.js";
 import { createDynamoStorage } from "../../shared/storage/dynamo-storage.js";
 import type { TableId, TableNames } from "../../shared/storage/tables.js";
@@ -192,16 +192,17 @@ beforeAll(async () => {
     calls.set(fn, recorded);
     const client = recordingClient(fn, tables, recorded);
     clients.push(client);
-    const broker = createBroker({
+    // Each function's own core areas, as its Lambda builds them (function-routes/<fn>.ts).
+    const deps = {
       storage: createDynamoStorage(client, tables),
       clock: clock.now,
       // A long poll's waits move the test clock instead of sleeping.
-      sleep: async (ms) => clock.advance(ms),
+      sleep: async (ms: number) => clock.advance(ms),
       // Plain-http webhooks: the subscriptions' target below is a local server.
       config: { topicCacheTtlMs: 0, holeTimeoutMs: HOLE_TIMEOUT_MS, subscriptionAllowHttp: true },
-    });
+    };
     const security = new Security(createDynamoSecurityStore(DynamoDBDocumentClient.from(client), tables), SECURITY, clock.now);
-    apps.set(fn, createApi(broker, { functions: [fn], security }));
+    apps.set(fn, FUNCTION_APIS[fn](deps, { functions: [fn], security }));
   }
   const bootstrap = new DynamoDBClient(localDynamoDbClientConfig(testEndpoint()));
   clients.push(bootstrap);

@@ -12,7 +12,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKeyAuthorizer, lambdaKeyAuthorizer, type KeyAuthorizer } from "../../shared/runtime/authorizer.js";
-import { adminRoutes } from "../../shared/http/function-routes/admin.js";
+import { adminCore, adminRoutes } from "../../shared/http/function-routes/admin.js";
 import { lambdaHandler } from "../../shared/runtime/lambda.js";
 import { DEFAULT_SECURITY_CONFIG, Security, type SecurityConfig } from "../../shared/security/security.js";
 import { createDynamoSecurityStore } from "../../shared/storage/security-store.js";
@@ -216,7 +216,7 @@ describe("the deployed path: broker functions behind the IAM API and the key API
         DYNALOG_METRICS_ENABLED: "false",
         DYNALOG_LOG_LEVEL: "ERROR",
       },
-      () => lambdaHandler("admin", adminRoutes),
+      () => lambdaHandler("admin", adminRoutes, adminCore),
     );
     return async (event) => {
       const result = (await admin(event, CONTEXT)) as APIGatewayProxyStructuredResultV2;

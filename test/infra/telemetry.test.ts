@@ -10,8 +10,8 @@ let lines: string[];
 
 beforeEach(() => {
   lines = [];
-  // Powertools writes through its own Console: info/debug and EMF to stdout, warn/error to stderr
-  // (Lambda ships both to CloudWatch Logs).
+  // The logger and the EMF writer write lines straight to the streams: info/debug and EMF to
+  // stdout, warn/error to stderr (Lambda ships both to CloudWatch Logs).
   const capture = (chunk: string | Uint8Array) => {
     lines.push(...String(chunk).split("\n").filter(Boolean));
     return true;

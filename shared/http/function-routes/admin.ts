@@ -1,4 +1,18 @@
-/** The admin function's route modules: topics, groups, topic lifecycle, ACLs and keys, Upstash listings, push subscriptions (served only with `subscriptions`), message traces, history samples. */
+/** The admin function's route modules (topics, groups, topic lifecycle, ACLs and keys, Upstash listings, push subscriptions, message traces, history samples), and the part of the core they call. */
+import {
+  brokerContext,
+  compactionOperations,
+  groupOperations,
+  historyOperations,
+  lifecycleOperations,
+  subscriptionOperations,
+  topicOperations,
+  traceOperations,
+  type BrokerDependencies,
+} from "../../core/broker-areas.js";
+import { ConsumerGroups } from "../../core/groups.js";
+import { LogReader } from "../../core/log-reader.js";
+import { TopicCatalog } from "../../core/topics.js";
 import { adminHandlers } from "../admin-routes.js";
 import type { RouteHandlers } from "../compose.js";
 import { historyHandlers } from "../history-routes.js";
@@ -6,7 +20,34 @@ import { lifecycleHandlers } from "../lifecycle-routes.js";
 import { securityHandlers } from "../security-routes.js";
 import { subscriptionHandlers } from "../subscription-routes.js";
 import { traceHandlers } from "../trace-routes.js";
-import { consumerHandlers } from "../upstash/consumers.js";
+import { consumerListingHandlers } from "../upstash/consumers.js";
 import { upstashTopicHandlers } from "../upstash/routes.js";
 
-export const adminRoutes: readonly RouteHandlers[] = [adminHandlers, lifecycleHandlers, securityHandlers, upstashTopicHandlers(), consumerHandlers(), subscriptionHandlers, traceHandlers, historyHandlers];
+/** Everything but produce, fetch, transactions and group membership writes. */
+export function adminCore(deps: BrokerDependencies) {
+  const ctx = brokerContext(deps);
+  const topics = new TopicCatalog(ctx);
+  const reader = new LogReader(ctx);
+  const groups = new ConsumerGroups(ctx, topics, reader);
+  return {
+    ...topicOperations(ctx, topics, reader),
+    ...lifecycleOperations(ctx, topics, reader),
+    ...compactionOperations(ctx, topics, reader),
+    ...groupOperations(groups),
+    ...traceOperations(ctx, topics, groups),
+    ...subscriptionOperations(ctx, topics, reader, groups),
+    ...historyOperations(ctx, topics, reader),
+    consumerInstances: ctx.storage.consumerInstances,
+  };
+}
+
+export const adminRoutes: readonly RouteHandlers<ReturnType<typeof adminCore>>[] = [
+  adminHandlers,
+  lifecycleHandlers,
+  securityHandlers,
+  upstashTopicHandlers(),
+  consumerListingHandlers(),
+  subscriptionHandlers,
+  traceHandlers,
+  historyHandlers,
+];

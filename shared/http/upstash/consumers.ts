@@ -20,6 +20,9 @@ import { autoOffsetResetSchema, booleanHeaderSchema, nonNegativeIntegerText, ups
 
 export type ConsumerRouteId = "upstashConsume" | "upstashCommit" | "upstashCommitted" | "upstashConsumers" | "upstashDeleteConsumer";
 
+/** The part of the broker the consumer-instance routes call (the commit function). */
+export type ConsumerCore = Pick<Broker, "consumerInstances" | "heartbeat" | "removeMember" | "commitOffsets" | "committedOffsets" | "fetch">;
+
 /** An instance not called for this long is gone: its record is ignored and its member's session ends. */
 export const INSTANCE_IDLE_TIMEOUT_MS = 300_000;
 /** Kafka's defaults (enable.auto.commit, auto.commit.interval.ms, auto.offset.reset). */
@@ -46,13 +49,13 @@ function isLive(record: ConsumerInstanceRecord | undefined, now: number): record
   return record !== undefined && record.lastSeenAt + INSTANCE_IDLE_TIMEOUT_MS > now;
 }
 
-async function requireInstance(broker: Broker, groupId: string, instance: string, now: number): Promise<ConsumerInstanceRecord> {
+async function requireInstance(broker: Pick<Broker, "consumerInstances">, groupId: string, instance: string, now: number): Promise<ConsumerInstanceRecord> {
   const record = await broker.consumerInstances.get(groupId, instance);
   if (!isLive(record, now)) throw new DynalogError("UNKNOWN_MEMBER_ID", `No consumer instance ${instance} in group ${groupId} (never consumed, removed, or idle for over ${INSTANCE_IDLE_TIMEOUT_MS} ms)`);
   return record;
 }
 
-async function save(broker: Broker, record: ConsumerInstanceRecord): Promise<void> {
+async function save(broker: Pick<Broker, "consumerInstances">, record: ConsumerInstanceRecord): Promise<void> {
   if (!(await broker.consumerInstances.put(record))) {
     throw new DynalogError("CONCURRENT_TRANSACTIONS", `Another call for consumer instance ${record.instance} of group ${record.group} ran at the same time; retry`);
   }
@@ -64,7 +67,7 @@ function headerSetting<T>(c: Context, name: string, parse: (raw: string) => T): 
 }
 
 /** Heartbeats the instance's member; a member the group no longer knows (expired, fenced) rejoins. */
-async function heartbeat(broker: Broker, groupId: string, previous: ConsumerInstanceRecord | undefined, memberId: string, topics: readonly string[]): Promise<HeartbeatResult> {
+async function heartbeat(broker: Pick<Broker, "heartbeat" | "removeMember">, groupId: string, previous: ConsumerInstanceRecord | undefined, memberId: string, topics: readonly string[]): Promise<HeartbeatResult> {
   const join = () => broker.heartbeat(groupId, { memberId, memberEpoch: 0, topics, sessionTimeoutMs: INSTANCE_IDLE_TIMEOUT_MS });
   if (!previous) return join();
   const sameTopics = previous.topics.length === topics.length && previous.topics.every((t, i) => t === topics[i]);
@@ -78,7 +81,7 @@ async function heartbeat(broker: Broker, groupId: string, previous: ConsumerInst
 }
 
 /** Commits positions under the member's fence; the caller decides what a refusal means. */
-async function commitPositions(broker: Broker, record: ConsumerInstanceRecord, positions: readonly InstancePosition[]): Promise<void> {
+async function commitPositions(broker: Pick<Broker, "commitOffsets">, record: ConsumerInstanceRecord, positions: readonly InstancePosition[]): Promise<void> {
   if (positions.length === 0) return;
   await broker.commitOffsets(record.group, positions, { memberId: record.memberId, memberEpoch: record.memberEpoch });
 }
@@ -90,7 +93,7 @@ export type ConsumeRequest = z.infer<typeof upstashConsumeBodySchema>;
  * One consume call of instance (group, instance): heartbeat, auto-commit, fetch from the positions.
  * Shared by `POST /consume/{group}/{instance}` and the curl form `GET /consume/{group}/{instance}/{topic}`.
  */
-export async function consume(c: Context<AuthEnv>, broker: Broker, body: ConsumeRequest): Promise<Response> {
+export async function consume(c: Context<AuthEnv>, broker: ConsumerCore, body: ConsumeRequest): Promise<Response> {
   const { groupId, instance } = instanceParams(c);
   const autoCommit = headerSetting(c, "kafka-enable-auto-commit", (v) => parseWith(booleanHeaderSchema, v, "header Kafka-Enable-Auto-Commit") === "true");
   const interval = headerSetting(c, "kafka-auto-commit-interval", (v) => Number(parseWith(nonNegativeIntegerText, v, "header Kafka-Auto-Commit-Interval")));
@@ -145,7 +148,8 @@ export async function consume(c: Context<AuthEnv>, broker: Broker, body: Consume
   return c.json(messages);
 }
 
-export function consumerHandlers(): Record<ConsumerRouteId, UpstashHandler> {
+/** The commit function's consumer-instance routes. */
+export function consumerHandlers(): Record<Exclude<ConsumerRouteId, "upstashConsumers">, UpstashHandler<ConsumerCore>> {
   return {
     async upstashConsume(c, broker) {
       instanceParams(c);
@@ -184,6 +188,23 @@ export function consumerHandlers(): Record<ConsumerRouteId, UpstashHandler> {
       return c.json(wanted.map((p) => ({ topic: p.topic, partition: p.partition, offset: found.get(`${p.topic}\u0000${p.partition}`) ?? -1 })));
     },
 
+    /** Leaves the group (its partitions go to the others) and forgets the instance. */
+    async upstashDeleteConsumer(c, broker) {
+      const { groupId, instance } = instanceParams(c);
+      await authorize(c, group(groupId, "Read"));
+      const record = await requireInstance(broker, groupId, instance, Date.now());
+      await broker.removeMember(groupId, record.memberId).catch((error: unknown) => {
+        if (!(error instanceof DynalogError) || !REJOIN_CODES.has(error.code)) throw error;
+      });
+      await broker.consumerInstances.delete(groupId, instance);
+      return c.json({ group: groupId, instance, removed: true });
+    },
+  };
+}
+
+/** The admin function's listing of live instances (it reads the stored records only). */
+export function consumerListingHandlers(): Record<"upstashConsumers", UpstashHandler<Pick<Broker, "consumerInstances">>> {
+  return {
     /** Live instances by group, each with the partitions the group assigned it. */
     async upstashConsumers(c, broker) {
       const now = Date.now();
@@ -201,18 +222,6 @@ export function consumerHandlers(): Record<ConsumerRouteId, UpstashHandler> {
         });
       }
       return c.json(answer);
-    },
-
-    /** Leaves the group (its partitions go to the others) and forgets the instance. */
-    async upstashDeleteConsumer(c, broker) {
-      const { groupId, instance } = instanceParams(c);
-      await authorize(c, group(groupId, "Read"));
-      const record = await requireInstance(broker, groupId, instance, Date.now());
-      await broker.removeMember(groupId, record.memberId).catch((error: unknown) => {
-        if (!(error instanceof DynalogError) || !REJOIN_CODES.has(error.code)) throw error;
-      });
-      await broker.consumerInstances.delete(groupId, instance);
-      return c.json({ group: groupId, instance, removed: true });
     },
   };
 }

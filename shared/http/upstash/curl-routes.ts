@@ -6,7 +6,8 @@
 import * as z from "../../zod.js";
 import type { ProduceRecord } from "../../core/produce.js";
 import { parseWith, readJson, readRawBody } from "../request-body.js";
-import { consume, instanceParams } from "./consumers.js";
+import type { Broker } from "../../core/broker.js";
+import { consume, instanceParams, type ConsumerCore } from "./consumers.js";
 import type { UpstashHandler } from "./mapping.js";
 import { idempotencyKeyOf, outgoing, produceRecords } from "./produce.js";
 import { nonNegativeIntegerText, upstashTopicMessagesBodySchema } from "./schemas.js";
@@ -34,7 +35,8 @@ function isTransportHeader(name: string): boolean {
 
 const webhookTopicSchema = z.string().check(z.minLength(1, "name the target topic: /webhook?topic=<topic>"));
 
-export function curlHandlers(): Record<CurlRouteId, UpstashHandler> {
+/** The produce function's curl forms. */
+export function curlProduceHandlers(): Record<Exclude<CurlRouteId, "upstashConsumeTopic">, UpstashHandler<Pick<Broker, "produce">>> {
   return {
     /** `GET /produce/{topic}/{message}?key=`: the path segment (percent-decoded) is the value. */
     async upstashProduceMessage(c, broker) {
@@ -52,14 +54,6 @@ export function curlHandlers(): Record<CurlRouteId, UpstashHandler> {
       return c.json(Array.isArray(body) ? answers : answers[0]!);
     },
 
-    /** `GET /consume/{group}/{instance}/{topic}?timeout=`: `POST /consume/{group}/{instance}` for one topic. */
-    async upstashConsumeTopic(c, broker) {
-      instanceParams(c);
-      const raw = c.req.query("timeout");
-      const timeout = raw === undefined ? undefined : Number(parseWith(nonNegativeIntegerText, raw, "query.timeout"));
-      return consume(c, broker, { topic: c.req.param("topic")!, timeout });
-    },
-
     /**
      * `POST /webhook?topic=`: the body, as sent, is the value; the request's own headers (not the
      * transport's) are the record's headers, names lower-cased.
@@ -73,6 +67,19 @@ export function curlHandlers(): Record<CurlRouteId, UpstashHandler> {
       const record: ProduceRecord = { key: null, value: body, headers: headers.map((h) => ({ key: h.key, value: utf8.encode(h.value) })) };
       const answers = await produceRecords(c, broker, [{ topic, record, idempotencyKey: idempotencyKeyOf(headers) }]);
       return c.json(answers[0]!);
+    },
+  };
+}
+
+/** The commit function's curl form: a consume by GET. */
+export function curlConsumeHandlers(): Record<"upstashConsumeTopic", UpstashHandler<ConsumerCore>> {
+  return {
+    /** `GET /consume/{group}/{instance}/{topic}?timeout=`: `POST /consume/{group}/{instance}` for one topic. */
+    async upstashConsumeTopic(c, broker) {
+      instanceParams(c);
+      const raw = c.req.query("timeout");
+      const timeout = raw === undefined ? undefined : Number(parseWith(nonNegativeIntegerText, raw, "query.timeout"));
+      return consume(c, broker, { topic: c.req.param("topic")!, timeout });
     },
   };
 }

@@ -10,7 +10,8 @@ import { FETCH_MAX_WAIT_MS } from "../../limits.js";
 import type { AuthEnv } from "../authorization.js";
 import type { UpstashProduceRecord } from "./schemas.js";
 
-export type UpstashHandler = (c: Context<AuthEnv>, broker: Broker) => Promise<Response>;
+/** `B`: the part of the broker the handler calls (see compose.ts Handler). */
+export type UpstashHandler<B = Broker> = (c: Context<AuthEnv>, broker: B) => Promise<Response>;
 
 /** The first path segment of every route of the dialect (all outside /v1). */
 const UPSTASH_ROOTS = new Set(["produce", "fetch", "consume", "commit", "committed", "topics", "consumers", "delete-consumer", "offsets", "webhook"]);
@@ -79,7 +80,7 @@ export function upstashErrorResponse(error: DynalogError): Response {
 
 /** Fetches the given partitions and returns their records as messages; a partition's error is the request's. */
 export async function fetchMessages(
-  broker: Broker,
+  broker: Pick<Broker, "fetch">,
   partitions: readonly { topic: string; partition: number; offset: number }[],
   timeoutMs: number | undefined,
 ): Promise<{ messages: UpstashMessage[]; next: { topic: string; partition: number; offset: number }[] }> {

@@ -55,7 +55,7 @@ export function outgoing(record: UpstashProduceRecord): OutgoingRecord {
   return { topic: record.topic, record: toProduceRecord(record), idempotencyKey: idempotencyKeyOf(record.headers ?? []) };
 }
 
-async function produceOne(c: Context<AuthEnv>, broker: Broker, out: OutgoingRecord): Promise<ProducedRecord> {
+async function produceOne(c: Context<AuthEnv>, broker: Pick<Broker, "produce">, out: OutgoingRecord): Promise<ProducedRecord> {
   const now = Date.now();
   const result = await broker.produce({ topic: out.topic, records: [out.record], principal: c.var.principal, idempotencyKey: out.idempotencyKey });
   const written = result.partitions[0]!;
@@ -68,7 +68,7 @@ async function produceOne(c: Context<AuthEnv>, broker: Broker, out: OutgoingReco
  * Writes the records and answers their places in request order. Each topic's records in order, one
  * at a time (so each gets its own partition and offset back); topics in parallel.
  */
-export async function produceRecords(c: Context<AuthEnv>, broker: Broker, records: readonly OutgoingRecord[]): Promise<ProducedRecord[]> {
+export async function produceRecords(c: Context<AuthEnv>, broker: Pick<Broker, "produce">, records: readonly OutgoingRecord[]): Promise<ProducedRecord[]> {
   if (records.length > MAX_RECORDS_PER_UPSTASH_PRODUCE) {
     throw new DynalogError("REQUEST_TOO_LARGE", `At most ${MAX_RECORDS_PER_UPSTASH_PRODUCE} records per produce request on this route, got ${records.length}`);
   }

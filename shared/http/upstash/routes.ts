@@ -20,7 +20,7 @@ import { nonNegativeIntegerText, upstashFetchBodySchema, upstashProduceBodySchem
 export type UpstashRouteId = "upstashProduce" | "upstashFetch" | "upstashTopics" | "upstashOffsets" | ConsumerRouteId | CurlRouteId;
 
 /** The produce function's route of the dialect. */
-export function upstashProduceHandlers(): Record<"upstashProduce", UpstashHandler> {
+export function upstashProduceHandlers(): Record<"upstashProduce", UpstashHandler<Pick<Broker, "produce">>> {
   return {
     /** One record or an array; always answers an array, in request order. */
     async upstashProduce(c, broker) {
@@ -32,7 +32,7 @@ export function upstashProduceHandlers(): Record<"upstashProduce", UpstashHandle
 }
 
 /** The fetch function's routes of the dialect. */
-export function upstashFetchHandlers(): Record<"upstashFetch" | "upstashOffsets", UpstashHandler> {
+export function upstashFetchHandlers(): Record<"upstashFetch" | "upstashOffsets", UpstashHandler<Pick<Broker, "fetch" | "listOffsets">>> {
   return {
     async upstashFetch(c, broker) {
       const body = await readJson(c, upstashFetchBodySchema);
@@ -66,7 +66,7 @@ export function upstashFetchHandlers(): Record<"upstashFetch" | "upstashOffsets"
 }
 
 /** The admin function's topic listing of the dialect (its consumer listing is in consumers.ts). */
-export function upstashTopicHandlers(): Record<"upstashTopics", UpstashHandler> {
+export function upstashTopicHandlers(): Record<"upstashTopics", UpstashHandler<Pick<Broker, "listTopics">>> {
   return {
     async upstashTopics(c, broker) {
       const topics = await broker.listTopics();
