@@ -7,7 +7,7 @@ import { DEFAULT_BROKER_CONFIG, type BrokerConfig, type BrokerContext, type Brok
 import { Fetcher, type BatchFetchInput, type FetchInput, type PartitionBatchFetchResult, type PartitionFetchResult } from "./fetch.js";
 import type { HeartbeatInput, HeartbeatResult } from "./group-heartbeat.js";
 import { ConsumerGroups, type CommittedPartitionOffset, type GroupDescription, type GroupListing, type OffsetReset } from "./groups.js";
-import { History, type GroupHistory, type HistoryRun, type TopicHistory } from "./history.js";
+import { History, type GroupHistory, type HistoryRun, type TopicHistory, type TopicsHistory } from "./history.js";
 import { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
 import type { CompactionCheckpoint, Storage, TopicRecord } from "./ports.js";
@@ -187,6 +187,8 @@ export function createBroker(deps: BrokerDependencies) {
     sampleHistory: (now: number = ctx.clock(), intervalMs?: number): Promise<HistoryRun> => history.sample(now, intervalMs),
     topicHistory: (name: string, minutes?: number): Promise<TopicHistory> => history.topicHistory(name, minutes),
     groupHistory: (group: string, minutes?: number): Promise<GroupHistory> => history.groupHistory(group, minutes),
+    /** Every topic's totals of the last `minutes`, of the topics `visible` keeps (a caller's describe rights); `maxSamples` bounds the answer (tests lower it). */
+    topicsHistory: (minutes?: number, visible?: (topic: string) => Promise<boolean>, maxSamples?: number): Promise<TopicsHistory> => history.topicsHistory(minutes, visible, maxSamples),
 
     /** Upstash-dialect consumer instances: state the HTTP adapter keeps for stateless clients. */
     consumerInstances: ctx.storage.consumerInstances,
