@@ -13,6 +13,13 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
+/** A history window in minutes: the broker keeps a day of samples (docs/console.md, "History"). */
+export function historyMinutes(value: string): number {
+  const n = positiveInt(value);
+  if (n > 1440) throw new InvalidArgumentError("expected minutes from 1 to 1440 (the broker keeps a day of history)");
+  return n;
+}
+
 /** Milliseconds, or "forever" (kept as the string: a parser cannot return null to commander). */
 export function retention(value: string): number | "forever" {
   if (value === "forever" || value === "-1") return "forever";

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { registerConsumeCommand } from "./commands/consume.js";
 import { registerGroupCommands } from "./commands/groups.js";
+import { registerHistoryCommands } from "./commands/history.js";
 import { registerLifecycleCommands } from "./commands/lifecycle.js";
 import { registerProduceCommand } from "./commands/produce.js";
 import { registerSecurityCommands } from "./commands/security.js";
@@ -76,6 +77,7 @@ function buildProgram(setExit: (code: number) => void, stdin: NodeJS.ReadableStr
 
   registerSmoke(program, setExit);
   registerLifecycleCommands(topics, groups, client);
+  registerHistoryCommands(topics, groups, client);
   registerSubscriptionCommands(program, client);
   registerSecurityCommands(program, client);
   return program;

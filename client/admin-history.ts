@@ -30,6 +30,20 @@ export interface TopicHistory {
   readonly samples: readonly TopicHistorySample[];
 }
 
+export interface TopicsHistory {
+  /** Every topic the caller may describe, in the broker's listing order; a topic without samples in the window has none. */
+  readonly topics: readonly {
+    readonly topic: string;
+    readonly topicId: string;
+    /** Oldest first; totals only (a topic's own history has its partitions). */
+    readonly samples: readonly Omit<TopicHistorySample, "partitions">[];
+  }[];
+  readonly from: string;
+  readonly to: string;
+  /** 1: every sample of the window; n: every n-th of each topic (the latest included), when there are so many topics that the answer would be too large. */
+  readonly stride: number;
+}
+
 export interface GroupHistorySample {
   readonly at: string;
   /** Sum of the lags of the topics shown (all of them, when the caller may describe every one). */
@@ -57,6 +71,11 @@ const query = (options: HistoryOptions) => (options.minutes === undefined ? "" :
 
 export function topicHistory(transport: Transport, name: string, options: HistoryOptions = {}): Promise<TopicHistory> {
   return transport.request({ method: "GET", path: `/v1/topics/${encodeURIComponent(name)}/history${query(options)}`, idempotent: true });
+}
+
+/** GET /v1/history/topics: every topic's totals in one request (what a list of topics charts). */
+export function topicsHistory(transport: Transport, options: HistoryOptions = {}): Promise<TopicsHistory> {
+  return transport.request({ method: "GET", path: `/v1/history/topics${query(options)}`, idempotent: true });
 }
 
 export function groupHistory(transport: Transport, groupId: string, options: HistoryOptions = {}): Promise<GroupHistory> {

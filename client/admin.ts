@@ -339,6 +339,11 @@ export class Admin {
     return history.topicHistory(this.transport, name, options);
   }
 
+  /** Every topic's samples of the last `minutes` (totals only) in one request: the topics the caller may describe. */
+  topicsHistory(options: history.HistoryOptions = {}): Promise<history.TopicsHistory> {
+    return history.topicsHistory(this.transport, options);
+  }
+
   /** The group's lag samples of the last `minutes` (default 60, at most 1440), one a minute. */
   groupHistory(groupId: string, options: history.HistoryOptions = {}): Promise<history.GroupHistory> {
     return history.groupHistory(this.transport, groupId, options);

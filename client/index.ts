@@ -86,7 +86,7 @@ export { Admin, ADMIN_EVENTS } from "./admin.js";
 export { ConfigResourceTypes } from "./admin-lifecycle.js";
 export type { AlterConfigResource, ConfigEntry, ConfigResourceType, DescribeConfigResource, DescribeConfigResponse, PartitionCompaction, TopicCompaction } from "./admin-lifecycle.js";
 export type { AdminEventName, AclRule, ApiKeyInfo, GroupDescription, GroupLag, GroupOverview, ITopicConfig, PartitionLag, PartitionOffsets } from "./admin.js";
-export type { GroupHistory, GroupHistorySample, HistoryOptions, TopicHistory, TopicHistorySample } from "./admin-history.js";
+export type { GroupHistory, GroupHistorySample, HistoryOptions, TopicHistory, TopicHistorySample, TopicsHistory } from "./admin-history.js";
 export type { CreateSubscriptionOptions, SubscriptionDescription, SubscriptionInfo, SubscriptionPartitionInfo } from "./admin-subscriptions.js";
 export { decodeText, TextBytes } from "./bytes.js";
 export type { NotificationOptions, NotificationSocket, WebSocketConstructor } from "./notification-channel.js";

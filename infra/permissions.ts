@@ -106,7 +106,12 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
       READER_WRITES.log,
       { actions: ["UpdateItem"], why: "compact a batch: a conditional rewrite of its records, or of the item into a void (docs/compaction.md)" },
     ],
-    producers: [{ actions: ["Query", "GetItem", "BatchWriteItem"], why: "delete purges the topic's producer state; trace a record: its transaction records (GetItem) and the input index (Query)" }],
+    producers: [
+      {
+        actions: ["Query", "GetItem", "BatchWriteItem"],
+        why: "delete purges the topic's producer state; trace a record: its transaction records (GetItem) and the input index (Query); history: a topic's or group's samples (Query), per topic for the topics' list",
+      },
+    ],
     offsets: [
       { actions: ["Query", "Scan"], why: "describe a group (its items and offsets), list groups (scan)" },
       { actions: ["DeleteItem", "ConditionCheckItem", "BatchWriteItem"], why: "delete a group: its group and expired member items (a conditional transaction; without a group item, a check that none appeared), then its offsets (batch delete)" },

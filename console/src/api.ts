@@ -3,7 +3,7 @@
  * with the API key from the login form as a Bearer token. Every failure becomes a `Problem` the
  * pages can show: refused credentials, a refusal, an unreachable broker, or an API error.
  */
-import type { GroupDescription, GroupHistory, GroupSummary, ProduceResult, RecordPage, RecordTrace, Subscription, SubscriptionDescription, TopicDescription, TopicHistory, TopicSummary } from "./types.js";
+import type { GroupDescription, GroupHistory, GroupSummary, ProduceResult, RecordPage, RecordTrace, Subscription, SubscriptionDescription, TopicDescription, TopicHistory, TopicsHistory, TopicSummary } from "./types.js";
 
 export type Problem =
   /** 401, or API Gateway refusing the key: the login form takes over. */
@@ -111,6 +111,8 @@ export const api = {
   produce: (topic: string, record: ProduceInput) => call<ProduceResult>("POST", `${topicPath(topic)}/records`, { encoding: "utf8", records: [record] }),
   /** The broker's samples of the last `minutes` (docs/console.md, "History"). */
   topicHistory: (topic: string, minutes: number) => call<TopicHistory>("GET", `${topicPath(topic)}/history?minutes=${minutes}`),
+  /** Every topic's samples in one request (the topics list: not one request per topic). */
+  topicsHistory: (minutes: number) => call<TopicsHistory>("GET", `/v1/history/topics?minutes=${minutes}`),
   groupHistory: (group: string, minutes: number) => call<GroupHistory>("GET", `${groupPath(group)}/history?minutes=${minutes}`),
   listGroups: () => call<{ groups: GroupSummary[] }>("GET", "/v1/groups").then((r) => r.groups),
   describeGroup: (group: string) => call<GroupDescription>("GET", groupPath(group)),

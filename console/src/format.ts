@@ -153,6 +153,22 @@ export function withHistory<S extends { readonly at: number }>(history: readonly
   return [...history.filter((s) => s.at < firstLive), ...live];
 }
 
+/**
+ * One topic's points on the topics list, whose tab samples hold every topic's count at once: the
+ * broker's history of it, then the tab's samples from the first that has it (a tab sample from
+ * before the topic existed would otherwise hide its history), a sample without it a gap.
+ */
+export function topicPoints(
+  history: readonly { readonly at: number; readonly value: number }[],
+  live: readonly { readonly at: number; readonly value: Readonly<Record<string, number>> }[],
+  topic: string,
+): { points: { at: number; count: number | undefined }[]; fromHistory: number; live: number } {
+  const first = live.findIndex((s) => Object.hasOwn(s.value, topic));
+  const own = first < 0 ? [] : live.slice(first).map((s) => ({ at: s.at, count: Object.hasOwn(s.value, topic) ? s.value[topic] : undefined }));
+  const points = withHistory(history.map((s) => ({ at: s.at, count: s.value as number | undefined })), own);
+  return { points, fromHistory: points.length - own.length, live: own.length };
+}
+
 /** "42 s", "15 min", "3 h": how long a chart's samples span. */
 export function span(samples: readonly { readonly at: number }[]): string {
   const seconds = samples.length < 2 ? 0 : Math.max(1, Math.round((samples[samples.length - 1]!.at - samples[0]!.at) / 1000));

@@ -167,6 +167,11 @@ export interface TopicHistory {
   readonly samples: readonly { readonly at: string; readonly highWatermark: number; readonly bytesWritten: number }[];
 }
 
+/** GET /v1/history/topics: every topic the key may describe, totals only, oldest first. */
+export interface TopicsHistory {
+  readonly topics: readonly { readonly topic: string; readonly samples: readonly { readonly at: string; readonly highWatermark: number }[] }[];
+}
+
 /** GET /v1/groups/:group/history. */
 export interface GroupHistory {
   readonly group: string;

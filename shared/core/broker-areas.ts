@@ -12,7 +12,7 @@ import { Fetcher, type BatchFetchInput, type FetchInput, type PartitionBatchFetc
 import type { HeartbeatInput, HeartbeatResult } from "./group-heartbeat.js";
 import type { GroupMembership } from "./group-membership.js";
 import type { CommittedPartitionOffset, ConsumerGroups, GroupDescription, GroupListing, OffsetReset } from "./groups.js";
-import { History, type GroupHistory, type HistoryRun, type TopicHistory } from "./history.js";
+import { History, type GroupHistory, type HistoryRun, type TopicHistory, type TopicsHistory } from "./history.js";
 import type { LogReader } from "./log-reader.js";
 import type { OffsetCommitInput } from "./offsets.js";
 import type { CompactionCheckpoint, Storage, TopicRecord } from "./ports.js";
@@ -229,6 +229,8 @@ export function historyOperations(ctx: BrokerContext, topics: TopicCatalog, read
     sampleHistory: (now: number = ctx.clock(), intervalMs?: number): Promise<HistoryRun> => history.sample(now, intervalMs),
     topicHistory: (name: string, minutes?: number): Promise<TopicHistory> => history.topicHistory(name, minutes),
     groupHistory: (group: string, minutes?: number): Promise<GroupHistory> => history.groupHistory(group, minutes),
+    /** Every topic's totals of the last `minutes`, of the topics `visible` keeps (a caller's describe rights); `maxSamples` bounds the answer (tests lower it). */
+    topicsHistory: (minutes?: number, visible?: (topic: string) => Promise<boolean>, maxSamples?: number): Promise<TopicsHistory> => history.topicsHistory(minutes, visible, maxSamples),
   };
 }
 

@@ -34,6 +34,14 @@ export const MAX_HISTORY_DETAIL_VALUES = 50_000;
  * a group reading hundreds of topics stays far below Lambda's 6 MB response.
  */
 export const MAX_HISTORY_TOPIC_ENTRIES = 10_000;
+/**
+ * Most samples one answer of the topics' list history carries (totals only, ~80 bytes each in
+ * JSON): past it, every n-th sample of each topic (`stride`, the latest always), so an hour of a
+ * thousand topics stays well under a megabyte.
+ */
+export const MAX_HISTORY_LIST_SAMPLES = 10_000;
+/** Topics whose samples are read at once for the list history: one Query each. */
+const LIST_HISTORY_CONCURRENCY = 8;
 
 export interface HistoryRun {
   /** Start of the bucket written (ms). */
@@ -56,6 +64,22 @@ export interface TopicHistory {
   readonly from: number;
   readonly to: number;
   readonly samples: readonly TopicHistoryPoint[];
+}
+
+/** One topic of the topics' list history: totals only (the topic's own history has the partitions). */
+export interface TopicsHistoryEntry {
+  readonly topic: string;
+  readonly topicId: string;
+  readonly samples: readonly { readonly at: number; readonly highWatermark: number; readonly bytesWritten: number }[];
+}
+
+export interface TopicsHistory {
+  readonly from: number;
+  readonly to: number;
+  /** 1: every sample of the window; n: every n-th of each topic (the latest included), to bound the answer. */
+  readonly stride: number;
+  /** In the topics' listing order; a topic without samples in the window is listed with none. */
+  readonly topics: readonly TopicsHistoryEntry[];
 }
 
 export interface GroupHistoryTopic {
@@ -166,6 +190,42 @@ export class History {
         bytesWritten: s.bytesWritten,
         partitions: detail && s.partitions ? s.partitions.map((p, partition) => ({ partition, ...p })) : null,
       })),
+    };
+  }
+
+  /**
+   * Every topic's samples of the last `minutes`, totals only, of the topics `visible` keeps (the
+   * caller's describe rights): what a list of topics charts. One Query per topic, a few at a time.
+   */
+  async topicsHistory(
+    minutes: number = DEFAULT_HISTORY_MINUTES,
+    visible: (topic: string) => Promise<boolean> = async () => true,
+    maxSamples: number = MAX_HISTORY_LIST_SAMPLES,
+  ): Promise<TopicsHistory> {
+    validateHistoryMinutes(minutes);
+    const listed = await this.topics.list();
+    const verdicts = await Promise.all(listed.map((t) => visible(t.name)));
+    const topics = listed.filter((_, i) => verdicts[i]);
+    const to = this.ctx.clock();
+    const from = to - minutes * 60_000;
+    const read = await mapWithConcurrency(topics, LIST_HISTORY_CONCURRENCY, async (topic) =>
+      // As topicHistory: samples of an earlier topic of the same name are not this topic's.
+      (await this.ctx.storage.history.topicSamples(topic.name, from, to)).filter((s) => s.topicId === topic.topicId && s.at >= from),
+    );
+    const total = read.reduce((sum, samples) => sum + samples.length, 0);
+    const stride = Math.max(1, Math.ceil(total / maxSamples));
+    return {
+      from,
+      to,
+      stride,
+      topics: topics.map((topic, t) => {
+        const samples = read[t]!;
+        return {
+          topic: topic.name,
+          topicId: topic.topicId,
+          samples: samples.filter((_, i) => (samples.length - 1 - i) % stride === 0).map((s) => ({ at: s.at, highWatermark: s.highWatermark, bytesWritten: s.bytesWritten })),
+        };
+      }),
     };
   }
 

@@ -1,8 +1,9 @@
 /**
- * GET /v1/topics/:topic/history and GET /v1/groups/:group/history (docs/api.md, "History"): the
- * samples the history sampler kept (shared/core/history.ts), `?minutes=N` back (1-1440, default 60).
- * The same rights as describing the topic or group; a group's lag on topics the caller may not
- * describe is left out, as describeGroup leaves it out.
+ * GET /v1/topics/:topic/history, GET /v1/groups/:group/history and GET /v1/history/topics (docs/api.md,
+ * "History"): the samples the history sampler kept (shared/core/history.ts), `?minutes=N` back
+ * (1-1440, default 60). The same rights as describing the topic or group; a group's lag on topics
+ * the caller may not describe is left out, as describeGroup leaves it out, and the topics' list
+ * history holds the topics the caller may describe, as listing topics does.
  */
 import type { Broker } from "../core/broker.js";
 import { DEFAULT_HISTORY_MINUTES } from "../core/history.js";
@@ -10,17 +11,29 @@ import { authorize, group, mayAccess, topic } from "./authorization.js";
 import type { Handler } from "./compose.js";
 import { filterAsync, queryInt } from "./route-helpers.js";
 
-export type HistoryRouteId = "topicHistory" | "groupHistory";
+export type HistoryRouteId = "topicHistory" | "groupHistory" | "topicsHistory";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export const historyHandlers: Record<HistoryRouteId, Handler<Pick<Broker, "topicHistory" | "groupHistory">>> = {
+export const historyHandlers: Record<HistoryRouteId, Handler<Pick<Broker, "topicHistory" | "groupHistory" | "topicsHistory">>> = {
   async topicHistory(c, broker) {
     const name = c.req.param("topic")!;
     const minutes = queryInt(c, "minutes") ?? DEFAULT_HISTORY_MINUTES;
     await authorize(c, topic(name, "Describe"));
     const history = await broker.topicHistory(name, minutes);
     return c.json({ ...history, from: iso(history.from), to: iso(history.to), samples: history.samples.map((s) => ({ ...s, at: iso(s.at) })) });
+  },
+
+  async topicsHistory(c, broker) {
+    const minutes = queryInt(c, "minutes") ?? DEFAULT_HISTORY_MINUTES;
+    const history = await broker.topicsHistory(minutes, (name) => mayAccess(c, topic(name, "Describe")));
+    // `topics` first: an answer of nothing visible reads as an empty list, as listTopics's does.
+    return c.json({
+      topics: history.topics.map((t) => ({ ...t, samples: t.samples.map((s) => ({ ...s, at: iso(s.at) })) })),
+      from: iso(history.from),
+      to: iso(history.to),
+      stride: history.stride,
+    });
   },
 
   async groupHistory(c, broker) {

@@ -45,7 +45,8 @@ export type RouteId =
   | UpstashRouteId
   | SubscriptionRouteId
   | "topicHistory"
-  | "groupHistory";
+  | "groupHistory"
+  | "topicsHistory";
 
 export type SubscriptionRouteId = "createSubscription" | "listSubscriptions" | "describeSubscription" | "pauseSubscription" | "resumeSubscription" | "deleteSubscription" | "rotateSubscriptionSecret";
 
@@ -87,6 +88,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   // reads the samples the history function keeps in the producers table; describe rights.
   { id: "topicHistory", method: "GET", path: "/v1/topics/:topic/history", fn: "admin" },
   { id: "groupHistory", method: "GET", path: "/v1/groups/:group/history", fn: "admin" },
+  // Every topic's totals at once, for the topics list (not /v1/topics/history: a topic may be named "history").
+  { id: "topicsHistory", method: "GET", path: "/v1/history/topics", fn: "admin" },
   // Tracing a message (docs/console.md): reads the log, offsets and transaction records; the admin function, like describeGroup.
   { id: "traceRecord", method: "GET", path: "/v1/topics/:topic/partitions/:partition/records/:offset/trace", fn: "admin" },
   { id: "createAcl", method: "POST", path: "/v1/acls", fn: "admin" },

@@ -209,7 +209,7 @@ describe("the web console", { timeout: 120_000 }, () => {
     expect((await api.post(`/v1/groups/${group}/heartbeat`, { memberId, memberEpoch: -1 })).status).toBe(200);
   });
 
-  it("starts the topic's throughput chart and the group's lag chart with the broker's samples from before the page was opened", async () => {
+  it("starts the topics list's sparklines, the topic's throughput chart and the group's lag chart with the broker's samples from before the page was opened", async () => {
     const topic = await createTopic(1);
     const group = uniqueName("console-history");
     const produce = async (n: number) => expect((await api.post(`/v1/topics/${topic}/records`, { encoding: "utf8", records: Array.from({ length: n }, (_, i) => ({ value: `h${i}` })) })).status).toBe(200);
@@ -224,6 +224,20 @@ describe("the web console", { timeout: 120_000 }, () => {
     await produce(2);
     await commit(6);
     await broker.history!.sampleOnce(start + 120_000);
+
+    // The topics list: the same three samples start the topic's sparkline (one request for every topic).
+    const historyRequests: string[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.includes("/history")) historyRequests.push(new URL(request.url()).pathname);
+    });
+    await page.goto(broker.consoleUrl!);
+    const listed = page.locator(`tr[data-topic="${topic}"] td.throughput .rate[data-history="3"]`);
+    await listed.waitFor();
+    expect(await listed.getAttribute("data-live")).toBe("1");
+    expect(await listed.locator("svg").getAttribute("data-points")).toBe("3");
+    const listedRates = (await listed.locator("svg").getAttribute("aria-label"))!.replace("Records per second, oldest first: ", "").split(", ");
+    expect(listedRates).toEqual(["0.05", "0.033", "0"]);
+    expect(historyRequests).toEqual(["/v1/history/topics"]);
 
     await page.goto(`${broker.consoleUrl}/topics/${topic}`);
     const throughput = page.locator('p.throughput-chart[data-history="3"]');

@@ -1,4 +1,4 @@
-/** The SDK's history calls (admin.topicHistory, admin.groupHistory) against a served broker. */
+/** The SDK's history calls (admin.topicHistory, admin.groupHistory, admin.topicsHistory) against a served broker. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isDynalogError, type Admin } from "../../client/index.js";
 import { uniqueName } from "../support/dynamodb.js";
@@ -40,9 +40,13 @@ describe("admin history", { timeout: 60_000 }, () => {
     const lag = await admin.groupHistory(groupId);
     expect(lag.samples.map((s) => s.totalLag)).toEqual([1]);
     expect(lag.samples[0]!.topics[0]!.partitions).toEqual([{ partition: 0, committedOffset: 1, highWatermark: 2, lag: 1 }]);
+    const all = await admin.topicsHistory({ minutes: 5 });
+    expect(all.stride).toBe(1);
+    expect(all.topics.find((t) => t.topic === topic)?.samples).toEqual([{ at: history.samples[0]!.at, highWatermark: 2, bytesWritten: history.samples[0]!.bytesWritten }]);
 
     expect(await codeOf(admin.topicHistory(topic, { minutes: 0 }))).toBe("INVALID_REQUEST");
     expect(await codeOf(admin.groupHistory(groupId, { minutes: 2000 }))).toBe("INVALID_REQUEST");
+    expect(await codeOf(admin.topicsHistory({ minutes: 0 }))).toBe("INVALID_REQUEST");
     expect(await codeOf(admin.topicHistory(uniqueName("sdk-hist-none")))).toBe("UNKNOWN_TOPIC_OR_PARTITION");
     expect(await codeOf(admin.groupHistory(uniqueName("sdk-hist-none-g")))).toBe("GROUP_ID_NOT_FOUND");
   });

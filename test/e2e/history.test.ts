@@ -1,7 +1,8 @@
 /**
- * GET /v1/topics/:topic/history and GET /v1/groups/:group/history over HTTP: samples taken before
- * the request, bad `minutes` → 400, unknown names → 404, and with security on the rights of
- * describing the topic or group (a group's lag on topics the caller may not describe left out).
+ * GET /v1/topics/:topic/history, GET /v1/groups/:group/history and GET /v1/history/topics over
+ * HTTP: samples taken before the request, bad `minutes` → 400, unknown names → 404, and with
+ * security on the rights of describing the topic or group (a group's lag on topics the caller may
+ * not describe left out; the topics' list history holds only the topics the caller may describe).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApi } from "../../shared/http/app.js";
@@ -115,5 +116,46 @@ describe("history routes", { timeout: 120_000 }, () => {
     const full = (await admin(`/v1/groups/${group}/history`)).body.samples.at(-1);
     expect(full.totalLag).toBe(5);
     expect(full.topics.map((t: { topic: string }) => t.topic).sort()).toEqual([topic, hidden].sort());
+  });
+
+  it("GET /v1/history/topics: every topic's totals the caller may describe; a bad minutes → 400", async () => {
+    const { topic } = await withSamples("hist-list");
+    const other = topicName("hist-list-other");
+    expect((await api.post("/v1/topics", { name: other, partitions: 1 })).status).toBe(201);
+    const listed = await api.get("/v1/history/topics?minutes=10");
+    expect(listed.status).toBe(200);
+    expect(listed.body.stride).toBe(1);
+    expect(Date.parse(listed.body.to) - Date.parse(listed.body.from)).toBe(10 * MINUTE);
+    const mine = listed.body.topics.find((t: { topic: string }) => t.topic === topic);
+    expect(mine.samples).toEqual([
+      { at: new Date(harness.clock.now() - 3 * MINUTE).toISOString(), highWatermark: 3, bytesWritten: expect.any(Number) },
+      { at: new Date(harness.clock.now() - 2 * MINUTE).toISOString(), highWatermark: 4, bytesWritten: expect.any(Number) },
+    ]);
+    // Created after the samples: listed with none.
+    expect(listed.body.topics.find((t: { topic: string }) => t.topic === other).samples).toEqual([]);
+    // The default window is an hour.
+    expect((await api.get("/v1/history/topics")).body.topics.find((t: { topic: string }) => t.topic === topic).samples).toHaveLength(2);
+    for (const minutes of ["0", "1441", "abc", ""]) {
+      const response = await api.get(`/v1/history/topics?minutes=${minutes}`);
+      expect(response.status, minutes).toBe(400);
+      expect(response.body.error).toMatchObject({ code: "INVALID_REQUEST", retriable: false });
+    }
+
+    const get = async (token: string) => {
+      const response = await fetch(`${secured.served.url}/v1/history/topics?minutes=10`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, body: (await response.json()) as { topics: { topic: string; samples: unknown[] }[] } };
+    };
+    const bob = await secured.harness.security.createApiKey("User:bob");
+    expect(await get(bob.token)).toMatchObject({ status: 200, body: { topics: [] } });
+    const allowed = await fetch(`${secured.served.url}/v1/acls`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secured.tokens.admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ principal: "User:bob", resourceType: "Topic", resourceName: topic, operation: "Describe" }),
+    });
+    expect(allowed.status).toBe(201);
+    const seen = await get(bob.token);
+    expect(seen.body.topics.map((t) => t.topic)).toEqual([topic]);
+    expect(seen.body.topics[0]!.samples).toHaveLength(2);
+    expect((await get(secured.tokens.admin)).body.topics.map((t) => t.topic)).toEqual(expect.arrayContaining([topic, other]));
   });
 });

@@ -82,6 +82,7 @@ function routeCases(topic: string, doomed: string, group: string, subscription: 
     // History (docs/console.md, "History"): the rights of describing the topic or group.
     topicHistory: { method: "GET", path: `/v1/topics/${topic}/history?minutes=5`, denied: "TOPIC_AUTHORIZATION_FAILED" },
     groupHistory: { method: "GET", path: `/v1/groups/${group}/history`, denied: "GROUP_AUTHORIZATION_FAILED" },
+    topicsHistory: { method: "GET", path: "/v1/history/topics?minutes=5", denied: "listed" },
     createAcl: { method: "POST", path: "/v1/acls", body: { principal: "User:x", resourceType: "Topic", resourceName: "x", operation: "Read" }, denied: "CLUSTER_AUTHORIZATION_FAILED" },
     listAcls: { method: "GET", path: "/v1/acls", denied: "CLUSTER_AUTHORIZATION_FAILED" },
     deleteAcl: { method: "DELETE", path: "/v1/acls/00000000-0000-0000-0000-000000000000", denied: "CLUSTER_AUTHORIZATION_FAILED" },

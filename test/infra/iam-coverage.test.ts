@@ -441,6 +441,7 @@ beforeAll(async () => {
   // History (docs/console.md): the samples the sampler kept (none here: the sampler's grant is below).
   expect((await call("admin", "GET", `/v1/topics/${topic}/history?minutes=5`)).status).toBe(200);
   expect((await call("admin", "GET", "/v1/groups/g-txn/history")).status).toBe(200);
+  expect((await call("admin", "GET", "/v1/history/topics?minutes=5")).status).toBe(200);
 
   expect((await call("admin", "DELETE", `/v1/topics/${topic}`)).status).toBe(200);
 }, 180_000); // every route on DynamoDB Local, a large transaction included: slow on a loaded machine
