@@ -46,7 +46,7 @@ const ROUTE_MODULES: Readonly<Record<string, readonly LambdaFunctionName[]>> = {
   // admin for its listing of consumer instances; produce's curl forms no longer reach it.
   "shared/http/upstash/consumers.ts": ["admin", "commit"],
   "shared/http/upstash/curl-routes.ts": ["produce", "commit"],
-  "shared/http/subscription-routes.ts": ["admin"],
+  "shared/http/subscription-routes.ts": ["subscriptions"],
   "shared/http/history-routes.ts": ["admin"],
 };
 
@@ -117,9 +117,9 @@ describe("the Lambda bundles", () => {
       "shared/core/fetch.ts": ["fetch", "commit", "dispatcher"],
       "shared/core/transactions.ts": ["transactions", "dispatcher"],
       "shared/core/group-membership.ts": ["commit", "dispatcher"],
-      "shared/core/groups.ts": ["admin", "commit", "transactions", "dispatcher"],
+      "shared/core/groups.ts": ["admin", "commit", "transactions", "subscriptions", "dispatcher"],
       "shared/core/topic-admin.ts": ["admin", "dispatcher"],
-      "shared/core/subscriptions.ts": ["admin", "dispatcher"],
+      "shared/core/subscriptions.ts": ["subscriptions", "dispatcher"],
       "shared/core/trace.ts": ["admin", "dispatcher"],
     };
     for (const fn of FUNCTION_NAMES) {
@@ -136,8 +136,8 @@ describe("the Lambda bundles", () => {
       expect(inputs.filter((f) => f.includes("node_modules/mnemonist/")), fn).toEqual([]);
       // The dispatcher's Lambda client streams events (InvokeWithResponseStream).
       expect(inputs.some((f) => f.includes("@smithy/core/dist-es/submodules/event-streams/")), fn).toBe(fn === "dispatcher");
-      // The webhook guard: where subscriptions are created (admin) and delivered (dispatcher).
-      expect(inputs.some((f) => f.includes("node_modules/ipaddr.js/")), fn).toBe(fn === "admin" || fn === "dispatcher");
+      // The webhook guard: where subscriptions are created (subscriptions) and delivered (dispatcher).
+      expect(inputs.some((f) => f.includes("node_modules/ipaddr.js/")), fn).toBe(fn === "subscriptions" || fn === "dispatcher");
     }
   });
 
