@@ -1,7 +1,5 @@
 /** Lambda entry point for the "admin" routes (see shared/http/routes.ts); it imports only their modules and the core they call. */
 import { adminCore, adminRoutes } from "../shared/http/function-routes/admin.js";
 import { lambdaHandler } from "../shared/runtime/lambda.js";
-import { createWebhookGuard } from "../shared/runtime/webhook-guard.js";
 
-// Only this function creates subscriptions, whose webhook targets the guard checks.
-export const handler = lambdaHandler("admin", adminRoutes, adminCore, { webhookGuard: createWebhookGuard });
+export const handler = lambdaHandler("admin", adminRoutes, adminCore);

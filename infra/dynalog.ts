@@ -107,8 +107,6 @@ export class Dynalog extends Construct {
       // Every deployed request is authenticated and checked against the ACLs.
       DYNALOG_AUTH: "on",
       DYNALOG_SUPER_USERS: (props.superUsers ?? []).map(normalizePrincipal).join(","),
-      // The functions subscriptions may name: what the dispatcher's role may invoke.
-      DYNALOG_SUBSCRIPTION_FUNCTIONS: subscriptionTargets.join(","),
       ...(props.quotas?.requestsPerSecond !== undefined && { DYNALOG_QUOTA_REQUESTS_PER_SECOND: String(props.quotas.requestsPerSecond) }),
       ...(props.quotas?.bytesPerSecond !== undefined && { DYNALOG_QUOTA_BYTES_PER_SECOND: String(props.quotas.bytesPerSecond) }),
       ...(props.quotas?.producerIdsPerHour !== undefined && { DYNALOG_QUOTA_PRODUCER_IDS_PER_HOUR: String(props.quotas.producerIdsPerHour) }),
@@ -125,10 +123,15 @@ export class Dynalog extends Construct {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };
 
+    // The functions subscriptions may name: what the dispatcher's role may invoke. Only creating a
+    // subscription checks it (the subscriptions function); the dispatcher keeps it beside its
+    // invoke grant, as before. The other functions no longer carry it.
+    const subscriptionEnvironment = { ...environment, DYNALOG_SUBSCRIPTION_FUNCTIONS: subscriptionTargets.join(",") };
+
     const functions = {} as Record<FunctionName, LambdaFunction>;
     for (const fn of FUNCTION_NAMES) {
       functions[fn] = createDynalogFunction(this, this.tables, fn, FUNCTION_ACCESS[fn], FUNCTION_SETTINGS[fn], {
-        environment,
+        environment: fn === "subscriptions" ? subscriptionEnvironment : environment,
         logRetention,
         memorySize: capacity.memoryMb(fn),
         reservedConcurrency: capacity.reserved(fn),
@@ -138,7 +141,7 @@ export class Dynalog extends Construct {
     }
     this.functions = functions;
     this.dispatcher = createDynalogFunction(this, this.tables, "dispatcher", DISPATCHER_ACCESS, DISPATCHER_SETTINGS, {
-      environment,
+      environment: subscriptionEnvironment,
       logRetention,
       memorySize: capacity.memoryMb("dispatcher"),
       reservedConcurrency: capacity.reserved("dispatcher"),

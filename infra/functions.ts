@@ -53,6 +53,9 @@ export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>>
   fetch: { timeout: Duration.millis(FETCH_MAX_WAIT_MS + 4_000), description: "Dynalog fetch, long poll and offset lookup" },
   commit: { timeout: Duration.seconds(10), description: "Dynalog consumer-group offset commits" },
   transactions: { timeout: Duration.seconds(10), description: "Dynalog transaction commits (records and offsets at once)" },
+  // Admin's timeout, which served these routes before: create and describe read every partition's
+  // head and committed offset. It reserves no offsets, so it does not bear on the hole timeout.
+  subscriptions: { timeout: Duration.seconds(24), description: "Dynalog push-subscription management (create, list, describe, pause, resume, rotate, delete)" },
 };
 
 /**

@@ -115,10 +115,6 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
     offsets: [
       { actions: ["Query", "Scan"], why: "describe a group (its items and offsets), list groups (scan)" },
       { actions: ["DeleteItem", "ConditionCheckItem", "BatchWriteItem"], why: "delete a group: its group and expired member items (a conditional transaction; without a group item, a check that none appeared), then its offsets (batch delete)" },
-      {
-        actions: ["GetItem", "PutItem"],
-        why: "push subscriptions (subscription-store.ts): read one, create it (conditional put) and pin its group's starting offsets, pause/resume/rotate (versioned put); delete uses the grants above",
-      },
     ],
     security: [
       ...AUTHENTICATING,
@@ -181,6 +177,22 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
         actions: ["PutItem", "ConditionCheckItem", "Query"],
         why: "offsets committed in the transaction, fenced by a group member check (KIP-447) or, without a member, by the group item's version; read the group's members to refuse memberless commits to a live group",
       },
+    ],
+    security: [...AUTHENTICATING],
+  },
+  // Push-subscription management (docs/subscriptions.md); the dispatcher's grants are DISPATCHER_ACCESS.
+  subscriptions: {
+    topics: [{ actions: ["GetItem"], why: "look up the subscribed and dead-letter topics (create), the subscribed topic (describe)" }],
+    // Create pins the group's starting offsets at the log start or high watermark, and describe
+    // shows each partition's high watermark: a reader's access, voids and hints included.
+    partitions: [READER.partitions, READER_WRITES.partitions],
+    log: [READER.log, READER_WRITES.log],
+    offsets: [
+      {
+        actions: ["GetItem", "PutItem", "DeleteItem", "BatchWriteItem", "Query"],
+        why: "subscription items (subscription-store.ts): read one, create it (conditional put), pause/resume/rotate (versioned put), delete it and then its partition states (batch delete); list them and read their partition states and the group's members and offsets (Query)",
+      },
+      { actions: ["ConditionCheckItem"], why: "pin the group's starting offsets: a memberless commit checking the group item's version (as commit does)" },
     ],
     security: [...AUTHENTICATING],
   },

@@ -9,6 +9,7 @@ import { adminCore, adminRoutes } from "./function-routes/admin.js";
 import { commitCore, commitRoutes } from "./function-routes/commit.js";
 import { fetchCore, fetchRoutes } from "./function-routes/fetch.js";
 import { produceCore, produceRoutes } from "./function-routes/produce.js";
+import { subscriptionRoutes, subscriptionsCore } from "./function-routes/subscriptions.js";
 import { transactionRoutes, transactionsCore } from "./function-routes/transactions.js";
 import type { FunctionName } from "./routes.js";
 
@@ -21,6 +22,7 @@ export const FUNCTION_ROUTES: Readonly<Record<FunctionName, readonly RouteHandle
   fetch: fetchRoutes,
   commit: commitRoutes,
   transactions: transactionRoutes,
+  subscriptions: subscriptionRoutes,
 };
 
 /** One function's API over only its own core areas, as its Lambda builds it (shared/runtime/lambda.ts). */
@@ -37,6 +39,7 @@ export const FUNCTION_APIS: Readonly<Record<FunctionName, FunctionApi>> = {
   fetch: functionApi(fetchCore, fetchRoutes),
   commit: functionApi(commitCore, commitRoutes),
   transactions: functionApi(transactionsCore, transactionRoutes),
+  subscriptions: functionApi(subscriptionsCore, subscriptionRoutes),
 };
 
 /** Every route (or, with `options.functions`, those functions' routes). */

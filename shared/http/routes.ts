@@ -7,8 +7,8 @@
 import type { UpstashRouteId } from "./upstash/routes.js";
 
 /** The deployed Lambda functions; each gets only the IAM permissions its routes need. */
-export type FunctionName = "admin" | "produce" | "fetch" | "commit" | "transactions";
-export const FUNCTION_NAMES: readonly FunctionName[] = ["admin", "produce", "fetch", "commit", "transactions"];
+export type FunctionName = "admin" | "produce" | "fetch" | "commit" | "transactions" | "subscriptions";
+export const FUNCTION_NAMES: readonly FunctionName[] = ["admin", "produce", "fetch", "commit", "transactions", "subscriptions"];
 
 export type HttpMethod = "GET" | "POST" | "DELETE";
 
@@ -98,15 +98,16 @@ export const ROUTES: readonly RouteDefinition[] = [
   { id: "createApiKey", method: "POST", path: "/v1/api-keys", fn: "admin" },
   { id: "listApiKeys", method: "GET", path: "/v1/api-keys", fn: "admin" },
   { id: "revokeApiKey", method: "DELETE", path: "/v1/api-keys/:keyId", fn: "admin" },
-  // Push subscriptions (shared/http/subscription-routes.ts; docs/subscriptions.md): the admin
-  // function manages them, the dispatcher function (not a route) delivers them.
-  { id: "createSubscription", method: "POST", path: "/v1/subscriptions", fn: "admin" },
-  { id: "listSubscriptions", method: "GET", path: "/v1/subscriptions", fn: "admin" },
-  { id: "describeSubscription", method: "GET", path: "/v1/subscriptions/:name", fn: "admin" },
-  { id: "deleteSubscription", method: "DELETE", path: "/v1/subscriptions/:name", fn: "admin" },
-  { id: "pauseSubscription", method: "POST", path: "/v1/subscriptions/:name/pause", fn: "admin" },
-  { id: "resumeSubscription", method: "POST", path: "/v1/subscriptions/:name/resume", fn: "admin" },
-  { id: "rotateSubscriptionSecret", method: "POST", path: "/v1/subscriptions/:name/rotate-secret", fn: "admin" },
+  // Push subscriptions (shared/http/subscription-routes.ts; docs/subscriptions.md): their own
+  // function manages them (the webhook guard's ipaddr.js and the subscription model stay out of
+  // admin's bundle, issue 17), the dispatcher function (not a route) delivers them.
+  { id: "createSubscription", method: "POST", path: "/v1/subscriptions", fn: "subscriptions" },
+  { id: "listSubscriptions", method: "GET", path: "/v1/subscriptions", fn: "subscriptions" },
+  { id: "describeSubscription", method: "GET", path: "/v1/subscriptions/:name", fn: "subscriptions" },
+  { id: "deleteSubscription", method: "DELETE", path: "/v1/subscriptions/:name", fn: "subscriptions" },
+  { id: "pauseSubscription", method: "POST", path: "/v1/subscriptions/:name/pause", fn: "subscriptions" },
+  { id: "resumeSubscription", method: "POST", path: "/v1/subscriptions/:name/resume", fn: "subscriptions" },
+  { id: "rotateSubscriptionSecret", method: "POST", path: "/v1/subscriptions/:name/rotate-secret", fn: "subscriptions" },
   // The Upstash-compatible dialect (docs/upstash.md), at the root as @upstash/kafka calls it.
   { id: "upstashProduce", method: "POST", path: "/produce", fn: "produce" },
   { id: "upstashFetch", method: "POST", path: "/fetch", fn: "fetch" },

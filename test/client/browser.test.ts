@@ -117,7 +117,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the SDK in Chromium (${CHROMIUM})`, () =
       invoked.push("handler");
       return { statusCode: 500 };
     };
-    const handlers: FunctionHandlers = { admin: refuse, produce: refuse, fetch: refuse, commit: refuse, transactions: refuse };
+    const handlers: FunctionHandlers = { admin: refuse, produce: refuse, fetch: refuse, commit: refuse, transactions: refuse, subscriptions: refuse };
     const gateway = createGateway(handlers, { cors: { allowOrigins: ["https://elsewhere.example"] } });
     const url = await listen(gateway);
     try {

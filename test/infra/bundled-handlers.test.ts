@@ -40,7 +40,7 @@ let api: JsonClient;
 beforeAll(async () => {
   outdir = mkdtempSync(path.join(os.tmpdir(), "dynalog-synth-"));
   // Under a "node_modules" folder so vitest imports the bundles natively instead of transforming
-  // (and slowing down on) 5 × ~480 KB of minified code; still outside the repository.
+  // (and slowing down on) 6 × ~370 KB of minified code; still outside the repository.
   const { app, stack } = buildApp(new App({ outdir: path.join(outdir, "node_modules", "cdk.out") }));
   const assembly = app.synth();
   bundles = functionBundles(assembly, stack.broker);

@@ -174,7 +174,7 @@ describe("the IAM API is unchanged", () => {
     expect(logicalId(broker.api)).toBe("BrokerApi8DF99423");
     for (const [, route] of routes) {
       const integration = JSON.stringify(route.Properties["Target"]);
-      expect(integration).toMatch(/"Ref":"BrokerApi[A-Za-z0-9]*(Admin|Produce|Fetch|Commit|Transactions)Integration[0-9A-F]{8}"/);
+      expect(integration).toMatch(/"Ref":"BrokerApi[A-Za-z0-9]*(Admin|Produce|Fetch|Commit|Transactions|Subscriptions)Integration[0-9A-F]{8}"/);
       expect(integration).not.toContain("Key");
     }
   });

@@ -177,8 +177,6 @@ describe("IAM: least privilege per function", () => {
       "producers:Query", "producers:GetItem", "producers:BatchWriteItem",
       // Deleting a consumer group (no live members): its group and member items, then its offsets.
       "offsets:Query", "offsets:Scan", "offsets:DeleteItem", "offsets:ConditionCheckItem", "offsets:BatchWriteItem",
-      // Push subscriptions: their items, and the starting offsets a new one pins for its group.
-      "offsets:GetItem", "offsets:PutItem",
       ...AUTH, "security:PutItem", "security:UpdateItem", "security:DeleteItem", "security:Scan",
     ],
     // partitions:GetItem: settling a dead writer's sequence claim checks the log start (docs/append.md).
@@ -199,6 +197,15 @@ describe("IAM: least privilege per function", () => {
       "producers:PutItem",
       // Offsets fenced by a group member (ConditionCheck), and the member list for memberless commits.
       "offsets:PutItem", "offsets:ConditionCheckItem", "offsets:Query",
+      ...AUTH,
+    ],
+    // Push-subscription management: their items and partition states, and the starting offsets a
+    // new one pins for its group (a memberless commit); a reader's access for the starting offsets
+    // and describe's high watermarks.
+    subscriptions: [
+      "topics:GetItem",
+      "partitions:GetItem", "partitions:BatchGetItem", `partitions:UpdateItem${HINTS}`, "log:Query", "log:GetItem", `log:PutItem${VOID}`,
+      "offsets:GetItem", "offsets:PutItem", "offsets:DeleteItem", "offsets:BatchWriteItem", "offsets:Query", "offsets:ConditionCheckItem",
       ...AUTH,
     ],
   };
@@ -229,13 +236,11 @@ describe("IAM: least privilege per function", () => {
     expect(grants.some((g) => g.startsWith("producers:") || g.startsWith("offsets:"))).toBe(false);
   });
 
-  it("produce cannot touch committed offsets; commit and transactions write them, admin reads and deletes groups and writes subscriptions", () => {
+  it("produce cannot touch committed offsets; commit and transactions write them, subscriptions writes its items, admin only reads and deletes groups", () => {
     const writesOffsets = FUNCTION_NAMES.filter((fn) => dynamoGrants(fn).some((g) => /^offsets:(Put|Update)/.test(g)));
-    // admin: a subscription's item, and its group's starting offsets (pinned at create, never moved after).
-    expect(writesOffsets.sort()).toEqual(["admin", "commit", "transactions"]);
-    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:")).sort()).toEqual([
-      "offsets:BatchWriteItem", "offsets:ConditionCheckItem", "offsets:DeleteItem", "offsets:GetItem", "offsets:PutItem", "offsets:Query", "offsets:Scan",
-    ]);
+    // subscriptions: a subscription's item, and its group's starting offsets (pinned at create, never moved after).
+    expect(writesOffsets.sort()).toEqual(["commit", "subscriptions", "transactions"]);
+    expect(dynamoGrants("admin").filter((g) => g.startsWith("offsets:")).sort()).toEqual(["offsets:BatchWriteItem", "offsets:ConditionCheckItem", "offsets:DeleteItem", "offsets:Query", "offsets:Scan"]);
     expect(dynamoGrants("produce").some((g) => g.startsWith("offsets:"))).toBe(false);
   });
 

@@ -3,7 +3,7 @@
  * the log table's stream (keys only) wakes it through an event source mapping filtered to inserts,
  * a schedule sweeps every minute, its DynamoDB grants are exactly DISPATCHER_ACCESS, it reads only
  * the log's stream, and it may invoke exactly the construct's `subscriptionTargets` — the list the
- * admin function's allow-list holds too.
+ * subscriptions function's allow-list holds too (and no other route function).
  */
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
@@ -92,16 +92,17 @@ describe("the subscription dispatcher", () => {
     ]);
     expect(JSON.stringify(statements)).not.toContain("lambda:InvokeFunction");
     // The broker refuses every function target: its allow-list is empty.
-    expect(JSON.stringify(resources[logicalId(broker.functions.admin)]!.Properties["Environment"])).toContain('"DYNALOG_SUBSCRIPTION_FUNCTIONS":""');
+    expect(JSON.stringify(resources[logicalId(broker.functions.subscriptions)]!.Properties["Environment"])).toContain('"DYNALOG_SUBSCRIPTION_FUNCTIONS":""');
   });
 
-  it("may invoke exactly the subscriptionTargets, the admin function's allow-list", () => {
+  it("may invoke exactly the subscriptionTargets, the subscriptions function's allow-list (no other route function holds it)", () => {
     const { broker: b, resources: r } = synth({ subscriptionTargets: [ARN, PREFIX] });
     const invoke = statementsOf(r, b.dispatcher).filter((s) => ([] as string[]).concat(s.Action).includes("lambda:InvokeFunction"));
     expect(invoke).toEqual([expect.objectContaining({ Action: "lambda:InvokeFunction", Resource: [ARN, PREFIX] })]);
-    for (const fn of [b.functions.admin, b.dispatcher]) {
-      expect((r[logicalId(fn)]!.Properties["Environment"] as { Variables: Record<string, string> }).Variables["DYNALOG_SUBSCRIPTION_FUNCTIONS"]).toBe(`${ARN},${PREFIX}`);
-    }
+    const allowList = (fn: (typeof b.functions)[keyof typeof b.functions]) => (r[logicalId(fn)]!.Properties["Environment"] as { Variables: Record<string, string> }).Variables["DYNALOG_SUBSCRIPTION_FUNCTIONS"];
+    for (const fn of [b.functions.subscriptions, b.dispatcher]) expect(allowList(fn)).toBe(`${ARN},${PREFIX}`);
+    // Only creating a subscription checks it: the other route functions do without.
+    for (const [name, fn] of Object.entries(b.functions)) if (name !== "subscriptions") expect(allowList(fn), name).toBeUndefined();
     // No other function may invoke anything.
     for (const fn of Object.values(b.functions)) expect(JSON.stringify(statementsOf(r, fn))).not.toContain("lambda:InvokeFunction");
   });

@@ -116,7 +116,7 @@ describe("the npm package, installed in a fresh app", () => {
     for (const file of ["dist/client/index.js", "dist/client/index.d.ts", "dist/client/index.js.map", "dist/client/node.js", "dist/local/index.js", "dist/infra/index.js", "dist/cli/main.js"]) {
       expect(existsSync(path.join(root, file)), file).toBe(true);
     }
-    for (const fn of ["admin", "produce", "fetch", "commit", "transactions", "authorizer", "dispatcher", "compactor", "history", "console", "notify-connect", "notifier"]) expect(existsSync(path.join(root, "dist/lambda/bundled", fn, "index.mjs")), fn).toBe(true);
+    for (const fn of ["admin", "produce", "fetch", "commit", "transactions", "subscriptions", "authorizer", "dispatcher", "compactor", "history", "console", "notify-connect", "notifier"]) expect(existsSync(path.join(root, "dist/lambda/bundled", fn, "index.mjs")), fn).toBe(true);
     // The console function's asset carries the console bundle it serves (functions/console.ts).
     expect(existsSync(path.join(root, "dist/lambda/runtime/console/console/index.html"))).toBe(true);
     const shipped = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? shipped(path.join(dir, e.name)) : [path.join(dir, e.name)]));
@@ -208,11 +208,11 @@ process.stdout.write(JSON.stringify({ template, tables: Object.keys(broker.table
     const outdir = path.join(app, "cdk.out");
     const { stdout } = await run(process.execPath, ["cdk-app.mjs", outdir], { timeoutMs: 120_000 });
     const synthesized = JSON.parse(stdout) as { template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }; tables: string[]; functions: string[]; url: string };
-    expect(synthesized.functions.sort()).toEqual(["admin", "commit", "fetch", "produce", "transactions"]);
+    expect(synthesized.functions.sort()).toEqual(["admin", "commit", "fetch", "produce", "subscriptions", "transactions"]);
     expect(synthesized.tables.length).toBeGreaterThan(0);
     const resources = Object.values(synthesized.template.Resources);
     const functions = resources.filter((r) => r.Type === "AWS::Lambda::Function");
-    expect(functions).toHaveLength(10); // five broker functions, the key API's authorizer, the subscription dispatcher, the scheduled compactor, the history sampler and the console's
+    expect(functions).toHaveLength(11); // six broker functions, the key API's authorizer, the subscription dispatcher, the scheduled compactor, the history sampler and the console's
     for (const fn of functions) expect(fn.Properties).toMatchObject({ Handler: "index.handler", Runtime: "nodejs22.x" });
     // Each asset staged is a prebuilt bundle from the package (nothing was bundled at synthesis).
     const staged = readdirSync(outdir).filter((d) => d.startsWith("asset."));

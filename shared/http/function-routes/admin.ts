@@ -1,11 +1,10 @@
-/** The admin function's route modules (topics, groups, topic lifecycle, ACLs and keys, Upstash listings, push subscriptions, message traces, history samples), and the part of the core they call. */
+/** The admin function's route modules (topics, groups, topic lifecycle, ACLs and keys, Upstash listings, message traces, history samples), and the part of the core they call. Push subscriptions have their own function (function-routes/subscriptions.ts). */
 import {
   brokerContext,
   compactionOperations,
   groupOperations,
   historyOperations,
   lifecycleOperations,
-  subscriptionOperations,
   topicOperations,
   traceOperations,
   type BrokerDependencies,
@@ -18,12 +17,11 @@ import type { RouteHandlers } from "../compose.js";
 import { historyHandlers } from "../history-routes.js";
 import { lifecycleHandlers } from "../lifecycle-routes.js";
 import { securityHandlers } from "../security-routes.js";
-import { subscriptionHandlers } from "../subscription-routes.js";
 import { traceHandlers } from "../trace-routes.js";
 import { consumerListingHandlers } from "../upstash/consumers.js";
 import { upstashTopicHandlers } from "../upstash/routes.js";
 
-/** Everything but produce, fetch, transactions and group membership writes. */
+/** Everything but produce, fetch, transactions, group membership writes and push subscriptions. */
 export function adminCore(deps: BrokerDependencies) {
   const ctx = brokerContext(deps);
   const topics = new TopicCatalog(ctx);
@@ -35,7 +33,6 @@ export function adminCore(deps: BrokerDependencies) {
     ...compactionOperations(ctx, topics, reader),
     ...groupOperations(groups),
     ...traceOperations(ctx, topics, groups),
-    ...subscriptionOperations(ctx, topics, reader, groups),
     ...historyOperations(ctx, topics, reader),
     consumerInstances: ctx.storage.consumerInstances,
   };
@@ -47,7 +44,6 @@ export const adminRoutes: readonly RouteHandlers<ReturnType<typeof adminCore>>[]
   securityHandlers,
   upstashTopicHandlers(),
   consumerListingHandlers(),
-  subscriptionHandlers,
   traceHandlers,
   historyHandlers,
 ];
