@@ -235,8 +235,9 @@ export class LogReader {
         // as complete as an unbounded one (a caught-up consumer: one Query, not two). An item
         // written after the head was read may be missing; a stale page may miss items too, and
         // the walk copes with both the same way (a gap; filling it is a conditional put).
+        // Below the hint an empty page is certainly stale: asked again, as an empty bounded page is.
         const complete = prefetched.bound >= head.nextOffset;
-        if (prefetched.entries.length === 0 && !complete) return log.entriesFrom(ref, position, sink ? sink.pageLimit(true) : PAGE_SIZE);
+        if (prefetched.entries.length === 0 && (!complete || position < head.highWatermarkHint)) return log.entriesFrom(ref, position, sink ? sink.pageLimit(true) : PAGE_SIZE);
         return { entries: prefetched.entries, more: prefetched.more || !complete };
       }
       // Inside the contiguous prefix (below the high-watermark hint) every offset is covered, so
