@@ -2,10 +2,10 @@
  * The SDK's reader of stored record batches (the blob format of shared/record-batch.ts, version 1),
  * for the binary fetch: web-standard APIs only (DataView, TextDecoder, DecompressionStream), so it
  * runs in Node, Bun, Deno, browsers and edge workers — except that where the runtime lends its
- * zlib synchronously (`process.getBuiltinModule`, Node ≥ 20.16, Bun, Deno) blobs are decompressed
- * with it: for the few-KB blobs of a fetch, DecompressionStream's asynchronous stream costs about
- * three times the decompression itself (docs/performance.md). No Node module is imported, so the
- * browser bundle is unchanged. Strict like the broker's decoder: a blob that does not decode
+ * zlib synchronously (getBuiltinModule on the global `process`: Node ≥ 20.16, Bun, Deno), blobs
+ * are decompressed with it: for the few-KB blobs of a fetch, DecompressionStream's asynchronous
+ * stream costs about three times the decompression itself (docs/performance.md). No Node module
+ * is imported, so the browser bundle is unchanged. Strict like the broker's decoder: a blob that does not decode
  * exactly is refused (CorruptBatchError), never half-read.
  */
 import { TextBytes, type MessageBytes } from "./bytes.js";
