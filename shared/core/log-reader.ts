@@ -10,7 +10,7 @@ import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { decodeRecordBatch, decompressBlob, type CompressionCodec } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord, TransactionRef } from "./ports.js";
-import { BatchSink, PAGE_SIZE, RecordSink, recordOffsetMap, type FetchedBatch, type FetchedRecord, type PartitionShape, type ReadLimits, type ReadSink } from "./read-sinks.js";
+import { BatchSink, PAGE_SIZE, PartitionShapes, RecordSink, recordOffsetMap, type FetchedBatch, type FetchedRecord, type ReadLimits, type ReadSink } from "./read-sinks.js";
 import { StagedOutcomes } from "./staged-outcomes.js";
 
 export { recordBytes, type FetchedBatch, type FetchedRecord, type ReadLimits } from "./read-sinks.js";
@@ -51,20 +51,11 @@ interface FirstPage {
   readonly bound: number;
 }
 
-/** Partitions whose shape a reader remembers (least recently read forgotten first). */
-const MAX_SHAPES = 1_000;
-
 export class LogReader {
   /** Decisions on large transactions' staged batches, cached (staged-outcomes.ts). */
   readonly staged: StagedOutcomes;
-  /**
-   * Per partition and sink kind, what the batches the latest read took looked like (read-sinks.ts
-   * PartitionShape), so a consumer's next fetch on this warm instance asks its first Query for
-   * about the items its limits take. A cost hint only, never a fact about the log: however stale
-   * (the partition's producers changed their batch sizes), it costs a Query more or a few items
-   * read and not sent, and the next read replaces it.
-   */
-  private readonly shapes = new Map<string, PartitionShape>();
+  /** What each partition's batches looked like to the latest read here: sizes the next first page. */
+  private readonly shapes = new PartitionShapes();
 
   constructor(private readonly ctx: BrokerContext) {
     this.staged = new StagedOutcomes(ctx);
@@ -72,10 +63,9 @@ export class LogReader {
 
   /** Records from `offset`, bounded by `limits`; OFFSET_OUT_OF_RANGE outside [log start, high watermark]. */
   async read(topic: TopicRecord, ref: PartitionRef, offset: number, limits: ReadLimits): Promise<PartitionRead> {
-    const key = shapeKey("records", ref);
-    const sink = new RecordSink(limits, this.shapes.get(key));
+    const sink = new RecordSink(limits, this.shapes.get("records", ref));
     const read = await this.readInto(topic, ref, offset, sink);
-    this.rememberShape(key, sink.shape());
+    this.shapes.remember("records", ref, sink.shape());
     return { records: sink.records, bytes: sink.bytes, ...read };
   }
 
@@ -84,18 +74,10 @@ export class LogReader {
    * `acceptCodecs` decompressed), bounded by `limits` as FetchedBatch describes.
    */
   async readBatches(topic: TopicRecord, ref: PartitionRef, offset: number, limits: ReadLimits, acceptCodecs: ReadonlySet<CompressionCodec>): Promise<PartitionBatchRead> {
-    const key = shapeKey("batches", ref);
-    const sink = new BatchSink(limits, acceptCodecs, this.shapes.get(key));
+    const sink = new BatchSink(limits, acceptCodecs, this.shapes.get("batches", ref));
     const read = await this.readInto(topic, ref, offset, sink);
-    this.rememberShape(key, sink.shape());
+    this.shapes.remember("batches", ref, sink.shape());
     return { batches: sink.batches, records: sink.records, ...read };
-  }
-
-  private rememberShape(key: string, shape: PartitionShape | undefined): void {
-    if (!shape) return;
-    this.shapes.delete(key); // re-inserted last: Map order is the LRU order
-    this.shapes.set(key, shape);
-    if (this.shapes.size > MAX_SHAPES) this.shapes.delete(this.shapes.keys().next().value!);
   }
 
   private async readInto(topic: TopicRecord, ref: PartitionRef, offset: number, sink: ReadSink): Promise<{ nextOffset: number; highWatermark: number; logStartOffset: number }> {
@@ -130,8 +112,8 @@ export class LogReader {
   /**
    * The Query for the walk's first page, sent before the head is known. It cannot use the head's
    * hint, so its range stops at `offset + records wanted` instead (the bound is a cost choice, not a
-   * safety one: a bounded page is never taken to say anything beyond its bound, see
-   * walk.takeFirstPage). Not sent for offsets no log can hold (those end OFFSET_OUT_OF_RANGE).
+   * safety one: a bounded page is never taken to say anything beyond its bound, see walk's
+   * nextPage). Not sent for offsets no log can hold (those end OFFSET_OUT_OF_RANGE).
    */
   private firstPage(ref: PartitionRef, offset: number, sink: ReadSink): Promise<FirstPage | { error: unknown }> | undefined {
     const bound = offset + sink.recordsLeft();
@@ -392,9 +374,4 @@ export class LogReader {
     }
     return undefined;
   }
-}
-
-/** The shapes cache's key: the two sinks count bytes differently (decoded records, stored blobs). */
-function shapeKey(kind: "records" | "batches", ref: PartitionRef): string {
-  return `${kind}\u0000${ref.topicId}#${ref.partition}`;
 }

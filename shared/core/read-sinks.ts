@@ -1,11 +1,13 @@
 /**
  * What a log walk (log-reader.ts) collects from the batches it passes, and how many items it asks
  * each Query page for: decoded records (the JSON fetch) or the stored batches as they are (the
- * binary fetch: the broker neither decompresses nor decodes them, the client does).
+ * binary fetch: the broker neither decompresses nor decodes them, the client does). Page sizes come
+ * from the batches seen so far, or before the first from the partition's shape as the previous
+ * read on this instance saw it (PartitionShapes).
  */
 import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { decodeRecordBatch, decompressBlob, type CompressionCodec, type RecordHeader } from "../record-batch.js";
-import type { BatchEntry, TransactionRef } from "./ports.js";
+import type { BatchEntry, PartitionRef, TransactionRef } from "./ports.js";
 
 export interface FetchedRecord {
   readonly offset: number;
@@ -72,6 +74,36 @@ export interface PartitionShape {
   readonly storedBytesPerEntry: number;
   /** Bytes a record counts against the sink's maxBytes. */
   readonly bytesPerRecord: number;
+}
+
+/** Partitions whose shape a reader remembers (least recently read forgotten first). */
+const MAX_SHAPES = 1_000;
+
+/**
+ * Per partition and sink kind (the two count bytes differently: decoded records, stored blobs),
+ * the shape the latest read saw on this instance, so a consumer's next fetch here asks its first
+ * Query for about the items its limits take. A cost hint only, never a fact about the log: however
+ * stale (the producers changed their batch sizes), it costs a Query more or a few items read and
+ * not sent, and the next read replaces it.
+ */
+export class PartitionShapes {
+  private readonly shapes = new Map<string, PartitionShape>();
+
+  get(kind: "records" | "batches", ref: PartitionRef): PartitionShape | undefined {
+    return this.shapes.get(shapeKey(kind, ref));
+  }
+
+  remember(kind: "records" | "batches", ref: PartitionRef, shape: PartitionShape | undefined): void {
+    if (!shape) return;
+    const key = shapeKey(kind, ref);
+    this.shapes.delete(key); // re-inserted last: Map order is the LRU order
+    this.shapes.set(key, shape);
+    if (this.shapes.size > MAX_SHAPES) this.shapes.delete(this.shapes.keys().next().value!);
+  }
+}
+
+function shapeKey(kind: "records" | "batches", ref: PartitionRef): string {
+  return `${kind}\u0000${ref.topicId}#${ref.partition}`;
 }
 
 /** Page size for walks without limits (high watermark, log start, timestamps). */
