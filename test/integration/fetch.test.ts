@@ -459,6 +459,23 @@ describe("round trips and reads per fetch", () => {
     expect(result!.records.map((r) => r.offset)).toEqual([1, 2]);
     expect(seek).toEqual(["GetItem partitions consistent", "Query log", "Query log backwards consistent"]);
   });
+
+  it("sizes the first page from the partition's shape as the previous read saw it: 200 one-record batches are one Query", async () => {
+    const topic = await newTopic();
+    for (let start = 0; start < 300; start += 25) {
+      // One-record produces, 25 at a time: each is its own batch item.
+      await Promise.all(Array.from({ length: 25 }, (_, i) => produceTo(topic.name, 0, [rec(`r${start + i}`)])));
+    }
+    let result: OkResult | undefined;
+    // No shape known yet: the first page guesses (32 items for 1 MiB), then the walk estimates.
+    const first = await readsDuring(async () => (result = await fetchOne(topic.name, 0, 0, { maxRecords: 100 })));
+    expect(result!.records).toHaveLength(100);
+    expect(first.filter((r) => r === "Query log").length).toBeGreaterThan(1);
+    // The next fetch knows the items hold one record each: one Query of ~200 items (it was five: 32, then 50 at a time).
+    const next = await readsDuring(async () => (result = await fetchOne(topic.name, 0, 100, { maxRecords: 200 })));
+    expect(result!.records.map((r) => r.offset)).toEqual(Array.from({ length: 200 }, (_, i) => 100 + i));
+    expect(next).toEqual(["GetItem partitions consistent", "Query log"]);
+  });
 });
 
 describe("long poll", () => {
