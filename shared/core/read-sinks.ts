@@ -58,13 +58,13 @@ export interface ReadSink {
   recordsLeft(): number;
   /** Take the batch's records at offsets >= `start`; returns the first offset not taken when the limits ran out. */
   take(entry: BatchEntry, start: number): number | undefined;
-  /** What the batches taken so far looked like (for the next read's first page), undefined before the first. */
+  /** What the batches taken so far looked like (for the next read's first page); before the first, the prior shape if any. */
   shape(): PartitionShape | undefined;
 }
 
 /**
  * What a partition's batches look like, as far as sizing a Query page goes: averages over the
- * batches one read took. The reader remembers the latest per partition (log-reader.ts), so the next
+ * batches one read took. The reader remembers the latest per partition (PartitionShapes), so the next
  * fetch's first page asks for about as many items as its limits take instead of guessing.
  */
 export interface PartitionShape {
