@@ -1,8 +1,12 @@
 /**
  * The SDK's reader of stored record batches (the blob format of shared/record-batch.ts, version 1),
  * for the binary fetch: web-standard APIs only (DataView, TextDecoder, DecompressionStream), so it
- * runs in Node, Bun, Deno, browsers and edge workers. Strict like the broker's decoder: a blob
- * that does not decode exactly is refused (CorruptBatchError), never half-read.
+ * runs in Node, Bun, Deno, browsers and edge workers — except that where the runtime lends its
+ * zlib synchronously (getBuiltinModule on the global `process`: Node ≥ 20.16, Bun, Deno), blobs
+ * are decompressed with it: for the few-KB blobs of a fetch, DecompressionStream's asynchronous
+ * stream costs about three times the decompression itself (docs/performance.md). No Node module
+ * is imported, so the browser bundle is unchanged. Strict like the broker's decoder: a blob that does not decode
+ * exactly is refused (CorruptBatchError), never half-read.
  */
 import { TextBytes, type MessageBytes } from "./bytes.js";
 
@@ -35,8 +39,28 @@ function messageBytes(bytes: Uint8Array, start: number, length: number): Message
   return new TextBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset + start, length) as MessageBytes;
 }
 
-/** Codecs this runtime's DecompressionStream handles (gzip everywhere it exists; brotli where it does). */
+/** The synchronous part of a runtime's zlib module that decompress uses. */
+interface SyncZlib {
+  gunzipSync(blob: Uint8Array, options: { maxOutputLength: number }): Uint8Array;
+  brotliDecompressSync(blob: Uint8Array, options: { maxOutputLength: number }): Uint8Array;
+}
+
+/** The runtime's zlib, if it lends it without an import (undefined in browsers and edge workers). */
+function runtimeZlib(): SyncZlib | undefined {
+  try {
+    const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const zlib = runtime?.getBuiltinModule?.("node:zlib") as Partial<SyncZlib> | undefined;
+    return typeof zlib?.gunzipSync === "function" && typeof zlib.brotliDecompressSync === "function" ? (zlib as SyncZlib) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const syncZlib = runtimeZlib();
+
+/** Codecs this runtime decompresses: all with a synchronous zlib; else those its DecompressionStream handles (gzip everywhere it exists; brotli where it does). */
 export function decodableCodecs(): BatchCodec[] {
+  if (syncZlib) return ["none", "gzip", "brotli"];
   const codecs: BatchCodec[] = ["none"];
   for (const codec of ["gzip", "brotli"] as const) {
     try {
@@ -52,6 +76,25 @@ export function decodableCodecs(): BatchCodec[] {
 /** Decompresses a blob, refusing output beyond `maxBytes` (the broker stores at most 380,000 encoded bytes per batch). */
 export async function decompress(codec: BatchCodec, blob: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   if (codec === "none") return blob;
+  return syncZlib ? decompressSync(syncZlib, codec, blob, maxBytes) : decompressStream(codec, blob, maxBytes);
+}
+
+function decompressSync(zlib: SyncZlib, codec: Exclude<BatchCodec, "none">, blob: Uint8Array, maxBytes: number): Uint8Array {
+  // zlib wants maxOutputLength ≥ 1; a blob that inflates to more than maxBytes fails inside zlib (ERR_BUFFER_TOO_LARGE).
+  const options = { maxOutputLength: Math.max(1, maxBytes) };
+  let out: Uint8Array;
+  try {
+    out = codec === "gzip" ? zlib.gunzipSync(blob, options) : zlib.brotliDecompressSync(blob, options);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") throw new CorruptBatchError(`a ${codec} batch decompresses to more than ${maxBytes} bytes`);
+    throw new CorruptBatchError(`a ${codec} batch does not decompress: ${(error as Error).message}`);
+  }
+  if (out.length > maxBytes) throw new CorruptBatchError(`a ${codec} batch decompresses to more than ${maxBytes} bytes`);
+  return out;
+}
+
+/** The web-standard path (browsers, edge workers); exported for the tests, which run it in Node too. */
+export async function decompressStream(codec: Exclude<BatchCodec, "none">, blob: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   const stream = new Blob([blob as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream(codec as StreamFormat));
   const chunks: Uint8Array[] = [];
   let total = 0;

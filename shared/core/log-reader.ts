@@ -10,7 +10,7 @@ import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { decodeRecordBatch, decompressBlob, type CompressionCodec } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord, TransactionRef } from "./ports.js";
-import { BatchSink, PAGE_SIZE, RecordSink, recordOffsetMap, type FetchedBatch, type FetchedRecord, type ReadLimits, type ReadSink } from "./read-sinks.js";
+import { BatchSink, PAGE_SIZE, PartitionShapes, RecordSink, recordOffsetMap, type FetchedBatch, type FetchedRecord, type ReadLimits, type ReadSink } from "./read-sinks.js";
 import { StagedOutcomes } from "./staged-outcomes.js";
 
 export { recordBytes, type FetchedBatch, type FetchedRecord, type ReadLimits } from "./read-sinks.js";
@@ -41,10 +41,21 @@ interface WalkResult {
   readonly firstBatch?: BatchEntry;
 }
 
+/**
+ * The walk's first page, Queried from the requested offset in parallel with the partition head
+ * (readInto): `bound` is where its range stopped (`o BETWEEN offset AND bound - 1`).
+ */
+interface FirstPage {
+  readonly entries: LogEntry[];
+  readonly more: boolean;
+  readonly bound: number;
+}
 
 export class LogReader {
   /** Decisions on large transactions' staged batches, cached (staged-outcomes.ts). */
   readonly staged: StagedOutcomes;
+  /** What each partition's batches looked like to the latest read here: sizes the next first page. */
+  private readonly shapes = new PartitionShapes();
 
   constructor(private readonly ctx: BrokerContext) {
     this.staged = new StagedOutcomes(ctx);
@@ -52,8 +63,9 @@ export class LogReader {
 
   /** Records from `offset`, bounded by `limits`; OFFSET_OUT_OF_RANGE outside [log start, high watermark]. */
   async read(topic: TopicRecord, ref: PartitionRef, offset: number, limits: ReadLimits): Promise<PartitionRead> {
-    const sink = new RecordSink(limits);
+    const sink = new RecordSink(limits, this.shapes.get("records", ref));
     const read = await this.readInto(topic, ref, offset, sink);
+    this.shapes.remember("records", ref, sink.shape());
     return { records: sink.records, bytes: sink.bytes, ...read };
   }
 
@@ -62,21 +74,29 @@ export class LogReader {
    * `acceptCodecs` decompressed), bounded by `limits` as FetchedBatch describes.
    */
   async readBatches(topic: TopicRecord, ref: PartitionRef, offset: number, limits: ReadLimits, acceptCodecs: ReadonlySet<CompressionCodec>): Promise<PartitionBatchRead> {
-    const sink = new BatchSink(limits, acceptCodecs);
+    const sink = new BatchSink(limits, acceptCodecs, this.shapes.get("batches", ref));
     const read = await this.readInto(topic, ref, offset, sink);
+    this.shapes.remember("batches", ref, sink.shape());
     return { batches: sink.batches, records: sink.records, ...read };
   }
 
   private async readInto(topic: TopicRecord, ref: PartitionRef, offset: number, sink: ReadSink): Promise<{ nextOffset: number; highWatermark: number; logStartOffset: number }> {
+    // The first page is asked for together with the head: one round trip instead of two (see
+    // FirstPage). Settled into a value at once, so a failed page never goes unhandled when the
+    // head decides to throw first.
+    const speculative = this.firstPage(ref, offset, sink);
     // Strongly consistent: an eventually consistent head (tried for half the read units) let the
     // fault matrix's stale-reads row lose liveness — a consumer kept reading "nothing new" — so
     // every fetch pays the 1 read unit (docs/api.md, "Read consistency").
     const head = await this.ctx.storage.log.readHead(ref);
     if (!head.exists) throw new StaleTopicError(topic.topicId);
     if (offset < head.logStartHint) throw await this.outOfRange(topic, ref, head, offset);
-    // Contiguity is known only below the hint: a start above it is checked from the hint up.
+    // Contiguity is known only below the hint: a start above it is checked from the hint up (the
+    // page read from `offset` is then of no use: such a start is out of range or rare, see FirstPage).
     const from = Math.min(offset, head.highWatermarkHint);
-    const walk = await this.walk(topic, ref, head, from, offset, sink);
+    const first = from === offset ? await speculative : undefined;
+    if (first && "error" in first) throw first.error;
+    const walk = await this.walk(topic, ref, head, from, offset, sink, { prefetched: first });
     const highWatermark = Math.max(head.highWatermarkHint, walk.contiguousEnd);
     if (offset > highWatermark) throw await this.outOfRange(topic, ref, head, offset, highWatermark);
     let logStartOffset = head.logStartHint;
@@ -87,6 +107,21 @@ export class LogReader {
     }
     await this.raiseHighWatermark(ref, head, highWatermark);
     return { nextOffset: walk.nextOffset, highWatermark, logStartOffset };
+  }
+
+  /**
+   * The Query for the walk's first page, sent before the head is known. It cannot use the head's
+   * hint, so its range stops at `offset + records wanted` instead (the bound is a cost choice, not a
+   * safety one: a bounded page is never taken to say anything beyond its bound, see walk's
+   * nextPage). Not sent for offsets no log can hold (those end OFFSET_OUT_OF_RANGE).
+   */
+  private firstPage(ref: PartitionRef, offset: number, sink: ReadSink): Promise<FirstPage | { error: unknown }> | undefined {
+    const bound = offset + sink.recordsLeft();
+    if (offset < 0 || !Number.isSafeInteger(bound)) return undefined;
+    return this.ctx.storage.log.entriesFrom(ref, offset, sink.pageLimit(true), bound).then(
+      (page) => ({ ...page, bound }),
+      (error: unknown) => ({ error }),
+    );
   }
 
   /** High watermark: walks from the hint to the first unfilled gap (filling old ones). */
@@ -175,10 +210,11 @@ export class LogReader {
    * Walk entries from `from` in offset order, handing the batches at offsets >= `collectFrom` to
    * `sink` (none when it is null). Stops at a young gap, at the end of the log, or when the sink is full.
    */
-  private async walk(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, from: number, collectFrom: number, sink: ReadSink | null, options: { readonly observeOnly?: boolean } = {}): Promise<WalkResult> {
+  private async walk(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, from: number, collectFrom: number, sink: ReadSink | null, options: { readonly observeOnly?: boolean; readonly prefetched?: FirstPage } = {}): Promise<WalkResult> {
     const { log } = this.ctx.storage;
     const { holeTimeoutMs, maxVoidFillPerRead } = this.ctx.config;
     const observeOnly = options.observeOnly === true;
+    const prefetched = options.prefetched;
     let position = from;
     // Observing only: no budget, so every gap stops the walk.
     let fillBudget = observeOnly ? 0 : maxVoidFillPerRead;
@@ -188,26 +224,45 @@ export class LogReader {
     let firstBatch: BatchEntry | undefined;
     let stoppedAt: number | undefined;
 
+    /** The next page from `position`: the prefetched one first (it starts at `from`), then Queries. */
+    const nextPage = async (): Promise<{ entries: LogEntry[]; more: boolean }> => {
+      if (firstPage && prefetched) {
+        // Read in parallel with `head` (readInto), bounded at `prefetched.bound`. Past the bound it
+        // says nothing, exactly like the bounded pages below, with one exception the head allows:
+        // no item can start at or past head.nextOffset (offsets are reserved before they are
+        // written, and the head is strongly consistent), so when the bound reaches it the page is
+        // as complete as an unbounded one (a caught-up consumer: one Query, not two). An item
+        // written after the head was read may be missing; a stale page may miss items too, and
+        // the walk copes with both the same way (a gap; filling it is a conditional put).
+        // Below the hint an empty page is certainly stale: asked again, as an empty bounded page is.
+        const complete = prefetched.bound >= head.nextOffset;
+        if (prefetched.entries.length === 0 && (!complete || position < head.highWatermarkHint)) return log.entriesFrom(ref, position, sink ? sink.pageLimit(true) : PAGE_SIZE);
+        return { entries: prefetched.entries, more: prefetched.more || !complete };
+      }
+      // Inside the contiguous prefix (below the high-watermark hint) every offset is covered, so
+      // an item starting at or past position + the records still wanted cannot be needed (a
+      // dense batch holds one record per offset; a sparse one fewer, and then the walk asks
+      // again): the Query's range stops there, and its page can be larger at no risk.
+      const below = sink ? Math.min(position + sink.recordsLeft(), head.highWatermarkHint) : position;
+      const bounded = below > position;
+      const limit = sink ? sink.pageLimit(bounded) : PAGE_SIZE;
+      const page = await log.entriesFrom(ref, position, limit, bounded ? below : undefined);
+      // A bounded page says nothing about what lies past its bound; an empty one (a stale
+      // eventually consistent read) is asked again unbounded, so it is never taken for a gap.
+      if (bounded && page.entries.length === 0) return log.entriesFrom(ref, position, limit);
+      return bounded ? { ...page, more: true } : page;
+    };
+
     const nextEntry = async (): Promise<LogEntry | undefined> => {
       if (queue.length === 0 && more) {
-        // Inside the contiguous prefix (below the high-watermark hint) every offset is covered, so
-        // an item starting at or past position + the records still wanted cannot be needed (a
-        // dense batch holds one record per offset; a sparse one fewer, and then the walk asks
-        // again): the Query's range stops there, and its page can be larger at no risk.
-        const below = sink ? Math.min(position + sink.recordsLeft(), head.highWatermarkHint) : position;
-        const bounded = below > position;
-        const limit = sink ? sink.pageLimit(bounded) : PAGE_SIZE;
-        let page = await log.entriesFrom(ref, position, limit, bounded ? below : undefined);
-        // A bounded page says nothing about what lies past its bound; an empty one (a stale
-        // eventually consistent read) is asked again unbounded, so it is never taken for a gap.
-        if (bounded && page.entries.length === 0) page = await log.entriesFrom(ref, position, limit);
-        else if (bounded) page = { ...page, more: true };
+        const page = await nextPage();
         queue = page.entries;
         more = page.more;
         if (firstPage) {
           firstPage = false;
-          // A seek into the middle of a batch: the batch holding `position` starts before it.
-          if (queue[0]?.baseOffset !== position) {
+          // A seek into the middle of a batch: the batch holding `position` starts before it. None
+          // can when nothing at or past `position` was reserved (a caught-up consumer: no read).
+          if (queue[0]?.baseOffset !== position && position < head.nextOffset) {
             const previous = await log.entryBefore(ref, position);
             if (previous && previous.baseOffset + previous.count > position) queue.unshift(previous);
           }

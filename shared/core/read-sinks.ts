@@ -1,11 +1,13 @@
 /**
  * What a log walk (log-reader.ts) collects from the batches it passes, and how many items it asks
  * each Query page for: decoded records (the JSON fetch) or the stored batches as they are (the
- * binary fetch: the broker neither decompresses nor decodes them, the client does).
+ * binary fetch: the broker neither decompresses nor decodes them, the client does). Page sizes come
+ * from the batches seen so far, or before the first from the partition's shape as the previous
+ * read on this instance saw it (PartitionShapes).
  */
 import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { decodeRecordBatch, decompressBlob, type CompressionCodec, type RecordHeader } from "../record-batch.js";
-import type { BatchEntry, TransactionRef } from "./ports.js";
+import type { BatchEntry, PartitionRef, TransactionRef } from "./ports.js";
 
 export interface FetchedRecord {
   readonly offset: number;
@@ -56,32 +58,122 @@ export interface ReadSink {
   recordsLeft(): number;
   /** Take the batch's records at offsets >= `start`; returns the first offset not taken when the limits ran out. */
   take(entry: BatchEntry, start: number): number | undefined;
+  /** What the batches taken so far looked like (for the next read's first page); before the first, the prior shape if any. */
+  shape(): PartitionShape | undefined;
 }
 
+/**
+ * What a partition's batches look like, as far as sizing a Query page goes: averages over the
+ * batches one read took. The reader remembers the latest per partition (PartitionShapes), so the next
+ * fetch's first page asks for about as many items as its limits take instead of guessing.
+ */
+export interface PartitionShape {
+  /** Offsets with a record per stored batch (a compacted batch has fewer than it spans). */
+  readonly recordsPerEntry: number;
+  /** Stored (compressed) item bytes per batch: what DynamoDB bills. */
+  readonly storedBytesPerEntry: number;
+  /** Bytes a record counts against the sink's maxBytes. */
+  readonly bytesPerRecord: number;
+}
+
+/** Partitions whose shape a reader remembers (least recently read forgotten first). */
+const MAX_SHAPES = 1_000;
+
+/**
+ * Per partition and sink kind (the two count bytes differently: decoded records, stored blobs),
+ * the shape the latest read saw on this instance, so a consumer's next fetch here asks its first
+ * Query for about the items its limits take. A cost hint only, never a fact about the log: however
+ * stale (the producers changed their batch sizes), it costs a Query more or a few items read and
+ * not sent, and the next read replaces it.
+ */
+export class PartitionShapes {
+  private readonly shapes = new Map<string, PartitionShape>();
+
+  get(kind: "records" | "batches", ref: PartitionRef): PartitionShape | undefined {
+    return this.shapes.get(shapeKey(kind, ref));
+  }
+
+  remember(kind: "records" | "batches", ref: PartitionRef, shape: PartitionShape | undefined): void {
+    if (!shape) return;
+    const key = shapeKey(kind, ref);
+    this.shapes.delete(key); // re-inserted last: Map order is the LRU order
+    this.shapes.set(key, shape);
+    if (this.shapes.size > MAX_SHAPES) this.shapes.delete(this.shapes.keys().next().value!);
+  }
+}
+
+function shapeKey(kind: "records" | "batches", ref: PartitionRef): string {
+  return `${kind}\u0000${ref.topicId}#${ref.partition}`;
+}
+
+/** Page size for walks without limits (high watermark, log start, timestamps). */
 export const PAGE_SIZE = 50;
 export const FIRST_PAGE_SIZE = 4;
 /**
- * A first page bounded by offsets (it cannot return items beyond the records wanted) is sized for
- * items of this many bytes: maxBytes / this, at least FIRST_PAGE_SIZE. A gzip batch of 100 ~1 KB
- * JSON events is ~25 KB; smaller items make the page stop at the offset bound, not at the limit.
+ * The most items a sink asks one Query for. DynamoDB stops a page at 1 MB anyway; the estimate
+ * (pageFor) keeps it near what the limits take, so this only stops a wild estimate: 500 one-record
+ * batches (the default maxRecords) are one Query, as in the raw baseline, not ten of 50.
+ */
+export const MAX_PAGE_ITEMS = 1_000;
+/**
+ * A first page bounded by offsets (it cannot return items beyond the records wanted) and with no
+ * shape known for the partition is sized for items of this many bytes: maxBytes / this, at least
+ * FIRST_PAGE_SIZE. A gzip batch of 100 ~1 KB JSON events is ~25 KB; smaller items make the page
+ * stop at the offset bound, not at the limit.
  */
 const FIRST_PAGE_ITEM_BYTES = 32_768;
 
-function firstPage(limits: ReadLimits, bounded: boolean): number {
-  return bounded ? Math.min(PAGE_SIZE, Math.max(FIRST_PAGE_SIZE, Math.floor(limits.maxBytes / FIRST_PAGE_ITEM_BYTES))) : FIRST_PAGE_SIZE;
+/**
+ * Items to ask for next: as many as the records and bytes still wanted take, by `shape`; without
+ * one, the first page's guess.
+ */
+function pageLimitFor(shape: PartitionShape | undefined, limits: ReadLimits, recordsLeft: number, bytesLeft: number, bounded: boolean): number {
+  if (!shape) return bounded ? Math.min(PAGE_SIZE, Math.max(FIRST_PAGE_SIZE, Math.floor(limits.maxBytes / FIRST_PAGE_ITEM_BYTES))) : FIRST_PAGE_SIZE;
+  const recordsWanted = Math.min(recordsLeft, Math.ceil(bytesLeft / shape.bytesPerRecord));
+  return pageFor(recordsWanted / shape.recordsPerEntry, shape.storedBytesPerEntry);
+}
+
+/** Running totals over the batches a sink took, and the shape they give (`prior` until there is one). */
+class ShapeTally {
+  private entries = 0;
+  private records = 0;
+  private storedBytes = 0;
+  private recordsTaken = 0;
+  private bytesTaken = 0;
+
+  constructor(private readonly prior: PartitionShape | undefined) {}
+
+  add(entry: BatchEntry, recordsTaken: number, bytesTaken: number): void {
+    this.entries++;
+    this.records += entry.recordOffsets?.length ?? entry.count;
+    this.storedBytes += entry.blob.length;
+    this.recordsTaken += recordsTaken;
+    this.bytesTaken += bytesTaken;
+  }
+
+  shape(): PartitionShape | undefined {
+    if (this.recordsTaken === 0) return this.prior;
+    return {
+      recordsPerEntry: Math.max(1, this.records / this.entries),
+      storedBytesPerEntry: this.storedBytes / this.entries,
+      bytesPerRecord: Math.max(1, this.bytesTaken / this.recordsTaken),
+    };
+  }
 }
 
 /** Decoded records, cut at exactly maxRecords / maxBytes (key + value + header bytes). */
 export class RecordSink implements ReadSink {
   readonly records: FetchedRecord[] = [];
   bytes = 0;
-  private entriesSeen = 0;
-  private recordsSeen = 0;
-  private recordsTaken = 0;
-  private bytesSeen = 0;
-  private storedBytesSeen = 0;
+  private readonly tally: ShapeTally;
 
-  constructor(private readonly limits: ReadLimits) {}
+  /** `prior`: the partition's shape as a previous read saw it (sizes the first page). */
+  constructor(
+    private readonly limits: ReadLimits,
+    prior?: PartitionShape,
+  ) {
+    this.tally = new ShapeTally(prior);
+  }
 
   full(): boolean {
     return this.records.length >= this.limits.maxRecords || (this.records.length > 0 && this.bytes >= this.limits.maxBytes);
@@ -94,11 +186,11 @@ export class RecordSink implements ReadSink {
   pageLimit(bounded: boolean): number {
     // Every item a Query returns is billed in full, so ask for about as many batch items as the
     // limits can still take (estimated from the batches seen so far), not a fixed page.
-    if (this.entriesSeen === 0) return firstPage(this.limits, bounded);
-    const recordsPerEntry = Math.max(1, this.recordsSeen / this.entriesSeen);
-    const bytesPerRecord = Math.max(1, this.bytesSeen / Math.max(1, this.recordsTaken));
-    const recordsWanted = Math.min(this.limits.maxRecords - this.records.length, Math.ceil((this.limits.maxBytes - this.bytes) / bytesPerRecord));
-    return pageFor(recordsWanted / recordsPerEntry, this.storedBytesSeen / this.entriesSeen);
+    return pageLimitFor(this.tally.shape(), this.limits, this.recordsLeft(), this.limits.maxBytes - this.bytes, bounded);
+  }
+
+  shape(): PartitionShape | undefined {
+    return this.tally.shape();
   }
 
   take(entry: BatchEntry, start: number): number | undefined {
@@ -118,11 +210,7 @@ export class RecordSink implements ReadSink {
       this.records.push({ offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers, ...(entry.transaction ? { transaction: entry.transaction } : {}), ...(entry.producerId === undefined ? {} : { producerId: entry.producerId }) });
       this.bytes += size;
     }
-    this.entriesSeen++;
-    this.storedBytesSeen += entry.blob.length;
-    this.recordsSeen += entry.recordOffsets?.length ?? entry.count;
-    this.recordsTaken += this.records.length - before.count;
-    this.bytesSeen += this.bytes - before.bytes;
+    this.tally.add(entry, this.records.length - before.count, this.bytes - before.bytes);
     return stoppedAt;
   }
 }
@@ -136,14 +224,17 @@ export class BatchSink implements ReadSink {
   readonly batches: FetchedBatch[] = [];
   records = 0;
   bytes = 0;
-  private recordsSeen = 0;
-  private storedBytesSeen = 0;
+  private readonly tally: ShapeTally;
 
   constructor(
     private readonly limits: ReadLimits,
     /** Codecs the client decodes; other batches are decompressed here and sent as "none". */
     private readonly acceptCodecs: ReadonlySet<CompressionCodec>,
-  ) {}
+    /** The partition's shape as a previous read saw it (sizes the first page). */
+    prior?: PartitionShape,
+  ) {
+    this.tally = new ShapeTally(prior);
+  }
 
   full(): boolean {
     return this.records >= this.limits.maxRecords || (this.batches.length > 0 && this.bytes >= this.limits.maxBytes);
@@ -154,12 +245,12 @@ export class BatchSink implements ReadSink {
   }
 
   pageLimit(bounded: boolean): number {
-    const seen = this.batches.length;
-    if (seen === 0) return firstPage(this.limits, bounded);
     // Whole items are sent, so no item beyond what the limits take is worth its read units.
-    const byRecords = (this.limits.maxRecords - this.records) / Math.max(1, this.recordsSeen / seen);
-    const byBytes = (this.limits.maxBytes - this.bytes) / Math.max(1, this.bytes / seen);
-    return pageFor(Math.min(byRecords, byBytes), this.storedBytesSeen / seen);
+    return pageLimitFor(this.tally.shape(), this.limits, this.recordsLeft(), this.limits.maxBytes - this.bytes, bounded);
+  }
+
+  shape(): PartitionShape | undefined {
+    return this.tally.shape();
   }
 
   take(entry: BatchEntry, start: number): number | undefined {
@@ -184,8 +275,7 @@ export class BatchSink implements ReadSink {
     });
     this.records += taken;
     this.bytes += blob.length;
-    this.recordsSeen += total;
-    this.storedBytesSeen += entry.blob.length;
+    this.tally.add(entry, taken, blob.length);
     return first + taken < total ? offsetOf(first + taken) : undefined;
   }
 }
@@ -198,7 +288,7 @@ export class BatchSink implements ReadSink {
  */
 function pageFor(entriesWanted: number, storedBytesPerEntry: number): number {
   const margin = storedBytesPerEntry < SMALL_ITEM_BYTES ? 1 : 0;
-  return Math.min(PAGE_SIZE, Math.max(1, Math.ceil(entriesWanted) + margin));
+  return Math.min(MAX_PAGE_ITEMS, Math.max(1, Math.ceil(entriesWanted) + margin));
 }
 
 const SMALL_ITEM_BYTES = 1024;

@@ -392,6 +392,92 @@ describe("POST /v1/fetch across partitions", () => {
 
 // ---- long poll -------------------------------------------------------------------------------
 
+describe("round trips and reads per fetch", () => {
+  /** Reads of the partitions and log tables while `run` runs (the topic lookup is cached, not counted). */
+  async function readsDuring(run: () => Promise<unknown>): Promise<string[]> {
+    const reads: string[] = [];
+    let recording = true;
+    harness.faults.add((command, input) => {
+      const table = input["TableName"];
+      if (recording && /^(GetItem|Query|BatchGetItem)Command$/.test(command) && (table === tables.partitions || table === tables.log)) {
+        reads.push(`${command.replace("Command", "")} ${table === tables.log ? "log" : "partitions"}${input["ScanIndexForward"] === false ? " backwards" : ""}${input["ConsistentRead"] === true ? " consistent" : ""}`);
+      }
+      return undefined;
+    });
+    try {
+      await run();
+    } finally {
+      recording = false;
+    }
+    return reads.sort();
+  }
+
+  it("asks for the first log page while the partition head is still being read: one round trip, not two", async () => {
+    const topic = await newTopic();
+    await produceTo(topic.name, 0, [rec("a"), rec("b")]);
+    await produceTo(topic.name, 0, [rec("c")]);
+    let pageAsked!: () => void;
+    const asked = new Promise<boolean>((resolve) => (pageAsked = () => resolve(true)));
+    harness.faults.add((command, input) => {
+      if (command === "QueryCommand" && input["TableName"] === tables.log) pageAsked();
+      return undefined;
+    });
+    // The head's GetItem is held until the log Query goes out; a reader that waits for the head
+    // first would never send it, so the hold gives up after 2 s and the test fails.
+    let pageWhileHeadHeld: boolean | undefined;
+    const hold = harness.chaos.beforeCommand(
+      /^GetItemCommand$/,
+      async () => {
+        pageWhileHeadHeld = await Promise.race([asked, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]);
+      },
+      { where: (request) => (request.input as Record<string, unknown>)["TableName"] === tables.partitions },
+    );
+    try {
+      const result = await fetchOne(topic.name, 0, 0);
+      expect(result.records.map((r) => Buffer.from(r.value!).toString())).toEqual(["a", "b", "c"]);
+    } finally {
+      hold.remove();
+    }
+    expect(pageWhileHeadHeld).toBe(true);
+  });
+
+  it("a backlog fetch reads the head and one page; a caught-up fetch the same, and not the batch before its offset", async () => {
+    const topic = await newTopic();
+    await produceTo(topic.name, 0, [rec("a"), rec("b")]);
+    await produceTo(topic.name, 0, [rec("c")]);
+    let result: OkResult | undefined;
+    const backlog = await readsDuring(async () => (result = await fetchOne(topic.name, 0, 0)));
+    expect(result!.nextOffset).toBe(3);
+    expect(backlog).toEqual(["GetItem partitions consistent", "Query log"]);
+    // At the end of the log: the page is empty, and the head says nothing at or past offset 3 was
+    // reserved, so no batch can straddle it (before, a consistent Query read the batch at 2 whole).
+    const caughtUp = await readsDuring(async () => (result = await fetchOne(topic.name, 0, 3)));
+    expect(result!.records).toEqual([]);
+    expect(caughtUp).toEqual(["GetItem partitions consistent", "Query log"]);
+    // A seek into the middle of a batch still finds the batch holding it.
+    const seek = await readsDuring(async () => (result = await fetchOne(topic.name, 0, 1)));
+    expect(result!.records.map((r) => r.offset)).toEqual([1, 2]);
+    expect(seek).toEqual(["GetItem partitions consistent", "Query log", "Query log backwards consistent"]);
+  });
+
+  it("sizes the first page from the partition's shape as the previous read saw it: 200 one-record batches are one Query", async () => {
+    const topic = await newTopic();
+    for (let start = 0; start < 300; start += 25) {
+      // One-record produces, 25 at a time: each is its own batch item.
+      await Promise.all(Array.from({ length: 25 }, (_, i) => produceTo(topic.name, 0, [rec(`r${start + i}`)])));
+    }
+    let result: OkResult | undefined;
+    // No shape known yet: the first page guesses (32 items for 1 MiB), then the walk estimates.
+    const first = await readsDuring(async () => (result = await fetchOne(topic.name, 0, 0, { maxRecords: 100 })));
+    expect(result!.records).toHaveLength(100);
+    expect(first.filter((r) => r === "Query log").length).toBeGreaterThan(1);
+    // The next fetch knows the items hold one record each: one Query of ~200 items (it was five: 32, then 50 at a time).
+    const next = await readsDuring(async () => (result = await fetchOne(topic.name, 0, 100, { maxRecords: 200 })));
+    expect(result!.records.map((r) => r.offset)).toEqual(Array.from({ length: 200 }, (_, i) => 100 + i));
+    expect(next).toEqual(["GetItem partitions consistent", "Query log"]);
+  });
+});
+
 describe("long poll", () => {
   it("a fetch waiting at the high watermark resolves with a record produced while it waits", async () => {
     const topic = await newTopic(1);

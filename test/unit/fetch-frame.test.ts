@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { batchAcceptHeader, CorruptFrameError, decodeFetchFrame, parseFetchFrame } from "../../client/fetch-frame.js";
-import { CorruptBatchError, decodeBatch } from "../../client/record-batch.js";
+import { CorruptBatchError, decodeBatch, decompress, decompressStream } from "../../client/record-batch.js";
 import type { PartitionBatchFetchResult } from "../../shared/core/fetch.js";
 import type { FetchedBatch } from "../../shared/core/log-reader.js";
 import { DynalogError } from "../../shared/errors.js";
@@ -112,18 +112,39 @@ describe("binary fetch negotiation", () => {
     expect([...negotiateBatches("application/json;q=0.5, application/vnd.dynalog.batches; codecs=none+gzip+zstd")!.acceptCodecs].sort()).toEqual(["gzip", "none"]);
   });
 
-  it("the SDK asks for the codecs its runtime decompresses", () => {
-    const header = batchAcceptHeader();
-    const codecs = [...negotiateBatches(header)!.acceptCodecs];
-    expect(codecs).toContain("none");
-    expect(codecs).toContain("gzip");
-    // Node 20's DecompressionStream has no brotli: the broker then decompresses brotli batches.
-    let brotli = true;
-    try {
-      new DecompressionStream("brotli" as never);
-    } catch {
-      brotli = false;
+  it("the SDK asks for the codecs its runtime decompresses: all of them where the runtime lends its zlib (Node)", () => {
+    const codecs = [...negotiateBatches(batchAcceptHeader())!.acceptCodecs].sort();
+    // Node ≥ 20.16 has process.getBuiltinModule: the SDK decompresses brotli with zlib, though
+    // Node 20's DecompressionStream has none (without it the broker would decompress brotli batches).
+    expect(typeof process.getBuiltinModule).toBe("function");
+    expect(codecs).toEqual(["brotli", "gzip", "none"]);
+  });
+});
+
+describe("SDK decompression: the runtime's zlib, else DecompressionStream", () => {
+  const raw = encodeRecordBatch(Array.from({ length: 200 }, (_, i) => ({ timestamp: i, key: null, value: text(`{"event":${i},"pad":"${"x".repeat(i % 50)}"}`), headers: [] })));
+
+  it("both paths give the broker's bytes back, and refuse output past the limit, truncation and a flipped CRC alike", async () => {
+    for (const codec of ["gzip", "brotli"] as const) {
+      const stored = compressBlob(codec, raw);
+      const paths: [string, (blob: Uint8Array, max: number) => Promise<Uint8Array>][] = [["zlib", (b, m) => decompress(codec, b, m)]];
+      let streams = true;
+      try {
+        new DecompressionStream(codec as never);
+      } catch {
+        streams = false; // Node 20 has no brotli DecompressionStream
+      }
+      if (streams) paths.push(["stream", (b, m) => decompressStream(codec, b, m)]);
+      for (const [name, run] of paths) {
+        expect(Buffer.compare(await run(stored, raw.length), raw), `${codec} via ${name}`).toBe(0);
+        await expect(run(stored, raw.length - 1), `${codec} via ${name}: over the limit`).rejects.toThrow(/decompresses to more than/);
+        await expect(run(stored.subarray(0, stored.length >> 1), 1_000_000), `${codec} via ${name}: truncated`).rejects.toThrow(CorruptBatchError);
+        await expect(run(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), 1_000_000), `${codec} via ${name}: not ${codec}`).rejects.toThrow(CorruptBatchError);
+      }
     }
-    expect(codecs.includes("brotli")).toBe(brotli);
+    const flipped = Uint8Array.from(compressBlob("gzip", raw));
+    flipped[flipped.length - 6]! ^= 0xff; // inside the CRC32 trailer
+    await expect(decompress("gzip", flipped, 1_000_000)).rejects.toThrow(CorruptBatchError);
+    await expect(decompressStream("gzip", flipped, 1_000_000)).rejects.toThrow(CorruptBatchError);
   });
 });
