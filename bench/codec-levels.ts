@@ -69,9 +69,9 @@ export interface CodecLevels {
 function candidates(options: CodecLevelOptions, trainingSamples: readonly Uint8Array[]): { list: Candidate[]; notes: string[] } {
   const list: Candidate[] = [
     { codec: "none", dictionary: "—", storedAs: "none", impl: { compress: (raw) => raw, decompress: (blob) => blob } },
-    ...[1, 6, 9].map((level): Candidate => ({ codec: `gzip -${level}${level === 6 ? " (broker default)" : ""}`, dictionary: "—", storedAs: "gzip", impl: { compress: (raw) => gzipSync(raw, { level }), decompress: (blob) => gunzipSync(blob) } })),
+    ...[1, 6, 9].map((level): Candidate => ({ codec: `gzip -${level}${level === 6 ? " (gzip's level)" : ""}`, dictionary: "—", storedAs: "gzip", impl: { compress: (raw) => gzipSync(raw, { level }), decompress: (blob) => gunzipSync(blob) } })),
     ...[1, 4, 5, ...(options.slowLevels ? [9] : [])].map((quality): Candidate => ({
-      codec: `brotli q${quality}${quality === 5 ? " (broker default)" : ""}`,
+      codec: `brotli q${quality}${quality === 5 ? " (default codec)" : ""}`,
       dictionary: "—",
       storedAs: "brotli",
       impl: { compress: (raw) => brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }), decompress: (blob) => brotliDecompressSync(blob) },
