@@ -25,8 +25,9 @@ import { DynalogConsole, isConsoleRoute } from "./console.js";
 import { resolveCapacity } from "./capacity.js";
 import { DynalogObservability } from "./observability.js";
 import { consumeRoutes, produceRoutes, routeResourcePath } from "./grants.js";
-import { CompactionSchedule, compactorSettings, DEFAULT_COMPACTION_RATE } from "./compactor-schedule.js";
-import { DEFAULT_HISTORY_RATE, historySettings, HistorySchedule } from "./history-schedule.js";
+import { COMPACTION_SCHEDULE_DESCRIPTION, compactorSettings, DEFAULT_COMPACTION_RATE } from "./compactor-schedule.js";
+import { DEFAULT_HISTORY_RATE, HISTORY_SCHEDULE_DESCRIPTION, historySettings } from "./history-schedule.js";
+import { RateSchedule } from "./rate-schedule.js";
 import { DynalogNotifications } from "./notifications.js";
 import { validateSubscriptionTargets, wireSubscriptionDispatcher } from "./subscriptions.js";
 import { DEFAULT_AUTHORIZER_CACHE_TTL, type DynalogProps } from "./dynalog-props.js";
@@ -160,7 +161,8 @@ export class Dynalog extends Construct {
         awsSdk: props.awsSdk ?? "bundled",
         restrictAttributes,
       });
-      new CompactionSchedule(this, "CompactionSchedule", { compactor: this.compactor, rate });
+      // A run late by a whole period would overlap the next one: dropped, the next does the same work.
+      new RateSchedule(this, "CompactionSchedule", { target: this.compactor, rate, description: COMPACTION_SCHEDULE_DESCRIPTION, maxEventAge: rate });
     }
 
     if (props.history !== false) {
@@ -173,7 +175,8 @@ export class Dynalog extends Construct {
         awsSdk: props.awsSdk ?? "bundled",
         restrictAttributes,
       });
-      new HistorySchedule(this, "HistorySchedule", { sampler: this.history, rate });
+      // A late sample still lands in its own bucket; EventBridge's floor for the age is 60 s.
+      new RateSchedule(this, "HistorySchedule", { target: this.history, rate, description: HISTORY_SCHEDULE_DESCRIPTION, maxEventAge: Duration.seconds(Math.max(60, rate.toSeconds())) });
     }
 
     const apiLogs = new LogGroup(this, "ApiAccessLogs", { logGroupName: vendedLogGroupName(this, "api-access"), retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
