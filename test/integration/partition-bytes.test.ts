@@ -19,9 +19,10 @@ beforeAll(async () => {
 const text = (value: string): ProduceRecord => ({ key: Buffer.from(`k-${value}`), value: Buffer.from(value.repeat(20)), headers: [{ key: "h", value: Buffer.from(value) }] });
 const txRecord = (topic: string, value: string): TransactionRecord => ({ topic, partition: 0, ...text(value) });
 
+/** Uncompressed, so a stored blob holds at least its records' bytes (brotli turns three 20-byte values into 54 bytes). */
 async function newTopic(): Promise<{ topic: string; ref: PartitionRef }> {
   const topic = topicName("bytes");
-  const created = await harness.broker.createTopic({ name: topic, partitions: 1 });
+  const created = await harness.broker.createTopic({ name: topic, partitions: 1, compression: "none" });
   return { topic, ref: { topicId: created.topicId, partition: 0 } };
 }
 
