@@ -16,7 +16,8 @@
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { compressBlob, decompressBlob, type CompressionCodec } from "../shared/compression.js";
-import { decodeRecordBatch, encodeRecordBatch, type BatchRecord } from "../shared/record-batch.js";
+import { decodeRecordBatch } from "../shared/record-batch-decode.js";
+import { encodeRecordBatch, type BatchRecord } from "../shared/record-batch.js";
 import { batchPutRequest } from "../shared/storage/append-store.js";
 import { partitionKey } from "../shared/storage/log-keys.js";
 import type { BenchWorld } from "./setup.js";

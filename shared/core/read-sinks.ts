@@ -7,7 +7,8 @@
  */
 import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
 import { decompressBlob, type CompressionCodec } from "../compression.js";
-import { decodeRecordBatch, type RecordHeader } from "../record-batch.js";
+import { decodeRecordBatch } from "../record-batch-decode.js";
+import type { RecordHeader } from "../record-batch.js";
 import type { BatchEntry, PartitionRef, TransactionRef } from "./ports.js";
 
 export interface FetchedRecord {
