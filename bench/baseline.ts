@@ -15,7 +15,9 @@
  * about 500 records (the broker's default cap), each blob decompressed and decoded.
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { compressBlob, decodeRecordBatch, decompressBlob, encodeRecordBatch, type BatchRecord, type CompressionCodec } from "../shared/record-batch.js";
+import { compressBlob, decompressBlob, type CompressionCodec } from "../shared/compression.js";
+import { decodeRecordBatch } from "../shared/record-batch-decode.js";
+import { encodeRecordBatch, type BatchRecord } from "../shared/record-batch.js";
 import { batchPutRequest } from "../shared/storage/append-store.js";
 import { partitionKey } from "../shared/storage/log-keys.js";
 import type { BenchWorld } from "./setup.js";

@@ -13,7 +13,8 @@
  */
 import { pathToFileURL } from "node:url";
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from "node:zlib";
-import { encodeRecordBatch, type BatchRecord, type CompressionCodec } from "../shared/record-batch.js";
+import type { CompressionCodec } from "../shared/compression.js";
+import { encodeRecordBatch, type BatchRecord } from "../shared/record-batch.js";
 import { batchPutRequest } from "../shared/storage/append-store.js";
 import { tableNames } from "../shared/storage/tables.js";
 import { itemSize } from "./capacity.js";

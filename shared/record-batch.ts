@@ -21,7 +21,8 @@
  *
  * Offsets are not stored: record i of a batch has offset base + i, and the
  * caller knows the base offset. The compression codec is not stored in the
- * blob either; the caller records it next to the blob (see compressBlob).
+ * blob either; the caller records it next to the blob (see compressBlob in
+ * compression.ts).
  *
  * Timestamps are integer milliseconds and may be any safe integer; deltas may
  * be negative (producers' clocks differ) and may even exceed the safe range
@@ -30,20 +31,13 @@
  * Decoding is strict: every varint must be minimally encoded, lengths must fit,
  * header keys must be valid UTF-8, the first delta must be 0 and there must be
  * no trailing bytes, so a blob that decodes successfully re-encodes to exactly
- * the same bytes. Anything else throws CorruptRecordBatchError.
+ * the same bytes. Anything else throws CorruptRecordBatchError. Encoding is
+ * here; decoding is in record-batch-decode.ts.
  *
  * Header keys that are not well-formed UTF-16 (lone surrogates) are encoded
  * with U+FFFD in their place, exactly as Buffer/TextEncoder do (Kafka's Java
  * client likewise substitutes); validate at ingress if that must be rejected.
  */
-import {
-  brotliCompressSync,
-  brotliDecompressSync,
-  constants as zlibConstants,
-  gunzipSync,
-  gzipSync,
-} from "node:zlib";
-import { constants as bufferConstants } from "node:buffer";
 
 export interface RecordHeader {
   key: string;
@@ -57,14 +51,6 @@ export interface BatchRecord {
   headers: RecordHeader[];
 }
 
-export type CompressionCodec = "none" | "gzip" | "brotli";
-
-export const COMPRESSION_CODECS: readonly CompressionCodec[] = Object.freeze([
-  "none",
-  "gzip",
-  "brotli",
-] as const);
-
 export class CorruptRecordBatchError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -72,12 +58,8 @@ export class CorruptRecordBatchError extends Error {
   }
 }
 
-const FORMAT_VERSION = 1;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-/** Smallest possible encoded record: delta, key length, value length, header count. */
-const MIN_RECORD_BYTES = 4;
-/** m = rest * 64 + low stays <= MAX_SAFE iff rest < 2^47. */
-const SAFE_REST_LIMIT = 2 ** 47;
+/** The blob's first byte (the format above); a decoder refuses any other. */
+export const FORMAT_VERSION = 1;
 
 // ---------------------------------------------------------------------------
 // Varint sizes
@@ -143,7 +125,7 @@ function checkBytes(what: string, bytes: Uint8Array | null): void {
 }
 
 /** Longest string/byte run handled with a JS loop instead of a native call (whose fixed cost is ~100-200 ns). */
-const SMALL = 32;
+export const SMALL = 32;
 
 /** UTF-8 byte length; equals str.length exactly when str is all ASCII. */
 function utf8Length(str: string): number {
@@ -287,286 +269,4 @@ export function encodeRecordBatch(records: readonly BatchRecord[]): Uint8Array {
     throw new Error(`record batch size mismatch: computed ${size}, wrote ${p}`);
   }
   return buf;
-}
-
-// ---------------------------------------------------------------------------
-// Reading
-// ---------------------------------------------------------------------------
-
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-class Reader {
-  pos = 0;
-  /** Sign bit of the last readSignParts call. */
-  sign = 0;
-  /** Set by readSignParts when m >= 2^53; then wideRest/wideLow hold the parts. */
-  wide = false;
-  wideRest = 0;
-  wideLow = 0;
-
-  constructor(readonly buf: Uint8Array) {}
-
-  fail(what: string): never {
-    throw new CorruptRecordBatchError(`corrupt record batch at byte ${this.pos} of ${this.buf.length}: ${what}`);
-  }
-
-  byte(): number {
-    const b = this.buf[this.pos];
-    if (b === undefined) this.fail("truncated");
-    this.pos++;
-    return b;
-  }
-
-  /** Minimally encoded unsigned varint of at most maxBytes bytes, <= MAX_SAFE. */
-  uvarint(maxBytes: number): number {
-    let b = this.byte();
-    if (b < 0x80) return b;
-    let result = b & 0x7f;
-    let n = 1;
-    // Bytes 2..4 fill bits 7..27: int32 bit ops are exact.
-    for (let shift = 7; shift < 28; shift += 7) {
-      b = this.byte();
-      n++;
-      result |= (b & 0x7f) << shift;
-      if (b < 0x80) {
-        if (b === 0) this.fail("overlong varint");
-        return result;
-      }
-    }
-    // Bytes 5.. fill bits 28..: arithmetic.
-    let mul = 2 ** 28;
-    for (;;) {
-      if (n >= maxBytes) this.fail("varint too long");
-      b = this.byte();
-      n++;
-      result += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 128;
-    }
-    if (b === 0) this.fail("overlong varint");
-    if (result > MAX_SAFE) this.fail("varint exceeds safe integer range");
-    return result;
-  }
-
-  /**
-   * Reads a zigzag varint as (m, sign). Returns m if m <= MAX_SAFE; otherwise
-   * sets `wide` (with wideRest/wideLow) and returns -1.
-   */
-  signParts(): number {
-    const b0 = this.byte();
-    this.sign = b0 & 1;
-    this.wide = false;
-    const low = (b0 >> 1) & 63;
-    if (b0 < 0x80) return low;
-    const rest = this.uvarint(7); // 8 bytes total: up to 55 bits of zigzag
-    if (rest === 0) this.fail("overlong varint");
-    if (rest < SAFE_REST_LIMIT) return rest * 64 + low;
-    this.wide = true;
-    this.wideRest = rest;
-    this.wideLow = low;
-    return -1;
-  }
-
-  /** A zigzag varint that must be a safe integer. */
-  safeZigzag(what: string): number {
-    const m = this.signParts();
-    if (this.wide) this.fail(`${what} out of range`);
-    const n = this.sign === 1 ? -m - 1 : m;
-    if (!Number.isSafeInteger(n)) this.fail(`${what} out of range`);
-    return n;
-  }
-
-  /** A zigzag length (-1 = null) followed by that many bytes, as a view. */
-  bytesOrNull(what: string): Uint8Array | null {
-    const m = this.signParts();
-    if (this.sign === 1) {
-      if (m !== 0) this.fail(`negative ${what} length`);
-      return null;
-    }
-    return this.take(m, what);
-  }
-
-  take(len: number, what: string): Uint8Array {
-    // len is -1 when wide; both cases are "longer than the blob".
-    if (len < 0 || len > this.buf.length - this.pos) this.fail(`${what} length ${len < 0 ? ">= 2^53" : len} exceeds blob`);
-    const start = this.pos;
-    this.pos = start + len;
-    return this.buf.subarray(start, this.pos);
-  }
-
-  timestamp(base: number): number {
-    const m = this.signParts();
-    let ts: number;
-    if (!this.wide) {
-      // m <= MAX_SAFE, so the delta is exact (>= -2^53) and so is a safe sum.
-      ts = base + (this.sign === 1 ? -m - 1 : m);
-    } else {
-      const bm = BigInt(this.wideRest) * 64n + BigInt(this.wideLow);
-      const big = BigInt(base) + (this.sign === 1 ? -bm - 1n : bm);
-      ts = big > BigInt(MAX_SAFE) || big < -BigInt(MAX_SAFE) ? Number.NaN : Number(big);
-    }
-    if (!Number.isSafeInteger(ts)) this.fail("timestamp out of safe integer range");
-    return ts;
-  }
-
-  /**
-   * Per header index, the previous record's header key (start, length, string):
-   * header keys usually repeat record after record, and comparing a few bytes is
-   * far cheaper than creating a string.
-   */
-  private readonly keyCache: { start: number; len: number; str: string }[] = [];
-
-  headerKey(index: number): string {
-    const len = this.uvarint(8);
-    const start = this.pos;
-    const bytes = this.take(len, "header key");
-    const buf = this.buf;
-    const cached = index < 8 ? this.keyCache[index] : undefined;
-    if (cached !== undefined && cached.len === len && len <= SMALL) {
-      const cs = cached.start;
-      let i = 0;
-      while (i < len && buf[cs + i] === buf[start + i]) i++;
-      if (i === len) return cached.str;
-    }
-    const str = this.decodeKey(bytes);
-    if (cached !== undefined) {
-      cached.start = start;
-      cached.len = len;
-      cached.str = str;
-    } else if (index < 8) {
-      this.keyCache[index] = { start, len, str };
-    }
-    return str;
-  }
-
-  decodeKey(bytes: Uint8Array): string {
-    const len = bytes.length;
-    // ASCII fast path (the common case): String.fromCharCode on a short view.
-    if (len <= SMALL) {
-      let ascii = true;
-      for (let i = 0; i < len; i++) {
-        if (bytes[i]! >= 0x80) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-    }
-    try {
-      return utf8Decoder.decode(bytes);
-    } catch (err) {
-      throw new CorruptRecordBatchError(`corrupt record batch: header key is not valid UTF-8`, { cause: err });
-    }
-  }
-}
-
-/**
- * Inverse of encodeRecordBatch. Throws CorruptRecordBatchError on any malformed
- * input; never returns garbage silently.
- *
- * Zero copy: the returned keys, values and header values are subarray views of
- * `blob`, so they share its memory. Copy them (or the blob) before mutating
- * either one.
- */
-export function decodeRecordBatch(blob: Uint8Array): BatchRecord[] {
-  const r = new Reader(blob);
-  const version = r.byte();
-  if (version !== FORMAT_VERSION) {
-    r.pos = 0;
-    r.fail(`unsupported record batch version ${version}`);
-  }
-  const count = r.uvarint(8);
-  const base = r.safeZigzag("base timestamp");
-  if (count > (blob.length - r.pos) / MIN_RECORD_BYTES) r.fail(`record count ${count} exceeds blob`);
-  if (count === 0 && base !== 0) r.fail("empty batch with non-zero base timestamp");
-
-  const records = new Array<BatchRecord>(count);
-  for (let i = 0; i < count; i++) {
-    const timestamp = r.timestamp(base);
-    if (i === 0 && timestamp !== base) r.fail("first record's timestamp differs from the base timestamp");
-    const key = r.bytesOrNull("key");
-    const value = r.bytesOrNull("value");
-    const headerCount = r.uvarint(8);
-    const headers: RecordHeader[] = [];
-    for (let j = 0; j < headerCount; j++) {
-      const hkey = r.headerKey(j);
-      const hvalue = r.bytesOrNull("header value");
-      headers.push({ key: hkey, value: hvalue });
-    }
-    records[i] = { timestamp, key, value, headers };
-  }
-  if (r.pos !== blob.length) r.fail(`${blob.length - r.pos} trailing bytes`);
-  return records;
-}
-
-// ---------------------------------------------------------------------------
-// Compression
-// ---------------------------------------------------------------------------
-
-/**
- * Compresses an encoded batch. Levels follow Kafka-like defaults, favouring
- * producer CPU/latency over the last few percent of ratio:
- *  - gzip level 6: zlib's default, and what Kafka's gzip codec uses by default
- *    (compression.gzip.level = Deflater.DEFAULT_COMPRESSION = 6).
- *  - brotli quality 5: Kafka has no brotli; its fast modern default is zstd
- *    level 3. Brotli 4-5 is the comparable point (ratio at or above gzip 6
- *    at similar speed), whereas Node's default quality 11 is orders of
- *    magnitude slower and unsuitable for a per-request hot path. (zstd is not
- *    in node:zlib until Node 22.15, and we target Node 20.)
- * "none" returns `raw` itself (no copy).
- */
-export function compressBlob(codec: CompressionCodec, raw: Uint8Array): Uint8Array {
-  switch (codec) {
-    case "none":
-      return raw;
-    case "gzip":
-      return gzipSync(raw, { level: 6 });
-    case "brotli":
-      return brotliCompressSync(raw, {
-        params: {
-          [zlibConstants.BROTLI_PARAM_QUALITY]: 5,
-          [zlibConstants.BROTLI_PARAM_SIZE_HINT]: raw.length,
-        },
-      });
-    default:
-      throw new RangeError(`unknown compression codec ${JSON.stringify(codec as unknown)}`);
-  }
-}
-
-/**
- * Inverse of compressBlob, refusing to produce more than maxOutputBytes (so a
- * hostile or corrupt blob cannot exhaust memory). Throws CorruptRecordBatchError
- * if the data is corrupt, the limit is exceeded, or the codec is unknown (the
- * codec name usually comes from stored data). "none" returns `stored` itself.
- */
-export function decompressBlob(codec: CompressionCodec, stored: Uint8Array, maxOutputBytes: number): Uint8Array {
-  if (!Number.isSafeInteger(maxOutputBytes) || maxOutputBytes < 0) {
-    throw new RangeError(`maxOutputBytes must be a non-negative integer, got ${String(maxOutputBytes)}`);
-  }
-  let out: Uint8Array;
-  if (codec === "none") {
-    out = stored;
-  } else {
-    // zlib requires maxOutputLength in [1, kMaxLength]; the 0 case is checked below.
-    const maxOutputLength = Math.min(Math.max(1, maxOutputBytes), bufferConstants.MAX_LENGTH);
-    try {
-      if (codec === "gzip") {
-        out = gunzipSync(stored, { maxOutputLength });
-      } else if (codec === "brotli") {
-        out = brotliDecompressSync(stored, { maxOutputLength });
-      } else {
-        throw new CorruptRecordBatchError(`unknown compression codec ${JSON.stringify(codec as unknown)}`);
-      }
-    } catch (err) {
-      if (err instanceof CorruptRecordBatchError) throw err;
-      throw new CorruptRecordBatchError(
-        `cannot decompress ${codec} record batch: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
-    }
-  }
-  if (out.length > maxOutputBytes) {
-    throw new CorruptRecordBatchError(`decompressed record batch exceeds ${maxOutputBytes} bytes`);
-  }
-  return out;
 }

@@ -6,16 +6,8 @@
 import { DynalogError } from "../errors.js";
 import { BATCH_ITEM_BUDGET_BYTES, MAX_HEADER_KEY_BYTES, MAX_HEADERS_PER_RECORD, MAX_PARTITION_REQUEST_BYTES, MAX_RECORD_BYTES } from "../limits.js";
 import { partitionForKey, type RoundRobinPartitioner } from "../partitioner.js";
-import {
-  batchHeaderSize,
-  compressBlob,
-  COMPRESSION_CODECS,
-  encodedRecordSize,
-  encodeRecordBatch,
-  type BatchRecord,
-  type CompressionCodec,
-  type RecordHeader,
-} from "../record-batch.js";
+import { compressBlob, COMPRESSION_CODECS, type CompressionCodec } from "../compression.js";
+import { batchHeaderSize, encodedRecordSize, encodeRecordBatch, type BatchRecord, type RecordHeader } from "../record-batch.js";
 import type { EncodedBatch, PartitionRef, TopicRecord } from "./ports.js";
 import { isCompacted, requirePartition } from "./topics.js";
 

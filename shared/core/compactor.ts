@@ -20,7 +20,9 @@
  */
 import { DynalogError } from "../errors.js";
 import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
-import { compressBlob, decodeRecordBatch, decompressBlob, encodeRecordBatch, type BatchRecord } from "../record-batch.js";
+import { compressBlob, decompressBlob } from "../compression.js";
+import { decodeRecordBatch } from "../record-batch-decode.js";
+import { encodeRecordBatch, type BatchRecord } from "../record-batch.js";
 import type { BrokerContext } from "./context.js";
 import type { LogReader } from "./log-reader.js";
 import type { BatchEntry, CompactedBatch, CompactionCheckpoint, LogEntry, PartitionRef, TopicRecord } from "./ports.js";

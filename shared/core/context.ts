@@ -3,7 +3,7 @@
  * (hole timeouts, retention) and small timeouts; the Lambda runtime builds this from its env.
  */
 import { DEFAULT_RETENTION_MS } from "../limits.js";
-import type { CompressionCodec } from "../record-batch.js";
+import type { CompressionCodec } from "../compression.js";
 import type { Storage } from "./ports.js";
 
 export type Clock = () => number;

@@ -5,7 +5,7 @@
 import { DynalogError } from "../errors.js";
 import { FETCH_DEFAULT_MAX_BYTES, FETCH_DEFAULT_MAX_RECORDS, FETCH_MAX_BYTES, FETCH_MAX_RECORDS, FETCH_MAX_WAIT_MS, MAX_FETCH_PARTITIONS, MAX_OFFSET } from "../limits.js";
 import type { BrokerContext } from "./context.js";
-import type { CompressionCodec } from "../record-batch.js";
+import type { CompressionCodec } from "../compression.js";
 import { recordBytes, type FetchedBatch, type FetchedRecord, type LogReader, type ReadLimits } from "./log-reader.js";
 import type { PartitionRef, TopicRecord } from "./ports.js";
 import { mapWithConcurrency, requirePartition, type TopicCatalog } from "./topics.js";

@@ -7,7 +7,8 @@
  */
 import { DynalogError } from "../errors.js";
 import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
-import { decodeRecordBatch, decompressBlob, type CompressionCodec } from "../record-batch.js";
+import { decompressBlob, type CompressionCodec } from "../compression.js";
+import { decodeRecordBatch } from "../record-batch-decode.js";
 import type { BrokerContext } from "./context.js";
 import type { BatchEntry, LogEntry, PartitionHead, PartitionRef, TopicRecord, TransactionRef } from "./ports.js";
 import { BatchSink, PAGE_SIZE, PartitionShapes, RecordSink, recordOffsetMap, type FetchedBatch, type FetchedRecord, type ReadLimits, type ReadSink } from "./read-sinks.js";

@@ -6,7 +6,7 @@
 import { DynalogError } from "../errors.js";
 import { IDEMPOTENCY_KEY_WINDOW_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_OFFSET, MAX_PRODUCER_EPOCH, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
 import { partitionForKey, RoundRobinPartitioner } from "../partitioner.js";
-import type { CompressionCodec } from "../record-batch.js";
+import type { CompressionCodec } from "../compression.js";
 import { chunkBytes, encodePartition, groupByPartition, placeChunks, type ProduceRecord, type UnplacedBatch } from "./batches.js";
 import type { BrokerContext } from "./context.js";
 import type { PartitionRef, ProducerAppend, TopicRecord } from "./ports.js";

@@ -6,7 +6,9 @@
  * read on this instance saw it (PartitionShapes).
  */
 import { BATCH_ITEM_BUDGET_BYTES } from "../limits.js";
-import { decodeRecordBatch, decompressBlob, type CompressionCodec, type RecordHeader } from "../record-batch.js";
+import { decompressBlob, type CompressionCodec } from "../compression.js";
+import { decodeRecordBatch } from "../record-batch-decode.js";
+import type { RecordHeader } from "../record-batch.js";
 import type { BatchEntry, PartitionRef, TransactionRef } from "./ports.js";
 
 export interface FetchedRecord {

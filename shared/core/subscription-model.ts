@@ -8,7 +8,6 @@
  */
 import { DynalogError } from "../errors.js";
 import { GROUP_ID_PATTERN } from "../limits.js";
-import type { BrokerConfig } from "./context.js";
 
 export const SUBSCRIPTION_NAME_PATTERN = /^[a-zA-Z0-9._-]{1,200}$/;
 export const DEFAULT_BATCH_SIZE = 100;
@@ -26,6 +25,17 @@ export const DEFAULT_SECRET_GRACE_MS = 86_400_000;
 export const MAX_SECRET_GRACE_MS = 7 * 86_400_000;
 const LAMBDA_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[a-zA-Z0-9_$-]{1,128})?$/;
 const LOCAL_MODULE = /^\/.{1,1000}\.(mjs|js|cjs)$/;
+
+/**
+ * The broker settings target validation reads (BrokerConfig, context.ts, documents them). Named
+ * here rather than imported: context.ts needs Storage (ports.ts), which needs SubscriptionStore
+ * from this module, so importing back would close a cycle.
+ */
+export interface SubscriptionTargetPolicy {
+  readonly subscriptionAllowHttp: boolean;
+  readonly subscriptionFunctionAllowList: readonly string[];
+  readonly subscriptionLocalModules: boolean;
+}
 
 export type SubscriptionTarget =
   | { readonly kind: "webhook"; readonly url: string }
@@ -166,7 +176,7 @@ function integerIn(value: number | undefined, fallback: number, min: number, max
   return value;
 }
 
-export function validateTarget(input: Pick<CreateSubscriptionInput, "webhook" | "function">, config: BrokerConfig): SubscriptionTarget {
+export function validateTarget(input: Pick<CreateSubscriptionInput, "webhook" | "function">, config: SubscriptionTargetPolicy): SubscriptionTarget {
   if ((input.webhook === undefined) === (input.function === undefined)) throw invalid("Give exactly one target: webhook (a URL) or function (a Lambda ARN)");
   if (input.webhook !== undefined) return validateWebhook(input.webhook, config);
   const fn = input.function!;
@@ -190,7 +200,7 @@ export function validateTarget(input: Pick<CreateSubscriptionInput, "webhook" | 
   });
 }
 
-function validateWebhook(raw: string, config: BrokerConfig): SubscriptionTarget {
+function validateWebhook(raw: string, config: SubscriptionTargetPolicy): SubscriptionTarget {
   if (raw.length > MAX_WEBHOOK_URL_LENGTH) throw invalid(`webhook URL is longer than ${MAX_WEBHOOK_URL_LENGTH} characters`, { limit: MAX_WEBHOOK_URL_LENGTH });
   let url: URL;
   try {
@@ -216,7 +226,7 @@ function validateStartingPosition(value: CreateSubscriptionInput["startingPositi
 }
 
 /** Checks everything that needs no storage read; throws INVALID_SUBSCRIPTION / SUBSCRIPTION_TARGET_NOT_ALLOWED. */
-export function validateSubscription(input: CreateSubscriptionInput, config: BrokerConfig): ValidatedSubscription {
+export function validateSubscription(input: CreateSubscriptionInput, config: SubscriptionTargetPolicy): ValidatedSubscription {
   validateSubscriptionName(input.name);
   const group = input.group ?? `sub-${input.name}`;
   if (!GROUP_ID_PATTERN.test(group)) throw invalid("group must be 1-255 characters of a-z, A-Z, 0-9, '.', '_', '-', ':' and '@'", { group: group.slice(0, 260) });

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { DynalogError } from "../errors.js";
 import { DEFAULT_DELETE_RETENTION_MS, MAX_COMPACTION_LAG_MS, MAX_DELETE_RETENTION_MS, MAX_PARTITIONS, MAX_RECORD_BYTES, MAX_RETENTION_MS, MIN_RETENTION_MS, TOPIC_NAME_PATTERN, TTL_GRACE_MS } from "../limits.js";
-import { COMPRESSION_CODECS, type CompressionCodec } from "../record-batch.js";
+import { COMPRESSION_CODECS, type CompressionCodec } from "../compression.js";
 import type { BrokerContext } from "./context.js";
 import type { CleanupPolicy, PartitionRef, TimestampType, TopicRecord } from "./ports.js";
 

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { DynalogError } from "../errors.js";
 import { MAX_OFFSET, MAX_RECORDS_PER_REQUEST, MAX_SEQUENCE } from "../limits.js";
 import { RoundRobinPartitioner } from "../partitioner.js";
-import type { CompressionCodec } from "../record-batch.js";
+import type { CompressionCodec } from "../compression.js";
 import { chunkBytes, encodePartition, groupByPartition, placeChunks, type EncodedPartition, type ProduceRecord } from "./batches.js";
 import type { BrokerContext } from "./context.js";
 import { validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";

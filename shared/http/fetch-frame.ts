@@ -15,7 +15,7 @@
  */
 import type { PartitionBatchFetchResult } from "../core/fetch.js";
 import type { FetchedBatch } from "../core/log-reader.js";
-import { COMPRESSION_CODECS, type CompressionCodec } from "../record-batch.js";
+import { COMPRESSION_CODECS, type CompressionCodec } from "../compression.js";
 
 export const BATCH_MEDIA_TYPE = "application/vnd.dynalog.batches";
 export const FETCH_FRAME_VERSION = 1;

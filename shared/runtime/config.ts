@@ -5,7 +5,7 @@
 import * as z from "../zod.js";
 import type { BrokerConfig } from "../core/context.js";
 import { MAX_RETENTION_MS, MIN_RETENTION_MS } from "../limits.js";
-import { COMPRESSION_CODECS } from "../record-batch.js";
+import { COMPRESSION_CODECS } from "../compression.js";
 import { tableNames, type TableNames } from "../storage/tables.js";
 import { DEFAULT_SECURITY_CONFIG, validatePrincipal, type SecurityConfig } from "../security/security.js";
 

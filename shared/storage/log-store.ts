@@ -42,7 +42,7 @@ import type {
   PartitionRef,
   TransactionRef,
 } from "../core/ports.js";
-import type { CompressionCodec } from "../record-batch.js";
+import type { CompressionCodec } from "../compression.js";
 import { cancelledActions, isTransactionCanceled, plainItem, storageFailure, type LabelledAction } from "./dynamo-errors.js";
 import type { TableNames } from "./tables.js";
 import { batchDelete, batchPut } from "./batch-write.js";

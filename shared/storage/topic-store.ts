@@ -9,7 +9,7 @@ import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient, pag
 import { DynalogError } from "../errors.js";
 import type { CleanupPolicy, TimestampType, TopicRecord, TopicStore } from "../core/ports.js";
 import { DEFAULT_DELETE_RETENTION_MS, MAX_RECORD_BYTES } from "../limits.js";
-import type { CompressionCodec } from "../record-batch.js";
+import type { CompressionCodec } from "../compression.js";
 import { storageFailure } from "./dynamo-errors.js";
 import type { TableNames } from "./tables.js";
 

@@ -5,7 +5,8 @@ import type { PartitionBatchFetchResult } from "../../shared/core/fetch.js";
 import type { FetchedBatch } from "../../shared/core/log-reader.js";
 import { DynalogError } from "../../shared/errors.js";
 import { encodeFetchFrame, negotiateBatches } from "../../shared/http/fetch-frame.js";
-import { compressBlob, encodeRecordBatch, type BatchRecord, type CompressionCodec } from "../../shared/record-batch.js";
+import { compressBlob, type CompressionCodec } from "../../shared/compression.js";
+import { encodeRecordBatch, type BatchRecord } from "../../shared/record-batch.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 

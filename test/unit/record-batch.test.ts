@@ -1,16 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  COMPRESSION_CODECS,
-  CorruptRecordBatchError,
-  batchHeaderSize,
-  compressBlob,
-  decodeRecordBatch,
-  decompressBlob,
-  encodeRecordBatch,
-  encodedRecordSize,
-} from "../../shared/record-batch.js";
-import type { BatchRecord, CompressionCodec } from "../../shared/record-batch.js";
+import { COMPRESSION_CODECS, compressBlob, decompressBlob, type CompressionCodec } from "../../shared/compression.js";
+import { decodeRecordBatch } from "../../shared/record-batch-decode.js";
+import { CorruptRecordBatchError, batchHeaderSize, encodeRecordBatch, encodedRecordSize, type BatchRecord } from "../../shared/record-batch.js";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const MIN = Number.MIN_SAFE_INTEGER;
