@@ -11,22 +11,17 @@
  */
 import { Logger } from "./logger.js";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult, Context } from "aws-lambda";
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2, Context } from "aws-lambda";
 import { DynalogError } from "../errors.js";
 import { Security } from "../security/security.js";
 import { createDynamoSecurityStore } from "../storage/security-store.js";
 import { runtimeConfigFromEnv } from "./config.js";
 import { createDynamoDbClient } from "./dynamodb-client.js";
+import type { KeyAuthorizer, KeyAuthorizerResult } from "./key-authorizer.js";
 import { authorizeWebSocketConnect, isWebSocketConnect } from "./websocket-authorizer.js";
 
 /** What API Gateway passes on to the integration (`$context.authorizer.principal`). */
-export interface KeyAuthorizerContext {
-  readonly principal: string;
-}
-
-export type KeyAuthorizerResult = APIGatewaySimpleAuthorizerResult | APIGatewaySimpleAuthorizerWithContextResult<KeyAuthorizerContext>;
-
-export type KeyAuthorizer = (event: APIGatewayRequestAuthorizerEventV2) => Promise<KeyAuthorizerResult>;
+export type { KeyAuthorizer, KeyAuthorizerContext, KeyAuthorizerResult } from "./key-authorizer.js";
 
 export interface KeyAuthorizerOptions {
   /** Called with the reason of each refusal (unknown, revoked, wrong or malformed key). */

@@ -7,7 +7,7 @@
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
 import { authorizationFromSubprotocols } from "../http/notification-subprotocol.js";
-import type { KeyAuthorizer } from "./authorizer.js";
+import type { KeyAuthorizer } from "./key-authorizer.js";
 
 /** A WebSocket `$connect` authorizer event (payload 1.0, with a connection id), as opposed to the HTTP API's payload 2.0. */
 export function isWebSocketConnect(event: unknown): event is APIGatewayRequestAuthorizerEvent {
