@@ -12,7 +12,7 @@
  *
  * What IAM does NOT do (docs/deploy.md, "IAM and the log"):
  * - AWS documents `dynamodb:Attributes` for the single-item actions, not for the Puts inside a
- *   TransactWriteItems. Nothing depends on it: the void fill (log-store.ts) switches to single
+ *   TransactWriteItems. Nothing depends on it: the void fill (void-fill.ts) switches to single
  *   conditional PutItems if IAM refuses the transaction.
  * - An attribute restriction does not stop a PutItem from REPLACING an existing item with one made
  *   of the allowed attributes (a void over a batch). What prevents that is the code's condition
