@@ -14,6 +14,7 @@ import * as lifecycle from "./admin-lifecycle.js";
 import * as security from "./admin-security.js";
 import type { AclRule, ApiKeyInfo } from "./admin-security.js";
 import * as subscriptions from "./admin-subscriptions.js";
+// Not `topics`: that is the name of the topic methods' own parameters.
 import * as topicCalls from "./admin-topics.js";
 import type { ITopicConfig, PartitionOffsets } from "./admin-topics.js";
 import type { Logger } from "./logger.js";
