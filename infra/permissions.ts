@@ -3,20 +3,20 @@
  * make on each table, derived from the calls in shared/storage/*.ts. Nobody gets `dynamodb:*`, no
  * function sees a table it does not use, and nothing here grants Scan except topic listing.
  *
- * test/infra/iam-coverage.test.ts runs every route against DynamoDB Local, records each DynamoDB
- * call per function, and checks it against this table: a permission missing here fails that test,
- * not production.
+ * test/infra/iam-coverage-*.test.ts run every route (and the authorizer, compactor, history sampler
+ * and dispatcher) against DynamoDB Local, record each DynamoDB call per function, and check it
+ * against this table: a permission missing here fails those tests, not production.
  *
  * Inside TransactWriteItems each action is authorized as its plain counterpart (Put → PutItem,
  * Update → UpdateItem, ConditionCheck → ConditionCheckItem); there is no TransactWriteItems action.
  *
  * What IAM does NOT do (docs/deploy.md, "IAM and the log"):
  * - AWS documents `dynamodb:Attributes` for the single-item actions, not for the Puts inside a
- *   TransactWriteItems. Nothing depends on it: the void fill (log-store.ts) switches to single
+ *   TransactWriteItems. Nothing depends on it: the void fill (void-fill.ts) switches to single
  *   conditional PutItems if IAM refuses the transaction.
  * - An attribute restriction does not stop a PutItem from REPLACING an existing item with one made
  *   of the allowed attributes (a void over a batch). What prevents that is the code's condition
- *   `attribute_not_exists(o)` on every void put, not IAM; iam-coverage.test.ts pins the calls.
+ *   `attribute_not_exists(o)` on every void put, not IAM; iam-coverage-*.test.ts pin the calls.
  * - Attribute-restricted writes also carry `dynamodb:ReturnValues` ∈ {NONE, UPDATED_OLD,
  *   UPDATED_NEW}, so they cannot return the attributes they may not touch.
  */

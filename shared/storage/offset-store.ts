@@ -28,7 +28,7 @@ import { DynalogError } from "../errors.js";
 import type { CommittedOffset, OffsetCommit, OffsetCommitFence, OffsetStore } from "../core/ports.js";
 import { MAX_FENCED_OFFSETS_PER_COMMIT } from "../limits.js";
 import { cancelledActions, isTransactionCanceled, storageFailure } from "./dynamo-errors.js";
-import { offsetFenceCheck, offsetFenceError } from "./group-store.js";
+import { offsetFenceCheck, offsetFenceError } from "./group-fence.js";
 import type { TableNames } from "./tables.js";
 
 const groupKey = (group: string) => `g#${group}`;

@@ -30,7 +30,7 @@ import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@
 import { DynalogError } from "../errors.js";
 import type { ProducerStore, TransactionalState, TransactionPartitionResult, TransactionStore } from "../core/ports.js";
 import { cancelledActions, describeCancellation, isTransactionCanceled, sentMoreThanOnce, storageFailure, writeFailure, type LabelledAction } from "./dynamo-errors.js";
-import { offsetFenceCheck, offsetFenceError } from "./group-store.js";
+import { offsetFenceCheck, offsetFenceError } from "./group-fence.js";
 import { batchPutRequest } from "./append-store.js";
 import { MAX_TRANSACTION_ACTIONS } from "./log-store.js";
 import { issuedProducerIdItem, producerIdKey } from "./producer-store.js";
