@@ -51,7 +51,7 @@ import type { BrokerContext } from "./context.js";
 import { groupState, liveMembers, memberState, settledView, type GroupState, type MemberState } from "./group-members.js";
 import { byString, keySet, partitionKey, toPartitionList, type TopicPartitionList } from "./group-partitions.js";
 import type { LogReader } from "./log-reader.js";
-import { validateGroupId, validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
+import { partitionLag, validateGroupId, validateOffsetCommits, type OffsetCommitInput } from "./offsets.js";
 import { isMemberFence, type MemberFence, type OffsetCommitFence, type TopicRecord } from "./ports.js";
 import { mapWithConcurrency, partitionRefs, requirePartition, validateTopicName, type TopicCatalog } from "./topics.js";
 
@@ -154,7 +154,7 @@ export class ConsumerGroups {
           partition,
           committedOffset,
           highWatermark,
-          lag: committedOffset === null ? null : Math.max(0, highWatermark - committedOffset),
+          lag: committedOffset === null ? null : partitionLag(highWatermark, committedOffset),
           memberId: owners.get(partitionKey(name, partition)) ?? null,
         };
       });

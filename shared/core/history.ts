@@ -13,8 +13,8 @@
 import { DynalogError } from "../errors.js";
 import type { BrokerContext } from "./context.js";
 import type { LogReader } from "./log-reader.js";
-import { validateGroupId } from "./offsets.js";
-import type { GroupTopicSample, PartitionSample, TopicRecord } from "./ports.js";
+import { partitionLag, validateGroupId } from "./offsets.js";
+import type { GroupTopicSample, PartitionSample, TopicRecord, TopicSample } from "./ports.js";
 import { mapWithConcurrency, partitionRefs, validateTopicName, type TopicCatalog } from "./topics.js";
 
 /** How long samples are kept (their items' TTL): a day of charts after an incident. */
@@ -157,7 +157,7 @@ export class History {
           if (!current || current.topicId !== c.topicId || c.partition >= current.byPartition.length) continue;
           const highWatermark = current.byPartition[c.partition]!;
           const entry = byTopic.get(c.topic) ?? { topic: c.topic, topicId: c.topicId, lag: 0, partitions: [] };
-          byTopic.set(c.topic, { ...entry, lag: entry.lag + Math.max(0, highWatermark - c.offset), partitions: [...(entry.partitions ?? []), { partition: c.partition, committedOffset: c.offset, highWatermark }] });
+          byTopic.set(c.topic, { ...entry, lag: entry.lag + partitionLag(highWatermark, c.offset), partitions: [...(entry.partitions ?? []), { partition: c.partition, committedOffset: c.offset, highWatermark }] });
         }
         const topics = [...byTopic.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
         const sample = { at: now, totalLag: topics.reduce((total, t) => total + t.lag, 0), omittedTopics: 0, topics };
@@ -174,10 +174,8 @@ export class History {
     validateTopicName(name);
     validateHistoryMinutes(minutes);
     const topic = await this.topics.require(name, { fresh: true });
-    const to = this.ctx.clock();
-    const from = to - minutes * 60_000;
-    // Samples of an earlier topic of the same name (deleted, created again) are not this topic's.
-    const samples = (await this.ctx.storage.history.topicSamples(name, from, to)).filter((s) => s.topicId === topic.topicId && s.at >= from);
+    const { from, to } = this.window(minutes);
+    const samples = await this.samplesOf(topic, from, to);
     const detail = samples.reduce((total, s) => total + (s.partitions?.length ?? 0), 0) <= MAX_HISTORY_DETAIL_VALUES;
     return {
       topic: topic.name,
@@ -206,12 +204,8 @@ export class History {
     const listed = await this.topics.list();
     const verdicts = await Promise.all(listed.map((t) => visible(t.name)));
     const topics = listed.filter((_, i) => verdicts[i]);
-    const to = this.ctx.clock();
-    const from = to - minutes * 60_000;
-    const read = await mapWithConcurrency(topics, LIST_HISTORY_CONCURRENCY, async (topic) =>
-      // As topicHistory: samples of an earlier topic of the same name are not this topic's.
-      (await this.ctx.storage.history.topicSamples(topic.name, from, to)).filter((s) => s.topicId === topic.topicId && s.at >= from),
-    );
+    const { from, to } = this.window(minutes);
+    const read = await mapWithConcurrency(topics, LIST_HISTORY_CONCURRENCY, (topic) => this.samplesOf(topic, from, to));
     const total = read.reduce((sum, samples) => sum + samples.length, 0);
     const stride = Math.max(1, Math.ceil(total / maxSamples));
     return {
@@ -223,7 +217,7 @@ export class History {
         return {
           topic: topic.name,
           topicId: topic.topicId,
-          samples: samples.filter((_, i) => (samples.length - 1 - i) % stride === 0).map((s) => ({ at: s.at, highWatermark: s.highWatermark, bytesWritten: s.bytesWritten })),
+          samples: everyNthFromLatest(samples, stride).map((s) => ({ at: s.at, highWatermark: s.highWatermark, bytesWritten: s.bytesWritten })),
         };
       }),
     };
@@ -233,8 +227,7 @@ export class History {
   async groupHistory(group: string, minutes: number = DEFAULT_HISTORY_MINUTES): Promise<GroupHistory> {
     validateGroupId(group);
     validateHistoryMinutes(minutes);
-    const to = this.ctx.clock();
-    const from = to - minutes * 60_000;
+    const { from, to } = this.window(minutes);
     const [snapshot, committed, samples] = await Promise.all([this.ctx.storage.groups.load(group), this.ctx.storage.offsets.readAll(group), this.ctx.storage.history.groupSamples(group, from, to)]);
     if (!snapshot.group && snapshot.members.length === 0 && committed.length === 0) {
       throw new DynalogError("GROUP_ID_NOT_FOUND", `Group '${group}' does not exist: nobody joined it or committed offsets for it`, { details: { group } });
@@ -242,7 +235,7 @@ export class History {
     const all = samples.filter((s) => s.at >= from);
     const entries = all.reduce((total, s) => total + s.topics.length, 0);
     const stride = Math.max(1, Math.ceil(entries / MAX_HISTORY_TOPIC_ENTRIES));
-    const inWindow = all.filter((_, i) => (all.length - 1 - i) % stride === 0);
+    const inWindow = everyNthFromLatest(all, stride);
     const values = inWindow.reduce((total, s) => total + s.topics.reduce((n, t) => n + (t.partitions?.length ?? 0), 0), 0);
     const detail = values <= MAX_HISTORY_DETAIL_VALUES;
     return {
@@ -257,10 +250,21 @@ export class History {
         topics: s.topics.map((t) => ({
           topic: t.topic,
           lag: t.lag,
-          partitions: detail && t.partitions ? t.partitions.map((p) => ({ ...p, lag: Math.max(0, p.highWatermark - p.committedOffset) })) : null,
+          partitions: detail && t.partitions ? t.partitions.map((p) => ({ ...p, lag: partitionLag(p.highWatermark, p.committedOffset) })) : null,
         })),
       })),
     };
+  }
+
+  /** The last `minutes` up to now. */
+  private window(minutes: number): { from: number; to: number } {
+    const to = this.ctx.clock();
+    return { from: to - minutes * 60_000, to };
+  }
+
+  /** The topic's samples in [from, to]; those of an earlier topic of the same name (deleted, created again) are not this topic's. */
+  private async samplesOf(topic: TopicRecord, from: number, to: number): Promise<TopicSample[]> {
+    return (await this.ctx.storage.history.topicSamples(topic.name, from, to)).filter((s) => s.topicId === topic.topicId && s.at >= from);
   }
 
   /** Each partition's high watermark (as readers see it) and bytes written; undefined when the topic is gone. */
@@ -273,4 +277,9 @@ export class History {
       return { highWatermark: await this.reader.observedHighWatermark(topic, ref, head), bytesWritten: Math.max(0, head.bytesWritten) };
     });
   }
+}
+
+/** Every n-th of `samples` counted back from the latest, which is always kept (a thinned chart still ends now). */
+function everyNthFromLatest<T>(samples: readonly T[], stride: number): T[] {
+  return samples.filter((_, i) => (samples.length - 1 - i) % stride === 0);
 }

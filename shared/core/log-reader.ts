@@ -127,12 +127,7 @@ export class LogReader {
 
   /** High watermark: walks from the hint to the first unfilled gap (filling old ones). */
   async highWatermark(topic: TopicRecord, ref: PartitionRef, head?: PartitionHead, raiseHint = true): Promise<number> {
-    const current = head ?? (await this.ctx.storage.log.readHead(ref));
-    if (current.highWatermarkHint >= current.nextOffset) return current.highWatermarkHint;
-    const walk = await this.walk(topic, ref, current, current.highWatermarkHint, current.nextOffset, null);
-    const highWatermark = Math.max(current.highWatermarkHint, walk.contiguousEnd);
-    if (raiseHint) await this.raiseHighWatermark(ref, current, highWatermark);
-    return highWatermark;
+    return this.walkToHighWatermark(topic, ref, head ?? (await this.ctx.storage.log.readHead(ref)), { raiseHint });
   }
 
   /**
@@ -142,10 +137,15 @@ export class LogReader {
    * appended since (without that, a topic nobody reads would be walked from its start each time).
    */
   async observedHighWatermark(topic: TopicRecord, ref: PartitionRef, head: PartitionHead): Promise<number> {
+    return this.walkToHighWatermark(topic, ref, head, { raiseHint: true, observeOnly: true });
+  }
+
+  /** The end of the contiguous prefix: walks from the hint to the first gap the walk may not pass. */
+  private async walkToHighWatermark(topic: TopicRecord, ref: PartitionRef, head: PartitionHead, options: { readonly raiseHint: boolean; readonly observeOnly?: boolean }): Promise<number> {
     if (head.highWatermarkHint >= head.nextOffset) return head.highWatermarkHint;
-    const walk = await this.walk(topic, ref, head, head.highWatermarkHint, head.nextOffset, null, { observeOnly: true });
+    const walk = await this.walk(topic, ref, head, head.highWatermarkHint, head.nextOffset, null, { observeOnly: options.observeOnly });
     const highWatermark = Math.max(head.highWatermarkHint, walk.contiguousEnd);
-    await this.raiseHighWatermark(ref, head, highWatermark);
+    if (options.raiseHint) await this.raiseHighWatermark(ref, head, highWatermark);
     return highWatermark;
   }
 

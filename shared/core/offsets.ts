@@ -11,6 +11,11 @@ export interface OffsetCommitInput {
   readonly metadata?: string;
 }
 
+/** A consumer's lag on a partition: records past its committed offset (never negative: a commit may run ahead of a stale high watermark). */
+export function partitionLag(highWatermark: number, committedOffset: number): number {
+  return Math.max(0, highWatermark - committedOffset);
+}
+
 export function validateGroupId(group: string): void {
   if (!GROUP_ID_PATTERN.test(group)) {
     throw new DynalogError("INVALID_GROUP_ID", `Group id must be 1-255 characters of a-z, A-Z, 0-9, '.', '_', '-', ':' and '@'`, {
